@@ -1,0 +1,120 @@
+"""The ``neurolake`` command: ``neurolake lab`` starts JupyterLab, ``neurolake sql`` runs a query.
+
+Every command takes ``--workspace DIR`` (default: ``$NEUROLAKE_WORKSPACE``, else ``~/.neurolake``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from neurolake_lab import __version__
+
+QUICKSTART = "quickstart.ipynb"
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--workspace",
+        metavar="DIR",
+        help="workspace folder (default: $NEUROLAKE_WORKSPACE, else ~/.neurolake)",
+    )
+    parser = argparse.ArgumentParser(prog="neurolake", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"neurolake {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    lab = sub.add_parser("lab", parents=[common], help="start JupyterLab on the NeuroLake kernel")
+    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--ip", default="127.0.0.1")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.add_argument(
+        "--notebook-dir",
+        metavar="DIR",
+        help="folder JupyterLab shows (default: the workspace's notebooks/ folder)",
+    )
+    lab.add_argument("lab_args", nargs=argparse.REMAINDER, help="more options for jupyter lab")
+
+    sql = sub.add_parser("sql", parents=[common], help="run SQL and print the result")
+    sql.add_argument("query", help="one or more SQL statements; the last result is printed")
+    sql.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help="output format"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.workspace:
+        os.environ["NEUROLAKE_WORKSPACE"] = str(Path(args.workspace).expanduser().resolve())
+    if args.command == "sql":
+        return _sql(args.query, args.format)
+    return _lab(args)
+
+
+def _sql(query: str, fmt: str) -> int:
+    from neurolake_lab.exceptions import NeuroLakeError
+    from neurolake_lab.session import connect
+
+    try:
+        with connect() as session:
+            result = session.sql(query, namespace={})
+            if fmt == "table":
+                from neurolake_lab.display import report_text
+
+                print(report_text(result.report, max_rows=result.preview_limit))
+            elif fmt == "csv":
+                import pyarrow.csv as pacsv
+
+                pacsv.write_csv(result.arrow(), sys.stdout.buffer)
+            else:
+                import json
+
+                from neurolake_lab.display import to_json_value
+
+                for row in result.arrow().to_pylist():
+                    print(json.dumps({k: to_json_value(v) for k, v in row.items()}))
+    except NeuroLakeError as exc:
+        print(f"{exc.title}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from neurolake_lab.config import Workspace, default_workspace
+
+    workspace = Workspace(default_workspace().resolve())
+    workspace.ensure()
+    os.environ["NEUROLAKE_WORKSPACE"] = str(workspace.root)
+    root = Path(args.notebook_dir).resolve() if args.notebook_dir else workspace.notebooks
+    root.mkdir(parents=True, exist_ok=True)
+    notebook = root / QUICKSTART
+    if not notebook.exists():
+        source = resources.files("neurolake_lab.notebooks").joinpath(QUICKSTART)
+        with resources.as_file(source) as path:
+            shutil.copyfile(path, notebook)
+    argv = [
+        "jupyter-lab",
+        f"--ServerApp.root_dir={root}",
+        f"--ServerApp.ip={args.ip}",
+        f"--ServerApp.port={args.port}",
+        "--MappingKernelManager.default_kernel_name=neurolake",
+        *(["--no-browser"] if args.no_browser else []),
+        *[a for a in args.lab_args if a != "--"],
+        str(notebook),
+    ]
+    from jupyterlab.labapp import main as lab_main
+
+    sys.argv = argv
+    lab_main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

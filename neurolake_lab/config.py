@@ -1,0 +1,157 @@
+"""Settings and the workspace folder.
+
+Settings resolve as: explicit arguments > ``NEUROLAKE_*`` environment variables > the workspace's
+``neurolake.toml`` > defaults. The workspace folder holds everything NeuroLake persists (DESIGN.md,
+"Workspace"); this module only lays it out and reads its settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from neurolake_lab.exceptions import WorkspaceError
+
+SETTINGS_FILE = "neurolake.toml"
+
+
+def default_workspace() -> Path:
+    """``$NEUROLAKE_WORKSPACE`` if set, else ``~/.neurolake``."""
+    env = os.environ.get("NEUROLAKE_WORKSPACE")
+    return Path(env).expanduser() if env else Path.home() / ".neurolake"
+
+
+def current_user() -> str:
+    """Who runs this process: ``$JUPYTERHUB_USER``, ``$NEUROLAKE_USER``, else the OS user."""
+    for var in ("NEUROLAKE_USER", "JUPYTERHUB_USER"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in some containers
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one session."""
+
+    workspace: Path
+    owner: str
+    user: str
+    memory_limit: str | None = None
+    threads: int | None = None
+    timezone: str = "UTC"
+    preview_rows: int = 50
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Workspace:
+    """The folder that keeps everything durable, and the paths inside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def settings_file(self) -> Path:
+        """``neurolake.toml``: the owner and the settings."""
+        return self.root / SETTINGS_FILE
+
+    @property
+    def catalog_db(self) -> Path:
+        """The SQLite Iceberg catalog (lakehouse issue)."""
+        return self.root / "catalog.db"
+
+    @property
+    def warehouse(self) -> Path:
+        """Iceberg data and metadata files."""
+        return self.root / "warehouse"
+
+    @property
+    def cache(self) -> Path:
+        """Caches that can be rebuilt at any time."""
+        return self.root / "cache"
+
+    @property
+    def notebooks(self) -> Path:
+        """Where ``neurolake lab`` keeps the notebooks it opens."""
+        return self.root / "notebooks"
+
+    def ensure(self) -> None:
+        """Create the folder and ``neurolake.toml`` (recording the owner) if they are missing.
+
+        Creating the settings file uses ``O_EXCL`` so that two kernels starting on a new workspace at
+        the same moment agree on one owner.
+        """
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.cache.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create workspace folder {self.root}: {exc}") from None
+        if self.settings_file.exists():
+            return
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        text = (
+            "# NeuroLake workspace settings (see README). Environment variables NEUROLAKE_* win.\n"
+            f'owner = "{current_user()}"\n'
+            f'created = "{created}"\n'
+        )
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(self.settings_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+
+    def read_settings(self) -> dict[str, Any]:
+        """The contents of ``neurolake.toml`` (empty when there is none)."""
+        try:
+            with self.settings_file.open("rb") as fh:
+                return tomllib.load(fh)
+        except FileNotFoundError:
+            return {}
+        except tomllib.TOMLDecodeError as exc:
+            raise WorkspaceError(f"{self.settings_file} is not valid TOML: {exc}") from None
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(f"NEUROLAKE_{name.upper()}")
+    return value if value else None
+
+
+def resolve_settings(workspace: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Resolve the settings of a session on ``workspace`` (created if missing)."""
+    root = Path(workspace).expanduser() if workspace is not None else default_workspace()
+    ws = Workspace(root.resolve())
+    ws.ensure()
+    stored = ws.read_settings()
+
+    def pick(key: str, default: Any = None) -> Any:
+        if overrides.get(key) is not None:
+            return overrides[key]
+        env = _env(key)
+        if env is not None:
+            return env
+        return stored.get(key, default)
+
+    preview = pick("preview_rows", 50)
+    threads = pick("threads")
+    try:
+        preview_rows = int(preview)
+        thread_count = int(threads) if threads is not None else None
+    except ValueError as exc:
+        raise WorkspaceError(f"invalid number in settings: {exc}") from None
+    return Settings(
+        workspace=ws.root,
+        owner=str(stored.get("owner", current_user())),
+        user=str(pick("user", current_user())),
+        memory_limit=pick("memory_limit"),
+        threads=thread_count,
+        timezone=str(pick("timezone", "UTC")),
+        preview_rows=preview_rows,
+        extra={k: v for k, v in stored.items() if k not in Settings.__dataclass_fields__},
+    )

@@ -1,0 +1,8 @@
+"""The execution engine: an in-memory DuckDB per session (DESIGN.md, "State and concurrency").
+
+The engine knows nothing of agents, notebooks or policies: it runs SQL and returns Arrow.
+"""
+
+from neurolake_lab.engine.duckdb_engine import DuckDBEngine, Execution
+
+__all__ = ["DuckDBEngine", "Execution"]

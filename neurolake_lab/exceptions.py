@@ -1,0 +1,83 @@
+"""Errors NeuroLake raises, named for what happened (one module, as pyiceberg does).
+
+Every error a user can cause carries a short message that names the problem; in IPython it renders
+as that message alone (``_render_traceback_``), never as a traceback of NeuroLake's internals.
+"""
+
+from __future__ import annotations
+
+
+class NeuroLakeError(Exception):
+    """Base class of every error NeuroLake raises on purpose."""
+
+    #: A short title shown before the message, e.g. "SQL syntax error".
+    title: str = "NeuroLake error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+    def _render_traceback_(self) -> list[str]:
+        """Lines IPython shows instead of a traceback: the title, the message and the hint."""
+        red, bold, reset = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+        lines = [f"{red}{bold}{self.title}:{reset} {self.message}"]
+        if self.hint:
+            lines.append(self.hint)
+        return lines
+
+
+class WorkspaceError(NeuroLakeError):
+    """The workspace folder or its settings cannot be used."""
+
+    title = "Workspace error"
+
+
+class QueryError(NeuroLakeError):
+    """A query failed; ``kind`` says how (syntax, unknown table, unknown column, type, ...)."""
+
+    title = "Query error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "error",
+        hint: str | None = None,
+        suggestion: str | None = None,
+        sql: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.kind = kind
+        self.suggestion = suggestion
+        self.sql = sql
+        self.title = _TITLES.get(kind, "Query error")
+
+
+_TITLES = {
+    "syntax": "SQL syntax error",
+    "unknown_table": "Unknown table",
+    "unknown_column": "Unknown column",
+    "unknown_function": "Unknown function",
+    "type": "Type error",
+    "conversion": "Conversion error",
+    "constraint": "Constraint violated",
+    "parameter": "Parameter error",
+    "interrupted": "Query interrupted",
+    "out_of_memory": "Out of memory",
+}
+
+
+class SnippetError(NeuroLakeError):
+    """A saved snippet cannot be used (unknown name, or snippets that refer to each other)."""
+
+    title = "Snippet error"
+
+
+class UsageError(NeuroLakeError):
+    """A magic or command was called with options it does not understand."""
+
+    title = "Usage error"

@@ -1,0 +1,84 @@
+"""``NeuroLakeKernel``: an ``IPythonKernel`` whose ``%%sql`` cells complete and inspect as SQL.
+
+Everything else (execution, history, comms, interrupt) is IPython's: Python cells work exactly as
+in a plain IPython kernel, and the magics do the SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipykernel.ipkernel import IPythonKernel
+
+from neurolake_lab import __version__
+from neurolake_lab.completion import complete_sql, inspect_sql
+from neurolake_lab.magics import NeuroLakeMagics, get_magics, load
+
+
+class NeuroLakeKernel(IPythonKernel):  # type: ignore[misc]
+    """IPython plus NeuroLake: the magics are loaded at start, SQL cells complete as SQL."""
+
+    implementation = "neurolake"
+    implementation_version = __version__
+    banner = f"NeuroLake {__version__}: Python with %%sql on DuckDB (and the lakehouse)."
+    help_links = [  # noqa: RUF012 - a traitlets List trait on the base class
+        {"text": "NeuroLake magics", "url": "https://github.com/neurolake/neurolake-lab#tour"},
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        load(self.shell)
+
+    @property
+    def magics(self) -> NeuroLakeMagics:
+        """The NeuroLake magics of this kernel's shell."""
+        magics = get_magics(self.shell)
+        assert magics is not None
+        return magics
+
+    def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:
+        """SQL completion inside ``%%sql`` cells and ``%sql`` lines; IPython's elsewhere."""
+        pos = len(code) if cursor_pos is None else cursor_pos
+        try:
+            found = complete_sql(self.magics.session, code, pos)
+        except Exception:  # completion must never break the kernel; fall back to IPython's
+            self.log.exception("NeuroLake SQL completion failed")
+            found = None
+        if found is None:
+            reply: dict[str, Any] = super().do_complete(code, cursor_pos)
+            return reply
+        return {
+            "matches": found.matches,
+            "cursor_start": found.cursor_start,
+            "cursor_end": found.cursor_end,
+            "metadata": {},
+            "status": "ok",
+        }
+
+    def do_inspect(
+        self,
+        code: str,
+        cursor_pos: int,
+        detail_level: int = 0,
+        omit_sections: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """A table's schema for a table name in SQL; IPython's inspection elsewhere."""
+        try:
+            data = inspect_sql(self.magics.session, code, cursor_pos)
+        except Exception:
+            self.log.exception("NeuroLake SQL inspection failed")
+            data = None
+        if data is None:
+            reply: dict[str, Any] = super().do_inspect(
+                code, cursor_pos, detail_level, omit_sections
+            )
+            return reply
+        return {"status": "ok", "found": True, "data": data, "metadata": {}}
+
+    def do_shutdown(self, restart: bool) -> dict[str, Any]:
+        """Close the session (its DuckDB and spill folder) before the process exits."""
+        magics = get_magics(self.shell)
+        if magics is not None and magics.has_session:
+            magics.session.close()
+        reply: dict[str, Any] = super().do_shutdown(restart)
+        return reply

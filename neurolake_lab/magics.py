@@ -1,0 +1,209 @@
+"""IPython magics: ``%sql``/``%%sql``, ``%tables``, ``%describe``, ``%profile``, ``%snippets``.
+
+Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
+rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
+loaded at start by the NeuroLake kernel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.magic import (
+    Magics,
+    line_cell_magic,
+    line_magic,
+    magics_class,
+    no_var_expand,
+)
+from IPython.display import display
+
+from neurolake_lab.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from neurolake_lab.result import QueryResult
+    from neurolake_lab.session import Session
+
+SQL_USAGE = (
+    "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain]\n"
+    "  -o, --out NAME   store the result (a QueryResult) in the variable NAME\n"
+    "  --save NAME      keep the query as a snippet later queries can use as a table\n"
+    "  --no-execute     with --save: only save, do not run\n"
+    "  --explain        show DuckDB's plan instead of running the query"
+)
+
+
+@dataclass
+class SqlOptions:
+    """The options of one ``%sql``/``%%sql`` call."""
+
+    out: str | None = None
+    save: str | None = None
+    no_execute: bool = False
+    explain: bool = False
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
+    """Split a magic line into options and the SQL after them.
+
+    Options come first; the SQL is the rest of the line verbatim (never re-tokenized, so quotes
+    and spacing in it are kept).
+
+    >>> parse_sql_line("-o res --explain SELECT 'a  b'")
+    (SqlOptions(out='res', save=None, no_execute=False, explain=True), "SELECT 'a  b'")
+    """
+    opts = SqlOptions()
+    pos = 0
+    tokens = list(_TOKEN.finditer(line))
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i].group()
+        if not tok.startswith("-") or tok.startswith("--") and tok[2:3] in ("", " "):
+            break
+        name, _, inline = tok.partition("=")
+        if name in ("-o", "--out", "--save"):
+            if inline:
+                value = inline
+            else:
+                i += 1
+                if i >= len(tokens):
+                    raise UsageError(f"{name} needs a name\n{SQL_USAGE}")
+                value = tokens[i].group()
+            if not value.isidentifier():
+                raise UsageError(f"{name} needs a Python identifier, not {value!r}")
+            if name == "--save":
+                opts.save = value
+            else:
+                opts.out = value
+        elif name == "--explain":
+            opts.explain = True
+        elif name == "--no-execute":
+            opts.no_execute = True
+        else:
+            raise UsageError(f"unknown option {tok}\n{SQL_USAGE}")
+        pos = tokens[i].end()
+        i += 1
+    if opts.no_execute and not opts.save:
+        raise UsageError(f"--no-execute only makes sense with --save\n{SQL_USAGE}")
+    return opts, line[pos:].strip()
+
+
+@magics_class
+class NeuroLakeMagics(Magics):
+    """The NeuroLake magics, bound to one lazily opened ``Session``."""
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        super().__init__(shell)
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The session the magics use; opened on first use with the default workspace."""
+        if self._session is None:
+            from neurolake_lab.session import connect
+
+            self._session = connect()
+        return self._session
+
+    @session.setter
+    def session(self, value: Session) -> None:
+        self._session = value
+
+    @property
+    def has_session(self) -> bool:
+        """Whether a session was opened (completion must not open one just to complete)."""
+        return self._session is not None
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's variables."""
+        assert self.shell is not None
+        ns: dict[str, Any] = self.shell.user_ns
+        return ns
+
+    @no_var_expand
+    @line_cell_magic
+    def sql(self, line: str, cell: str | None = None) -> QueryResult | None:
+        """Run SQL on the NeuroLake session; the last statement's result is the cell's value.
+
+        ``$name`` and ``:name`` are bound parameters taken from the notebook's variables, and
+        DataFrames or Arrow tables in the notebook can be queried by name.
+        """
+        opts, rest = parse_sql_line(line)
+        if cell is None:
+            text = rest
+        elif rest:
+            raise UsageError(f"unexpected text after the options: {rest!r}\n{SQL_USAGE}")
+        else:
+            text = cell
+        if not text.strip():
+            raise UsageError(f"there is no SQL to run\n{SQL_USAGE}")
+        session = self.session
+        if opts.save:
+            session.save_snippet(opts.save, text)
+            if opts.no_execute:
+                print(f"saved snippet {opts.save!r}")
+                return None
+        if opts.explain:
+            from neurolake_lab.display import plan_bundle
+
+            plan = session.explain(text, namespace=self.user_ns)
+            display(plan_bundle(plan), raw=True)
+            return None
+        result = session._run(text, None, self.user_ns)
+        if opts.out:
+            self.user_ns[opts.out] = result
+        return result
+
+    @line_magic
+    def tables(self, line: str = "") -> QueryResult:
+        """List the tables and views the session can query."""
+        return self.session.tables()
+
+    @line_magic
+    def describe(self, line: str) -> QueryResult:
+        """``%describe TABLE``: the columns of a table and their types."""
+        return self.session.describe(_one_name(line, "%describe TABLE"))
+
+    @line_magic
+    def profile(self, line: str) -> QueryResult:
+        """``%profile TABLE``: per-column statistics (min, max, distinct, nulls, quartiles)."""
+        return self.session.profile(_one_name(line, "%profile TABLE"))
+
+    @line_magic
+    def snippets(self, line: str = "") -> dict[str, str]:
+        """The saved snippets, name → SQL."""
+        return dict(self.session.snippets)
+
+
+def _one_name(line: str, usage: str) -> str:
+    parts = line.split()
+    if len(parts) != 1:
+        raise UsageError(f"usage: {usage}")
+    return parts[0]
+
+
+def get_magics(shell: InteractiveShell) -> NeuroLakeMagics | None:
+    """The loaded ``NeuroLakeMagics`` of ``shell``, if the extension is loaded."""
+    magics = shell.magics_manager.registry.get("NeuroLakeMagics")
+    return magics if isinstance(magics, NeuroLakeMagics) else None
+
+
+def load(shell: InteractiveShell) -> None:
+    """Register the magics on ``shell`` (idempotent)."""
+    if get_magics(shell) is None:
+        shell.register_magics(NeuroLakeMagics(shell))
+
+
+def unload(shell: InteractiveShell) -> None:
+    """Close the magics' session, if one was opened."""
+    magics = get_magics(shell)
+    if magics is not None and magics.has_session:
+        magics.session.close()

@@ -1,0 +1,88 @@
+"""``QueryResult``: the value of a ``%%sql`` cell and of ``Session.sql``.
+
+It keeps the Arrow table DuckDB returned and hands it out as Arrow, pandas or Polars without an
+intermediate generic result set; its rich display is the cell report (``display.py``).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from neurolake_lab import display
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+
+
+class QueryResult:
+    """The result of one query (the last statement of a cell)."""
+
+    def __init__(
+        self,
+        table: pa.Table | None,
+        *,
+        sql: str,
+        executed_sql: str | None = None,
+        column_types: list[str] | None = None,
+        statement_type: str = "SELECT",
+        timings: dict[str, float] | None = None,
+        preview_limit: int = 50,
+        kind: str = "sql",
+    ) -> None:
+        self._table = table if table is not None else pa.table({})
+        self.sql = sql
+        self.executed_sql = executed_sql if executed_sql is not None else sql
+        self.column_types = column_types or [str(t).upper() for t in self._table.schema.types]
+        self.statement_type = statement_type
+        self.timings = timings or {}
+        self.preview_limit = preview_limit
+        self.kind = kind
+
+    def arrow(self) -> pa.Table:
+        """The result as a ``pyarrow.Table`` (no copy)."""
+        return self._table
+
+    def df(self) -> pd.DataFrame:
+        """The result as a pandas DataFrame."""
+        return self._table.to_pandas()
+
+    def pl(self) -> pl.DataFrame:
+        """The result as a Polars DataFrame (zero-copy where Arrow allows); needs ``polars``."""
+        try:
+            import polars
+        except ImportError:
+            raise ImportError(
+                "QueryResult.pl() needs Polars: pip install 'neurolake_lab[polars]'"
+            ) from None
+        frame = polars.from_arrow(self._table)
+        assert isinstance(frame, polars.DataFrame)
+        return frame
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names, in order."""
+        return list(self._table.column_names)
+
+    def __len__(self) -> int:
+        return self._table.num_rows
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """Arrow PyCapsule stream, so DuckDB, Polars and pandas read the result directly."""
+        return self._table.__arrow_c_stream__(requested_schema)
+
+    @cached_property
+    def report(self) -> dict[str, Any]:
+        """The cell report (``application/vnd.neurolake.report+json``)."""
+        return display.build_report(self)
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> dict[str, Any]:
+        return display.report_bundle(self.report)
+
+    def __repr__(self) -> str:
+        return display.report_text(self.report)

@@ -1,0 +1,225 @@
+"""``Session``: the one object a notebook holds (``neurolake_lab.connect``).
+
+It owns the session's engine and snippets and turns SQL text into a ``QueryResult``: split into
+statements, ``:name`` read as ``$name``, snippets composed as CTEs, parameters bound from the given
+values or the caller's variables, the last statement's result returned.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import ChainMap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from neurolake_lab import snippets as snippet_mod
+from neurolake_lab.config import Settings, Workspace, resolve_settings
+from neurolake_lab.engine import DuckDBEngine, Execution
+from neurolake_lab.engine.params import colon_to_dollar
+from neurolake_lab.exceptions import QueryError, SnippetError, UsageError
+from neurolake_lab.result import QueryResult
+
+_MISSING = object()
+
+
+class Session:
+    """A connection to a NeuroLake workspace: SQL on DuckDB, snippets, exploration helpers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.workspace = Workspace(settings.workspace)
+        self.snippets: dict[str, str] = {}
+        self._engine: DuckDBEngine | None = None
+
+    @property
+    def user(self) -> str:
+        """Who this session acts as."""
+        return self.settings.user
+
+    @property
+    def engine(self) -> DuckDBEngine:
+        """The session's DuckDB engine, started on first use (kernel start stays fast)."""
+        if self._engine is None:
+            self._engine = DuckDBEngine(
+                spill_root=self.workspace.cache / "spill",
+                memory_limit=self.settings.memory_limit,
+                threads=self.settings.threads,
+                timezone=self.settings.timezone,
+            )
+        return self._engine
+
+    # -- queries --------------------------------------------------------------------------
+
+    def sql(
+        self,
+        text: str,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+        *,
+        namespace: Mapping[str, Any] | None = None,
+    ) -> QueryResult:
+        """Run the statements in ``text`` and return the last one's result.
+
+        Args:
+            text: one or more SQL statements (DuckDB's dialect), separated by ``;``.
+            params: values for ``$name``/``:name`` placeholders (a mapping) or for ``?`` (a list).
+            namespace: where placeholders without a value and DataFrames used as tables are looked
+                up; by default the caller's variables, as ``duckdb.sql`` does.
+
+        Raises:
+            QueryError: the SQL is invalid, names an unknown table or column, or fails to run.
+        """
+        if namespace is None:
+            frame = sys._getframe(1)
+            namespace = ChainMap(frame.f_locals, frame.f_globals)
+        return self._run(text, params, namespace)
+
+    def _run(
+        self,
+        text: str,
+        params: Mapping[str, Any] | Sequence[Any] | None,
+        namespace: Mapping[str, Any],
+    ) -> QueryResult:
+        start = time.perf_counter()
+        if not text.strip():
+            raise UsageError("there is no SQL to run")
+        engine = self.engine
+        statements = engine.split(colon_to_dollar(text))
+        if not statements:
+            raise UsageError("there is no SQL to run (only comments?)")
+        if params is not None and not isinstance(params, Mapping) and len(statements) > 1:
+            raise QueryError(
+                "positional parameters (?) work with a single statement; use $name for several",
+                kind="parameter",
+            )
+        lookup = _lookup(namespace)
+        last: Execution | None = None
+        executed: list[str] = []
+        plan_ms = 0.0
+        for stmt in statements:
+            t0 = time.perf_counter()
+            sql = stmt.query.strip()
+            if self.snippets and snippet_mod.might_use(sql, self.snippets):
+                sql = snippet_mod.compose(sql, self.snippets)
+            bound = _bind(stmt.named_parameters, params, namespace)
+            plan_ms += (time.perf_counter() - t0) * 1000
+            last = engine.run(sql, bound, lookup, statement_type=stmt.type.name)
+            executed.append(sql)
+        assert last is not None
+        timings = {
+            "plan_ms": plan_ms,
+            "execute_ms": last.execute_ms,
+            "fetch_ms": last.fetch_ms,
+            "total_ms": (time.perf_counter() - start) * 1000,
+        }
+        return QueryResult(
+            last.table,
+            sql=text.strip(),
+            executed_sql=";\n".join(executed),
+            column_types=last.column_types,
+            statement_type=last.statement_type,
+            timings=timings,
+            preview_limit=self.settings.preview_rows,
+        )
+
+    def explain(
+        self,
+        text: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        namespace: Mapping[str, Any] | None = None,
+    ) -> str:
+        """DuckDB's plan for the last statement of ``text``, without running it."""
+        namespace = namespace if namespace is not None else {}
+        statements = self.engine.split(colon_to_dollar(text))
+        if not statements:
+            raise UsageError("there is no SQL to explain")
+        stmt = statements[-1]
+        sql = snippet_mod.compose(stmt.query.strip(), self.snippets)
+        return self.engine.explain(sql, _bind(stmt.named_parameters, params, namespace))
+
+    # -- snippets -------------------------------------------------------------------------
+
+    def save_snippet(self, name: str, sql: str) -> None:
+        """Keep ``sql`` (one query) under ``name``, usable as a table by later queries."""
+        if not name.isidentifier():
+            raise SnippetError(f"snippet name {name!r} is not a valid identifier")
+        statements = self.engine.split(colon_to_dollar(sql))
+        if len(statements) != 1:
+            raise SnippetError(f"a snippet holds exactly one query; {name!r} has {len(statements)}")
+        query = statements[0].query.strip()
+        if name in snippet_mod._referenced(query, {**self.snippets, name: query}):
+            raise SnippetError(f"snippet {name!r} cannot use itself")
+        self.snippets[name] = query
+
+    # -- exploring ------------------------------------------------------------------------
+
+    def tables(self) -> QueryResult:
+        """Every table and view the session can query."""
+        return QueryResult(self.engine.tables(), sql="-- tables", statement_type="TABLES")
+
+    def describe(self, table: str) -> QueryResult:
+        """Columns of ``table`` with their types and whether they allow NULL."""
+        self.engine.columns(table)  # a clear error naming the table if it is unknown
+        return self._run(f"DESCRIBE {table}", None, {})
+
+    def profile(self, table: str) -> QueryResult:
+        """Per-column statistics of ``table``: min, max, distinct values, nulls, quartiles."""
+        self.engine.columns(table)
+        return self._run(f"SUMMARIZE {table}", None, {})
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the engine and its spill folder; the session can be used again afterwards."""
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<neurolake_lab.Session workspace={str(self.settings.workspace)!r} user={self.user!r}>"
+
+
+def _lookup(namespace: Mapping[str, Any]) -> Any:
+    def lookup(name: str) -> Any:
+        return namespace.get(name)
+
+    return lookup
+
+
+def _bind(
+    names: set[str],
+    params: Mapping[str, Any] | Sequence[Any] | None,
+    namespace: Mapping[str, Any],
+) -> dict[str, Any] | Sequence[Any] | None:
+    """The values of one statement's placeholders: given ``params`` first, then ``namespace``."""
+    if params is not None and not isinstance(params, Mapping):
+        return params
+    if not names:
+        return None
+    values: dict[str, Any] = {}
+    for name in names:
+        value = params.get(name, _MISSING) if params is not None else _MISSING
+        if value is _MISSING:
+            value = namespace.get(name, _MISSING)
+        if value is _MISSING:
+            raise QueryError(
+                f"parameter ${name} has no value: define a variable {name!r} or pass params",
+                kind="parameter",
+            )
+        values[name] = value
+    return values
+
+
+def connect(
+    workspace: str | os.PathLike[str] | None = None, *, user: str | None = None, **settings: Any
+) -> Session:
+    """Open a session on ``workspace`` (default ``$NEUROLAKE_WORKSPACE``, else ``~/.neurolake``)."""
+    return Session(resolve_settings(workspace, user=user, **settings))
