@@ -106,6 +106,8 @@ def _lab(args: argparse.Namespace) -> int:
         f"--ServerApp.port={args.port}",
         "--MappingKernelManager.default_kernel_name=neurolake",
         *(["--no-browser"] if args.no_browser else []),
+        # containers and CI often run as root; JupyterLab refuses that unless told
+        *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
         *[a for a in args.lab_args if a != "--"],
         str(notebook),
     ]

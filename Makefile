@@ -1,0 +1,61 @@
+# Two commands do all the set-up on a fresh machine (see README):
+#   make lab    create/refresh .venv, build and install everything, start JupyterLab
+#   make test   the same set-up plus Chromium, then every check and test
+# Each target installs only what is missing or out of date.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.neurolake-installed
+EXT := neurolake_lab/labextension/package.json
+TS_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) package.json tsconfig.json
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: lab test lint pytest jstest bench install chromium clean
+
+lab: install
+	$(BIN)/neurolake lab $(LAB_ARGS)
+
+test: install chromium lint jstest pytest
+
+install: $(STAMP) $(EXT)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(EXT): node_modules/.package-lock.json $(TS_SOURCES)
+	PATH="$(CURDIR)/$(BIN):$$PATH" npm run build:prod
+	touch $@
+
+$(STAMP): $(BIN)/python pyproject.toml $(EXT)
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	# the kernelspec and server config come with the package; the extension points at the build
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+lint: install
+	$(BIN)/ruff check neurolake_lab tests bench
+	$(BIN)/ruff format --check neurolake_lab tests bench
+	$(BIN)/mypy
+	npm run lint:check
+
+jstest: install
+	npm test
+
+pytest: install chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/kernel_roundtrip.py
+
+clean:
+	rm -rf $(VENV) node_modules lib neurolake_lab/labextension test-artifacts

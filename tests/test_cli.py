@@ -1,0 +1,82 @@
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+NEUROLAKE = [sys.executable, "-m", "neurolake_lab.cli"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*NEUROLAKE, *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_sql_prints_a_table(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    proc = run("sql", "SELECT 42 AS answer, 'x' AS label", "--workspace", str(ws))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["answer", "label"]
+    assert lines[2].split() == ["42", "x"]
+    assert lines[-1].startswith("1 row")
+    assert (ws / "neurolake.toml").exists()  # --workspace is honoured
+
+
+def test_sql_csv_and_json(tmp_path: Path) -> None:
+    proc = run("sql", "SELECT range AS n FROM range(3)", "--format", "csv", "--workspace", str(tmp_path))
+    assert proc.returncode == 0 and proc.stdout.split() == ['"n"', "0", "1", "2"]
+    proc = run("sql", "SELECT 1.5::DECIMAL(4,2) AS d", "--format", "json", "--workspace", str(tmp_path))
+    assert json.loads(proc.stdout) == {"d": "1.50"}
+
+
+def test_sql_error_exits_1_with_message_on_stderr(tmp_path: Path) -> None:
+    proc = run("sql", "SELECT * FROM nowhere_table", "--workspace", str(tmp_path))
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("Unknown table: Table with name nowhere_table does not exist")
+    assert "Traceback" not in proc.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_lab_starts_with_neurolake_default_and_quickstart(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    port = _free_port()
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    proc = subprocess.Popen(
+        [*NEUROLAKE, "lab", "--workspace", str(ws), "--no-browser", "--port", str(port),
+         "--", "--IdentityProvider.token=t0k", "--ServerApp.open_browser=False"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                req = urllib.request.Request(f"{base}/api/kernelspecs", headers={"Authorization": "token t0k"})
+                specs = json.load(urllib.request.urlopen(req, timeout=2))
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("JupyterLab did not start") from None
+                time.sleep(0.3)
+        assert specs["default"] == "neurolake"
+        assert "neurolake" in specs["kernelspecs"]
+        assert (ws / "notebooks" / "quickstart.ipynb").exists()
+        req = urllib.request.Request(f"{base}/api/contents/quickstart.ipynb", headers={"Authorization": "token t0k"})
+        assert json.load(urllib.request.urlopen(req, timeout=5))["type"] == "notebook"
+        req = urllib.request.Request(f"{base}/neurolake/status", headers={"Authorization": "token t0k"})
+        assert json.load(urllib.request.urlopen(req, timeout=5))["workspace"] == str(ws.resolve())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
