@@ -71,14 +71,14 @@ def _keywords_and_functions() -> tuple[list[str], list[str]]:
     import duckdb
 
     con = duckdb.connect()
-    keywords = sorted(r[0].upper() for r in con.execute("SELECT keyword_name FROM duckdb_keywords()").fetchall())
-    functions = sorted(
-        {r[0] for r in con.execute(
-            "SELECT function_name FROM duckdb_functions() "
-            "WHERE function_type IN ('scalar', 'aggregate', 'table') AND function_name NOT LIKE '%\\_%' ESCAPE '\\' "
-            "OR function_name IN ('date_trunc', 'date_diff', 'date_part', 'read_parquet', 'read_csv', 'string_agg', 'regexp_matches', 'regexp_replace', 'list_value')"
-        ).fetchall() if r[0].isidentifier()}
+    keywords = sorted(
+        r[0].upper() for r in con.execute("SELECT keyword_name FROM duckdb_keywords()").fetchall()
     )
+    rows = con.execute(
+        "SELECT DISTINCT function_name FROM duckdb_functions() "
+        "WHERE function_type IN ('scalar', 'aggregate', 'table', 'table_macro', 'macro')"
+    ).fetchall()
+    functions = sorted({r[0] for r in rows if r[0].isidentifier() and not r[0].startswith("_")})
     con.close()
     return keywords, functions
 
@@ -101,7 +101,9 @@ def complete_sql(session: Session, code: str, cursor_pos: int) -> Completion | N
         if qualifier in tables:
             matches = [c for c, _ in _safe_columns(session, tables[qualifier])]
         # a schema-qualified table name, e.g. main.sal -> main.sales
-        matches += [n.rpartition(".")[2] for n in engine.table_names() if n.startswith(qualifier + ".")]
+        matches += [
+            n.rpartition(".")[2] for n in engine.table_names() if n.startswith(qualifier + ".")
+        ]
         return Completion(_filter(matches, prefix), start + len(qualifier) + 1, cursor_pos)
     columns = [c for t in dict.fromkeys(tables.values()) for c, _ in _safe_columns(session, t)]
     table_names = [n for n in engine.table_names() if "." not in n]

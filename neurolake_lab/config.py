@@ -86,8 +86,8 @@ class Workspace:
     def ensure(self) -> None:
         """Create the folder and ``neurolake.toml`` (recording the owner) if they are missing.
 
-        Creating the settings file uses ``O_EXCL`` so that two kernels starting on a new workspace at
-        the same moment agree on one owner.
+        Creating the settings file uses ``O_EXCL`` so that two kernels starting on a new workspace
+        at the same moment agree on one owner.
         """
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ class Workspace:
             return
         created = datetime.now(UTC).isoformat(timespec="seconds")
         text = (
-            "# NeuroLake workspace settings (see README). Environment variables NEUROLAKE_* win.\n"
+            "# NeuroLake workspace settings. Environment variables NEUROLAKE_* win.\n"
             f'owner = "{current_user()}"\n'
             f'created = "{created}"\n'
         )

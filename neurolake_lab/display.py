@@ -189,7 +189,11 @@ def _clip(text: str, width: int) -> str:
 
 def report_bundle(report: dict[str, Any]) -> dict[str, Any]:
     """The MIME bundle of a report: our JSON, plus HTML and text for every other front end."""
-    return {REPORT_MIME: report, "text/html": report_html(report), "text/plain": report_text(report)}
+    return {
+        REPORT_MIME: report,
+        "text/html": report_html(report),
+        "text/plain": report_text(report),
+    }
 
 
 def error_bundle(error: NeuroLakeError) -> dict[str, Any]:
@@ -202,4 +206,3 @@ def error_bundle(error: NeuroLakeError) -> dict[str, Any]:
 def plan_bundle(plan: str) -> dict[str, Any]:
     """A query plan (``--explain``) as preformatted text."""
     return {"text/plain": plan, "text/html": f"<pre>{html.escape(plan)}</pre>"}
-

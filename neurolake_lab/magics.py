@@ -65,7 +65,7 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
     i = 0
     while i < len(tokens):
         tok = tokens[i].group()
-        if not tok.startswith("-") or tok.startswith("--") and tok[2:3] in ("", " "):
+        if not tok.startswith("-") or tok == "--":
             break
         name, _, inline = tok.partition("=")
         if name in ("-o", "--out", "--save"):

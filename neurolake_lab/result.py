@@ -79,9 +79,7 @@ class QueryResult:
         """The cell report (``application/vnd.neurolake.report+json``)."""
         return display.build_report(self)
 
-    def _repr_mimebundle_(
-        self, include: Any = None, exclude: Any = None
-    ) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return display.report_bundle(self.report)
 
     def __repr__(self) -> str:

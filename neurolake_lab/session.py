@@ -184,7 +184,9 @@ class Session:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<neurolake_lab.Session workspace={str(self.settings.workspace)!r} user={self.user!r}>"
+        return (
+            f"<neurolake_lab.Session workspace={str(self.settings.workspace)!r} user={self.user!r}>"
+        )
 
 
 def _lookup(namespace: Mapping[str, Any]) -> Any:

@@ -18,11 +18,12 @@ from neurolake_lab.exceptions import SnippetError
 
 
 def _parse(sql: str) -> exp.Expression | None:
-    """sqlglot's tree of ``sql``, or ``None`` where sqlglot cannot parse valid DuckDB SQL."""
+    """Parse ``sql`` with sqlglot; ``None`` where sqlglot cannot parse (valid) DuckDB SQL."""
     try:
-        return sqlglot.parse_one(sql, read="duckdb")
+        tree: exp.Expression = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError:
         return None
+    return tree
 
 
 def _referenced(sql: str, names: Mapping[str, str]) -> set[str]:

@@ -17,7 +17,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_workspace(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolated_workspace(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     ws = tmp_path_factory.mktemp("workspace")
     monkeypatch.setenv("NEUROLAKE_WORKSPACE", str(ws))
     return ws

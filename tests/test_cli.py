@@ -28,9 +28,13 @@ def test_sql_prints_a_table(tmp_path: Path) -> None:
 
 
 def test_sql_csv_and_json(tmp_path: Path) -> None:
-    proc = run("sql", "SELECT range AS n FROM range(3)", "--format", "csv", "--workspace", str(tmp_path))
+    proc = run(
+        "sql", "SELECT range AS n FROM range(3)", "--format", "csv", "--workspace", str(tmp_path)
+    )
     assert proc.returncode == 0 and proc.stdout.split() == ['"n"', "0", "1", "2"]
-    proc = run("sql", "SELECT 1.5::DECIMAL(4,2) AS d", "--format", "json", "--workspace", str(tmp_path))
+    proc = run(
+        "sql", "SELECT 1.5::DECIMAL(4,2) AS d", "--format", "json", "--workspace", str(tmp_path)
+    )
     assert json.loads(proc.stdout) == {"d": "1.50"}
 
 
@@ -63,7 +67,9 @@ def test_lab_starts_with_neurolake_default_and_quickstart(tmp_path: Path) -> Non
         deadline = time.monotonic() + 60
         while True:
             try:
-                req = urllib.request.Request(f"{base}/api/kernelspecs", headers={"Authorization": "token t0k"})
+                req = urllib.request.Request(
+                    f"{base}/api/kernelspecs", headers={"Authorization": "token t0k"}
+                )
                 specs = json.load(urllib.request.urlopen(req, timeout=2))
                 break
             except OSError:
@@ -73,9 +79,13 @@ def test_lab_starts_with_neurolake_default_and_quickstart(tmp_path: Path) -> Non
         assert specs["default"] == "neurolake"
         assert "neurolake" in specs["kernelspecs"]
         assert (ws / "notebooks" / "quickstart.ipynb").exists()
-        req = urllib.request.Request(f"{base}/api/contents/quickstart.ipynb", headers={"Authorization": "token t0k"})
+        req = urllib.request.Request(
+            f"{base}/api/contents/quickstart.ipynb", headers={"Authorization": "token t0k"}
+        )
         assert json.load(urllib.request.urlopen(req, timeout=5))["type"] == "notebook"
-        req = urllib.request.Request(f"{base}/neurolake/status", headers={"Authorization": "token t0k"})
+        req = urllib.request.Request(
+            f"{base}/neurolake/status", headers={"Authorization": "token t0k"}
+        )
         assert json.load(urllib.request.urlopen(req, timeout=5))["workspace"] == str(ws.resolve())
     finally:
         proc.terminate()

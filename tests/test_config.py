@@ -34,7 +34,7 @@ def test_bad_settings_name_the_file(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "neurolake.toml").write_text("owner = \n")
-    with pytest.raises(WorkspaceError, match="neurolake.toml is not valid TOML"):
+    with pytest.raises(WorkspaceError, match=r"neurolake\.toml is not valid TOML"):
         resolve_settings(ws)
 
 

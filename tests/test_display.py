@@ -23,7 +23,13 @@ def test_schema_rejects_bad_reports(report_validator) -> None:
     for broken in (
         {**good, "version": 2},
         {k: v for k, v in good.items() if k != "result"},
-        {**good, "lineage": {"nodes": [], "edges": [{"source": "a", "target": "b", "kind": "COPY", "masked": False}]}},
+        {
+            **good,
+            "lineage": {
+                "nodes": [],
+                "edges": [{"source": "a", "target": "b", "kind": "COPY", "masked": False}],
+            },
+        },
     ):
         assert not report_validator.is_valid(broken)
 

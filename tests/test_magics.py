@@ -47,7 +47,10 @@ def test_parse_sql_line() -> None:
 
 
 def test_cell_magic_last_result_and_out(ip: InteractiveShell) -> None:
-    r = run(ip, "%%sql -o res\nCREATE TABLE t AS SELECT range AS n FROM range(4);\nSELECT sum(n) AS s FROM t")
+    r = run(
+        ip,
+        "%%sql -o res\nCREATE TABLE t AS SELECT range AS n FROM range(4);\nSELECT sum(n) AS s FROM t",
+    )
     assert r.success
     assert isinstance(r.result, QueryResult)
     assert ip.user_ns["res"] is r.result
@@ -72,10 +75,17 @@ def test_cell_params_and_dataframes_from_notebook(ip: InteractiveShell) -> None:
 
 
 def test_save_and_use_snippet(ip: InteractiveShell) -> None:
-    assert run(ip, "%%sql --save small --no-execute\nSELECT range AS n FROM range(10) WHERE range < 3").result is None
+    assert (
+        run(
+            ip, "%%sql --save small --no-execute\nSELECT range AS n FROM range(10) WHERE range < 3"
+        ).result
+        is None
+    )
     r = run(ip, "%sql SELECT count(*) AS c FROM small")
     assert r.result.arrow().to_pylist() == [{"c": 3}]
-    assert run(ip, "%snippets").result == {"small": "SELECT range AS n FROM range(10) WHERE range < 3"}
+    assert run(ip, "%snippets").result == {
+        "small": "SELECT range AS n FROM range(10) WHERE range < 3"
+    }
 
 
 def test_explain_shows_plan(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,7 +94,9 @@ def test_explain_shows_plan(ip: InteractiveShell, capsys: pytest.CaptureFixture[
     assert "RANGE" in capsys.readouterr().out.upper()
 
 
-def test_errors_are_short_and_session_survives(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_short_and_session_survives(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
     run(ip, "%sql CREATE TABLE kept AS SELECT 1 AS v")
     capsys.readouterr()
     r = run(ip, "%sql SELECT * FROM kepd")
@@ -96,7 +108,9 @@ def test_errors_are_short_and_session_survives(ip: InteractiveShell, capsys: pyt
     assert run(ip, "%sql SELECT v FROM kept").result.arrow().to_pylist() == [{"v": 1}]
 
 
-def test_usage_error_for_text_after_cell_options(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_error_for_text_after_cell_options(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
     r = run(ip, "%%sql SELECT 1\nSELECT 2")
     assert not r.success and isinstance(r.error_in_exec, UsageError)
     assert "Usage error" in capsys.readouterr().out

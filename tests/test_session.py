@@ -30,7 +30,9 @@ def test_sql_result_as_arrow_pandas_polars(session: Session) -> None:
 
 
 def test_several_statements_last_result(session: Session) -> None:
-    r = session.sql("CREATE TABLE t AS SELECT 1 AS x; INSERT INTO t VALUES (2); SELECT sum(x) AS s FROM t")
+    r = session.sql(
+        "CREATE TABLE t AS SELECT 1 AS x; INSERT INTO t VALUES (2); SELECT sum(x) AS s FROM t"
+    )
     assert r.arrow().to_pylist() == [{"s": 3}]
     assert r.executed_sql.count(";") == 2
     assert r.statement_type == "SELECT"
@@ -70,8 +72,8 @@ def test_missing_param_is_a_clear_error(session: Session) -> None:
 
 def test_dataframes_in_namespace_are_tables(session: Session) -> None:
     pdf = pd.DataFrame({"k": [1, 2], "v": ["a", "b"]})
-    plf = pl.DataFrame({"k": [2, 3], "w": [True, False]})
-    arr = pa.table({"k": [2], "z": [1.5]})
+    plf = pl.DataFrame({"k": [2, 3], "w": [True, False]})  # noqa: F841 - queried by name
+    arr = pa.table({"k": [2], "z": [1.5]})  # noqa: F841
     r = session.sql("SELECT pdf.k, v, w, z FROM pdf JOIN plf USING (k) JOIN arr USING (k)")
     assert r.arrow().to_pylist() == [{"k": 2, "v": "b", "w": True, "z": 1.5}]
     # CREATE TABLE AS from a DataFrame copies it
@@ -84,7 +86,9 @@ def test_snippets_compose_as_ctes(session: Session) -> None:
     session.sql("CREATE TABLE nums AS SELECT range AS n FROM range(100)")
     session.save_snippet("evens", "SELECT n FROM nums WHERE n % 2 = 0")
     session.save_snippet("big_evens", "SELECT n FROM evens WHERE n >= 90")
-    r = session.sql("WITH x AS (SELECT 1 AS one) SELECT count(*) AS c, min(one) AS o FROM big_evens, x")
+    r = session.sql(
+        "WITH x AS (SELECT 1 AS one) SELECT count(*) AS c, min(one) AS o FROM big_evens, x"
+    )
     assert r.arrow().to_pylist() == [{"c": 5, "o": 1}]
     assert r.executed_sql.startswith("WITH evens AS")
     session.sql("CREATE TABLE from_snippet AS SELECT * FROM big_evens")

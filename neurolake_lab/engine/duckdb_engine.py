@@ -199,7 +199,6 @@ class DuckDBEngine:
             shutil.rmtree(self.spill_dir, ignore_errors=True)
 
 
-
 #: Statements whose only output is DuckDB's ``Count`` status column, which says nothing useful.
 _DDL = {"CREATE", "DROP", "ALTER", "TRANSACTION", "SET", "VARIABLE_SET", "ATTACH", "DETACH",
         "LOAD", "VACUUM", "CREATE_FUNC", "PREPARE", "DEALLOCATE"}  # fmt: skip

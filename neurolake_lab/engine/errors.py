@@ -17,7 +17,7 @@ from neurolake_lab.exceptions import QueryError
 
 _PREFIX = re.compile(r"^[A-Za-z ]+ Error: ")
 _DID_YOU_MEAN = re.compile(r'Did you mean "([^"]+)"\?')
-_CANDIDATES = re.compile(r'Candidate (?:bindings|tables): (.+)')
+_CANDIDATES = re.compile(r"Candidate (?:bindings|tables): (.+)")
 _MISSING_TABLE = re.compile(r'Table with name "?([^"!\s]+)"? does not exist')
 _MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
 _MISSING_FUNCTION = re.compile(r'Function with name "?([^"!\s]+)"? does not exist')
@@ -97,7 +97,7 @@ def to_query_error(
         if suggested:
             suggestion = suggested.group(1)
     if kind == "type":
-        # "No function matches ... 'sum(DECIMAL(2,1), INTEGER)'. You might need ..." -> keep it short
+        # "No function matches ... 'sum(DECIMAL, INTEGER)'. You might ...": keep the first sentence
         first = first.split(". ")[0] + "."
     if kind == "interrupted":
         first = "the query was cancelled; the session is unchanged and ready"

@@ -13,7 +13,7 @@ _CLOSE = {"R_BRACE", "R_BRACKET"}
 
 @lru_cache(maxsize=256)
 def colon_to_dollar(sql: str) -> str:
-    """Rewrite ``:name`` placeholders to ``$name``, leaving casts, strings, slices and structs alone.
+    """Rewrite ``:name`` placeholders to ``$name``; casts, strings, slices and structs stay.
 
     sqlglot's tokenizer tells a placeholder from ``x::int``, ``':c'``, ``l[1:2]`` and
     ``{'a': 1}`` (a colon directly followed by a name, outside brackets and braces).

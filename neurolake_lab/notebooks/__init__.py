@@ -1,0 +1,1 @@
+"""Notebooks shipped with the package (the quickstart ``neurolake lab`` opens)."""

@@ -20,7 +20,9 @@ def engine(tmp_path: Path):
 
 
 def test_run_returns_arrow_with_duckdb_types(engine: DuckDBEngine) -> None:
-    ex = engine.run("SELECT order_id, amount FROM orders ORDER BY order_id LIMIT 3", statement_type="SELECT")
+    ex = engine.run(
+        "SELECT order_id, amount FROM orders ORDER BY order_id LIMIT 3", statement_type="SELECT"
+    )
     assert isinstance(ex.table, pa.Table)
     assert ex.table.column("order_id").to_pylist() == [0, 1, 2]
     assert ex.column_types == ["BIGINT", "DECIMAL(21,1)"]
@@ -90,7 +92,9 @@ def test_interrupt_cancels_a_running_query(engine: DuckDBEngine) -> None:
     timer.start()
     start = time.perf_counter()
     with pytest.raises(QueryError) as info:
-        engine.run("SELECT count(*) FROM range(100000000000) a, range(100) b WHERE (a.range * b.range) % 7 = 3")
+        engine.run(
+            "SELECT count(*) FROM range(100000000000) a, range(100) b WHERE (a.range * b.range) % 7 = 3"
+        )
     assert info.value.kind == "interrupted"
     assert time.perf_counter() - start < 5
     assert engine.run("SELECT 1 AS one").table is not None
