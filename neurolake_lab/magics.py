@@ -155,7 +155,7 @@ class NeuroLakeMagics(Magics):
             from neurolake_lab.display import plan_bundle
 
             plan = session.explain(text, namespace=self.user_ns)
-            display(plan_bundle(plan), raw=True)
+            display(plan_bundle(plan), raw=True)  # type: ignore[no-untyped-call]
             return None
         result = session._run(text, None, self.user_ns)
         if opts.out:

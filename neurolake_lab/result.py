@@ -68,11 +68,11 @@ class QueryResult:
         return list(self._table.column_names)
 
     def __len__(self) -> int:
-        return self._table.num_rows
+        return int(self._table.num_rows)
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """Arrow PyCapsule stream, so DuckDB, Polars and pandas read the result directly."""
-        return self._table.__arrow_c_stream__(requested_schema)
+        return self._table.__arrow_c_stream__(requested_schema)  # type: ignore[no-untyped-call]
 
     @cached_property
     def report(self) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from sqlglot import exp
 from neurolake_lab.exceptions import SnippetError
 
 
-def _parse(sql: str) -> exp.Expression | None:
+def _parse(sql: str) -> exp.Expr | None:
     """Parse ``sql`` with sqlglot; ``None`` where sqlglot cannot parse (valid) DuckDB SQL."""
     try:
-        tree: exp.Expression = sqlglot.parse_one(sql, read="duckdb")
+        tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError:
         return None
     return tree

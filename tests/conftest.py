@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,6 @@ import pytest
 
 import neurolake_lab
 from neurolake_lab.session import Session
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +41,3 @@ def report_validator() -> Any:
     schema = report_schema()
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
-
-
-def load_json(path: Path) -> Any:
-    return json.loads(path.read_text())

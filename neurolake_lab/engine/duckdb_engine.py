@@ -118,10 +118,8 @@ class DuckDBEngine:
                     cursor = self.con.execute(sql, params) if params else self.con.execute(sql)
                     executed = time.perf_counter()
                     description = cursor.description
-                    if description and not _only_status(description, statement_type):
-                        table = cursor.to_arrow_table()
-                    else:
-                        table, description = None, None
+                    has_rows = bool(description) and not _only_status(description, statement_type)
+                    table = cursor.to_arrow_table() if has_rows else None
                     fetched = time.perf_counter()
                     break
                 except duckdb.Error as exc:
@@ -141,7 +139,7 @@ class DuckDBEngine:
         finally:
             for name in registered:
                 self.con.unregister(name)
-        types = [str(col[1]) for col in description] if description else []
+        types = [str(col[1]) for col in description] if table is not None else []
         return Execution(
             table=table,
             column_types=types,

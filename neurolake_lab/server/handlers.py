@@ -13,7 +13,7 @@ from neurolake_lab import __version__
 from neurolake_lab.config import current_user, default_workspace
 
 
-class StatusHandler(APIHandler):  # type: ignore[misc]
+class StatusHandler(APIHandler):
     """``GET /neurolake/status``: version, default workspace and the acting user."""
 
     @tornado.web.authenticated
