@@ -24,11 +24,10 @@ def test_sql_cell_renders_table_and_strip(lab: Any, browser: Any, artifacts: Pat
     try:
         page.goto(lab.page_url("lab/tree/report.ipynb"))
         page.wait_for_selector(".jp-Notebook .jp-Cell")
-        # wait until the NeuroLake kernel is idle, then run both cells
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached")
-        page.locator(".jp-Cell").first.click()
-        page.keyboard.press("Shift+Enter")
-        page.keyboard.press("Shift+Enter")
+        # wait until the NeuroLake kernel is connected and idle, then run all cells from the menu
+        page.get_by_text("NeuroLake | Idle").wait_for()
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
 
         strips = page.locator(".jp-OutputArea-output .nl-strip")
         strips.nth(1).wait_for()
@@ -45,6 +44,13 @@ def test_sql_cell_renders_table_and_strip(lab: Any, browser: Any, artifacts: Pat
         assert "showing 50 of 1,000,000 rows" in big
         # the fallback HTML is not what renders: our MIME renderer won
         assert page.locator(".jp-OutputArea-output .neurolake-report").count() == 0
+        no_news = page.get_by_role("button", name="No")
+        if no_news.count():  # JupyterLab's "get notified about news?" toast
+            no_news.first.click()
+        page.locator(".jp-Cell").first.click()
         page.screenshot(path=str(artifacts / "ui-sql-cell.png"), full_page=True)
+    except Exception:
+        page.screenshot(path=str(artifacts / "ui-sql-cell-failure.png"), full_page=True)
+        raise
     finally:
         page.close()

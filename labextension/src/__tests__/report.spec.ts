@@ -1,0 +1,128 @@
+/**
+ * The report contract, from the TypeScript side: the examples the Python side
+ * produces validate against the shared schema, and render as a table and a strip.
+ */
+
+import Ajv2020 from 'ajv/dist/2020';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { renderReport } from '../report/render';
+import { stripItems } from '../report/strip';
+import { IReport } from '../report/types';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const SCHEMA_DIR = path.join(ROOT, 'neurolake_lab', 'schema');
+const schema = JSON.parse(
+  fs.readFileSync(path.join(SCHEMA_DIR, 'report.schema.json'), 'utf8')
+);
+const examples: [string, IReport][] = fs
+  .readdirSync(path.join(SCHEMA_DIR, 'examples'))
+  .filter(name => name.endsWith('.json'))
+  .map(name => [
+    name,
+    JSON.parse(
+      fs.readFileSync(path.join(SCHEMA_DIR, 'examples', name), 'utf8')
+    ) as IReport
+  ]);
+
+const validate = new Ajv2020({ strict: false }).compile(schema);
+
+function example(name: string): IReport {
+  const found = examples.find(([n]) => n === name);
+  if (!found) {
+    throw new Error(`no example ${name}`);
+  }
+  return JSON.parse(JSON.stringify(found[1])) as IReport;
+}
+
+describe('report schema', () => {
+  it('has examples', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(examples)('%s validates', (_name, report) => {
+    expect(validate(report)).toBe(true);
+  });
+
+  it('rejects a report without a result', () => {
+    const report = example('sql-groupby.json') as unknown as Record<
+      string,
+      unknown
+    >;
+    delete report.result;
+    expect(validate(report)).toBe(false);
+  });
+
+  it('rejects another version', () => {
+    expect(validate({ ...example('sql-groupby.json'), version: 2 })).toBe(
+      false
+    );
+  });
+});
+
+describe('renderReport', () => {
+  it('renders the table and a strip with rows and time', () => {
+    const report = example('sql-groupby.json');
+    const node = renderReport(report, document);
+    const headers = Array.from(
+      node.querySelectorAll('thead th .nl-column-name')
+    ).map(th => th.textContent);
+    expect(headers).toEqual(['region', 'orders', 'revenue']);
+    const rows = node.querySelectorAll('tbody tr');
+    expect(rows.length).toBe(2);
+    const firstRow = Array.from(rows[0].querySelectorAll('td'));
+    expect(firstRow.map(td => td.textContent)).toEqual(['east', '2', '30.50']);
+    // numbers (and DECIMAL strings) are right-aligned; text is not
+    expect(firstRow[0].classList.contains('nl-number')).toBe(false);
+    expect(firstRow[2].classList.contains('nl-number')).toBe(true);
+    const rowsItem = node.querySelector('[data-nl-item="rows"]');
+    expect(rowsItem?.textContent).toBe('2 rows');
+    expect(node.querySelector('[data-nl-item="time"]')?.textContent).toBe(
+      '1.2 ms'
+    );
+  });
+
+  it('says how many rows a truncated preview shows', () => {
+    const node = renderReport(example('sql-truncated.json'), document);
+    expect(node.querySelectorAll('tbody tr').length).toBe(3);
+    expect(node.querySelector('[data-nl-item="rows"]')?.textContent).toBe(
+      'showing 3 of 1,000,000 rows'
+    );
+  });
+
+  it('shows NULL muted and nested values as JSON', () => {
+    const report = example('sql-groupby.json');
+    report.result.rows_preview = [[null, [1, 2], { a: 'x' }]];
+    const cells = renderReport(report, document).querySelectorAll('tbody td');
+    expect(cells[0].textContent).toBe('NULL');
+    expect(cells[0].classList.contains('nl-null')).toBe(true);
+    expect(cells[1].textContent).toBe('[1,2]');
+    expect(cells[2].textContent).toBe('{"a":"x"}');
+  });
+
+  it('renders only the strip for a statement without columns', () => {
+    const report = example('sql-groupby.json');
+    report.statement_type = 'CREATE';
+    report.result = {
+      columns: [],
+      rows_preview: [],
+      row_count: 0,
+      truncated: false
+    };
+    const node = renderReport(report, document);
+    expect(node.querySelector('table')).toBeNull();
+    expect(node.querySelector('[data-nl-item="rows"]')?.textContent).toBe(
+      'CREATE'
+    );
+  });
+
+  it('grows with compliance: masked columns show as a warning item', () => {
+    const report = example('sql-groupby.json');
+    expect(stripItems(report).map(i => i.id)).toEqual(['rows', 'time']);
+    report.compliance.masked = [{ column: 'email', method: 'hash' }];
+    const item = stripItems(report).find(i => i.id === 'compliance-warnings');
+    expect(item?.label).toBe('1 column masked');
+    expect(item?.severity).toBe('warning');
+  });
+});

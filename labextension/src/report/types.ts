@@ -1,0 +1,84 @@
+/**
+ * The cell report: the contract between the kernel and this extension.
+ * Mirrors neurolake_lab/schema/report.schema.json (version 1); the tests validate
+ * the shared examples against that schema.
+ */
+
+export const REPORT_MIME = 'application/vnd.neurolake.report+json';
+
+/** One JSON value of a preview cell; lists and structs nest. */
+export type PreviewValue =
+  | string
+  | number
+  | boolean
+  | null
+  | PreviewValue[]
+  | { [key: string]: PreviewValue };
+
+export interface IColumn {
+  name: string;
+  /** DuckDB's type name, e.g. BIGINT, DECIMAL(10,2), DATE. */
+  type: string;
+}
+
+export interface IResult {
+  columns: IColumn[];
+  rows_preview: PreviewValue[][];
+  row_count: number;
+  truncated: boolean;
+}
+
+export interface ISuggestion {
+  message: string;
+  rewrite?: string;
+  predicted_saving_ms?: number;
+}
+
+export interface ICost {
+  predicted_ms: number | null;
+  estimated_rows: number | null;
+  estimated_bytes: number | null;
+  actual_ms?: number | null;
+  confidence: number | null;
+  suggestions: ISuggestion[];
+}
+
+export type EdgeKind =
+  | 'IDENTITY'
+  | 'TRANSFORMATION'
+  | 'AGGREGATION'
+  | 'JOIN'
+  | 'GROUP_BY'
+  | 'FILTER'
+  | 'SORT'
+  | 'WINDOW'
+  | 'CONDITIONAL';
+
+export interface ILineage {
+  nodes: { id: string; label?: string; snapshot_id?: number | null }[];
+  edges: { source: string; target: string; kind: EdgeKind; masked: boolean }[];
+}
+
+export interface ICompliance {
+  pii_columns: { column: string; entity: string; category?: string }[];
+  masked: { column: string; method: string; policy?: string }[];
+  row_filters: { table: string; predicate: string; policy?: string }[];
+  denied: { column: string; policy: string }[];
+  warnings: string[];
+}
+
+export interface IReport {
+  version: 1;
+  kind: 'sql' | 'nl';
+  question?: string;
+  intent?: Record<string, unknown> | null;
+  sql: string;
+  executed_sql: string;
+  statement_type?: string;
+  result: IResult;
+  cost: ICost;
+  lineage: ILineage;
+  compliance: ICompliance;
+  audit_id: string | null;
+  timings: { total_ms: number; [stage: string]: number };
+}
