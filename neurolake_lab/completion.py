@@ -20,6 +20,9 @@ _FROM_JOIN = re.compile(
     r"\b(?:FROM|JOIN|UPDATE|INTO|TABLE)\s+([A-Za-z_][\w.]*)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?",
     re.IGNORECASE,
 )
+_TABLE_POSITION = re.compile(
+    r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|DESCRIBE|SUMMARIZE)\s+$", re.IGNORECASE
+)
 _NOT_ALIAS = {
     "where", "join", "left", "right", "inner", "outer", "full", "cross", "on", "group", "order",
     "limit", "using", "natural", "union", "except", "intersect", "having", "window", "qualify",
@@ -105,8 +108,12 @@ def complete_sql(session: Session, code: str, cursor_pos: int) -> Completion | N
             n.rpartition(".")[2] for n in engine.table_names() if n.startswith(qualifier + ".")
         ]
         return Completion(_filter(matches, prefix), start + len(qualifier) + 1, cursor_pos)
-    columns = [c for t in dict.fromkeys(tables.values()) for c, _ in _safe_columns(session, t)]
     table_names = [n for n in engine.table_names() if "." not in n]
+    if _TABLE_POSITION.search(before[: len(before) - len(word)]):
+        return Completion(
+            _filter(table_names, word) if word else sorted(table_names), start, cursor_pos
+        )
+    columns = [c for t in dict.fromkeys(tables.values()) for c, _ in _safe_columns(session, t)]
     keywords, functions = _keywords_and_functions()
     if not word:
         return Completion(sorted(dict.fromkeys(columns + table_names)), start, cursor_pos)

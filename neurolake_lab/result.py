@@ -38,7 +38,9 @@ class QueryResult:
         self.executed_sql = executed_sql if executed_sql is not None else sql
         self.column_types = column_types or [str(t).upper() for t in self._table.schema.types]
         self.statement_type = statement_type
-        self.timings = timings or {}
+        self.timings = dict(timings or {})
+        # the report requires a total; results built outside Session._run sum their stages
+        self.timings.setdefault("total_ms", sum(self.timings.values()))
         self.preview_limit = preview_limit
         self.kind = kind
 

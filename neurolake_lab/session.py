@@ -157,7 +157,15 @@ class Session:
 
     def tables(self) -> QueryResult:
         """Every table and view the session can query."""
-        return QueryResult(self.engine.tables(), sql="-- tables", statement_type="TABLES")
+        start = time.perf_counter()
+        table = self.engine.tables()
+        elapsed = (time.perf_counter() - start) * 1000
+        return QueryResult(
+            table,
+            sql="-- tables",
+            statement_type="TABLES",
+            timings={"execute_ms": elapsed, "total_ms": elapsed},
+        )
 
     def describe(self, table: str) -> QueryResult:
         """Columns of ``table`` with their types and whether they allow NULL."""

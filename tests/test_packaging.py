@@ -1,6 +1,7 @@
 """The wheel carries everything: package, prebuilt extension, kernelspec, server config."""
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -68,7 +69,7 @@ def test_installed_extension_and_kernelspec_are_listed() -> None:
     ext = subprocess.run(
         [BIN / "jupyter", "labextension", "list"], capture_output=True, text=True, timeout=60
     )
-    listing = ext.stdout + ext.stderr
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", ext.stdout + ext.stderr)
     line = next(line for line in listing.splitlines() if "neurolake-lab" in line)
     assert "enabled" in line and "OK" in line
     specs = subprocess.run(
@@ -81,5 +82,5 @@ def test_installed_extension_and_kernelspec_are_listed() -> None:
     server = subprocess.run(
         [BIN / "jupyter", "server", "extension", "list"], capture_output=True, text=True, timeout=60
     )
-    out = server.stdout + server.stderr
+    out = re.sub(r"\x1b\[[0-9;]*m", "", server.stdout + server.stderr)
     assert "neurolake_lab enabled" in out

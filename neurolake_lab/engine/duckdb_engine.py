@@ -129,7 +129,11 @@ class DuckDBEngine:
                         raise to_query_error(exc, sql, self.table_names) from None
                     self.con.register(name, obj)
                     registered.append(name)
-                except KeyboardInterrupt:
+                except (KeyboardInterrupt, RuntimeError) as exc:
+                    # SIGINT (a kernel interrupt) reaches DuckDB, which stops the query and raises
+                    # a plain RuntimeError("Query interrupted"), or Python raises KeyboardInterrupt
+                    if isinstance(exc, RuntimeError) and "interrupted" not in str(exc):
+                        raise
                     self.con.interrupt()
                     raise QueryError(
                         "the query was cancelled; the session is unchanged and ready",

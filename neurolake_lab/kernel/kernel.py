@@ -15,7 +15,7 @@ from neurolake_lab.completion import complete_sql, inspect_sql
 from neurolake_lab.magics import NeuroLakeMagics, get_magics, load
 
 
-class NeuroLakeKernel(IPythonKernel):  # type: ignore[misc]
+class NeuroLakeKernel(IPythonKernel):
     """IPython plus NeuroLake: the magics are loaded at start, SQL cells complete as SQL."""
 
     implementation = "neurolake"
@@ -27,16 +27,18 @@ class NeuroLakeKernel(IPythonKernel):  # type: ignore[misc]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        assert self.shell is not None
         load(self.shell)
 
     @property
     def magics(self) -> NeuroLakeMagics:
         """The NeuroLake magics of this kernel's shell."""
+        assert self.shell is not None
         magics = get_magics(self.shell)
         assert magics is not None
         return magics
 
-    def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:
+    def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:  # type: ignore[override]
         """SQL completion inside ``%%sql`` cells and ``%sql`` lines; IPython's elsewhere."""
         pos = len(code) if cursor_pos is None else cursor_pos
         try:
@@ -55,7 +57,7 @@ class NeuroLakeKernel(IPythonKernel):  # type: ignore[misc]
             "status": "ok",
         }
 
-    def do_inspect(
+    def do_inspect(  # type: ignore[override]
         self,
         code: str,
         cursor_pos: int,
@@ -75,9 +77,9 @@ class NeuroLakeKernel(IPythonKernel):  # type: ignore[misc]
             return reply
         return {"status": "ok", "found": True, "data": data, "metadata": {}}
 
-    def do_shutdown(self, restart: bool) -> dict[str, Any]:
+    def do_shutdown(self, restart: bool) -> dict[str, Any]:  # type: ignore[override]
         """Close the session (its DuckDB and spill folder) before the process exits."""
-        magics = get_magics(self.shell)
+        magics = get_magics(self.shell) if self.shell is not None else None
         if magics is not None and magics.has_session:
             magics.session.close()
         reply: dict[str, Any] = super().do_shutdown(restart)

@@ -30,7 +30,13 @@ class StatusHandler(APIHandler):
         )
 
 
+#: Every endpoint, relative to ``<base_url>/neurolake/`` (tests check each refuses anonymous use).
+ROUTES: list[tuple[str, type[APIHandler]]] = [("status", StatusHandler)]
+
+
 def setup_handlers(web_app: Any) -> None:
     """Add NeuroLake's handlers under the server's base URL."""
     base = web_app.settings["base_url"]
-    web_app.add_handlers(".*$", [(url_path_join(base, "neurolake", "status"), StatusHandler)])
+    web_app.add_handlers(
+        ".*$", [(url_path_join(base, "neurolake", path), handler) for path, handler in ROUTES]
+    )
