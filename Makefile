@@ -29,7 +29,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-$(EXT): node_modules/.package-lock.json $(TS_SOURCES)
+# the extension builder (jupyter-builder) comes with JupyterLab's Python package
+$(BIN)/jupyter-builder: $(BIN)/python
+	$(BIN)/python -m pip install --quiet "jupyterlab>=4.6,<4.7"
+
+$(EXT): $(BIN)/jupyter-builder node_modules/.package-lock.json $(TS_SOURCES)
 	PATH="$(CURDIR)/$(BIN):$$PATH" npm run build:prod
 	touch $@
 
