@@ -41,3 +41,54 @@ def report_validator() -> Any:
     schema = report_schema()
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def launch_jupyter() -> Iterator[Any]:
+    """Start a real Jupyter server process on 127.0.0.1 and wait until it answers.
+
+    ``launch(module, token, env, *args, base="")`` returns the server's URL (with ``base``); every
+    process started is stopped at the end of the test session.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def launch(module: str, token: str, env: dict[str, str], *args: str, base: str = "") -> str:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+             f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False", "--allow-root", *args],
+            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}{base}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                return url
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(f"{module} did not start") from None
+                time.sleep(0.3)
+
+    yield launch
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

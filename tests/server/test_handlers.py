@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,35 +18,21 @@ TOKEN = "server-test-token"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def server(launch_jupyter: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     workspace = tmp_path_factory.mktemp("server-ws")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {
-        **os.environ,
         "NEUROLAKE_WORKSPACE": str(workspace),
         "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("rt")),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-         "--ServerApp.open_browser=False", "--allow-root", "--ServerApp.base_url=/base/", f"--ServerApp.root_dir={workspace}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/base"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise AssertionError("jupyter server did not start") from None
-            time.sleep(0.3)
-    yield url, workspace
-    proc.terminate()
-    proc.wait(timeout=20)
+    url = launch_jupyter(
+        "jupyter_server",
+        TOKEN,
+        env,
+        "--ServerApp.base_url=/base/",
+        f"--ServerApp.root_dir={workspace}",
+        base="/base",
+    )
+    return url, workspace
 
 
 def get(url: str, token: str | None) -> tuple[int, bytes]:

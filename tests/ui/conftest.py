@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,53 +40,23 @@ class Lab:
         write_notebook(self.root / name, cells)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab(launch_jupyter: Any, tmp_path_factory: pytest.TempPathFactory) -> Lab:
     root = tmp_path_factory.mktemp("lab-root")
     workspace = tmp_path_factory.mktemp("lab-workspace")
-    port = _free_port()
     env = {
-        **os.environ,
         "NEUROLAKE_WORKSPACE": str(workspace),
         "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("runtime")),
     }
-    log = (root.parent / f"lab-{port}.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab",
-            f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}",
-            "--ServerApp.open_browser=False", "--allow-root",
-            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise AssertionError("JupyterLab did not start") from None
-            time.sleep(0.3)
-    try:
-        yield Lab(url=url, root=root, workspace=workspace)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    url = launch_jupyter(
+        "jupyterlab",
+        TOKEN,
+        env,
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    )
+    return Lab(url=url, root=root, workspace=workspace)
 
 
 @pytest.fixture(scope="session")
