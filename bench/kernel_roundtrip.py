@@ -58,7 +58,9 @@ VARIANTS = [
         "%%sql\nselect 42",
         f"%%sql\n{GROUPBY}",
     ),
-    Variant("neurolake %%sql", "neurolake", [f"%sql {TABLE}"], "%%sql\nselect 42", f"%%sql\n{GROUPBY}"),
+    Variant(
+        "neurolake %%sql", "neurolake", [f"%sql {TABLE}"], "%%sql\nselect 42", f"%%sql\n{GROUPBY}"
+    ),
 ]
 
 
@@ -84,7 +86,11 @@ def main() -> int:
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
 
-    env = {**os.environ, "NEUROLAKE_WORKSPACE": tempfile.mkdtemp(prefix="nl-bench-"), "PLOOMBER_STATS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "NEUROLAKE_WORKSPACE": tempfile.mkdtemp(prefix="nl-bench-"),
+        "PLOOMBER_STATS_ENABLED": "false",
+    }
     kernels = []
     try:
         for v in VARIANTS:
@@ -110,11 +116,13 @@ def main() -> int:
     def p90(v: Variant, q: str) -> float:
         return statistics.quantiles(v.times[q], n=10)[-1]
 
-    floor, py, jupysql, nl = VARIANTS
+    _, py, jupysql, nl = VARIANTS
     print(f"kernel round-trips, {args.repeat} interleaved runs each (ms)")
     print(f"{'variant':<22}{'select 42 med':>15}{'p90':>8}{'group-by med':>15}{'p90':>8}")
     for v in VARIANTS:
-        print(f"{v.name:<22}{med(v, 'trivial'):>15.2f}{p90(v, 'trivial'):>8.2f}{med(v, 'groupby'):>15.2f}{p90(v, 'groupby'):>8.2f}")
+        print(
+            f"{v.name:<22}{med(v, 'trivial'):>15.2f}{p90(v, 'trivial'):>8.2f}{med(v, 'groupby'):>15.2f}{p90(v, 'groupby'):>8.2f}"
+        )
     ratios = {
         f"{q}: neurolake / {base.name}": med(nl, q) / med(base, q)
         for q in ("trivial", "groupby")
@@ -123,11 +131,20 @@ def main() -> int:
     print()
     for label, ratio in ratios.items():
         print(f"{label:<45}{ratio:6.2f}x")
-    print(f"\ngoal: neurolake / jupysql <= 1.2x  (select 42: {ratios['trivial: neurolake / jupysql %%sql']:.2f}x,"
-          f" group-by: {ratios['groupby: neurolake / jupysql %%sql']:.2f}x)")
+    print(
+        f"\ngoal: neurolake / jupysql <= 1.2x  (select 42: {ratios['trivial: neurolake / jupysql %%sql']:.2f}x,"
+        f" group-by: {ratios['groupby: neurolake / jupysql %%sql']:.2f}x)"
+    )
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"medians_ms": {v.name: {q: med(v, q) for q in v.times} for v in VARIANTS}, "ratios": ratios}, fh, indent=2)
+            json.dump(
+                {
+                    "medians_ms": {v.name: {q: med(v, q) for q in v.times} for v in VARIANTS},
+                    "ratios": ratios,
+                },
+                fh,
+                indent=2,
+            )
     return 0
 
 
