@@ -93,15 +93,14 @@ class Session:
                 "positional parameters (?) work with a single statement; use $name for several",
                 kind="parameter",
             )
-        lookup = _lookup(namespace)
+        lookup = namespace.get
         last: Execution | None = None
         executed: list[str] = []
         plan_ms = 0.0
         for stmt in statements:
             t0 = time.perf_counter()
             sql = stmt.query.strip()
-            if self.snippets and snippet_mod.might_use(sql, self.snippets):
-                sql = snippet_mod.compose(sql, self.snippets)
+            sql = snippet_mod.compose(sql, self.snippets)  # returns at once when none is used
             bound = _bind(stmt.named_parameters, params, namespace)
             plan_ms += (time.perf_counter() - t0) * 1000
             last = engine.run(sql, bound, lookup, statement_type=stmt.type.name)
@@ -149,7 +148,7 @@ class Session:
         if len(statements) != 1:
             raise SnippetError(f"a snippet holds exactly one query; {name!r} has {len(statements)}")
         query = statements[0].query.strip()
-        if name in snippet_mod._referenced(query, {**self.snippets, name: query}):
+        if name in snippet_mod.referenced(query, {**self.snippets, name: query}):
             raise SnippetError(f"snippet {name!r} cannot use itself")
         self.snippets[name] = query
 
@@ -195,13 +194,6 @@ class Session:
         return (
             f"<neurolake_lab.Session workspace={str(self.settings.workspace)!r} user={self.user!r}>"
         )
-
-
-def _lookup(namespace: Mapping[str, Any]) -> Any:
-    def lookup(name: str) -> Any:
-        return namespace.get(name)
-
-    return lookup
 
 
 def _bind(

@@ -26,7 +26,7 @@ def _parse(sql: str) -> exp.Expr | None:
     return tree
 
 
-def _referenced(sql: str, names: Mapping[str, str]) -> set[str]:
+def referenced(sql: str, names: Mapping[str, str]) -> set[str]:
     """Snippet names used as unqualified tables in ``sql`` and not shadowed by its own CTEs."""
     tree = _parse(sql)
     if tree is None:
@@ -51,12 +51,12 @@ def _order(sql: str, snippets: Mapping[str, str]) -> list[str]:
             cycle = " -> ".join([*visiting[visiting.index(name) :], name])
             raise SnippetError(f"snippets refer to each other in a cycle: {cycle}")
         visiting.append(name)
-        for dep in sorted(_referenced(snippets[name], snippets)):
+        for dep in sorted(referenced(snippets[name], snippets)):
             visit(dep)
         visiting.pop()
         ordered.append(name)
 
-    for name in sorted(_referenced(sql, snippets)):
+    for name in sorted(referenced(sql, snippets)):
         visit(name)
     return ordered
 
