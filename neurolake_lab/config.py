@@ -49,6 +49,14 @@ class Settings:
     threads: int | None = None
     timezone: str = "UTC"
     preview_rows: int = 50
+    #: Iceberg catalog: ``sqlite:///...`` (default: the workspace's ``catalog.db``),
+    #: ``postgresql+psycopg://...`` or an ``http(s)://`` Iceberg REST catalog.
+    catalog_uri: str | None = None
+    #: Where data files go: a local folder (default: the workspace's ``warehouse/``) or an
+    #: ``s3://``, ``gs://`` or ``abfs://`` URI passed through to pyiceberg's FileIO.
+    warehouse: str | None = None
+    #: Extra pyiceberg catalog properties (``[catalog]`` in ``neurolake.toml``), e.g. credentials.
+    catalog_properties: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -153,5 +161,10 @@ def resolve_settings(workspace: str | os.PathLike[str] | None = None, **override
         threads=thread_count,
         timezone=str(pick("timezone", "UTC")),
         preview_rows=preview_rows,
-        extra={k: v for k, v in stored.items() if k not in Settings.__dataclass_fields__},
+        catalog_uri=pick("catalog_uri"),
+        warehouse=pick("warehouse"),
+        catalog_properties={str(k): str(v) for k, v in dict(stored.get("catalog", {})).items()},
+        extra={
+            k: v for k, v in stored.items() if k not in {*Settings.__dataclass_fields__, "catalog"}
+        },
     )

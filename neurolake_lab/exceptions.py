@@ -81,3 +81,24 @@ class UsageError(NeuroLakeError):
     """A magic or command was called with options it does not understand."""
 
     title = "Usage error"
+
+
+class LakehouseError(NeuroLakeError):
+    """An Iceberg table or namespace cannot be read or written as asked."""
+
+    title = "Lakehouse error"
+
+
+class QualityError(LakehouseError):
+    """A write was refused because rows break the table's declared quality checks.
+
+    ``violations`` maps each failed check (e.g. ``not_null(customer_id)``) to the number of rows
+    that break it, and ``rows`` holds a sample of the offending rows with the check they broke.
+    """
+
+    title = "Quality check failed"
+
+    def __init__(self, message: str, *, violations: dict[str, int], rows: object = None) -> None:
+        super().__init__(message)
+        self.violations = violations
+        self.rows = rows

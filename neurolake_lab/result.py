@@ -32,6 +32,7 @@ class QueryResult:
         timings: dict[str, float] | None = None,
         preview_limit: int = 50,
         kind: str = "sql",
+        notices: list[str] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
         self.sql = sql
@@ -43,6 +44,8 @@ class QueryResult:
         self.timings.setdefault("total_ms", sum(self.timings.values()))
         self.preview_limit = preview_limit
         self.kind = kind
+        #: messages for the user about what the cell did (quarantined rows, layout advice)
+        self.notices = list(notices or [])
 
     def arrow(self) -> pa.Table:
         """The result as a ``pyarrow.Table`` (no copy)."""

@@ -8,11 +8,12 @@ values or the caller's variables, the last statement's result returned.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections import ChainMap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neurolake_lab import snippets as snippet_mod
 from neurolake_lab.config import Settings, Workspace, resolve_settings
@@ -20,6 +21,12 @@ from neurolake_lab.engine import DuckDBEngine, Execution
 from neurolake_lab.engine.params import colon_to_dollar
 from neurolake_lab.exceptions import QueryError, SnippetError, UsageError
 from neurolake_lab.result import QueryResult
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
 
 _MISSING = object()
 
@@ -31,7 +38,12 @@ class Session:
         self.settings = settings
         self.workspace = Workspace(settings.workspace)
         self.snippets: dict[str, str] = {}
+        #: where the code running now comes from (notebook, cell id, execution count); the
+        #: kernel sets it per cell and writes record it in their snapshot's summary
+        self.cell_context: dict[str, Any] | None = None
         self._engine: DuckDBEngine | None = None
+        self._lakehouse: Lakehouse | None = None
+        self.notices: list[str] = []
 
     @property
     def user(self) -> str:
@@ -49,6 +61,21 @@ class Session:
                 timezone=self.settings.timezone,
             )
         return self._engine
+
+    @property
+    def lakehouse(self) -> Lakehouse:
+        """The workspace's Iceberg tables as this session sees them (pyiceberg loads lazily)."""
+        if self._lakehouse is None:
+            from neurolake_lab.lakehouse import Lakehouse
+
+            self._lakehouse = Lakehouse(self.settings, self.engine)
+        return self._lakehouse
+
+    def write_context(self, sql: str | None = None) -> WriteContext:
+        """Who writes and from which cell: what a write's snapshot summary records."""
+        from neurolake_lab.lakehouse.tables import WriteContext
+
+        return WriteContext(user=self.user, sql=sql, cell=self.cell_context)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -84,8 +111,14 @@ class Session:
         start = time.perf_counter()
         if not text.strip():
             raise UsageError("there is no SQL to run")
+        self.notices = []
         engine = self.engine
-        statements = engine.split(colon_to_dollar(text))
+        lake = self.lakehouse
+        lake.refresh(engine.con)
+        text = colon_to_dollar(text)
+        if _maybe_time_travel(text):
+            text = lake.rewrite_time_travel(text)
+        statements = engine.split(text)
         if not statements:
             raise UsageError("there is no SQL to run (only comments?)")
         if params is not None and not isinstance(params, Mapping) and len(statements) > 1:
@@ -102,8 +135,22 @@ class Session:
             sql = stmt.query.strip()
             sql = snippet_mod.compose(sql, self.snippets)  # returns at once when none is used
             bound = _bind(stmt.named_parameters, params, namespace)
+            kind = stmt.type.name
+            plan = lake.analyze(sql, kind)
             plan_ms += (time.perf_counter() - t0) * 1000
-            last = engine.run(sql, bound, lookup, statement_type=stmt.type.name)
+            if plan is not None and plan.kind != "local_table":
+                t1 = time.perf_counter()
+                outcome = lake.execute(plan, bound, lookup, self.write_context(sql))
+                elapsed = (time.perf_counter() - t1) * 1000
+                last = Execution(outcome.to_arrow(), [], kind, sql, elapsed, 0.0)
+                self.notices.extend(outcome.notices)
+            else:
+                if plan is not None:  # a session table takes the bare name of an Iceberg table
+                    lake.shadow(engine.con, plan.alias or "")
+                try:
+                    last = engine.run(sql, bound, lookup, statement_type=kind)
+                except QueryError as err:
+                    raise (lake.io_error(err) or err) from None
             executed.append(sql)
         assert last is not None
         timings = {
@@ -120,7 +167,13 @@ class Session:
             statement_type=last.statement_type,
             timings=timings,
             preview_limit=self.settings.preview_rows,
+            notices=self.take_notices(),
         )
+
+    def take_notices(self) -> list[str]:
+        """Messages the last cell produced for the user (quarantined rows, layout advice)."""
+        out, self.notices = self.notices, []
+        return out
 
     def explain(
         self,
@@ -131,12 +184,76 @@ class Session:
     ) -> str:
         """DuckDB's plan for the last statement of ``text``, without running it."""
         namespace = namespace if namespace is not None else {}
-        statements = self.engine.split(colon_to_dollar(text))
+        self.lakehouse.refresh(self.engine.con)
+        text = colon_to_dollar(text)
+        if _maybe_time_travel(text):
+            text = self.lakehouse.rewrite_time_travel(text)
+        statements = self.engine.split(text)
         if not statements:
             raise UsageError("there is no SQL to explain")
         stmt = statements[-1]
         sql = snippet_mod.compose(stmt.query.strip(), self.snippets)
         return self.engine.explain(sql, _bind(stmt.named_parameters, params, namespace))
+
+    # -- the lakehouse --------------------------------------------------------------------
+
+    def write(
+        self,
+        table: str,
+        data: Any,
+        mode: str = "append",
+        *,
+        partition_by: Sequence[str] = (),
+        sort_by: Sequence[str] = (),
+        docs: Mapping[str, str] | None = None,
+        description: str | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> WriteOutcome:
+        """Write a pandas/Polars/Arrow table to the Iceberg table ``namespace.table``.
+
+        ``mode`` is ``"append"`` or ``"overwrite"``; a table that does not exist is created
+        (with ``partition_by`` such as ``["month(order_date)"]``, ``sort_by`` such as
+        ``["customer_id"]``, column ``docs`` and a ``description``). Columns match by name;
+        the write goes through the table's quality checks and is one commit.
+        """
+        from neurolake_lab.lakehouse.statements import parse_layout
+
+        if mode not in ("append", "overwrite"):
+            raise UsageError(f"mode must be 'append' or 'overwrite', not {mode!r}")
+        arrow = _to_arrow(data)
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        tid = _table_id(lake, table)
+        ctx = self.write_context()
+        writer = lake.writer
+        try:
+            if writer.exists(tid):
+                outcome = writer.append(
+                    tid, arrow, ctx, overwrite=mode == "overwrite", by_name=True,
+                    operation=f"write ({mode})",
+                )  # fmt: skip
+            else:
+                props = dict(properties or {})
+                if description:
+                    props["comment"] = description
+                partition, order = parse_layout(partition_by, sort_by)
+                outcome = writer.create(
+                    tid, arrow, ctx, partition_by=partition, sort_by=order, properties=props,
+                    docs=docs, operation=f"write ({mode})",
+                )  # fmt: skip
+        finally:
+            lake.refresh(self.engine.con)
+        return outcome
+
+    def snapshots(self, table: str) -> QueryResult:
+        """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""
+        self.lakehouse.refresh(self.engine.con)
+        return _result(self.lakehouse.snapshots(table), f"-- snapshots of {table}", "SNAPSHOTS")
+
+    def rollback(self, table: str, snapshot_id: int) -> WriteOutcome:
+        """Make ``snapshot_id`` the current snapshot of ``table`` again (as ``%rollback``)."""
+        self.lakehouse.refresh(self.engine.con)
+        return self.lakehouse.rollback(table, int(snapshot_id), self.write_context())
 
     # -- snippets -------------------------------------------------------------------------
 
@@ -155,16 +272,13 @@ class Session:
     # -- exploring ------------------------------------------------------------------------
 
     def tables(self) -> QueryResult:
-        """Every table and view the session can query."""
+        """Every table the session can query: Iceberg tables and the session's own."""
         start = time.perf_counter()
-        table = self.engine.tables()
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        table = _table_listing(self.engine.tables(), lake)
         elapsed = (time.perf_counter() - start) * 1000
-        return QueryResult(
-            table,
-            sql="-- tables",
-            statement_type="TABLES",
-            timings={"execute_ms": elapsed, "total_ms": elapsed},
-        )
+        return _result(table, "-- tables", "TABLES", elapsed)
 
     def describe(self, table: str) -> QueryResult:
         """Columns of ``table`` with their types and whether they allow NULL."""
@@ -180,6 +294,9 @@ class Session:
 
     def close(self) -> None:
         """Release the engine and its spill folder; the session can be used again afterwards."""
+        if self._lakehouse is not None:
+            self._lakehouse.close()
+            self._lakehouse = None
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -218,6 +335,74 @@ def _bind(
             )
         values[name] = value
     return values
+
+
+def _maybe_time_travel(text: str) -> bool:
+    """Cheap test on every cell: whether it may hold ``FOR VERSION|TIMESTAMP AS OF``."""
+    return " OF" in text.upper() and _AS_OF.search(text) is not None
+
+
+_AS_OF = re.compile(r"\bFOR\s+(?:SYSTEM_)?(?:VERSION|TIMESTAMP|TIME)\s+AS\s+OF\b", re.IGNORECASE)
+
+
+def _to_arrow(data: Any) -> pa.Table:
+    """pandas, Polars, Arrow or anything with the Arrow C stream interface, as a ``pa.Table``."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if type(data).__module__.split(".")[0] == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if hasattr(data, "to_arrow") and callable(data.to_arrow):  # Polars, QueryResult-likes
+        arrow = data.to_arrow()
+        return arrow if isinstance(arrow, pa.Table) else pa.table(arrow)
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    raise UsageError(f"cannot write a {type(data).__name__}: pass a pandas, Polars or Arrow table")
+
+
+def _table_id(lake: Lakehouse, name: str) -> tuple[str, str]:
+    """``namespace.table`` (or an existing table's unambiguous bare name) as a table id."""
+    from neurolake_lab.lakehouse.lakehouse import _split_name
+
+    parts = _split_name(name)
+    if len(parts) == 2 and all(parts):
+        return parts[0], parts[1]
+    if len(parts) == 1:
+        tid = lake.resolve_bare(parts[0])
+        if tid is not None:
+            return tid
+    raise UsageError(f"name the table as namespace.table, e.g. 'sales.{parts[-1] or 'orders'}'")
+
+
+def _result(table: pa.Table, sql: str, kind: str, elapsed: float | None = None) -> QueryResult:
+    timings = {"execute_ms": elapsed, "total_ms": elapsed} if elapsed is not None else {}
+    return QueryResult(table, sql=sql, statement_type=kind, timings=timings)
+
+
+def _table_listing(local: pa.Table, lake: Lakehouse) -> pa.Table:
+    """The session's own tables (not the lakehouse's views) followed by the Iceberg tables."""
+    import pyarrow as pa
+
+    rows = [
+        {**row, "description": None}
+        for row in local.to_pylist()
+        if (row["schema"], row["name"]) not in lake.pointers
+        and not lake.is_alias(row["schema"], row["name"])
+    ]
+    for info in lake.describe():
+        rows.append(
+            {k: info[k] for k in ("schema", "name", "kind", "columns", "rows", "description")}
+        )
+    fields: list[pa.Field[Any]] = [
+        pa.field("schema", pa.string()), pa.field("name", pa.string()),
+        pa.field("kind", pa.string()), pa.field("columns", pa.int64()),
+        pa.field("rows", pa.int64()), pa.field("description", pa.string()),
+    ]  # fmt: skip
+    schema = pa.schema(fields)
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def connect(

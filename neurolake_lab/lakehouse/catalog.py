@@ -1,0 +1,158 @@
+"""The workspace's Iceberg catalog: which one to open, and a fast read of its table pointers.
+
+pyiceberg takes about a second to import, so plain SQL never imports it: the default SQLite
+catalog's pointers (namespace, table → current metadata file) are read with the standard library,
+and pyiceberg is loaded only to write, travel in time or inspect history.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
+
+from neurolake_lab.config import Settings, Workspace
+from neurolake_lab.exceptions import LakehouseError
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+CATALOG_NAME = "neurolake"
+
+#: (namespace, table) → the metadata file of the table's current snapshot.
+Pointers = dict[tuple[str, str], str]
+
+
+@dataclass(frozen=True)
+class CatalogConfig:
+    """Where the catalog and the data files are."""
+
+    uri: str
+    warehouse: str
+    properties: dict[str, str]
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file when the catalog is SQLite, else ``None``."""
+        if not self.uri.startswith("sqlite:"):
+            return None
+        path = urlparse(self.uri).path
+        return Path(unquote(path)) if path else None
+
+    @property
+    def is_rest(self) -> bool:
+        """True for an Iceberg REST catalog."""
+        return self.uri.startswith(("http://", "https://"))
+
+
+def catalog_config(settings: Settings) -> CatalogConfig:
+    """The catalog of a session: configured, or SQLite and a local folder in the workspace."""
+    ws = Workspace(settings.workspace)
+    uri = settings.catalog_uri or f"sqlite:///{ws.catalog_db}"
+    warehouse = settings.warehouse or ws.warehouse.as_uri()
+    if "://" not in warehouse:
+        warehouse = Path(warehouse).expanduser().resolve().as_uri()
+    return CatalogConfig(uri=uri, warehouse=warehouse, properties=dict(settings.catalog_properties))
+
+
+def open_catalog(config: CatalogConfig) -> Catalog:
+    """Open the pyiceberg catalog (SQL on SQLite/PostgreSQL, or REST)."""
+    props = {"warehouse": config.warehouse, **config.properties}
+    try:
+        if config.is_rest:
+            from pyiceberg.catalog.rest import RestCatalog
+
+            return RestCatalog(CATALOG_NAME, uri=config.uri, **props)
+        from pyiceberg.catalog.sql import SqlCatalog
+
+        uri = config.uri
+        if config.sqlite_path is not None:
+            config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            if config.warehouse.startswith("file:"):
+                Path(unquote(urlparse(config.warehouse).path)).mkdir(parents=True, exist_ok=True)
+            _enable_wal(config.sqlite_path)
+            # several kernels commit to one file: wait for its lock instead of failing at once
+            uri += ("&" if "?" in uri else "?") + "timeout=30"
+        return SqlCatalog(CATALOG_NAME, uri=uri, **props)
+    except LakehouseError:
+        raise
+    except Exception as exc:  # pyiceberg/SQLAlchemy raise many kinds; name the catalog
+        raise LakehouseError(f"cannot open the Iceberg catalog {config.uri}: {exc}") from None
+
+
+def _enable_wal(path: Path) -> None:
+    """Write-ahead logging lets readers in other kernels go on while one kernel commits."""
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+    finally:
+        con.close()
+
+
+class PointerReader:
+    """Reads every table's current metadata file, as cheaply as the catalog allows."""
+
+    def __init__(self, config: CatalogConfig, catalog: Callable[[], Catalog]) -> None:
+        self.config = config
+        self._catalog = catalog
+        self._con: sqlite3.Connection | None = None
+        self._cached: tuple[float, Pointers, set[str]] | None = None
+
+    def read(self) -> tuple[Pointers, set[str]]:
+        """``(pointers, namespaces)`` as committed right now."""
+        path = self.config.sqlite_path
+        if path is not None:
+            return self._read_sqlite(path)
+        # a remote catalog: list at most once a second (each listing is a round trip per table)
+        now = time.monotonic()
+        if self._cached is not None and now - self._cached[0] < 1.0:
+            return self._cached[1], self._cached[2]
+        pointers, namespaces = self._read_catalog()
+        self._cached = (now, pointers, namespaces)
+        return pointers, namespaces
+
+    def _read_sqlite(self, path: Path) -> tuple[Pointers, set[str]]:
+        if not path.exists():
+            return {}, set()
+        if self._con is None:
+            self._con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = self._con.execute(
+                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+                "WHERE catalog_name = ?",
+                (CATALOG_NAME,),
+            ).fetchall()
+            spaces = self._con.execute(
+                "SELECT DISTINCT namespace FROM iceberg_namespace_properties "
+                "WHERE catalog_name = ?",
+                (CATALOG_NAME,),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # the catalog file exists but has no tables yet
+                return {}, set()
+            raise LakehouseError(f"cannot read the Iceberg catalog {path}: {exc}") from None
+        pointers = {(ns, name): loc for ns, name, loc in rows if loc}
+        namespaces = {ns for (ns,) in spaces} | {ns for ns, _ in pointers}
+        return pointers, namespaces
+
+    def _read_catalog(self) -> tuple[Pointers, set[str]]:
+        catalog = self._catalog()
+        pointers: Pointers = {}
+        namespaces: set[str] = set()
+        for ns_tuple in catalog.list_namespaces():
+            ns = ".".join(ns_tuple)
+            namespaces.add(ns)
+            for ident in catalog.list_tables(ns_tuple):
+                table = catalog.load_table(ident)
+                pointers[(ns, ident[-1])] = table.metadata_location
+        return pointers, namespaces
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None

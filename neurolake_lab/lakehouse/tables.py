@@ -1,0 +1,562 @@
+"""The write path of one Iceberg table (the seed's ``NeuroLakeTable.write``).
+
+Every write — SQL or ``Session.write`` — goes the same way: the incoming Arrow data is conformed to
+the table's schema, (1) checked against the table's quality rules (refused, or bad rows
+quarantined), (2) handed to the compliance hooks, (3) sorted by the table's sort order (a layout
+suggestion from recorded access patterns is offered, never applied unasked), and (4) committed as
+one Iceberg snapshot whose summary carries the lineage: the SQL, the source tables at their
+snapshot ids, the user and the notebook cell.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pyarrow as pa
+
+from neurolake_lab.exceptions import LakehouseError, QualityError, QueryError
+from neurolake_lab.lakehouse.arrow_types import to_iceberg_arrow
+from neurolake_lab.lakehouse.commit import commit_with_retries
+from neurolake_lab.lakehouse.naming import display_name, quote_ident, scan_sql
+from neurolake_lab.lakehouse.quality import QualityRules, run_checks
+from neurolake_lab.lakehouse.statements import TableId
+
+if TYPE_CHECKING:
+    import duckdb
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table, Transaction
+    from pyiceberg.table.snapshots import Snapshot
+    from sqlglot import exp
+
+#: Properties every new table gets (a user's own properties win).
+DEFAULT_PROPERTIES = {
+    "format-version": "2",
+    # several kernels commit to one table: let pyiceberg retry a lost race a few more times
+    "commit.retry.num-retries": "8",
+    "commit.retry.min-wait-ms": "20",
+    "commit.retry.max-wait-ms": "2000",
+}
+QUARANTINE_SUFFIX = "__quarantine"
+#: The longest SQL text kept in a snapshot summary (summaries live in every metadata file).
+MAX_SUMMARY_SQL = 4000
+
+
+@dataclass
+class WriteContext:
+    """Who writes, from where, and why: what a snapshot's summary records for lineage."""
+
+    user: str
+    sql: str | None = None
+    cell: dict[str, Any] | None = None
+    #: tables the written data was read from: display name → snapshot id (``None``: empty table)
+    sources: dict[str, int | None] = field(default_factory=dict)
+    #: column lineage of the write (``{"edges": [...]}``), filled in by the lineage layer
+    column_lineage: dict[str, Any] | None = None
+
+    def summary(self, operation: str, **counts: int) -> dict[str, str]:
+        """The snapshot summary properties of a write made in this context.
+
+        ``counts`` are the logical row counts (``rows_inserted=5``): Iceberg's own summary
+        counts rows in rewritten files, which is more than an UPDATE of one row changed.
+        """
+        props = {"neurolake.operation": operation, "neurolake.user": self.user}
+        props.update({f"neurolake.{k}": str(v) for k, v in counts.items()})
+        if self.sql:
+            sql = self.sql.strip()
+            props["neurolake.sql"] = (
+                sql if len(sql) <= MAX_SUMMARY_SQL else sql[:MAX_SUMMARY_SQL] + " …"
+            )
+        if self.cell:
+            props["neurolake.cell"] = json.dumps(self.cell, sort_keys=True, default=str)
+        if self.sources:
+            props["neurolake.sources"] = json.dumps(
+                [{"table": t, "snapshot_id": s} for t, s in sorted(self.sources.items())]
+            )
+        if self.column_lineage:
+            props["neurolake.lineage"] = json.dumps(self.column_lineage, sort_keys=True)
+        return props
+
+
+@dataclass
+class WriteOutcome:
+    """What one write did: the new snapshot and the rows it added or removed."""
+
+    table: str
+    operation: str
+    rows_added: int = 0
+    rows_removed: int = 0
+    snapshot_id: int | None = None
+    quarantined: int = 0
+    notices: list[str] = field(default_factory=list)
+
+    def to_arrow(self) -> pa.Table:
+        """One row describing the write: what a write statement's cell shows."""
+        return pa.table(
+            {
+                "table": pa.array([self.table], pa.string()),
+                "operation": pa.array([self.operation], pa.string()),
+                "rows_added": pa.array([self.rows_added], pa.int64()),
+                "rows_removed": pa.array([self.rows_removed], pa.int64()),
+                "quarantined": pa.array([self.quarantined], pa.int64()),
+                "snapshot_id": pa.array([self.snapshot_id], pa.int64()),
+            }
+        )
+
+
+#: A compliance hook: sees the rows about to be written to a table and may change them
+#: (encrypt a column, carry PII tags over), or raise to refuse the write.
+WriteHook = Callable[[TableId, pa.Table, WriteContext], pa.Table]
+
+
+@contextmanager
+def quiet_pyiceberg() -> Iterator[None]:
+    """Pyiceberg warns about things that are normal for us (a delete that matched nothing)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*did not match any records.*")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="pyiceberg.*")
+        yield
+
+
+def target_schema(table: Table) -> pa.Schema:
+    """The Arrow schema that data written to ``table`` must have."""
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    schema: pa.Schema = schema_to_pyarrow(table.schema(), include_field_ids=False)
+    return schema
+
+
+def snapshot_counts(snapshot: Snapshot | None) -> tuple[int, int]:
+    """``(rows added, rows removed)`` by a snapshot, from its summary."""
+    if snapshot is None or snapshot.summary is None:
+        return 0, 0
+    props = snapshot.summary.additional_properties
+    return int(props.get("added-records", 0)), int(props.get("deleted-records", 0))
+
+
+class TableWriter:
+    """Writes Arrow data to the workspace's Iceberg tables through the full write path."""
+
+    def __init__(
+        self,
+        catalog: Callable[[], Catalog],
+        con: Callable[[], duckdb.DuckDBPyConnection],
+        hooks: Sequence[WriteHook] = (),
+    ) -> None:
+        self._catalog = catalog
+        self._con = con
+        self.hooks = list(hooks)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The pyiceberg catalog."""
+        return self._catalog()
+
+    def load(self, tid: TableId) -> Table:
+        """The table at its current snapshot; an unknown table is a clear error."""
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            return self.catalog.load_table(tid)
+        except NoSuchTableError:
+            raise QueryError(
+                f"there is no Iceberg table {display_name(tid)}", kind="unknown_table"
+            ) from None
+
+    def exists(self, tid: TableId) -> bool:
+        """Whether ``tid`` is a table of the catalog."""
+        return bool(self.catalog.table_exists(tid))
+
+    def ensure_namespace(self, namespace: str) -> None:
+        """Create ``namespace`` if it does not exist (two kernels may race; both succeed)."""
+        from pyiceberg.exceptions import NamespaceAlreadyExistsError
+
+        if self.catalog.namespace_exists(namespace):
+            return
+        with suppress(NamespaceAlreadyExistsError):
+            self.catalog.create_namespace(namespace)
+
+    # -- conforming data ------------------------------------------------------------------------
+
+    def conform(
+        self,
+        data: pa.Table,
+        target: pa.Schema,
+        *,
+        columns: Sequence[str] | None = None,
+        by_name: bool = False,
+        table_name: str,
+    ) -> pa.Table:
+        """``data`` as rows of a table with schema ``target``: columns matched, types cast.
+
+        Columns match by position (as SQL's ``INSERT`` does), to the names in ``columns``, or by
+        name (``BY NAME``, and ``Session.write``); target columns not given are NULL. Casts are
+        DuckDB's, so a value that does not fit is one clear conversion error.
+        """
+        names = target.names
+        if by_name:
+            lower = {n.lower(): n for n in names}
+            unknown = [c for c in data.column_names if c.lower() not in lower]
+            if unknown:
+                raise LakehouseError(
+                    f"table {table_name} has no column {', '.join(map(repr, unknown))}",
+                    hint=f"its columns are {', '.join(names)}; "
+                    f"ALTER TABLE {table_name} ADD COLUMN ... adds one",
+                )
+            mapping = {lower[c.lower()]: i for i, c in enumerate(data.column_names)}
+        else:
+            wanted = list(columns) if columns is not None else names
+            lower = {n.lower(): n for n in names}
+            unknown = [c for c in wanted if c.lower() not in lower]
+            if unknown:
+                raise LakehouseError(
+                    f"table {table_name} has no column {', '.join(map(repr, unknown))}",
+                    hint=f"its columns are {', '.join(names)}",
+                )
+            if len(wanted) != data.num_columns:
+                raise LakehouseError(
+                    f"table {table_name} expects {len(wanted)} values per row "
+                    f"({', '.join(wanted)}) but the query gives {data.num_columns}",
+                    hint="name the columns: INSERT INTO t (a, b) ... or INSERT INTO t BY NAME ...",
+                )
+            mapping = {lower[w.lower()]: i for i, w in enumerate(wanted)}
+        in_order = all(mapping.get(n) == i for i, n in enumerate(names))
+        if in_order and _same_types(data.schema, target):
+            return data.rename_columns(names).cast(target)
+        import duckdb
+
+        from neurolake_lab.engine.errors import to_query_error
+
+        con = self._con()
+        duck_types = con.from_arrow(target.empty_table()).types
+        selects = []
+        for name, dtype in zip(names, duck_types, strict=True):
+            src = mapping.get(name)
+            expr = f"CAST(c{src} AS {dtype})" if src is not None else f"NULL::{dtype}"
+            selects.append(f"{expr} AS {quote_ident(name)}")
+        sql = "SELECT " + ", ".join(selects) + " FROM __nl_conform"
+        # the incoming columns get positional names: SQL sees no duplicates or odd characters
+        con.register(
+            "__nl_conform", data.rename_columns([f"c{i}" for i in range(data.num_columns)])
+        )
+        try:
+            out = con.execute(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            err = to_query_error(exc, sql)
+            raise LakehouseError(f"cannot write to {table_name}: {err.message}") from None
+        finally:
+            con.unregister("__nl_conform")
+        try:
+            return out.cast(target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise LakehouseError(f"cannot write to {table_name}: {exc}") from None
+
+    # -- the write path ------------------------------------------------------------------------
+
+    def prepare(
+        self,
+        tid: TableId,
+        table: Table,
+        data: pa.Table,
+        ctx: WriteContext,
+        *,
+        existing_sql: str | None = None,
+    ) -> Prepared:
+        """Steps 1-3 of the write path: quality, compliance hooks, layout (sort order).
+
+        ``existing_sql`` selects the rows the data joins (for unique keys); by default all of
+        the table's current rows.
+        """
+        name = display_name(tid)
+        rules = QualityRules.from_properties(table.properties)
+        prepared = Prepared(data)
+        if not rules.empty:
+            existing = existing_sql
+            if existing is None and table.current_snapshot() is not None:
+                existing = scan_sql(table.metadata_location)
+            outcome = run_checks(self._con(), data, rules, existing)
+            if outcome.count_error:
+                raise QualityError(
+                    f"write to {name} refused: {outcome.count_error}", violations={}, rows=None
+                )
+            if outcome.bad.num_rows:
+                summary = ", ".join(f"{k}: {v} rows" for k, v in outcome.violations.items())
+                if rules.on_failure == "quarantine":
+                    prepared.data = outcome.good
+                    prepared.quarantine = outcome.bad
+                    prepared.notices.append(
+                        f"{outcome.bad.num_rows} rows broke the quality checks of {name} "
+                        f"({summary}) and went to {name}{QUARANTINE_SUFFIX}"
+                    )
+                else:
+                    raise QualityError(
+                        f"write to {name} refused: {outcome.bad.num_rows} of {data.num_rows} rows "
+                        f"break its quality checks ({summary}); nothing was written",
+                        violations=outcome.violations,
+                        rows=outcome.bad.slice(0, 20),
+                    )
+        for hook in self.hooks:
+            prepared.data = hook(tid, prepared.data, ctx)
+        prepared.data = _sort(prepared.data, table)
+        return prepared
+
+    def append(
+        self,
+        tid: TableId,
+        data: pa.Table,
+        ctx: WriteContext,
+        *,
+        overwrite: bool = False,
+        columns: Sequence[str] | None = None,
+        by_name: bool = False,
+        operation: str | None = None,
+    ) -> WriteOutcome:
+        """Append ``data`` to ``tid`` (or replace its rows with ``overwrite``), as one commit."""
+        name = display_name(tid)
+        table = self.load(tid)
+        if not by_name:  # matched by position: the incoming names do not matter
+            data = data.rename_columns([f"c{i}" for i in range(data.num_columns)])
+        data = self.conform(
+            to_iceberg_arrow(data), target_schema(table), columns=columns, by_name=by_name,
+            table_name=name,
+        )  # fmt: skip
+        prepared = self.prepare(tid, table, data, ctx)
+        op = operation or ("overwrite" if overwrite else "append")
+        outcome = WriteOutcome(name, op, notices=prepared.notices)
+        if prepared.quarantine is not None:
+            outcome.quarantined = prepared.quarantine.num_rows
+            self._quarantine(tid, prepared.quarantine, ctx)
+        rows = prepared.data
+        if rows.num_rows == 0 and not overwrite:
+            outcome.snapshot_id = table.metadata.current_snapshot_id
+            return outcome
+        props = ctx.summary(op, rows_inserted=rows.num_rows)
+
+        def commit(t: Table) -> Table:
+            with quiet_pyiceberg():
+                if overwrite:
+                    t.overwrite(rows, snapshot_properties=props)
+                else:
+                    t.append(rows, snapshot_properties=props)
+            return t
+
+        done = commit_with_retries(lambda: self.load(tid), commit, what=f"{op} {name}")
+        return _finish(outcome, done)
+
+    def create(
+        self,
+        tid: TableId,
+        data: pa.Table,
+        ctx: WriteContext,
+        *,
+        partition_by: Sequence[exp.Expr] = (),
+        sort_by: Sequence[exp.Ordered] = (),
+        properties: Mapping[str, str] | None = None,
+        docs: Mapping[str, str] | None = None,
+        replace: bool = False,
+        if_not_exists: bool = False,
+        operation: str = "create table",
+    ) -> WriteOutcome:
+        """Create ``tid`` holding ``data`` as one commit (schema, layout and rows together).
+
+        ``replace`` swaps the schema, layout and rows of an existing table in one commit, so the
+        table's history (and time travel to before the replace) is kept.
+        """
+        from pyiceberg.exceptions import TableAlreadyExistsError
+
+        from neurolake_lab.lakehouse.partitioning import apply_partitioning, apply_sort_order
+
+        name = display_name(tid)
+        data = to_iceberg_arrow(data, docs)
+        props = {**DEFAULT_PROPERTIES, **(properties or {})}
+        self.ensure_namespace(tid[0])
+        if self.exists(tid):
+            if if_not_exists:
+                table = self.load(tid)
+                return WriteOutcome(name, "none", snapshot_id=table.metadata.current_snapshot_id)
+            if not replace:
+                raise LakehouseError(
+                    f"table {name} already exists",
+                    hint="CREATE OR REPLACE TABLE replaces it (its history is kept); "
+                    "INSERT INTO adds rows",
+                )
+            return self._replace(tid, data, ctx, partition_by, sort_by, props, operation)
+        summary = ctx.summary(operation, rows_inserted=data.num_rows)
+        try:
+            with quiet_pyiceberg():
+                tx = self.catalog.create_table_transaction(
+                    tid, schema=data.schema, properties=props
+                )
+                apply_partitioning(tx, list(partition_by))
+                apply_sort_order(tx, list(sort_by))
+                prepared = self._prepare_in(tx, tid, data, ctx)
+                if prepared.data.num_rows:
+                    tx.append(prepared.data, snapshot_properties=summary)
+                table = tx.commit_transaction()
+        except TableAlreadyExistsError:
+            raise LakehouseError(
+                f"table {name} was created by another session at the same moment",
+                hint="CREATE OR REPLACE TABLE replaces it",
+            ) from None
+        outcome = WriteOutcome(name, operation, notices=prepared.notices)
+        if prepared.quarantine is not None:
+            outcome.quarantined = prepared.quarantine.num_rows
+            self._quarantine(tid, prepared.quarantine, ctx)
+        return _finish(outcome, table)
+
+    def _prepare_in(
+        self, tx: Transaction, tid: TableId, data: pa.Table, ctx: WriteContext
+    ) -> Prepared:
+        """``prepare`` for a table that exists only inside transaction ``tx``."""
+        from pyiceberg.table import StaticTable
+
+        staged = StaticTable(
+            identifier=tid,
+            metadata=tx.table_metadata,
+            metadata_location="",
+            io=tx._table.io,
+            catalog=tx._table.catalog,
+        )
+        return self.prepare(tid, staged, data, ctx)
+
+    def _replace(
+        self,
+        tid: TableId,
+        data: pa.Table,
+        ctx: WriteContext,
+        partition_by: Sequence[exp.Expr],
+        sort_by: Sequence[exp.Ordered],
+        props: Mapping[str, str],
+        operation: str,
+    ) -> WriteOutcome:
+        from neurolake_lab.lakehouse.partitioning import replace_layout
+
+        name = display_name(tid)
+        summary = ctx.summary(f"{operation} (replace)", rows_inserted=data.num_rows)
+        notices: list[str] = []
+        quarantined: list[pa.Table] = []
+
+        def commit(t: Table) -> Table:
+            with quiet_pyiceberg():
+                tx = t.transaction()
+                replace_schema(tx, data.schema)
+                replace_layout(tx, list(partition_by), list(sort_by))
+                tx.set_properties(dict(props))
+                prepared = self._prepare_in(tx, tid, data, ctx)
+                notices[:] = prepared.notices
+                quarantined[:] = [prepared.quarantine] if prepared.quarantine is not None else []
+                tx.overwrite(prepared.data, snapshot_properties=summary)
+                return tx.commit_transaction()
+
+        table = commit_with_retries(lambda: self.load(tid), commit, what=f"replace {name}")
+        outcome = WriteOutcome(name, f"{operation} (replace)", notices=notices)
+        if quarantined:
+            outcome.quarantined = quarantined[0].num_rows
+            self._quarantine(tid, quarantined[0], ctx)
+        return _finish(outcome, table)
+
+    def _quarantine(self, tid: TableId, bad: pa.Table, ctx: WriteContext) -> None:
+        """Keep rows that broke the quality checks in ``<table>__quarantine``, with why."""
+        import datetime as dt
+
+        qid = (tid[0], tid[1] + QUARANTINE_SUFFIX)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        rows = bad.append_column(
+            "_quarantined_at", pa.array([now] * bad.num_rows, pa.timestamp("us"))
+        )
+        qctx = WriteContext(user=ctx.user, sql=ctx.sql, cell=ctx.cell)
+        if self.exists(qid):
+            self.append(qid, rows, qctx, by_name=True, operation="quarantine")
+        else:
+            comment = f"rows refused by the quality checks of {display_name(tid)}"
+            self.create(qid, rows, qctx, operation="quarantine", properties={"comment": comment})
+
+
+@dataclass
+class Prepared:
+    """Data ready to commit, and what the write path did to it on the way."""
+
+    data: pa.Table
+    quarantine: pa.Table | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def _finish(outcome: WriteOutcome, table: Table) -> WriteOutcome:
+    snap = table.current_snapshot()
+    outcome.snapshot_id = snap.snapshot_id if snap else None
+    added, removed = snapshot_counts(snap)
+    outcome.rows_added, outcome.rows_removed = added, removed
+    return outcome
+
+
+def _same_types(actual: pa.Schema, target: pa.Schema) -> bool:
+    """Same types in the same order (names, nullability and metadata aside)."""
+    if len(actual) != len(target):
+        return False
+    return all(a.type.equals(t.type) for a, t in zip(actual, target, strict=True))
+
+
+def _sort(data: pa.Table, table: Table) -> pa.Table:
+    """``data`` sorted by the table's sort order, so files are written in that order."""
+    order = table.sort_order()
+    if not order.fields or data.num_rows < 2:
+        return data
+    schema = table.schema()
+    keys: list[tuple[str, Literal["ascending", "descending"]]] = []
+    placement: Literal["at_start", "at_end"] = "at_end"
+    for f in order.fields:
+        col = schema.find_column_name(f.source_id)
+        if col is None or col not in data.column_names:
+            continue
+        desc = str(f.direction).lower().endswith("desc")
+        keys.append((str(col), "descending" if desc else "ascending"))
+        if "first" in str(f.null_order).lower():
+            placement = "at_start"
+    return data.sort_by(keys, null_placement=placement) if keys else data
+
+
+def replace_schema(tx: Transaction, new: pa.Schema) -> None:
+    """Make the schema of the table in ``tx`` equal ``new`` (CREATE OR REPLACE).
+
+    Columns that stay with a compatible type keep their field ids; the others are dropped and
+    added afresh, then columns are put in ``new``'s order.
+    """
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    current = schema_to_pyarrow(tx.table_metadata.schema(), include_field_ids=False)
+    wanted = {f.name: f.type for f in new}
+    drop = [
+        f.name for f in current if f.name not in wanted or not _promotable(f.type, wanted[f.name])
+    ]
+    if drop:
+        with tx.update_schema(allow_incompatible_changes=True) as update:
+            for name in drop:
+                update.delete_column(name)
+    with tx.update_schema(allow_incompatible_changes=True) as update:
+        update.union_by_name(new)
+    with tx.update_schema() as update:
+        previous: str | None = None
+        for f in new:
+            if previous is None:
+                update.move_first(f.name)
+            else:
+                update.move_after(f.name, previous)
+            previous = f.name
+
+
+def _promotable(old: pa.DataType, new: pa.DataType) -> bool:
+    if old.equals(new):
+        return True
+    t = pa.types
+    if t.is_int32(old) and t.is_int64(new):
+        return True
+    if t.is_float32(old) and t.is_float64(new):
+        return True
+    return bool(
+        t.is_decimal(old) and t.is_decimal(new) and old.scale == new.scale
+        and new.precision >= old.precision
+    )  # fmt: skip
