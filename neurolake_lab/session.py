@@ -23,7 +23,11 @@ from neurolake_lab.exceptions import QueryError, SnippetError, UsageError
 from neurolake_lab.result import QueryResult
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     import pyarrow as pa
+
+    from neurolake_lab.lakehouse.maintenance import MaintenanceReport
 
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
@@ -244,6 +248,31 @@ class Session:
         finally:
             lake.refresh(self.engine.con)
         return outcome
+
+    def maintain(
+        self,
+        table: str,
+        *,
+        expire_older_than: str | timedelta = "7d",
+        retain_last: int = 5,
+        compact: bool = True,
+        small_file_mb: float = 32,
+        remove_orphans: bool = True,
+        orphans_older_than: str | timedelta = "1d",
+    ) -> MaintenanceReport:
+        """Keep a table healthy: expire old snapshots, compact small files, remove orphans.
+
+        Snapshots older than ``expire_older_than`` go, except the newest ``retain_last`` and the
+        one current at the cut-off (so time travel inside the retention keeps working). Files
+        written but never committed (by a crashed write) are removed once older than
+        ``orphans_older_than``. The report says what each step did.
+        """
+        self.lakehouse.refresh(self.engine.con)
+        return self.lakehouse.maintain(
+            table, self.write_context(), expire_older_than=expire_older_than,
+            retain_last=retain_last, compact=compact, small_file_mb=small_file_mb,
+            remove_orphans=remove_orphans, orphans_older_than=orphans_older_than,
+        )  # fmt: skip
 
     def snapshots(self, table: str) -> QueryResult:
         """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""

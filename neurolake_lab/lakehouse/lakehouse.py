@@ -40,7 +40,7 @@ from neurolake_lab.lakehouse.statements import LakeStatement, TableId
 from neurolake_lab.lakehouse.tables import TableWriter, WriteContext, WriteHook, WriteOutcome
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.engine.duckdb_engine import Lookup, Params
+    from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.sql_writes import SqlWriter
 
 
@@ -341,6 +342,37 @@ class Lakehouse:
                 table.manage_snapshots().set_current_snapshot(snapshot_id).commit()
         self.refresh(self.engine.con)
         return WriteOutcome(display_name(tid), "rollback", snapshot_id=snapshot_id)
+
+    def maintain(
+        self,
+        name: str,
+        ctx: WriteContext,
+        *,
+        expire_older_than: str | timedelta = "7d",
+        retain_last: int = 5,
+        compact: bool = True,
+        small_file_mb: float = 32,
+        remove_orphans: bool = True,
+        orphans_older_than: str | timedelta = "1d",
+    ) -> MaintenanceReport:
+        """Expire old snapshots, compact small files and remove orphan files of one table."""
+        from neurolake_lab.lakehouse import maintenance as m
+        from neurolake_lab.lakehouse.tables import quiet_pyiceberg
+
+        tid = self.resolve(name)
+        report = m.MaintenanceReport(display_name(tid))
+        table = self.load(tid)
+        with quiet_pyiceberg():
+            if compact:
+                props = ctx.summary("compact")
+                table = m.compact(table, int(small_file_mb * 1024 * 1024), props, report)
+            table = m.expire_snapshots(
+                table, m.parse_duration(expire_older_than), retain_last, report
+            )
+            if remove_orphans:
+                m.remove_orphans(table, m.parse_duration(orphans_older_than), report)
+        self.refresh(self.engine.con)
+        return report
 
     def io_error(self, err: QueryError) -> LakehouseError | None:
         """A clear error naming the table and file when a query failed on a bad data file."""
