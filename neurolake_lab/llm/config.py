@@ -86,8 +86,9 @@ def llm_config(
         env: The environment to read (``os.environ`` by default).
 
     Raises:
-        LLMError: A value cannot be used (unknown mode, a timeout that is not a positive
-            number, ``NEUROLAKE_LLM=openai`` with no endpoint or key).
+        LLMError: A value cannot be used (unknown mode, a base URL that is not http(s), a
+            timeout that is not a positive number, ``NEUROLAKE_LLM=openai`` with no endpoint
+            or key).
 
     Example:
         >>> llm_config({}, env={}).mode
@@ -113,6 +114,14 @@ def llm_config(
             hint="Use 'offline', 'openai', or leave it unset (the LLM is used when configured).",
         )
     base_url = pick("NEUROLAKE_LLM_BASE_URL", "llm_base_url")
+    if base_url is not None and not base_url.lower().startswith(("http://", "https://")):
+        from neurolake_lab.llm.endpoint import safe_url
+
+        raise LLMError(
+            f"the LLM base URL {safe_url(base_url)!r} (NEUROLAKE_LLM_BASE_URL or llm_base_url) "
+            "must start with http:// or https://",
+            hint="For example http://localhost:11434/v1 (Ollama) or http://localhost:8000/v1.",
+        )
     api_key = pick("OPENAI_API_KEY", "llm_api_key")
     if forced == "offline":
         mode = "offline"

@@ -229,12 +229,21 @@ class Endpoint:
 
 
 def safe_url(url: str) -> str:
-    """``url`` without credentials, query or fragment, and without a trailing slash."""
+    """``url`` without credentials, query or fragment, and without a trailing slash.
+
+    Example:
+        >>> safe_url("http://alice:secret@llm.internal:8000/v1/?key=abc")
+        'http://llm.internal:8000/v1'
+        >>> safe_url("https://[::1]:8443/v1")
+        'https://[::1]:8443/v1'
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<invalid URL>"
     host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from neurolake_lab.exceptions import (
@@ -226,3 +229,15 @@ def test_one_client_is_reused_across_calls(fake_openai: FakeOpenAI) -> None:
         model.complete(QUESTION)
         assert model.endpoint.client() is first
     assert model.endpoint._client is None  # closed on exit
+
+
+def test_importing_the_package_does_not_load_openai() -> None:
+    code = (
+        "import sys, neurolake_lab.llm as llm;"
+        "llm.llm_config({}, env={'OPENAI_API_KEY': 'k'});"
+        "llm.OpenAIChat(base_url=None, api_key='k', model='m');"
+        "llm.LocalEmbedder().embed(['customers']);"
+        "print('openai' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
