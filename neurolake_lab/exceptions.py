@@ -102,3 +102,37 @@ class QualityError(LakehouseError):
         super().__init__(message)
         self.violations = violations
         self.rows = rows
+
+
+class LLMError(NeuroLakeError):
+    """Talking to the language model failed, or its settings cannot be used.
+
+    Messages name the endpoint (never the API key) and, where it helps, how to carry on without
+    the LLM (``NEUROLAKE_LLM=offline``).
+    """
+
+    title = "LLM error"
+
+
+class LLMUnavailableError(LLMError):
+    """The LLM endpoint cannot be reached, or keeps failing (connection refused, 5xx, 429)."""
+
+    title = "LLM unavailable"
+
+
+class LLMAuthError(LLMError):
+    """The LLM endpoint refused the API key (HTTP 401/403)."""
+
+    title = "LLM key refused"
+
+
+class LLMTimeoutError(LLMError):
+    """The LLM endpoint did not answer within the configured timeout."""
+
+    title = "LLM timeout"
+
+
+class LLMOutputError(LLMError):
+    """The LLM answered with something that cannot be used (not a completion, no SQL in it)."""
+
+    title = "LLM output error"
