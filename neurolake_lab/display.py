@@ -84,6 +84,7 @@ def build_report(result: QueryResult) -> dict[str, Any]:
         "sql": result.sql,
         "executed_sql": result.executed_sql,
         "statement_type": result.statement_type,
+        "notices": list(result.notices),
         "result": {
             "columns": [
                 {"name": name, "type": dtype}
@@ -156,7 +157,9 @@ def report_html(report: dict[str, Any]) -> str:
             for row in res["rows_preview"]
         )
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-    parts.append(f"<p><small>{html.escape(summary_line(report))}</small></p></div>")
+    parts.append(f"<p><small>{html.escape(summary_line(report))}</small></p>")
+    parts.extend(f"<p><small>Note: {html.escape(n)}</small></p>" for n in report.get("notices", []))
+    parts.append("</div>")
     return "".join(parts)
 
 
@@ -164,7 +167,7 @@ def report_text(report: dict[str, Any], max_rows: int = 20, max_width: int = 40)
     """An aligned plain-text table of the first rows, with the summary line."""
     res = report["result"]
     if not res["columns"]:
-        return summary_line(report)
+        return "\n".join([summary_line(report), *(f"note: {n}" for n in report.get("notices", []))])
     header = [c["name"] for c in res["columns"]]
     body = [
         [_clip(_cell_text(v), max_width) for v in row] for row in res["rows_preview"][:max_rows]
@@ -179,6 +182,7 @@ def report_text(report: dict[str, Any], max_rows: int = 20, max_width: int = 40)
     if len(res["rows_preview"]) > max_rows:
         footer = f"showing {max_rows:,} of {res['row_count']:,} rows" + footer[footer.find(" ·") :]
     lines.append(footer)
+    lines.extend(f"note: {n}" for n in report.get("notices", []))
     return "\n".join(lines)
 
 

@@ -1,4 +1,7 @@
-"""IPython magics: ``%sql``/``%%sql``, ``%tables``, ``%describe``, ``%profile``, ``%snippets``.
+"""IPython magics: ``%%sql``, exploration and the lakehouse's history and upkeep.
+
+Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
+``%snapshots``, ``%rollback``, ``%maintain``.
 
 Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
 rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
@@ -7,9 +10,10 @@ loaded at start by the NeuroLake kernel.
 
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.core.magic import (
     Magics,
@@ -23,6 +27,7 @@ from IPython.display import display
 from neurolake_lab.exceptions import UsageError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from IPython.core.interactiveshell import InteractiveShell
 
     from neurolake_lab.result import QueryResult
@@ -146,6 +151,7 @@ class NeuroLakeMagics(Magics):
         if not text.strip():
             raise UsageError(f"there is no SQL to run\n{SQL_USAGE}")
         session = self.session
+        session.cell_context = self.cell_context()
         if opts.save:
             session.save_snippet(opts.save, text)
             if opts.no_execute:
@@ -181,6 +187,83 @@ class NeuroLakeMagics(Magics):
     def snippets(self, line: str = "") -> dict[str, str]:
         """The saved snippets, name → SQL."""
         return dict(self.session.snippets)
+
+    @line_magic
+    def snapshots(self, line: str) -> QueryResult:
+        """``%snapshots TABLE``: the table's snapshots, newest first (who, when, which cell)."""
+        return self.session.snapshots(_one_name(line, "%snapshots NAMESPACE.TABLE"))
+
+    @line_magic
+    def rollback(self, line: str) -> QueryResult:
+        """``%rollback TABLE SNAPSHOT_ID``: make an earlier snapshot current again."""
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
+            raise UsageError("usage: %rollback NAMESPACE.TABLE SNAPSHOT_ID (see %snapshots)")
+        session = self.session
+        session.cell_context = self.cell_context()
+        outcome = session.rollback(parts[0], int(parts[1]))
+        return _outcome_result(outcome.to_arrow(), f"%rollback {line.strip()}", "ROLLBACK")
+
+    @line_magic
+    def maintain(self, line: str) -> QueryResult:
+        """``%maintain TABLE [--expire-older-than 7d] [--retain-last 5] [--no-compact] ...``."""
+        import shlex
+
+        parser = _MagicParser(prog="%maintain", add_help=False)
+        parser.add_argument("table")
+        parser.add_argument("--expire-older-than", default="7d")
+        parser.add_argument("--retain-last", type=int, default=5)
+        parser.add_argument("--no-compact", action="store_true")
+        parser.add_argument("--small-file-mb", type=float, default=32)
+        parser.add_argument("--no-orphans", action="store_true")
+        parser.add_argument("--orphans-older-than", default="1d")
+        try:
+            args = parser.parse_args(shlex.split(line))
+        except (argparse.ArgumentError, ValueError) as exc:
+            raise UsageError(f"{exc}\n{parser.format_usage().strip()}") from None
+        session = self.session
+        session.cell_context = self.cell_context()
+        report = session.maintain(
+            args.table, expire_older_than=args.expire_older_than, retain_last=args.retain_last,
+            compact=not args.no_compact, small_file_mb=args.small_file_mb,
+            remove_orphans=not args.no_orphans, orphans_older_than=args.orphans_older_than,
+        )  # fmt: skip
+        return _outcome_result(report.to_arrow(), f"%maintain {line.strip()}", "MAINTAIN")
+
+    def cell_context(self) -> dict[str, Any] | None:
+        """Where the running cell comes from: notebook path, cell id, execution count."""
+        import os
+
+        shell = self.shell
+        if shell is None:
+            return None
+        context: dict[str, Any] = {"execution_count": shell.execution_count}
+        notebook = os.environ.get("JPY_SESSION_NAME")
+        if notebook:
+            context["notebook"] = notebook
+        kernel = getattr(shell, "kernel", None)
+        if kernel is not None:
+            try:
+                parent = kernel.get_parent()
+            except Exception:  # no parent message outside a kernel request
+                parent = None
+            cell_id = (parent or {}).get("metadata", {}).get("cellId")
+            if cell_id:
+                context["cell_id"] = cell_id
+        return context
+
+
+class _MagicParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting the kernel on a bad option."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+def _outcome_result(table: pa.Table, sql: str, kind: str) -> QueryResult:
+    from neurolake_lab.result import QueryResult
+
+    return QueryResult(table, sql=sql, statement_type=kind)
 
 
 def _one_name(line: str, usage: str) -> str:

@@ -27,9 +27,8 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from neurolake_lab.lakehouse.maintenance import MaintenanceReport
-
     from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
 
 _MISSING = object()

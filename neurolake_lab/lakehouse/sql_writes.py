@@ -300,7 +300,7 @@ class SqlWriter:
         tid, name = stmt.table, display_name(stmt.table)
         ctx = self._with_sources(ctx, stmt.text)
         ctx.sources.pop(name, None)
-        rewritten = _retarget(stmt.ast, stmt.alias or stmt.table[1])
+        rewritten = _retarget(stmt.ast, stmt.alias or stmt.table[1], stmt.table)
         con = self.engine.con
         changed = [0]
 
@@ -381,12 +381,6 @@ class SqlWriter:
             kind = action.args.get("kind")
             if kind is None:
                 raise QueryError(f"ADD COLUMN {action.name} needs a type", kind="syntax")
-            if any(isinstance(c.args.get("kind"), exp.NotNullColumnConstraint)
-                   for c in action.args.get("constraints") or []):  # fmt: skip
-                raise LakehouseError(
-                    f"a new column of {name} cannot be NOT NULL: the rows already there have no "
-                    "value for it; add it, fill it with UPDATE, then ALTER COLUMN ... SET NOT NULL"
-                )
             if action.name in {f.name for f in table.schema().fields}:
                 if action.args.get("exists"):
                     return "none"
@@ -404,7 +398,7 @@ class SqlWriter:
             return f"rename column {old} to {new}"
         if isinstance(action, exp.Drop):
             dropped = []
-            for col in action.expressions or [action.this]:
+            for col in action.args.get("tables") or action.expressions or [action.this]:
                 col_name = col.name
                 if col_name not in {f.name for f in table.schema().fields}:
                     if action.args.get("exists"):
@@ -508,9 +502,17 @@ def _params_for(engine: DuckDBEngine, sql: str, params: Params) -> Params:
     return {k: v for k, v in params.items() if k in names} or None
 
 
-def _retarget(tree: exp.Expr, alias: str) -> str:
-    """The DELETE/UPDATE ``tree`` aimed at the DuckDB copy of the table's rows."""
+def _retarget(tree: exp.Expr, alias: str, tid: TableId) -> str:
+    """The DELETE/UPDATE ``tree`` aimed at the DuckDB copy of the table's rows.
+
+    Columns qualified with the table's own name (``sales.orders.id``) are re-qualified with the
+    alias the copy gets.
+    """
     copy = tree.copy()
+    for column in copy.find_all(exp.Column):
+        if column.table == tid[1] and column.db in ("", tid[0]):
+            column.set("db", None)
+            column.set("table", exp.to_identifier(alias, quoted=True))
     target = exp.Table(
         this=exp.to_identifier(_TARGET),
         alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)),

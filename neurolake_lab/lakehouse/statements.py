@@ -91,6 +91,12 @@ def analyze(
             return None
         kind = {exp.Update: "update", exp.Delete: "delete", exp.Alter: "alter"}[type(tree)]
         return LakeStatement(kind, text, ast=tree, table=target, alias=tree.this.alias or None)
+    if isinstance(tree, exp.TruncateTable) and len(tree.expressions) == 1:
+        target = _target(tree.expressions[0], namespaces, resolve_bare, create=False)
+        if target is None:
+            return None
+        delete = exp.Delete(this=tree.expressions[0].copy())
+        return LakeStatement("delete", text, ast=delete, table=target)
     if isinstance(tree, exp.Drop):
         return _drop(text, tree, namespaces, resolve_bare)
     if isinstance(tree, exp.Comment):

@@ -83,11 +83,26 @@ export const complianceSection: StripSection = report => {
   };
 };
 
+/** Notices: what the cell did beyond its result (quarantined rows, layout advice). */
+export const noticesSection: StripSection = report => {
+  const notices = report.notices ?? [];
+  if (notices.length === 0) {
+    return null;
+  }
+  return {
+    id: 'notices',
+    label: notices.length === 1 ? notices[0] : `${notices.length} notices`,
+    title: notices.join('\n'),
+    severity: 'info'
+  };
+};
+
 /** The sections in display order; later issues append to this list. */
 export const STRIP_SECTIONS: StripSection[] = [
   rowsSection,
   timeSection,
-  complianceSection
+  complianceSection,
+  noticesSection
 ];
 
 export function stripItems(

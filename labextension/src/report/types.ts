@@ -75,6 +75,8 @@ export interface IReport {
   sql: string;
   executed_sql: string;
   statement_type?: string;
+  /** What the cell did beyond its result: quarantined rows, layout suggestions. */
+  notices?: string[];
   result: IResult;
   cost: ICost;
   lineage: ILineage;
