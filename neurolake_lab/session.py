@@ -12,7 +12,7 @@ import re
 import sys
 import time
 from collections import ChainMap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab import snippets as snippet_mod
@@ -20,6 +20,7 @@ from neurolake_lab.config import Settings, Workspace, resolve_settings
 from neurolake_lab.engine import DuckDBEngine, Execution
 from neurolake_lab.engine.params import colon_to_dollar
 from neurolake_lab.exceptions import QueryError, SnippetError, UsageError
+from neurolake_lab.lakehouse.dialect import split_cell
 from neurolake_lab.result import QueryResult
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.maintenance import MaintenanceReport
+    from neurolake_lab.lakehouse.quality import QualityRules
     from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
 
 _MISSING = object()
@@ -121,7 +123,7 @@ class Session:
         text = colon_to_dollar(text)
         if _maybe_time_travel(text):
             text = lake.rewrite_time_travel(text)
-        statements = engine.split(text)
+        statements = split_cell(engine, text)
         if not statements:
             raise UsageError("there is no SQL to run (only comments?)")
         if params is not None and not isinstance(params, Mapping) and len(statements) > 1:
@@ -138,7 +140,7 @@ class Session:
             sql = stmt.query.strip()
             sql = snippet_mod.compose(sql, self.snippets)  # returns at once when none is used
             bound = _bind(stmt.named_parameters, params, namespace)
-            kind = stmt.type.name
+            kind = stmt.type
             plan = lake.analyze(sql, kind)
             plan_ms += (time.perf_counter() - t0) * 1000
             if plan is not None and plan.kind != "local_table":
@@ -191,7 +193,7 @@ class Session:
         text = colon_to_dollar(text)
         if _maybe_time_travel(text):
             text = self.lakehouse.rewrite_time_travel(text)
-        statements = self.engine.split(text)
+        statements = split_cell(self.engine, text)
         if not statements:
             raise UsageError("there is no SQL to explain")
         stmt = statements[-1]
@@ -273,6 +275,59 @@ class Session:
             remove_orphans=remove_orphans, orphans_older_than=orphans_older_than,
         )  # fmt: skip
 
+    def set_quality(
+        self,
+        table: str,
+        *,
+        not_null: Sequence[str] = (),
+        unique: Sequence[str | Sequence[str]] = (),
+        accepted_values: Mapping[str, Sequence[Any]] | None = None,
+        ranges: Mapping[str, Sequence[Any]] | None = None,
+        rows_per_write: Sequence[int | None] | None = None,
+        checks: Sequence[str] = (),
+        on_failure: str = "refuse",
+    ) -> QualityRules:
+        """Declare the quality checks every write to ``table`` must pass (replacing earlier ones).
+
+        ``unique`` keys are column names or lists of columns; ``ranges`` map a column to
+        ``[min, max]`` (``None`` for an open end); ``rows_per_write`` is ``[min, max]`` rows per
+        write; ``checks`` are SQL predicates each row must satisfy. ``on_failure`` is
+        ``"refuse"`` (the write is refused with the offending rows) or ``"quarantine"`` (bad rows
+        go to ``<table>__quarantine`` and the rest is written).
+        """
+        from neurolake_lab.lakehouse.quality import PROPERTY, QualityRules
+        from neurolake_lab.lakehouse.tables import quiet_pyiceberg
+
+        rules = QualityRules(
+            not_null=list(not_null),
+            unique=[[k] if isinstance(k, str) else list(k) for k in unique],
+            accepted_values={k: list(v) for k, v in (accepted_values or {}).items()},
+            ranges={k: list(v) for k, v in (ranges or {}).items()},
+            rows_per_write=list(rows_per_write) if rows_per_write else None,
+            checks=list(checks),
+            on_failure=on_failure,
+        )
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        tid = lake.resolve(table)
+        loaded = lake.load(tid)
+        known = {f.name for f in loaded.schema().fields}
+        unknown = sorted(rules.columns() - known)
+        if unknown:
+            raise UsageError(f"table {table} has no column {', '.join(unknown)}")
+        with quiet_pyiceberg():
+            loaded.transaction().set_properties({PROPERTY: rules.to_json()}).commit_transaction()
+        lake.refresh(self.engine.con)
+        return rules
+
+    def quality(self, table: str) -> QualityRules:
+        """The quality checks declared on ``table``."""
+        from neurolake_lab.lakehouse.quality import QualityRules
+
+        self.lakehouse.refresh(self.engine.con)
+        _, meta = self.lakehouse.metadata(table)
+        return QualityRules.from_properties(dict(meta.properties))
+
     def snapshots(self, table: str) -> QueryResult:
         """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""
         self.lakehouse.refresh(self.engine.con)
@@ -342,7 +397,7 @@ class Session:
 
 
 def _bind(
-    names: set[str],
+    names: Set[str],
     params: Mapping[str, Any] | Sequence[Any] | None,
     namespace: Mapping[str, Any],
 ) -> dict[str, Any] | Sequence[Any] | None:

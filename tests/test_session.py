@@ -107,8 +107,14 @@ def test_snippet_errors(session: Session) -> None:
 def test_explore_tables_describe_profile(session: Session) -> None:
     session.sql("CREATE TABLE people AS SELECT range AS id, 'p' || range AS name FROM range(20)")
     tables = session.tables().arrow().to_pylist()
-    assert {"schema": "main", "name": "people", "kind": "table", "columns": 2, "rows": 20,
-            "description": None} in tables
+    assert {
+        "schema": "main",
+        "name": "people",
+        "kind": "table",
+        "columns": 2,
+        "rows": 20,
+        "description": None,
+    } in tables
     desc = session.describe("people").arrow()
     assert desc.column("column_name").to_pylist() == ["id", "name"]
     prof = session.profile("people").arrow().to_pylist()

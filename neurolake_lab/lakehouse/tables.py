@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -277,7 +277,7 @@ class TableWriter:
         if not rules.empty:
             existing = existing_sql
             if existing is None and table.current_snapshot() is not None:
-                existing = scan_sql(table.metadata_location)
+                existing = f"SELECT * FROM {scan_sql(table.metadata_location)}"
             outcome = run_checks(self._con(), data, rules, existing)
             if outcome.count_error:
                 raise QualityError(
@@ -506,17 +506,18 @@ def _sort(data: pa.Table, table: Table) -> pa.Table:
     if not order.fields or data.num_rows < 2:
         return data
     schema = table.schema()
-    keys: list[tuple[str, Literal["ascending", "descending"]]] = []
-    placement: Literal["at_start", "at_end"] = "at_end"
+    keys: list[tuple[str, str, str]] = []
     for f in order.fields:
         col = schema.find_column_name(f.source_id)
         if col is None or col not in data.column_names:
             continue
         desc = str(f.direction).lower().endswith("desc")
-        keys.append((str(col), "descending" if desc else "ascending"))
-        if "first" in str(f.null_order).lower():
-            placement = "at_start"
-    return data.sort_by(keys, null_placement=placement) if keys else data
+        first = "first" in str(f.null_order).lower()
+        keys.append(
+            (str(col), "descending" if desc else "ascending", "at_start" if first else "at_end")
+        )
+    # (column, order, null placement) keys: pyarrow 25+ wants null placement per key
+    return data.sort_by(keys) if keys else data  # type: ignore[arg-type]
 
 
 def replace_schema(tx: Transaction, new: pa.Schema) -> None:

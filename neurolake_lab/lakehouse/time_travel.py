@@ -114,7 +114,8 @@ def _snapshot_id(value: exp.Expr, table: exp.Table, evaluate: Evaluate) -> int:
 def _timestamp(value: exp.Expr, evaluate: Evaluate) -> datetime:
     sql = value.sql("duckdb")
     try:
-        when = evaluate(f"CAST({sql} AS TIMESTAMPTZ)")
+        # as a UTC wall-clock TIMESTAMP: DuckDB hands TIMESTAMPTZ values to Python only via pytz
+        when = evaluate(f"timezone('UTC', CAST({sql} AS TIMESTAMPTZ))")
     except QueryError:
         raise QueryError(
             f"FOR TIMESTAMP AS OF needs a time, such as '2026-01-31 12:00:00'; {sql} is not one",

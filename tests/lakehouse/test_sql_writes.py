@@ -59,8 +59,19 @@ def test_insert_values_select_columns_and_by_name(session: Session) -> None:
         (2, "cup", None, None),
         (3, None, Decimal("9.99"), None),
     ]
-    result = session.sql("TRUNCATE shop.items; INSERT INTO shop.items SELECT 7, 'only', 1, NULL")
+    session.sql("TRUNCATE shop.items; INSERT INTO shop.items SELECT 7, 'only', 1, NULL")
     assert rows(session, "SELECT id, name FROM shop.items") == [(7, "only")]
+    # Spark's spelling, which DuckDB's parser does not know, in a cell with ordinary SQL
+    result = session.sql(
+        "SELECT 1; INSERT OVERWRITE TABLE shop.items SELECT $id, 'new', 2, NULL",
+        {"id": 8},
+    )
+    assert result.arrow().to_pylist()[0]["operation"] == "insert overwrite"
+    assert rows(session, "SELECT id, name FROM shop.items") == [(8, "new")]
+    with pytest.raises(QueryError) as info:
+        session.sql("INSERT OVERWRITE shop.items SELECT 1; SELEC 2")
+    assert info.value.kind == "syntax"
+    assert rows(session, "SELECT id FROM shop.items") == [(8,)]
 
 
 def test_insert_with_bound_parameters(session: Session) -> None:
@@ -130,7 +141,9 @@ def test_alter_add_rename_drop_and_old_snapshots_read_as_they_were(session: Sess
     assert session.sql("SELECT * FROM s.e").columns == ["label", "c"]
     assert rows(session, "SELECT * FROM s.e ORDER BY label") == [("x", None), ("y", 7)]
     old = session.sql(f"SELECT * FROM s.e FOR VERSION AS OF {first}")
-    assert old.columns == ["a", "b"] and rows(session, f"SELECT * FROM s.e FOR VERSION AS OF {first}") == [(1, "x")]
+    assert old.columns == ["a", "b"] and rows(
+        session, f"SELECT * FROM s.e FOR VERSION AS OF {first}"
+    ) == [(1, "x")]
     session.sql("ALTER TABLE s.e ALTER COLUMN c TYPE BIGINT")
     assert session.sql("DESCRIBE s.e").arrow().to_pylist()[1]["column_type"] == "BIGINT"
     with pytest.raises(LakehouseError, match="cannot alter s.e"):
@@ -225,7 +238,11 @@ def test_a_failing_statement_in_a_cell_keeps_earlier_commits(session: Session) -
 def test_snapshot_summary_records_sql_user_cell_and_sources(session: Session) -> None:
     session.sql("CREATE TABLE src.a AS SELECT range AS id FROM range(3)")
     src_snapshot = current_snapshot(session, "src.a")
-    session.cell_context = {"notebook": "work/analysis.ipynb", "cell_id": "c-1", "execution_count": 7}
+    session.cell_context = {
+        "notebook": "work/analysis.ipynb",
+        "cell_id": "c-1",
+        "execution_count": 7,
+    }
     session.sql("CREATE TABLE dst.b AS SELECT id * 2 AS id2 FROM src.a")
     snap = session.snapshots("dst.b").arrow().to_pylist()[0]
     assert snap["user"] == session.user

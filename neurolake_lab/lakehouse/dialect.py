@@ -1,0 +1,71 @@
+"""The SQL NeuroLake reads: DuckDB's dialect plus the lakehouse's few extensions.
+
+DuckDB's parser splits a cell into statements (and knows each one's parameters). Two Spark/Iceberg
+spellings it does not parse are read here instead: ``INSERT OVERWRITE [TABLE] t ...`` and
+``ALTER TABLE t WRITE [LOCALLY] ORDERED BY ...`` (``FOR VERSION|TIMESTAMP AS OF`` is rewritten
+before splitting, see ``time_travel``). Only when DuckDB rejects a cell that holds one of them is
+the cell split with sqlglot's tokenizer, so ordinary SQL takes DuckDB's path unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlglot
+from sqlglot import exp
+
+from neurolake_lab.exceptions import QueryError
+from neurolake_lab.lakehouse.time_travel import split_statements
+
+if TYPE_CHECKING:
+    from neurolake_lab.engine import DuckDBEngine
+
+_EXTENSION = re.compile(
+    r"^\s*(?:(?P<insert>INSERT\s+OVERWRITE)\b|ALTER\s+TABLE\s+\S+\s+WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY\b)",
+    re.IGNORECASE,
+)
+_ANYWHERE = re.compile(r"\b(?:INSERT\s+OVERWRITE|WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a cell: its text, DuckDB's statement type and its ``$name`` parameters."""
+
+    query: str
+    type: str
+    named_parameters: frozenset[str]
+
+
+def split_cell(engine: DuckDBEngine, text: str) -> list[Statement]:
+    """The statements of a cell, DuckDB's and the lakehouse's alike."""
+    try:
+        return _duckdb_statements(engine, text)
+    except QueryError as err:
+        if err.kind != "syntax" or not _ANYWHERE.search(text):
+            raise
+    out: list[Statement] = []
+    for chunk in split_statements(text):
+        match = _EXTENSION.match(chunk)
+        if match:
+            kind = "INSERT" if match.group("insert") else "ALTER"
+            out.append(Statement(chunk, kind, _parameters(chunk)))
+        else:
+            out.extend(_duckdb_statements(engine, chunk))
+    return out
+
+
+def _duckdb_statements(engine: DuckDBEngine, text: str) -> list[Statement]:
+    return [
+        Statement(s.query, s.type.name, frozenset(s.named_parameters)) for s in engine.split(text)
+    ]
+
+
+def _parameters(text: str) -> frozenset[str]:
+    try:
+        tree = sqlglot.parse_one(text, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        first = str(exc).splitlines()[0]
+        raise QueryError(f"cannot parse the statement: {first}", kind="syntax", sql=text) from None
+    return frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
