@@ -81,3 +81,9 @@ class UsageError(NeuroLakeError):
     """A magic or command was called with options it does not understand."""
 
     title = "Usage error"
+
+
+class AuditError(NeuroLakeError):
+    """The audit log cannot record or read a record (bad input, I/O failure, a broken chain)."""
+
+    title = "Audit log error"
