@@ -136,3 +136,20 @@ def test_processes_racing_to_create_the_key_agree_on_one(workspace: Path) -> Non
         p.join(30)
     assert len(keys) == 1 and None not in keys
     assert [p.name for p in (workspace / "keys").iterdir()] == ["audit.key"]
+
+
+def test_verify_and_tail_while_another_process_appends(workspace: Path) -> None:
+    AuditLog(workspace).append("maintenance", user="admin", action="start")
+    proc = start_worker(workspace, "busy", 400)
+    log = AuditLog(workspace)
+    checks = 0
+    while proc.poll() is None:
+        result = log.verify()  # a consistent snapshot: never a half-written record or head
+        assert result.ok and not result.incomplete_tail and result.reason is None, result
+        tail = log.tail(5)
+        assert [r.seq for r in tail] == list(range(tail[0].seq, tail[0].seq + len(tail)))
+        checks += 1
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert checks > 1
+    assert log.verify() == VerifyResult(True, 401, None, None, False)

@@ -97,6 +97,13 @@ def test_edited_formatting_is_detected(ws: Path) -> None:
     lines = read_lines(ws)
     lines[4] = lines[4].replace(b'"rows":5', b'"rows": 5')  # same JSON value, other bytes
     write_lines(ws, lines)
+    assert_bad(verify(ws), 5, "record 5", "hash does not match", "edited")
+
+
+def test_edited_formatting_of_the_hash_member_is_detected(ws: Path) -> None:
+    lines = read_lines(ws)
+    lines[4] = lines[4].replace(b'"hash":"', b'"hash": "')
+    write_lines(ws, lines)
     assert_bad(verify(ws), 5, "record 5", "not in canonical form")
 
 

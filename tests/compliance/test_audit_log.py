@@ -304,3 +304,22 @@ def test_cli_tail(workspace: Path) -> None:
     assert out[1].endswith('{"question": "q4"}')
     proc = cli("tail", "--json", "--workspace", str(workspace))
     assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == ids
+
+
+def test_body_cut_from_the_line_is_the_canonical_body() -> None:
+    # verify hashes the body bytes cut out of the stored line; they must be what append hashed
+    from neurolake_lab.compliance.audit.record import read_line, seal
+
+    tricky = [
+        {},
+        {"hash": "0" * 64, "id": 1, "mac": "f" * 64, "prev": {"hash": "x"}},
+        {"sql": 'SELECT \'"hash":"\' , "mac"', "nested": [{"mac": "m", "prev": "p"}]},
+        {"é": "ü\u2028\x00", "big": 2**70, "f": -0.0},
+    ]
+    for i, data in enumerate(tricky, start=1):
+        body = {"seq": i, "id": f"a-{i:06d}-abcdef", "ts": "2026-10-01T00:00:00.000000Z",
+                "user": "u", "kind": "query", "data": json_safe(data), "prev": "1" * 64}  # fmt: skip
+        record = seal(b"k" * 32, body)
+        read, raw = read_line(record.line()[:-1])
+        assert read == record
+        assert raw == canonical(body)

@@ -32,6 +32,7 @@ from neurolake_lab.compliance.audit.record import (
     GENESIS,
     KINDS,
     AuditRecord,
+    canonical,
     check_seal,
     json_safe,
     parse_line,
@@ -234,7 +235,7 @@ class AuditLog:
             tip.last is not None
             and head.count == tip.seq - 1
             and head.last_hash == tip.last.prev
-            and check_seal(self._key, tip.last) is None
+            and check_seal(self._key, tip.last, canonical(tip.last.body())) is None
         ):
             return  # the crash window: this append's head update repairs it
         else:

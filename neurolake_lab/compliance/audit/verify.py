@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from neurolake_lab.compliance.audit.head import TABLE, ChainHead
-from neurolake_lab.compliance.audit.record import GENESIS, check_seal, parse_line
+from neurolake_lab.compliance.audit.record import GENESIS, check_seal, read_line
 from neurolake_lab.exceptions import AuditError
 
 
@@ -65,7 +65,7 @@ def verify_lines(
         if key is None:
             return bad(0, None, f"the audit key is missing ({key_hint}): no record can be checked")
         try:
-            record = parse_line(line)
+            record, body = read_line(line)
         except AuditError as exc:
             return bad(count, expected, f"record {expected} {exc}")
         if record.seq != expected:
@@ -78,7 +78,7 @@ def verify_lines(
                 f"record {expected} is not linked to the record before it (its prev is not "
                 f"{before}): a record was replaced or inserted",
             )
-        problem = check_seal(key, record)
+        problem = check_seal(key, record, body)
         if problem is not None:
             return bad(count, expected, f"record {expected}: {problem}")
         count = expected
