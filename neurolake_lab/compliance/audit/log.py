@@ -8,8 +8,13 @@ An append holds an exclusive ``flock`` on the lock file while it finds the chain
 head, writes the record, ``fdatasync``s it and updates the head, so records from several kernels
 never interleave or get lost. Each process keeps the log open and remembers the tip it last saw;
 under the lock, the file's inode and size tell it whether another process appended since, and only
-then does it read the last line again. ``append`` returns once the record is on disk: the fsync
-costs about 0.2 ms on these machines (``bench/audit_append.py``), well inside a cell's budget.
+then does it read the last line again.
+
+Durability: ``append`` returns once the record is on disk (``fdatasync``, about 0.2 ms here) and
+the head is committed with ``synchronous=FULL`` (another sync, about 0.3 ms); with the rest, an
+append costs about 0.7 ms (``bench/audit_append.py``), inside a cell's budget. The log is synced
+before the head, so after a power cut the head is never ahead of the log; a head committed without
+a sync could be rolled back by the power cut, and ``verify`` could not tell that from tampering.
 """
 
 from __future__ import annotations
