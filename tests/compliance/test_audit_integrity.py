@@ -240,6 +240,17 @@ def test_head_rewritten_without_the_key_is_named(ws: Path) -> None:
     assert_bad(verify(ws), None, "head in catalog.db was modified")
 
 
+@pytest.mark.parametrize("row", [(10, "é" * 64, "ü" * 64), ("ten", "x", "y"), (10, b"raw", 3.5)])
+def test_garbage_head_row_is_named(ws: Path, row: tuple[object, object, object]) -> None:
+    con = sqlite3.connect(ws / "catalog.db")
+    with con:
+        con.execute("UPDATE neurolake_audit_head SET count = ?, last_hash = ?, mac = ?", row)
+    con.close()
+    assert_bad(verify(ws), None, "head in catalog.db was modified")
+    with pytest.raises(AuditError, match=r"chain head in catalog\.db was modified"):
+        AuditLog(ws).append("query", user="ada")
+
+
 def test_head_rolled_back_is_named(ws: Path) -> None:
     old_head = head_row(ws)
     assert old_head is not None

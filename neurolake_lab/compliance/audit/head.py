@@ -37,13 +37,14 @@ class ChainHead:
 
     def authentic(self, key: bytes) -> bool:
         """Whether the head was written by someone holding ``key``."""
-        return hmac.compare_digest(self.mac, _mac(key, self.count, self.last_hash))
+        expected = _mac(key, self.count, self.last_hash).encode("ascii")
+        return hmac.compare_digest(self.mac.encode("utf-8", "surrogatepass"), expected)
 
 
 def _mac(key: bytes, count: int, last_hash: str) -> str:
     # A prefix no record body can start with (bodies are JSON objects), so a record MAC can never
     # be replayed as a head MAC.
-    message = f"neurolake-audit-head\n{count}\n{last_hash}".encode("ascii")
+    message = f"neurolake-audit-head\n{count}\n{last_hash}".encode("utf-8", "surrogatepass")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -81,7 +82,9 @@ class HeadStore:
         if row is None:
             return None
         count, last_hash, mac = row
-        return ChainHead(int(count), str(last_hash), str(mac))
+        if not isinstance(count, int) or not isinstance(last_hash, str) or not isinstance(mac, str):
+            return ChainHead(-1, "", "")  # not a head this code wrote: reads as an unauthentic one
+        return ChainHead(count, last_hash, mac)
 
     def write(self, head: ChainHead) -> None:
         """Store ``head`` (insert or replace the one row); committed and synced on return."""
