@@ -305,7 +305,7 @@ class AuditLog:
 
         Detects an edited, deleted, reordered or inserted record, a cut-off tail, a chain rebuilt
         without the key, and a missing or modified head; a partial last line (a crash mid-append)
-        is reported as ``incomplete_tail``, not as tampering. Never creates or changes files.
+        is reported as ``incomplete_tail``, not as tampering. Never writes the log, key or head.
 
         Raises:
             AuditError: the log or the catalog cannot be read at all.
