@@ -45,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument(
         "--format", choices=["table", "csv", "json"], default="table", help="output format"
     )
+
+    audit = sub.add_parser("audit", help="check or show the workspace's audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser(
+        "verify",
+        parents=[common],
+        help="check every record, the chain and its head; exit status 0 only when intact",
+    )
+    tail = audit_sub.add_parser("tail", parents=[common], help="show the latest records")
+    tail.add_argument("-n", type=int, default=20, metavar="N", help="how many (default 20)")
+    tail.add_argument("--json", action="store_true", help="print the stored JSON lines")
     return parser
 
 
@@ -55,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["NEUROLAKE_WORKSPACE"] = str(Path(args.workspace).expanduser().resolve())
     if args.command == "sql":
         return _sql(args.query, args.format)
+    if args.command == "audit":
+        return _audit(args)
     return _lab(args)
 
 
@@ -80,6 +93,44 @@ def _sql(query: str, fmt: str) -> int:
 
                 for row in result.arrow().to_pylist():
                     print(json.dumps({k: to_json_value(v) for k, v in row.items()}))
+    except NeuroLakeError as exc:
+        print(f"{exc.title}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """``neurolake audit verify`` (exit status 0 only when intact) and ``neurolake audit tail``."""
+    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.config import default_workspace
+    from neurolake_lab.exceptions import NeuroLakeError, WorkspaceError
+
+    root = default_workspace().resolve()
+    try:
+        if not root.is_dir():
+            raise WorkspaceError(f"no workspace folder at {root}")
+        log = AuditLog(root)
+        if args.audit_command == "verify":
+            result = log.verify()
+            records = f"{result.records} record{'' if result.records == 1 else 's'}"
+            if result.ok:
+                print(f"audit log intact: {records} ({log.path})")
+                if result.reason:
+                    print(f"note: {result.reason}")
+                return 0
+            print(f"audit log NOT intact: {result.reason}")
+            first = f"; first bad record: {result.first_bad}" if result.first_bad else ""
+            print(f"{records} verified before the problem{first} ({log.path})")
+            return 1
+        import json
+
+        for record in log.tail(args.n):
+            if args.json:
+                print(record.line().decode("ascii"), end="")
+            else:
+                data = json.dumps(record.data, sort_keys=True, ensure_ascii=False)
+                print(f"{record.seq:>6}  {record.id}  {record.ts}  {record.user}  {record.kind}  "
+                      f"{data}")  # fmt: skip
     except NeuroLakeError as exc:
         print(f"{exc.title}: {exc}", file=sys.stderr)
         return 1

@@ -136,3 +136,9 @@ class LLMOutputError(LLMError):
     """The LLM answered with something that cannot be used (not a completion, no SQL in it)."""
 
     title = "LLM output error"
+
+
+class AuditError(NeuroLakeError):
+    """The audit log cannot record or read a record (bad input, I/O failure, a broken chain)."""
+
+    title = "Audit log error"

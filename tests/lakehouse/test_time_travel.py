@@ -50,7 +50,7 @@ def test_for_timestamp_as_of(session: Session) -> None:
 
 def test_time_travel_errors_are_clear(session: Session) -> None:
     session.sql("CREATE TABLE h.e AS SELECT 1 AS x; CREATE TABLE local_t AS SELECT 1 AS x")
-    with pytest.raises(QueryError, match="has no snapshot 12345") as info:
+    with pytest.raises(QueryError, match=r"has no snapshot 12345") as info:
         session.sql("SELECT * FROM h.e FOR VERSION AS OF 12345")
     assert "%snapshots h.e" in (info.value.hint or "")
     with pytest.raises(QueryError, match="time travel reads Iceberg tables"):
