@@ -24,9 +24,11 @@ ATTEMPTS = 12
 
 
 def _retryable(exc: BaseException) -> bool:
-    from pyiceberg.exceptions import CommitFailedException
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
 
-    if isinstance(exc, CommitFailedException):
+    # ValidationException: another writer changed the files this commit replaces; redo it from
+    # the new state rather than overwrite their work
+    if isinstance(exc, CommitFailedException | ValidationException):
         return True
     text = str(exc).lower()
     return "database is locked" in text or "database table is locked" in text

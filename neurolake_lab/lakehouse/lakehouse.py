@@ -419,7 +419,7 @@ class Lakehouse:
         return out
 
 
-_PATH = re.compile(r"[\"'](/[^\"']+\.(?:parquet|avro|json))[\"']")
+_PATH = re.compile(r"[\"'](?:file://)?(/[^\"']+\.(?:parquet|avro|json))[\"']")
 _NAME_PART = re.compile(r'"((?:[^"]|"")*)"|([^.]+)')
 
 
