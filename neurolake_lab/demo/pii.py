@@ -197,7 +197,7 @@ def _make_unique(rng: np.random.Generator, emails: Column) -> Column:
 #: (brand, length, prefixes of well-known test card ranges)
 CARD_BRANDS = (
     ("visa", 16, ("411111", "424242", "400000", "401288")),
-    ("mastercard", 16, ("555555", "510510", "222300", "520082")),
+    ("mastercard", 16, ("555555", "510510", "545454", "520082")),
     ("amex", 15, ("378282", "371449", "340000")),
 )
 CARD_BRAND_SHARES = (0.5, 0.35, 0.15)

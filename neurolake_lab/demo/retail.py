@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,21 +203,21 @@ def generate_retail(
         customers, products, orders, order_items and support_tickets, in that order.
 
     Raises:
-        UsageError: ``scale`` is not a positive number.
+        UsageError: ``scale`` is not a positive number or ``seed`` not a non-negative integer.
     """
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale):
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not 0 < scale < math.inf:
         raise UsageError(f"the demo scale must be a positive number, not {scale!r}")
-    if scale <= 0:
-        raise UsageError(f"the demo scale must be a positive number, not {scale!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise UsageError(f"the demo seed must be a non-negative integer, not {seed!r}")
     if today is None:
         today = dt.datetime.now(dt.UTC).date()
     elif isinstance(today, dt.datetime):
         today = today.date()
     day = (today - dt.date(1970, 1, 1)).days
-    counts = row_counts(scale)
+    counts = row_counts(float(scale))
     # one independent stream per table, so changing one table's recipe leaves the others alone
     rng_customers, rng_products, rng_orders, rng_tickets = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+        np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(4)
     )
     customers = generate_customers(rng_customers, counts["customers"], day)
     products = generate_products(rng_products, counts["products"])

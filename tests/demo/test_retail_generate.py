@@ -141,10 +141,24 @@ def test_scale_multiplies_the_counts_and_keeps_every_category() -> None:
     assert tiny["orders"].num_rows == 60
 
 
-@pytest.mark.parametrize("scale", [0, -1, math.nan, math.inf, "1", True])
-def test_a_scale_that_is_not_a_positive_number_is_refused(scale: object) -> None:
+@pytest.mark.parametrize("scale", [0, -1, math.nan, math.inf, "1", True, None])
+def test_a_scale_that_is_not_a_positive_number_is_refused(scale: Any) -> None:
     with pytest.raises(UsageError, match="scale"):
-        generate_retail(scale=scale, today=TODAY)  # type: ignore[arg-type]
+        generate_retail(scale=scale, today=TODAY)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "42", None])
+def test_a_seed_that_is_not_a_non_negative_integer_is_refused(seed: Any) -> None:
+    with pytest.raises(UsageError, match="seed"):
+        generate_retail(scale=0.01, seed=seed, today=TODAY)
+
+
+def test_numpy_numbers_are_accepted_as_scale_and_seed() -> None:
+    import numpy as np
+
+    tables = generate_retail(scale=np.float64(0.01), seed=np.int64(4), today=TODAY)
+    assert tables[0].data.num_rows == 50
+    assert tables[0].data.equals(generate_retail(scale=0.01, seed=4, today=TODAY)[0].data)
 
 
 # --- determinism -----------------------------------------------------------------------------
@@ -450,6 +464,31 @@ def test_phones_follow_each_countrys_formats(by_name: dict[str, pa.Table]) -> No
         else:
             seen_national.add(country)
     assert seen_international == set(COUNTRY_CODES) and seen_national == set(COUNTRY_CODES)
+
+
+REGIONS = {
+    "United States": "US", "Canada": "CA", "Germany": "DE", "United Kingdom": "GB",
+    "France": "FR", "India": "IN", "Japan": "JP", "Brazil": "BR", "Spain": "ES", "Italy": "IT",
+    "Australia": "AU", "Mexico": "MX",
+}  # fmt: skip
+
+
+def test_phones_are_valid_numbers_of_their_country(by_name: dict[str, pa.Table]) -> None:
+    # libphonenumber's rules (phonenumbers comes with Presidio, whose phone recognizer uses them)
+    phonenumbers = pytest.importorskip("phonenumbers")
+    customers = by_name["customers"]
+    invalid = [
+        (country, phone)
+        for country, phone in zip(
+            customers.column("country").to_pylist(),
+            customers.column("phone").to_pylist(),
+            strict=True,
+        )
+        if not phonenumbers.is_valid_number_for_region(
+            phonenumbers.parse(phone, REGIONS[country]), REGIONS[country]
+        )
+    ]
+    assert invalid == []
 
 
 def test_addresses_names_and_ips_look_real(by_name: dict[str, pa.Table]) -> None:
