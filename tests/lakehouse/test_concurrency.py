@@ -29,7 +29,7 @@ def start(workspace: Path, code: str) -> subprocess.Popen[str]:
 
 
 def finish(proc: subprocess.Popen[str]) -> None:
-    out, err = proc.communicate(timeout=300)
+    _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
 
 
