@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder JupyterLab shows (default: the workspace's notebooks/ folder)",
     )
+    lab.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="do not load the demo data set into an empty workspace",
+    )
     lab.add_argument("lab_args", nargs=argparse.REMAINDER, help="more options for jupyter lab")
 
     sql = sub.add_parser("sql", parents=[common], help="run SQL and print the result")
@@ -45,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument(
         "--format", choices=["table", "csv", "json"], default="table", help="output format"
     )
+
+    demo = sub.add_parser("demo", help="the demo data set")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    load = demo_sub.add_parser(
+        "load", parents=[common], help="(re)create the retail namespace with the demo tables"
+    )
+    load.add_argument("--scale", type=float, default=1.0, help="row-count factor (default 1)")
+    load.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
     audit = sub.add_parser("audit", help="check or show the workspace's audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -68,7 +81,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sql(args.query, args.format)
     if args.command == "audit":
         return _audit(args)
+    if args.command == "demo":
+        return _demo_load(args.scale, args.seed)
     return _lab(args)
+
+
+def _demo_load(scale: float, seed: int) -> int:
+    import time
+
+    from neurolake_lab.demo import load_retail
+    from neurolake_lab.exceptions import NeuroLakeError
+    from neurolake_lab.session import connect
+
+    start = time.perf_counter()
+    try:
+        with connect() as session:
+            counts = load_retail(session, scale=scale, seed=seed)
+            where = session.settings.workspace
+    except NeuroLakeError as exc:
+        print(f"{exc.title}: {exc}", file=sys.stderr)
+        return 1
+    for name, rows in counts.items():
+        print(f"retail.{name:<16} {rows:>12,} rows")
+    print(f"loaded in {time.perf_counter() - start:.1f} s into {where}")
+    return 0
+
+
+def _workspace_is_empty() -> bool:
+    """No Iceberg table yet: a first start, when ``neurolake lab`` loads the demo."""
+    from neurolake_lab.session import connect
+
+    with connect() as session:
+        session.lakehouse.refresh(session.engine.con)
+        return not session.lakehouse.pointers
 
 
 def _sql(query: str, fmt: str) -> int:
@@ -143,6 +188,10 @@ def _lab(args: argparse.Namespace) -> int:
     workspace = Workspace(default_workspace().resolve())
     workspace.ensure()
     os.environ["NEUROLAKE_WORKSPACE"] = str(workspace.root)
+    if not args.no_demo and _workspace_is_empty():
+        print("First start: loading the demo data set (neurolake demo load) ...", flush=True)
+        if _demo_load(1.0, 42) != 0:
+            return 1
     root = Path(args.notebook_dir).resolve() if args.notebook_dir else workspace.notebooks
     root.mkdir(parents=True, exist_ok=True)
     notebook = root / QUICKSTART

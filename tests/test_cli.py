@@ -87,6 +87,29 @@ def test_lab_starts_with_neurolake_default_and_quickstart(tmp_path: Path) -> Non
             f"{base}/neurolake/status", headers={"Authorization": "token t0k"}
         )
         assert json.load(urllib.request.urlopen(req, timeout=5))["workspace"] == str(ws.resolve())
+        # the first start loaded the demo data set into the empty workspace
+        import neurolake_lab
+
+        with neurolake_lab.connect(ws) as session:
+            tables = session.tables().arrow().to_pylist()
+            assert {t["name"] for t in tables if t["schema"] == "retail"} == {
+                "customers", "products", "orders", "order_items", "support_tickets"
+            }  # fmt: skip
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_demo_load_command(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    out = subprocess.run(
+        [*NEUROLAKE, "demo", "load", "--workspace", str(ws), "--scale", "0.05", "--seed", "3"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "retail.customers" in out.stdout and "250 rows" in out.stdout
+    bad = subprocess.run(
+        [*NEUROLAKE, "demo", "load", "--workspace", str(ws), "--scale", "-1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert bad.returncode == 1 and "scale" in bad.stderr
