@@ -147,8 +147,9 @@ def _target_name(table: exp.Expr, index: TableIndex) -> str:
 def _looks_qualified(query: exp.Expr) -> bool:
     """Whether ``query`` already went through ``qualify``.
 
-    It has if every projection is aliased, every table aliased, and no ``USING`` and no star is
-    left (a star over an unknown table is qualified again, which changes nothing).
+    It has if every projection and every table is aliased, and nothing ``qualify`` rewrites is
+    left: no star (one over an unknown table is qualified again, which changes nothing), no
+    ``USING`` or ``NATURAL`` join, no ``GROUP BY``/``ORDER BY`` position.
     """
     for node in query.walk():
         if isinstance(node, exp.Select):
@@ -156,8 +157,11 @@ def _looks_qualified(query: exp.Expr) -> bool:
                 if not isinstance(projection, exp.Alias):
                     return False
             for join in node.args.get("joins") or ():
-                if join.args.get("using"):
+                if join.args.get("using") or join.method.upper() == "NATURAL":
                     return False
+            group = node.args.get("group")
+            if group is not None and any(isinstance(e, exp.Literal) for e in group.expressions):
+                return False
         elif (
             isinstance(node, exp.Table)
             and isinstance(node.this, exp.Identifier)
@@ -252,12 +256,11 @@ def _lineage(
     else:
         try:
             root = build_scope(query)
-        except SqlglotError as exc:
-            raise LineageError(
-                f"Cannot follow the query's scopes for column lineage: {exc}"
-            ) from exc
-        if root is not None:
-            columns = walker.run(root)
+            if root is not None:
+                columns = walker.run(root)
+        except SqlglotError as exc:  # e.g. two sources with one alias, which DuckDB rejects too
+            message = f"Cannot follow the query's scopes for column lineage: {exc}"
+            raise LineageError(message) from exc
 
     targets = _targets(columns, target_table, target_columns, by_name, is_insert, index, written)
     return _graph(columns, targets, walker, target_table, warnings)

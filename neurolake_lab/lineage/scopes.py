@@ -5,8 +5,12 @@ question: it follows one output column at a time (re-qualifying the whole query 
 given a scope), gives no kind of derivation and no indirect dependencies (joins, filters, groups,
 sorts, windows, conditions), and rejects ``*`` over unknown tables and non-query statements. Here
 every scope is resolved once (memoised), bottom-up, into per-column dependencies plus the
-row-level dependencies that affect all of its columns; ``bench/lineage_speed.py`` measures the
-difference (about 4-10x faster than ``lineage()`` per column on the same qualified input).
+row-level dependencies that affect all of its columns. Measured by ``bench/lineage_speed.py`` on
+ten statements (2 to 13 output columns): from SQL, 2.7-18x faster than ``lineage()`` per output
+column (5.6x in total) and 1.9x faster than ``lineage(None)`` for all columns at once; on an
+already qualified tree the walk alone takes 0.1-0.3 ms, 11x less than ``lineage()`` per column
+on a pre-built scope. Its direct sources (plus CONDITIONAL and WINDOW, which ``lineage()`` also
+follows) equal ``lineage()``'s leaf columns for all 44 output columns there.
 
 Kinds follow OpenLineage's column-lineage facet: a column passed through (renamed or not) is
 IDENTITY, any function of it (a CAST included: the value changes type) is TRANSFORMATION, an
