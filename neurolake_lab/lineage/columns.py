@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Final
 
 import sqlglot
@@ -192,38 +193,50 @@ def _written_names(query: exp.Expr) -> dict[str, str]:
     return names
 
 
+@dataclass
+class _Statement:
+    """A statement unwrapped: the query it runs and, for CTAS/INSERT, where the rows go."""
+
+    query: exp.Expr | None
+    owned: bool
+    target_table: str | None = None
+    target_columns: list[str] | None = None
+    by_name: bool = False
+    is_insert: bool = False
+
+
+def _unwrap(statement: exp.Expr, owned: bool, index: TableIndex) -> _Statement:
+    """The query of a CTAS or INSERT (with its target), or the statement itself."""
+    if not isinstance(statement, exp.Create | exp.Insert):
+        return _Statement(query=statement, owned=owned)
+    target = statement.this
+    unwrapped = _Statement(
+        query=statement.expression,
+        owned=owned,
+        target_table=_target_name(target, index),
+        is_insert=isinstance(statement, exp.Insert),
+        by_name=bool(statement.args.get("by_name")),
+    )
+    if isinstance(target, exp.Schema) and target.expressions:
+        unwrapped.target_columns = [c.name.lower() for c in target.expressions]
+    with_ = statement.args.get("with_")  # WITH t AS (...) INSERT INTO ...: the CTEs go inside
+    query = unwrapped.query
+    if with_ is not None and isinstance(query, exp.Query) and not query.args.get("with_"):
+        query = query.copy()
+        query.set("with_", with_.copy())
+        unwrapped.query = query
+        unwrapped.owned = True
+    return unwrapped
+
+
 def _lineage(
     tree_or_sql: str | exp.Expr, index: TableIndex, dialect: str, output_table: str | None
 ) -> LineageGraph:
-    owned = isinstance(tree_or_sql, str)
-    statement = _parse(tree_or_sql, dialect) if isinstance(tree_or_sql, str) else tree_or_sql
-
-    target_table: str | None = None
-    target_columns: list[str] | None = None
-    by_name = False
-    is_insert = False
-    query: exp.Expr | None
-    if isinstance(statement, exp.Create):
-        query = statement.expression
-        target_table = _target_name(statement.this, index)
-        target = statement.this
-        if isinstance(target, exp.Schema) and target.expressions:
-            target_columns = [c.name.lower() for c in target.expressions]
-    elif isinstance(statement, exp.Insert):
-        query = statement.expression
-        is_insert = True
-        by_name = bool(statement.args.get("by_name"))
-        target_table = _target_name(statement.this, index)
-        target = statement.this
-        if isinstance(target, exp.Schema) and target.expressions:
-            target_columns = [c.name.lower() for c in target.expressions]
-        with_ = statement.args.get("with_")
-        if with_ is not None and isinstance(query, exp.Query) and not query.args.get("with_"):
-            query = query.copy()
-            query.set("with_", with_.copy())
-            owned = True
+    if isinstance(tree_or_sql, str):
+        unwrapped = _unwrap(_parse(tree_or_sql, dialect), True, index)
     else:
-        query = statement
+        unwrapped = _unwrap(tree_or_sql, False, index)
+    query, owned, target_table = unwrapped.query, unwrapped.owned, unwrapped.target_table
     if output_table is not None:
         target_table = output_table.lower()
     if not isinstance(query, exp.Query | exp.Values):
@@ -231,7 +244,7 @@ def _lineage(
 
     warnings: list[str] = []
     written = _written_names(query)
-    if isinstance(query, exp.Query) and not (not owned and _looks_qualified(query)):
+    if isinstance(query, exp.Query) and (owned or not _looks_qualified(query)):
         if not owned:
             query = query.copy()
         try:
@@ -262,24 +275,23 @@ def _lineage(
             message = f"Cannot follow the query's scopes for column lineage: {exc}"
             raise LineageError(message) from exc
 
-    targets = _targets(columns, target_table, target_columns, by_name, is_insert, index, written)
+    targets = _targets(columns, target_table, unwrapped, index, written)
     return _graph(columns, targets, walker, target_table, warnings)
 
 
 def _targets(
     columns: Columns,
     target_table: str | None,
-    target_columns: list[str] | None,
-    by_name: bool,
-    is_insert: bool,
+    unwrapped: _Statement,
     index: TableIndex,
     written: dict[str, str],
 ) -> list[str | None]:
     """The target id of each output column (``None``: the column is not written)."""
     names = columns.names
+    target_columns, by_name = unwrapped.target_columns, unwrapped.by_name
     if target_table is None:
         return [f"{OUTPUT_PREFIX}.{written.get(n, n)}" for n in names]
-    if target_columns is None and is_insert and not by_name:
+    if target_columns is None and unwrapped.is_insert and not by_name:
         known = index.known.get(target_table)
         if known is not None:
             target_columns = list(known)

@@ -237,11 +237,13 @@ class ScopeWalker:
                 result = self._udtf(scope, node)
             else:
                 result = Columns()
-            if scope.outer_columns and len(scope.outer_columns) == len(result.names):
+            outer = scope.outer_columns
+            if outer and [n.lower() for n in outer] != result.names[: len(outer)]:
+                # t(a, b): the alias list renames the first columns, the rest keep their names
                 renamed = Columns()
                 renamed.rows = result.rows
-                for name, deps in zip(scope.outer_columns, result.deps, strict=True):
-                    renamed.add(name.lower(), deps)
+                for i, (name, deps) in enumerate(zip(result.names, result.deps, strict=True)):
+                    renamed.add(outer[i].lower() if i < len(outer) else name, deps)
                 result = renamed
         finally:
             self._busy.discard(key)
@@ -258,17 +260,18 @@ class ScopeWalker:
             if isinstance(source, exp.Table):
                 self._table(source)  # a table read only by a join condition is still an input
 
-        projections = select.expressions
-        for projection in projections:
-            star = projection
-            if isinstance(star, exp.Column) and isinstance(star.this, exp.Star):
-                self._expand_star(scope, star.table, _star_except(star.this), result)
-            elif isinstance(star, exp.Star):
-                self._expand_star(scope, None, _star_except(star), result)
+        not_aggregated: list[Deps] = []  # what GROUP BY ALL groups by
+        for projection in select.expressions:
+            if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+                self._expand_star(scope, projection.table, _star_except(projection.this), result)
+            elif isinstance(projection, exp.Star):
+                self._expand_star(scope, None, _star_except(projection), result)
             else:
                 deps = Deps()
                 self._expr(projection, scope, deps, IDENTITY, False, None)
                 result.add(projection.alias_or_name.lower() or "?", deps)
+                if projection.find(exp.AggFunc, exp.Window) is None:
+                    not_aggregated.append(deps)
 
         for join in select.args.get("joins") or ():
             on = join.args.get("on")
@@ -287,9 +290,8 @@ class ScopeWalker:
         group = select.args.get("group")
         if group is not None:
             if group.args.get("all"):
-                for projection, deps in zip(projections, result.deps, strict=False):
-                    if projection.find(exp.AggFunc, exp.Window) is None:
-                        rows.absorb_as(deps, "GROUP_BY")
+                for deps in not_aggregated:
+                    rows.absorb_as(deps, "GROUP_BY")
             self._expr(group, scope, rows, IDENTITY, False, "GROUP_BY")
         distinct = select.args.get("distinct")
         if distinct is not None and distinct.args.get("on") is not None:
@@ -404,7 +406,20 @@ class ScopeWalker:
         found = self._table(source)
         if found is None:
             return None
-        return self._stored(found[0], found[1], name)
+        return self._stored(found[0], found[1], self._renamed(source, found[1], name))
+
+    @staticmethod
+    def _renamed(table: exp.Table, columns: dict[str, str] | None, name: str) -> str:
+        """The stored name of ``name`` when ``table AS x(a, b)`` renames its first columns."""
+        aliases = table.alias_column_names
+        if aliases and columns is not None:
+            lowered = [a.lower() for a in aliases]
+            if name in lowered:
+                stored = list(columns)
+                index = lowered.index(name)
+                if index < len(stored):
+                    return stored[index]
+        return name
 
     def _column(self, column: exp.Column, scope: Scope) -> Deps | None:
         name = column.name.lower()
@@ -437,8 +452,10 @@ class ScopeWalker:
             table_id, columns = found
             if columns is None:
                 opaque.append(self._stored(table_id, None, name))
-            elif name in columns:
-                known.append(self._stored(table_id, columns, name))
+            else:
+                stored = self._renamed(source, columns, name)
+                if stored in columns:
+                    known.append(self._stored(table_id, columns, stored))
         candidates = known or opaque
         if not candidates:
             return None
@@ -472,9 +489,11 @@ class ScopeWalker:
                 deps.direct[f"{table_id}.*"] = (IDENTITY, False)
                 result.add("*", deps)
             else:
-                for name in columns:
-                    if name not in excluded:
-                        result.add(name, self._stored(table_id, columns, name))
+                aliases = [a.lower() for a in source.alias_column_names]
+                for i, name in enumerate(columns):
+                    out = aliases[i] if i < len(aliases) else name
+                    if out not in excluded:
+                        result.add(out, self._stored(table_id, columns, name))
 
     def _using(self, scope: Scope, name: str, rows: Deps) -> None:
         # JOIN ... USING (k) in a tree that was not qualified: k of every source that has it.
