@@ -57,7 +57,13 @@ def run_event(
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown OpenLineage event type {event_type!r}")
     namespace = dataset_namespace or job_namespace
-    snapshots = {t.lower(): s for t, s in (inputs_snapshot or {}).items()}
+    # Snapshot ids the query named itself (FOR VERSION AS OF), then the ones the caller gives.
+    snapshots: dict[str, int] = {}
+    for node in graph.nodes:
+        table = graph.table_of(node["id"])
+        if node.get("snapshot_id") is not None and table is not None:
+            snapshots.setdefault(table, node["snapshot_id"])
+    snapshots.update({t.lower(): s for t, s in (inputs_snapshot or {}).items()})
 
     inputs = []
     for table, columns in sorted(graph.inputs.items()):

@@ -219,6 +219,15 @@ def test_to_openlineage_for_a_write_names_the_written_table() -> None:
         g.to_openlineage(job_namespace="ws", job_name="p", event_type="DONE")
 
 
+def test_to_openlineage_versions_inputs_read_at_a_snapshot() -> None:
+    g = query_lineage("SELECT o.amount FROM retail.orders FOR VERSION AS OF 99 AS o", SCHEMA)
+    event = g.to_openlineage(job_namespace="ws", job_name="j")
+    (orders,) = event["inputs"]
+    assert orders["facets"]["version"]["datasetVersion"] == "99"
+    event = g.to_openlineage(job_namespace="ws", job_name="j", inputs_snapshot={"retail.orders": 5})
+    assert event["inputs"][0]["facets"]["version"]["datasetVersion"] == "5"
+
+
 def test_to_openlineage_of_an_opaque_source() -> None:
     g = query_lineage("SELECT * FROM foo.bar", SCHEMA)
     event = g.to_openlineage(job_namespace="ws", job_name="j", output_dataset="cell")
