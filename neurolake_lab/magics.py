@@ -1,7 +1,7 @@
 """IPython magics: ``%%sql``, exploration and the lakehouse's history and upkeep.
 
 Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
-``%snapshots``, ``%rollback``, ``%maintain``.
+``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``.
 
 Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
 rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
@@ -229,6 +229,21 @@ class NeuroLakeMagics(Magics):
             remove_orphans=not args.no_orphans, orphans_older_than=args.orphans_older_than,
         )  # fmt: skip
         return _outcome_result(report.to_arrow(), f"%maintain {line.strip()}", "MAINTAIN")
+
+    @line_magic
+    def layout(self, line: str) -> QueryResult | None:
+        """``%layout TABLE [--apply]``: the suggested partitioning/sort order, or apply it."""
+        parts = line.split()
+        if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1] != "--apply"):
+            raise UsageError("usage: %layout NAMESPACE.TABLE [--apply]")
+        session = self.session
+        if len(parts) == 2:
+            session.cell_context = self.cell_context()
+            outcome = session.apply_layout(parts[0])
+            return _outcome_result(outcome.to_arrow(), f"%layout {line.strip()}", "LAYOUT")
+        suggestion = session.layout(parts[0])
+        print(suggestion.message if suggestion else f"{parts[0]}: no layout change suggested")
+        return None
 
     def cell_context(self) -> dict[str, Any] | None:
         """Where the running cell comes from: notebook path, cell id, execution count."""

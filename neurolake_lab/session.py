@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.access_patterns import LayoutSuggestion
     from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.quality import QualityRules
     from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
@@ -149,6 +150,7 @@ class Session:
                 elapsed = (time.perf_counter() - t1) * 1000
                 last = Execution(outcome.to_arrow(), [], kind, sql, elapsed, 0.0)
                 self.notices.extend(outcome.notices)
+                self.notices.extend(self._layout_notice(plan.table))
             else:
                 if plan is not None:  # a session table takes the bare name of an Iceberg table
                     lake.shadow(engine.con, plan.alias or "")
@@ -156,6 +158,8 @@ class Session:
                     last = engine.run(sql, bound, lookup, statement_type=kind)
                 except QueryError as err:
                     raise (lake.io_error(err) or err) from None
+                if kind == "SELECT":
+                    lake.access.observe(sql)
             executed.append(sql)
         assert last is not None
         timings = {
@@ -237,6 +241,7 @@ class Session:
                     tid, arrow, ctx, overwrite=mode == "overwrite", by_name=True,
                     operation=f"write ({mode})",
                 )  # fmt: skip
+                outcome.notices.extend(self._layout_notice(tid))
             else:
                 props = dict(properties or {})
                 if description:
@@ -327,6 +332,28 @@ class Session:
         self.lakehouse.refresh(self.engine.con)
         _, meta = self.lakehouse.metadata(table)
         return QualityRules.from_properties(dict(meta.properties))
+
+    def layout(self, table: str) -> LayoutSuggestion | None:
+        """The partitioning/sort order the table's recorded access patterns call for, if any."""
+        self.lakehouse.refresh(self.engine.con)
+        return self.lakehouse.layout(table)
+
+    def apply_layout(self, table: str) -> WriteOutcome:
+        """Apply the suggested layout: new partitioning/sort order, files rewritten to match."""
+        suggestion = self.layout(table)
+        if suggestion is None:
+            raise UsageError(f"no layout change is suggested for {table}")
+        return self.lakehouse.apply_layout(table, suggestion, self.write_context())
+
+    def _layout_notice(self, table: tuple[str, str] | None) -> list[str]:
+        """After a write: the layout the table's access patterns call for, as a notice."""
+        if table is None or table not in self.lakehouse.pointers:
+            return []
+        try:
+            suggestion = self.lakehouse.layout(f"{table[0]}.{table[1]}")
+        except Exception:  # advice must never fail a write that succeeded
+            return []
+        return [suggestion.message] if suggestion is not None else []
 
     def snapshots(self, table: str) -> QueryResult:
         """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""

@@ -9,6 +9,7 @@ visible at once and nobody has to register anything. Bare names work when they a
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections import Counter
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
     from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.engine.duckdb_engine import Lookup, Params
+    from neurolake_lab.lakehouse.access_patterns import LayoutSuggestion
     from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.sql_writes import SqlWriter
 
@@ -72,6 +74,10 @@ class Lakehouse:
         self.write_hooks: list[WriteHook] = []
         self._writer: TableWriter | None = None
         self._sql_writer: SqlWriter | None = None
+        from neurolake_lab.config import Workspace
+        from neurolake_lab.lakehouse.access_patterns import AccessRecorder
+
+        self.access = AccessRecorder(Workspace(settings.workspace).catalog_db, self.column_names)
         self.config: CatalogConfig = catalog_config(settings)
         self._catalog: Catalog | None = None
         self._reader = PointerReader(self.config, lambda: self.catalog)
@@ -127,6 +133,8 @@ class Lakehouse:
                 self._create_view(con, tid, location)
         for ns in sorted(self._schemas - self.namespaces):
             con.execute(f"DROP SCHEMA IF EXISTS {quote_ident(ns)} CASCADE")
+        if set(self._views) != set(self.pointers):
+            self.access.tables_changed(self.pointers)
         self._views = dict(self.pointers)
         self._schemas = set(self.namespaces)
         self._sync_aliases(con)
@@ -226,7 +234,9 @@ class Lakehouse:
         return None
 
     def close(self) -> None:
-        """Release the catalog connections."""
+        """Release the catalog connections (recorded access patterns are saved first)."""
+        with contextlib.suppress(Exception):  # statistics never stop a session from closing
+            self.access.flush()
         self._reader.close()
         if self._catalog is not None:
             engine = getattr(self._catalog, "engine", None)
@@ -373,6 +383,50 @@ class Lakehouse:
                 m.remove_orphans(table, m.parse_duration(orphans_older_than), report)
         self.refresh(self.engine.con)
         return report
+
+    def column_names(self, tid: TableId) -> set[str]:
+        """The column names of an Iceberg table at its current snapshot."""
+        location = self.pointers.get(tid)
+        if location is None:
+            return set()
+        return {f.name for f in read_metadata(location).schema().fields}
+
+    def layout(self, name: str) -> LayoutSuggestion | None:
+        """The layout this table's recorded access patterns call for (``None``: it has it)."""
+        from neurolake_lab.lakehouse.access_patterns import suggest_layout
+
+        tid, meta = self.metadata(name)
+        table = display_name(tid)
+        return suggest_layout(table, meta, self.access.patterns(table))
+
+    def apply_layout(
+        self, name: str, suggestion: LayoutSuggestion, ctx: WriteContext
+    ) -> WriteOutcome:
+        """Give a table the suggested partitioning/sort order and rewrite its files to match."""
+        from pyiceberg.expressions import AlwaysTrue
+
+        from neurolake_lab.lakehouse.partitioning import apply_partitioning, apply_sort_order
+        from neurolake_lab.lakehouse.rewrite import read_tasks, replace_files
+        from neurolake_lab.lakehouse.statements import parse_layout
+        from neurolake_lab.lakehouse.tables import _sort, quiet_pyiceberg
+
+        tid = self.resolve(name)
+        partition, order = parse_layout(suggestion.partition_by, suggestion.sort_by)
+        with quiet_pyiceberg():
+            table = self.load(tid)
+            tx = table.transaction()
+            apply_partitioning(tx, partition)
+            apply_sort_order(tx, order)
+            table = tx.commit_transaction()
+            tasks = list(table.scan().plan_files())
+            if tasks:
+                rows = _sort(read_tasks(table, tasks), table)
+                props = ctx.summary("apply layout")
+                replace_files(table, [t.file for t in tasks], rows, scope=AlwaysTrue(),
+                              properties=props)  # fmt: skip
+        self.refresh(self.engine.con)
+        snapshot = self.current_snapshot_id(tid)
+        return WriteOutcome(display_name(tid), "apply layout", snapshot_id=snapshot)
 
     def io_error(self, err: QueryError) -> LakehouseError | None:
         """A clear error naming the table and file when a query failed on a bad data file."""
