@@ -81,3 +81,9 @@ class UsageError(NeuroLakeError):
     """A magic or command was called with options it does not understand."""
 
     title = "Usage error"
+
+
+class PiiError(NeuroLakeError):
+    """PII classification cannot run, or a stored PII tag cannot be read."""
+
+    title = "PII classification error"

@@ -1,0 +1,1 @@
+"""Governance built in: PII detection, policies, masking and the audit log."""
