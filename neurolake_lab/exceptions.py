@@ -142,3 +142,9 @@ class AuditError(NeuroLakeError):
     """The audit log cannot record or read a record (bad input, I/O failure, a broken chain)."""
 
     title = "Audit log error"
+
+
+class PiiError(NeuroLakeError):
+    """PII classification cannot run, or a stored PII tag cannot be read."""
+
+    title = "PII classification error"
