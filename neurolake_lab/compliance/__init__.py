@@ -1,5 +1,4 @@
-<<<<<<< HEAD
-"""Governance: PII detection, policy enforcement by SQL rewriting, the tamper-evident audit log."""
-=======
-"""Governance built in: PII detection, policies, masking and the audit log."""
->>>>>>> pii
+"""Compliance: PII detection, policies enforced by rewriting SQL, and the tamper-evident audit log.
+
+Nothing here knows about notebooks; the session calls in (DESIGN.md, "Layers").
+"""
