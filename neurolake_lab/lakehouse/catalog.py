@@ -172,7 +172,9 @@ class PointerReader:
         except Exception as exc:  # SQLAlchemy's errors: a missing table on a fresh catalog
             if "iceberg_tables" in str(exc) or "does not exist" in str(exc):
                 return {}, set()
-            raise LakehouseError(f"cannot read the Iceberg catalog {self.config.uri}: {exc}") from None
+            raise LakehouseError(
+                f"cannot read the Iceberg catalog {self.config.uri}: {exc}"
+            ) from None
         pointers = {(ns, name): loc for ns, name, loc in rows if loc}
         namespaces = {ns for (ns,) in spaces} | {ns for ns, _ in pointers}
         return pointers, namespaces
