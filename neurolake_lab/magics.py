@@ -1,7 +1,7 @@
 """IPython magics: ``%%sql``, exploration and the lakehouse's history and upkeep.
 
 Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
-``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``.
+``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``.
 
 Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
 rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
@@ -244,6 +244,27 @@ class NeuroLakeMagics(Magics):
         suggestion = session.layout(parts[0])
         print(suggestion.message if suggestion else f"{parts[0]}: no layout change suggested")
         return None
+
+    @line_magic
+    def pii(self, line: str) -> QueryResult:
+        """``%pii TABLE``: its columns' PII tags; ``%pii TABLE.COLUMN ENTITY|none``: override."""
+        import pyarrow as pa
+
+        from neurolake_lab.compliance.tagging import tag_rows
+
+        parts = line.split()
+        session = self.session
+        if len(parts) == 1:
+            tags = session.classify_pii(parts[0])
+            return _outcome_result(pa.Table.from_pylist(tag_rows(tags)), f"%pii {line}", "PII")
+        if len(parts) == 2 and parts[0].count(".") >= 1:
+            table, _, column = parts[0].rpartition(".")
+            entity = None if parts[1].lower() in ("none", "null", "-") else parts[1]
+            tag = session.set_pii(table, column, entity)
+            return _outcome_result(
+                pa.Table.from_pylist(tag_rows({column: tag})), f"%pii {line}", "PII"
+            )
+        raise UsageError("usage: %pii NAMESPACE.TABLE  or  %pii NAMESPACE.TABLE.COLUMN ENTITY|none")
 
     def cell_context(self) -> dict[str, Any] | None:
         """Where the running cell comes from: notebook path, cell id, execution count."""

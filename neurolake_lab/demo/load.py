@@ -64,6 +64,7 @@ def load_retail(
     lake = session.lakehouse
     lake.refresh(session.engine.con)
     _drop_namespace(session)
+    lake.refresh(session.engine.con)
     ctx = session.write_context(f"-- neurolake demo load --scale {scale} --seed {seed}")
     counts: dict[str, int] = {}
     try:
@@ -77,6 +78,7 @@ def load_retail(
             counts[table.name] = table.data.num_rows
     finally:
         lake.refresh(session.engine.con)
+    session.after_write()
     return counts
 
 

@@ -1,0 +1,118 @@
+"""The compliance part of ``Session``: PII tags of columns, classified and overridden.
+
+A mixin beside ``lakehouse_api.py``. Classification runs on its own when a table is created or
+gains columns (a write hook samples the new columns, :meth:`after_write` classifies them);
+``classify_pii`` reads the tags (classifying what is still untagged) and ``set_pii`` overrides one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from neurolake_lab.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from neurolake_lab.compliance.pii.tags import PiiTag
+    from neurolake_lab.compliance.tagging import PiiTagger
+    from neurolake_lab.engine import DuckDBEngine
+    from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.statements import TableId
+
+
+class ComplianceAPI:
+    """``Session.classify_pii``, ``set_pii`` and the write-time PII tagging."""
+
+    if TYPE_CHECKING:  # provided by Session
+        _tagger: PiiTagger | None
+
+        @property
+        def engine(self) -> DuckDBEngine: ...  # noqa: D102
+
+        @property
+        def lakehouse(self) -> Lakehouse: ...  # noqa: D102
+
+    @property
+    def tagger(self) -> PiiTagger:
+        """Tags new columns of the tables this session writes (created with the lakehouse)."""
+        if self._tagger is None:
+            from neurolake_lab.compliance.tagging import PiiTagger
+
+            self._tagger = PiiTagger(lambda: self.lakehouse.catalog, self._stored_tags)
+        return self._tagger
+
+    def install_compliance_hooks(self, lake: Lakehouse) -> None:
+        """Register the compliance write hooks on a newly opened lakehouse."""
+        lake.write_hooks.append(self.tagger.hook)
+
+    def after_write(self) -> None:
+        """Classify the columns the last writes added (one Presidio pass per table)."""
+        if self._tagger is None or not self._tagger.pending:
+            return
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        self._tagger.flush(self._column_docs)
+        lake.refresh(self.engine.con)
+
+    def classify_pii(self, table: str) -> dict[str, PiiTag]:
+        """The PII tag of every column of ``table`` (classifying columns without one now).
+
+        Tags are stored with the table (property ``neurolake.pii``), so classification runs once
+        per column, not per call; overrides from :meth:`set_pii` are kept.
+        """
+        from neurolake_lab.compliance.pii import classify_table
+        from neurolake_lab.compliance.pii.tags import PiiTag
+        from neurolake_lab.lakehouse.naming import qualified
+
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        tid, meta = lake.metadata(table)
+        columns = [f.name for f in meta.schema().fields]
+        tags = self._stored_tags(tid)
+        missing = [c for c in columns if c not in tags]
+        if missing:
+            select = ", ".join('"' + c.replace('"', '""') + '"' for c in missing)
+            sample = self.engine.con.execute(
+                f"SELECT {select} FROM {qualified(tid)} USING SAMPLE 200 ROWS"
+            ).to_arrow_table()
+            found = classify_table(
+                sample, column_docs=self._column_docs(tid), table_name=f"{tid[0]}.{tid[1]}"
+            )
+            self.tagger.store(tid, found, replace_overrides=False)
+            lake.refresh(self.engine.con)
+            tags = {**found, **self._stored_tags(tid)}
+        return {c: tags.get(c, PiiTag.none()) for c in columns}
+
+    def set_pii(self, table: str, column: str, entity: str | None) -> PiiTag:
+        """Override the tag of one column (``entity=None``: not PII); overrides persist."""
+        from neurolake_lab.compliance.pii.tags import PiiTag
+
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        tid, meta = lake.metadata(table)
+        names = {f.name for f in meta.schema().fields}
+        if column not in names:
+            raise UsageError(f"table {tid[0]}.{tid[1]} has no column {column}")
+        tag = PiiTag.override(entity.upper() if entity else None)
+        self.tagger.store(tid, {column: tag}, replace_overrides=True)
+        lake.refresh(self.engine.con)
+        return tag
+
+    def _stored_tags(self, tid: TableId) -> dict[str, PiiTag]:
+        from neurolake_lab.compliance.tagging import read_tags
+        from neurolake_lab.lakehouse.lakehouse import read_metadata
+
+        location = self.lakehouse.pointers.get(tid)
+        if location is None:
+            return {}
+        try:
+            return read_tags(read_metadata(location).properties)
+        except OSError:  # dropped by another kernel since this session last looked
+            return {}
+
+    def _column_docs(self, tid: TableId) -> dict[str, str]:
+        from neurolake_lab.lakehouse.lakehouse import read_metadata
+
+        location = self.lakehouse.pointers.get(tid)
+        if location is None:
+            return {}
+        return {f.name: f.doc for f in read_metadata(location).schema().fields if f.doc}
