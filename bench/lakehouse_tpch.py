@@ -102,13 +102,18 @@ def main() -> int:
         session = neurolake_lab.connect(ws)
         t0 = time.perf_counter()
         write_s = generate(session, args.sf)
-        print(f"TPC-H sf={args.sf}: generated and written in {time.perf_counter() - t0:.1f} s "
-              f"(Session.write {write_s:.1f} s)", flush=True)
+        print(
+            f"TPC-H sf={args.sf}: generated and written in {time.perf_counter() - t0:.1f} s "
+            f"(Session.write {write_s:.1f} s)",
+            flush=True,
+        )
         base = baseline_connection(session)
         planned, replan = planned_connection(session)
         qs = queries()
         times: dict[str, dict[int, list[float]]] = {
-            "parquet": {}, "neurolake": {}, "pyiceberg-plan": {},
+            "parquet": {},
+            "neurolake": {},
+            "pyiceberg-plan": {},
         }
 
         def run_parquet(sql: str) -> list[tuple]:
@@ -121,13 +126,17 @@ def main() -> int:
             replan()
             return planned.execute(sql).fetchall()
 
-        runners = {"parquet": run_parquet, "neurolake": run_neurolake, "pyiceberg-plan": run_planned}
+        runners = {
+            "parquet": run_parquet,
+            "neurolake": run_neurolake,
+            "pyiceberg-plan": run_planned,
+        }
         order = list(runners)
         failures = 0
         for n, sql in qs:
             results = {}
             for rnd in range(args.repeat + 1):  # the first round warms caches and is not counted
-                for name in order[rnd % 3:] + order[: rnd % 3]:
+                for name in order[rnd % 3 :] + order[: rnd % 3]:
                     start = time.perf_counter()
                     out = runners[name](sql)
                     elapsed = time.perf_counter() - start
@@ -141,18 +150,30 @@ def main() -> int:
                 failures += 1
         best = {name: {n: min(v) for n, v in per.items()} for name, per in times.items()}
         total = {name: sum(per.values()) for name, per in best.items()}
-        print(f"\n{'query':>5} {'parquet':>10} {'neurolake':>10} {'ratio':>6} {'pyiceberg-plan':>15} {'ratio':>6}")
+        print(
+            f"\n{'query':>5} {'parquet':>10} {'neurolake':>10} {'ratio':>6} {'pyiceberg-plan':>15} {'ratio':>6}"
+        )
         for n, _ in qs:
             p, nl, pl = best["parquet"][n], best["neurolake"][n], best["pyiceberg-plan"][n]
-            print(f"Q{n:02d}   {p * 1000:9.1f}ms {nl * 1000:9.1f}ms {nl / p:6.2f} {pl * 1000:14.1f}ms {pl / p:6.2f}")
-        print(f"total {total['parquet']:9.3f}s {total['neurolake']:9.3f}s "
-              f"{total['neurolake'] / total['parquet']:6.2f} {total['pyiceberg-plan']:13.3f}s "
-              f"{total['pyiceberg-plan'] / total['parquet']:6.2f}")
-        print(f"\nneurolake / parquet = {total['neurolake'] / total['parquet']:.2f} (goal <= 1.25); "
-              f"median per-query ratio {statistics.median(best['neurolake'][n] / best['parquet'][n] for n, _ in qs):.2f}")
+            print(
+                f"Q{n:02d}   {p * 1000:9.1f}ms {nl * 1000:9.1f}ms {nl / p:6.2f} {pl * 1000:14.1f}ms {pl / p:6.2f}"
+            )
+        print(
+            f"total {total['parquet']:9.3f}s {total['neurolake']:9.3f}s "
+            f"{total['neurolake'] / total['parquet']:6.2f} {total['pyiceberg-plan']:13.3f}s "
+            f"{total['pyiceberg-plan'] / total['parquet']:6.2f}"
+        )
+        print(
+            f"\nneurolake / parquet = {total['neurolake'] / total['parquet']:.2f} (goal <= 1.25); "
+            f"median per-query ratio {statistics.median(best['neurolake'][n] / best['parquet'][n] for n, _ in qs):.2f}"
+        )
         if args.json:
             with open(args.json, "w") as fh:
-                json.dump({"sf": args.sf, "best": best, "total": total, "duckdb": duckdb.__version__}, fh, indent=1)
+                json.dump(
+                    {"sf": args.sf, "best": best, "total": total, "duckdb": duckdb.__version__},
+                    fh,
+                    indent=1,
+                )
         session.close()
     return 1 if failures else 0
 
