@@ -12,7 +12,7 @@ import re
 import sys
 import time
 from collections import ChainMap
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab import snippets as snippet_mod
@@ -123,7 +123,7 @@ class Session(LakehouseAPI, ComplianceAPI):
         lake.refresh(engine.con)
         text = colon_to_dollar(text)
         if _maybe_time_travel(text):
-            text = lake.rewrite_time_travel(text)
+            text = lake.rewrite_time_travel(text, _parameter(params, namespace))
         statements = split_cell(engine, text)
         if not statements:
             raise UsageError("there is no SQL to run (only comments?)")
@@ -197,7 +197,7 @@ class Session(LakehouseAPI, ComplianceAPI):
         self.lakehouse.refresh(self.engine.con)
         text = colon_to_dollar(text)
         if _maybe_time_travel(text):
-            text = self.lakehouse.rewrite_time_travel(text)
+            text = self.lakehouse.rewrite_time_travel(text, _parameter(params, namespace))
         statements = split_cell(self.engine, text)
         if not statements:
             raise UsageError("there is no SQL to explain")
@@ -285,6 +285,18 @@ def _bind(
             )
         values[name] = value
     return values
+
+
+def _parameter(
+    params: Mapping[str, Any] | Sequence[Any] | None, namespace: Mapping[str, Any]
+) -> Callable[[str], Any]:
+    """Looks up ``$name`` the way statements bind it: given params first, then the namespace."""
+
+    def value(name: str) -> Any:
+        found = _bind({name}, params if isinstance(params, Mapping) else None, namespace)
+        return found[name] if isinstance(found, dict) else None
+
+    return value
 
 
 def _maybe_time_travel(text: str) -> bool:

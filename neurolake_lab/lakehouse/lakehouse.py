@@ -13,6 +13,7 @@ import contextlib
 import difflib
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -291,8 +292,11 @@ class Lakehouse:
 
     # -- time travel and history ---------------------------------------------------------------
 
-    def rewrite_time_travel(self, text: str) -> str:
-        """``text`` with ``FOR VERSION|TIMESTAMP AS OF`` references turned into snapshot scans."""
+    def rewrite_time_travel(self, text: str, parameter: Callable[[str], Any] | None = None) -> str:
+        """``text`` with ``FOR VERSION|TIMESTAMP AS OF`` references turned into snapshot scans.
+
+        ``parameter`` gives the value of a ``$name`` used as the version or the time.
+        """
         from neurolake_lab.lakehouse import time_travel
 
         def resolve(namespace: str | None, name: str) -> TableId:
@@ -313,7 +317,7 @@ class Lakehouse:
                 raise to_query_error(exc, expr) from None
             return row[0] if row else None
 
-        return time_travel.rewrite(text, resolve, self.scan_at, evaluate)
+        return time_travel.rewrite(text, resolve, self.scan_at, evaluate, parameter)
 
     def scan_at(self, tid: TableId, snapshot_id: int | None, when: datetime | None) -> str:
         """The ``iceberg_scan`` call reading ``tid`` at a snapshot (by id, or current at a time)."""
