@@ -35,7 +35,7 @@ def current_session() -> Session:
     from neurolake_lab.exceptions import UsageError
     from neurolake_lab.magics import get_magics
 
-    shell = get_ipython()  # type: ignore[no-untyped-call]
+    shell = get_ipython()
     magics = get_magics(shell) if shell is not None else None
     if magics is None:
         raise UsageError("no NeuroLake notebook session here: use %load_ext neurolake_lab first")
