@@ -273,7 +273,8 @@ class NeuroLakeMagics(Magics):
         shell = self.shell
         if shell is None:
             return None
-        context: dict[str, Any] = {"execution_count": shell.execution_count}
+        # IPython counts the running cell before running it (ipykernel reports count - 1 too)
+        context: dict[str, Any] = {"execution_count": shell.execution_count - 1}
         notebook = os.environ.get("JPY_SESSION_NAME")
         if notebook:
             context["notebook"] = notebook
