@@ -7,11 +7,12 @@ gains columns (a write hook samples the new columns, :meth:`after_write` classif
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.exceptions import UsageError
 
 if TYPE_CHECKING:
+    from neurolake_lab.compliance.audit import AuditLog
     from neurolake_lab.compliance.pii.tags import PiiTag
     from neurolake_lab.compliance.tagging import PiiTagger
     from neurolake_lab.engine import DuckDBEngine
@@ -24,6 +25,10 @@ class ComplianceAPI:
 
     if TYPE_CHECKING:  # provided by Session
         _tagger: PiiTagger | None
+        _audit: AuditLog | None
+
+        @property
+        def user(self) -> str: ...  # noqa: D102
 
         @property
         def engine(self) -> DuckDBEngine: ...  # noqa: D102
@@ -39,6 +44,49 @@ class ComplianceAPI:
 
             self._tagger = PiiTagger(lambda: self.lakehouse.catalog, self._stored_tags)
         return self._tagger
+
+    @property
+    def audit(self) -> AuditLog:
+        """The workspace's tamper-evident audit log (``.verify()``, ``.tail(n)``)."""
+        if self._audit is None:
+            from neurolake_lab.compliance.audit import AuditLog
+
+            self._audit = AuditLog(self.lakehouse.settings.workspace)
+        return self._audit
+
+    def record(self, kind: str, sql: str | None = None, **data: Any) -> str:
+        """Append one audit record (the SQL with personal data redacted); returns its id."""
+        if sql is not None:
+            data["sql"] = self.redacted(sql)
+        return self.audit.append(kind, user=self.user, **data)
+
+    def redacted(self, sql: str) -> str:
+        """``sql`` without the literals that could hold personal data of the tables it names."""
+        from neurolake_lab.compliance.redact import redact_sql
+        from neurolake_lab.compliance.tagging import read_tags
+        from neurolake_lab.lakehouse.lakehouse import read_properties
+
+        lake = self.lakehouse
+        columns: set[str] = set()
+        tables: set[str] = set()
+        for tid in lake.access.tables_in(sql):
+            location = lake.pointers.get(tid)
+            if location is None:
+                continue
+            try:
+                tags = read_tags(read_properties(location))
+            except OSError:
+                continue
+            pii = {c for c, t in tags.items() if t.entity}
+            if pii:
+                columns |= pii
+                tables |= {tid[1], f"{tid[0]}.{tid[1]}"}
+        return redact_sql(sql, columns, tables) if columns else sql
+
+    def tables_read(self, sql: str) -> dict[str, int | None]:
+        """The Iceberg tables ``sql`` names, with the snapshot each is read at (for the audit)."""
+        lake = self.lakehouse
+        return {f"{t[0]}.{t[1]}": lake.current_snapshot_id(t) for t in lake.access.tables_in(sql)}
 
     def install_compliance_hooks(self, lake: Lakehouse) -> None:
         """Register the compliance write hooks on a newly opened lakehouse."""
@@ -95,6 +143,8 @@ class ComplianceAPI:
         tag = PiiTag.override(entity.upper() if entity else None)
         self.tagger.store(tid, {column: tag}, replace_overrides=True)
         lake.refresh(self.engine.con)
+        self.record("policy_change", table=f"{tid[0]}.{tid[1]}", column=column,
+                    action="pii override", entity=tag.entity)  # fmt: skip
         return tag
 
     def _stored_tags(self, tid: TableId) -> dict[str, PiiTag]:

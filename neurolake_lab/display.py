@@ -112,7 +112,7 @@ def build_report(result: QueryResult) -> dict[str, Any]:
             "denied": [],
             "warnings": [],
         },
-        "audit_id": None,
+        "audit_id": result.audit_id,
         "timings": timings,
     }
 

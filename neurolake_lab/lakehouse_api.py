@@ -40,6 +40,8 @@ class LakehouseAPI:
 
         def after_write(self) -> None: ...  # noqa: D102
 
+        def record(self, kind: str, sql: str | None = None, **data: Any) -> str: ...  # noqa: D102
+
     def write(
         self,
         table: str,
@@ -88,6 +90,11 @@ class LakehouseAPI:
         finally:
             lake.refresh(self.engine.con)
         self.after_write()
+        self.record(
+            "write", table=outcome.table, operation=outcome.operation,
+            rows_added=outcome.rows_added, rows_removed=outcome.rows_removed,
+            quarantined=outcome.quarantined, snapshot_id=outcome.snapshot_id,
+        )  # fmt: skip
         return outcome
 
     def maintain(
@@ -109,11 +116,17 @@ class LakehouseAPI:
         ``orphans_older_than``. The report says what each step did.
         """
         self.lakehouse.refresh(self.engine.con)
-        return self.lakehouse.maintain(
+        report = self.lakehouse.maintain(
             table, self.write_context(), expire_older_than=expire_older_than,
             retain_last=retain_last, compact=compact, small_file_mb=small_file_mb,
             remove_orphans=remove_orphans, orphans_older_than=orphans_older_than,
         )  # fmt: skip
+        self.record(
+            "maintenance", table=report.table, expired=report.snapshots_expired,
+            files_compacted=report.files_compacted, files_written=report.files_written,
+            orphans_removed=report.orphans_removed, files_deleted=report.files_deleted,
+        )  # fmt: skip
+        return report
 
     def set_quality(
         self,
@@ -158,6 +171,7 @@ class LakehouseAPI:
         with quiet_pyiceberg():
             loaded.transaction().set_properties({PROPERTY: rules.to_json()}).commit_transaction()
         lake.refresh(self.engine.con)
+        self.record("maintenance", table=table, action="set quality", rules=rules.to_json())
         return rules
 
     def quality(self, table: str) -> QualityRules:
@@ -178,7 +192,10 @@ class LakehouseAPI:
         suggestion = self.layout(table)
         if suggestion is None:
             raise UsageError(f"no layout change is suggested for {table}")
-        return self.lakehouse.apply_layout(table, suggestion, self.write_context())
+        outcome = self.lakehouse.apply_layout(table, suggestion, self.write_context())
+        self.record("maintenance", table=outcome.table, action="apply layout",
+                    partition_by=suggestion.partition_by, sort_by=suggestion.sort_by)  # fmt: skip
+        return outcome
 
     def _layout_notice(self, table: tuple[str, str] | None) -> list[str]:
         """After a write: the layout the table's access patterns call for, as a notice."""
@@ -200,7 +217,9 @@ class LakehouseAPI:
     def rollback(self, table: str, snapshot_id: int) -> WriteOutcome:
         """Make ``snapshot_id`` the current snapshot of ``table`` again (as ``%rollback``)."""
         self.lakehouse.refresh(self.engine.con)
-        return self.lakehouse.rollback(table, int(snapshot_id), self.write_context())
+        outcome = self.lakehouse.rollback(table, int(snapshot_id), self.write_context())
+        self.record("write", table=outcome.table, operation="rollback", snapshot_id=snapshot_id)
+        return outcome
 
 
 def _to_arrow(data: Any) -> pa.Table:

@@ -1,7 +1,7 @@
 """IPython magics: ``%%sql``, exploration and the lakehouse's history and upkeep.
 
 Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
-``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``.
+``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``, ``%audit``.
 
 Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
 rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
@@ -266,6 +266,40 @@ class NeuroLakeMagics(Magics):
             )
         raise UsageError("usage: %pii NAMESPACE.TABLE  or  %pii NAMESPACE.TABLE.COLUMN ENTITY|none")
 
+    @line_magic
+    def audit(self, line: str = "") -> QueryResult:
+        """``%audit [-n N] [--verify]``: the latest audit records, or check the whole log."""
+        import pyarrow as pa
+
+        parts = line.split()
+        session = self.session
+        if parts == ["--verify"]:
+            result = session.audit.verify()
+            row = {"ok": result.ok, "records": result.records, "first_bad": result.first_bad,
+                   "reason": result.reason}  # fmt: skip
+            return _outcome_result(pa.Table.from_pylist([row]), "%audit --verify", "AUDIT")
+        n = 20
+        if parts:
+            if len(parts) != 2 or parts[0] != "-n" or not parts[1].isdigit():
+                raise UsageError("usage: %audit [-n N] | %audit --verify")
+            n = int(parts[1])
+        rows = [
+            {
+                "seq": r.seq,
+                "id": r.id,
+                "time": r.ts,
+                "user": r.user,
+                "kind": r.kind,
+                "what": _audit_summary(r.data),
+            }
+            for r in session.audit.tail(n)
+        ]
+        fields: list[pa.Field[Any]] = [pa.field("seq", pa.int64())] + [
+            pa.field(name, pa.string()) for name in ("id", "time", "user", "kind", "what")
+        ]
+        schema = pa.schema(fields)
+        return _outcome_result(pa.Table.from_pylist(rows, schema=schema), f"%audit {line}", "AUDIT")
+
     def cell_context(self) -> dict[str, Any] | None:
         """Where the running cell comes from: notebook path, cell id, execution count."""
         import os
@@ -295,6 +329,16 @@ class _MagicParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+def _audit_summary(data: dict[str, Any]) -> str:
+    """One line for an audit record: its SQL or question, and what happened."""
+    what = str(data.get("sql") or data.get("question") or data.get("table") or "")
+    if data.get("error"):
+        what += f"  ✗ {data['error']}"
+    elif data.get("operation"):
+        what += f"  → {data['operation']} {data.get('table', '')}"
+    return what
 
 
 def _outcome_result(table: pa.Table, sql: str, kind: str) -> QueryResult:

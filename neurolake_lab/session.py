@@ -20,7 +20,13 @@ from neurolake_lab.compliance_api import ComplianceAPI
 from neurolake_lab.config import Settings, Workspace, resolve_settings
 from neurolake_lab.engine import DuckDBEngine, Execution
 from neurolake_lab.engine.params import colon_to_dollar
-from neurolake_lab.exceptions import QueryError, SnippetError, UsageError
+from neurolake_lab.exceptions import (
+    AuditError,
+    NeuroLakeError,
+    QueryError,
+    SnippetError,
+    UsageError,
+)
 from neurolake_lab.lakehouse.dialect import split_cell
 from neurolake_lab.lakehouse_api import LakehouseAPI, query_result
 from neurolake_lab.result import QueryResult
@@ -28,6 +34,7 @@ from neurolake_lab.result import QueryResult
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from neurolake_lab.compliance.audit import AuditLog
     from neurolake_lab.compliance.tagging import PiiTagger
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.tables import WriteContext
@@ -48,6 +55,7 @@ class Session(LakehouseAPI, ComplianceAPI):
         self._engine: DuckDBEngine | None = None
         self._lakehouse: Lakehouse | None = None
         self._tagger: PiiTagger | None = None
+        self._audit: AuditLog | None = None
         self.notices: list[str] = []
 
     @property
@@ -134,6 +142,7 @@ class Session(LakehouseAPI, ComplianceAPI):
             )
         lookup = namespace.get
         last: Execution | None = None
+        audit_id: str | None = None
         executed: list[str] = []
         plan_ms = 0.0
         for stmt in statements:
@@ -144,24 +153,44 @@ class Session(LakehouseAPI, ComplianceAPI):
             kind = stmt.type
             plan = lake.analyze(sql, kind)
             plan_ms += (time.perf_counter() - t0) * 1000
-            if plan is not None and plan.kind != "local_table":
-                t1 = time.perf_counter()
-                outcome = lake.execute(plan, bound, lookup, self.write_context(sql))
-                elapsed = (time.perf_counter() - t1) * 1000
-                last = Execution(outcome.to_arrow(), [], kind, sql, elapsed, 0.0)
-                self.notices.extend(outcome.notices)
-                self.notices.extend(self._layout_notice(plan.table))
-            else:
-                if plan is not None:  # a session table takes the bare name of an Iceberg table
-                    lake.shadow(engine.con, plan.alias or "")
-                try:
-                    last = engine.run(sql, bound, lookup, statement_type=kind)
-                except QueryError as err:
-                    raise (lake.io_error(err) or err) from None
-                if kind == "SELECT":
-                    lake.access.observe(sql)
+            writes = plan is not None and plan.kind != "local_table"
+            try:
+                if writes:
+                    assert plan is not None
+                    t1 = time.perf_counter()
+                    outcome = lake.execute(plan, bound, lookup, self.write_context(sql))
+                    elapsed = (time.perf_counter() - t1) * 1000
+                    last = Execution(outcome.to_arrow(), [], kind, sql, elapsed, 0.0)
+                    self.notices.extend(outcome.notices)
+                    self.notices.extend(self._layout_notice(plan.table))
+                    self.after_write()  # new columns tagged first, so the record is redacted
+                    audit_id = self.record(
+                        "write", sql, statement_type=kind, table=outcome.table,
+                        operation=outcome.operation, rows_added=outcome.rows_added,
+                        rows_removed=outcome.rows_removed, quarantined=outcome.quarantined,
+                        snapshot_id=outcome.snapshot_id, sources=self.tables_read(sql),
+                    )  # fmt: skip
+                else:
+                    if plan is not None:  # a session table takes the bare name of a lake table
+                        lake.shadow(engine.con, plan.alias or "")
+                    try:
+                        last = engine.run(sql, bound, lookup, statement_type=kind)
+                    except QueryError as err:
+                        raise (lake.io_error(err) or err) from None
+                    if kind == "SELECT":
+                        lake.access.observe(sql)
+                    rows = last.table.num_rows if last.table is not None else None
+                    audit_id = self.record(
+                        "query", sql, statement_type=kind, rows=rows, tables=self.tables_read(sql)
+                    )
+            except NeuroLakeError as err:
+                if not isinstance(err, AuditError):
+                    self.record(
+                        "write" if writes else "query", sql, statement_type=kind,
+                        error=f"{err.title}: {err.message}",
+                    )  # fmt: skip
+                raise
             executed.append(sql)
-        self.after_write()
         assert last is not None
         timings = {
             "plan_ms": plan_ms,
@@ -178,6 +207,7 @@ class Session(LakehouseAPI, ComplianceAPI):
             timings=timings,
             preview_limit=self.settings.preview_rows,
             notices=self.take_notices(),
+            audit_id=audit_id,
         )
 
     def take_notices(self) -> list[str]:
@@ -244,12 +274,16 @@ class Session(LakehouseAPI, ComplianceAPI):
 
     def close(self) -> None:
         """Release the engine and its spill folder; the session can be used again afterwards."""
-        if self._lakehouse is not None:
-            self._lakehouse.close()
-            self._lakehouse = None
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+        lake, audit, engine = self._lakehouse, self._audit, self._engine
+        self._lakehouse = self._audit = self._engine = None
+        try:
+            if lake is not None:
+                lake.close()
+            if audit is not None:
+                audit.close()
+        finally:
+            if engine is not None:
+                engine.close()
 
     def __enter__(self) -> Session:
         return self

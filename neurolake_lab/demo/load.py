@@ -79,6 +79,8 @@ def load_retail(
     finally:
         lake.refresh(session.engine.con)
     session.after_write()
+    session.record("write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed,
+                   rows=counts)  # fmt: skip
     return counts
 
 

@@ -92,6 +92,13 @@ class AccessRecorder:
             else None
         )
 
+    def tables_in(self, sql: str) -> list[TableId]:
+        """The Iceberg tables whose names appear in ``sql`` (a regex search, no parsing)."""
+        if self._pattern is None:
+            return []
+        found = {m.group(1).lower() for m in self._pattern.finditer(sql)}
+        return [t for name in sorted(found) for t in self._names[name]]
+
     def observe(self, sql: str) -> None:
         """Remember a query if it names an Iceberg table (cheap: one regex search)."""
         if self._pattern is None:

@@ -55,6 +55,29 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.sql_writes import SqlWriter
 
 
+@lru_cache(maxsize=512)
+def _metadata_json(metadata_location: str) -> dict[str, Any]:
+    """A local metadata file as JSON: the hot path reads it without importing pyiceberg."""
+    import json
+
+    path = local_path(metadata_location)
+    if path is None:
+        meta = read_metadata(metadata_location)
+        return {
+            "properties": dict(meta.properties),
+            "current-snapshot-id": meta.current_snapshot_id,
+        }
+    with open(path, encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+def read_properties(metadata_location: str) -> dict[str, str]:
+    """A table's properties (from its metadata file, cached by location)."""
+    props: dict[str, str] = _metadata_json(metadata_location).get("properties", {})
+    return props
+
+
 @lru_cache(maxsize=256)
 def read_metadata(metadata_location: str) -> TableMetadata:
     """A table's metadata file, parsed (immutable, so cached by location)."""
@@ -250,8 +273,8 @@ class Lakehouse:
         location = self.pointers.get(tid)
         if location is None:
             return None
-        snapshot_id: int | None = read_metadata(location).current_snapshot_id
-        return snapshot_id
+        snapshot_id = _metadata_json(location).get("current-snapshot-id")
+        return None if snapshot_id in (None, -1) else int(snapshot_id)
 
     # -- writes -------------------------------------------------------------------------------
 
