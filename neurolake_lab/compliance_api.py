@@ -1,7 +1,7 @@
 """The compliance part of ``Session``: PII tags of columns, classified and overridden.
 
 A mixin beside ``lakehouse_api.py``. Classification runs on its own when a table is created or
-gains columns (a write hook samples the new columns, :meth:`after_write` classifies them);
+gains columns (a write hook classifies a sample of the new columns, in the write's commit);
 ``classify_pii`` reads the tags (classifying what is still untagged) and ``set_pii`` overrides one.
 """
 
@@ -42,7 +42,7 @@ class ComplianceAPI:
         if self._tagger is None:
             from neurolake_lab.compliance.tagging import PiiTagger
 
-            self._tagger = PiiTagger(lambda: self.lakehouse.catalog, self._stored_tags)
+            self._tagger = PiiTagger(lambda: self.lakehouse.catalog)
         return self._tagger
 
     @property
@@ -91,15 +91,6 @@ class ComplianceAPI:
     def install_compliance_hooks(self, lake: Lakehouse) -> None:
         """Register the compliance write hooks on a newly opened lakehouse."""
         lake.write_hooks.append(self.tagger.hook)
-
-    def after_write(self) -> None:
-        """Classify the columns the last writes added (one Presidio pass per table)."""
-        if self._tagger is None or not self._tagger.pending:
-            return
-        lake = self.lakehouse
-        lake.refresh(self.engine.con)
-        self._tagger.flush(self._column_docs)
-        lake.refresh(self.engine.con)
 
     def classify_pii(self, table: str) -> dict[str, PiiTag]:
         """The PII tag of every column of ``table`` (classifying columns without one now).

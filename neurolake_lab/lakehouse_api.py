@@ -38,8 +38,6 @@ class LakehouseAPI:
 
         def write_context(self, sql: str | None = None) -> WriteContext: ...  # noqa: D102
 
-        def after_write(self) -> None: ...  # noqa: D102
-
         def record(self, kind: str, sql: str | None = None, **data: Any) -> str: ...  # noqa: D102
 
     def write(
@@ -89,7 +87,6 @@ class LakehouseAPI:
                 )  # fmt: skip
         finally:
             lake.refresh(self.engine.con)
-        self.after_write()
         self.record(
             "write", table=outcome.table, operation=outcome.operation,
             rows_added=outcome.rows_added, rows_removed=outcome.rows_removed,

@@ -163,7 +163,6 @@ class Session(LakehouseAPI, ComplianceAPI):
                     last = Execution(outcome.to_arrow(), [], kind, sql, elapsed, 0.0)
                     self.notices.extend(outcome.notices)
                     self.notices.extend(self._layout_notice(plan.table))
-                    self.after_write()  # new columns tagged first, so the record is redacted
                     audit_id = self.record(
                         "write", sql, statement_type=kind, table=outcome.table,
                         operation=outcome.operation, rows_added=outcome.rows_added,

@@ -1,11 +1,11 @@
 """Column PII tags of Iceberg tables: classified on write, stored as a table property.
 
-Classification runs when a table is created or gains columns: a write hook keeps a small sample of
-the rows of columns that have no tag yet, and after the commit :meth:`PiiTagger.flush` classifies
-the sample with Presidio and stores the tags in the table property ``neurolake.pii`` (JSON,
-column → tag), where every kernel, the metadata index and the policies read them. A tag set by a
-user (``source="override"``) is never replaced by detection. Columns whose sample held only NULLs
-get no tag yet, so the next write with values classifies them.
+Classification runs when a table is created or gains columns: the write hook classifies a small
+sample of the rows of columns that have no tag yet (Presidio) and the tags go into the table
+property ``neurolake.pii`` (JSON, column → tag) in the same commit as the data, where every
+kernel, the metadata index and the policies read them. A tag set by a user
+(``source="override"``) is never replaced by detection. Columns whose sample held only NULLs get
+no tag yet, so the next write with values classifies them.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.tables import WriteContext
 
 PROPERTY = "neurolake.pii"
+METRICS_PREFIX = "write.metadata.metrics.column."
 SAMPLE_ROWS = 200
 
 
@@ -41,51 +42,36 @@ def tags_json(tags: Mapping[str, PiiTag]) -> str:
 
 
 class PiiTagger:
-    """Collects samples of untagged columns during writes and tags them after the commit."""
+    """Classifies the new columns of every write and stores the tags with the same commit."""
 
-    def __init__(
-        self,
-        catalog: Callable[[], Catalog],
-        current_tags: Callable[[TableId], dict[str, PiiTag]],
-    ) -> None:
+    def __init__(self, catalog: Callable[[], Catalog]) -> None:
         self._catalog = catalog
-        self._current_tags = current_tags
-        self.pending: dict[TableId, tuple[pa.Table, dict[str, str]]] = {}
 
-    def hook(self, tid: TableId, data: pa.Table, ctx: WriteContext) -> pa.Table:
-        """A lakehouse write hook: remember a sample of the columns that have no tag yet."""
+    def hook(
+        self, tid: TableId, data: pa.Table, ctx: WriteContext, properties: Mapping[str, str]
+    ) -> tuple[pa.Table, dict[str, str]]:
+        """A lakehouse write hook: tag the columns that have no tag yet, from a sample of ``data``.
+
+        The tags, and a metrics mode that keeps the values of PII columns out of Iceberg's
+        manifests (their min/max bounds), are table properties committed with the data.
+        """
+        from neurolake_lab.compliance.pii import classify_table
         from neurolake_lab.compliance.pii.classifier import sample_rows
 
-        known = self._current_tags(tid)
+        known = read_tags(properties)
         new = [c for c in data.column_names if c not in known and not c.startswith("_")]
-        if new and data.num_rows:
-            sample = sample_rows(data.select(new), SAMPLE_ROWS, seed=0)
-            previous = self.pending.get(tid)
-            if previous is not None:  # two writes in one cell: keep the wider sample
-                sample = sample if sample.num_columns >= previous[0].num_columns else previous[0]
-            self.pending[tid] = (sample, {})
-        return data
-
-    def flush(
-        self, docs_of: Callable[[TableId], dict[str, str]]
-    ) -> dict[TableId, dict[str, PiiTag]]:
-        """Classify the pending samples and store the new tags; the tags added per table."""
-        from neurolake_lab.compliance.pii import classify_table
-
-        added: dict[TableId, dict[str, PiiTag]] = {}
-        pending, self.pending = self.pending, {}
-        for tid, (sample, _) in pending.items():
-            found = classify_table(
-                sample, column_docs=docs_of(tid), table_name=f"{tid[0]}.{tid[1]}"
-            )
-            non_empty = {
-                c for c in sample.column_names if sample.column(c).null_count < len(sample)
-            }
-            new = {c: tag for c, tag in found.items() if c in non_empty}
-            if new:
-                added[tid] = new
-                self.store(tid, new, replace_overrides=False)
-        return added
+        if not new or not data.num_rows:
+            return data, {}
+        sample = sample_rows(data.select(new), SAMPLE_ROWS, seed=0)
+        non_empty = [c for c in new if sample.column(c).null_count < sample.num_rows]
+        if not non_empty:
+            return data, {}  # only NULLs so far: the next write with values decides
+        found = classify_table(
+            sample.select(non_empty),
+            column_docs=_docs(data, properties),
+            table_name=f"{tid[0]}.{tid[1]}",
+        )
+        return data, tag_properties({**known, **found})
 
     def store(self, tid: TableId, tags: Mapping[str, PiiTag], *, replace_overrides: bool) -> None:
         """Merge ``tags`` into the table's stored tags (overrides win unless replaced)."""
@@ -106,7 +92,30 @@ class PiiTagger:
         columns = {f.name for f in table.schema().fields}
         current = {c: t for c, t in current.items() if c in columns}
         with quiet_pyiceberg():
-            table.transaction().set_properties({PROPERTY: tags_json(current)}).commit_transaction()
+            table.transaction().set_properties(tag_properties(current)).commit_transaction()
+
+
+def tag_properties(tags: Mapping[str, PiiTag]) -> dict[str, str]:
+    """The table properties that store ``tags``.
+
+    Besides the tags, each PII column gets the metrics mode ``counts``, so that Iceberg's
+    manifests never hold its values as min/max bounds.
+    """
+    props = {PROPERTY: tags_json(tags)}
+    for column, tag in tags.items():
+        mode = "counts" if tag.entity else "truncate(16)"
+        props[f"{METRICS_PREFIX}{column}"] = mode
+    return props
+
+
+def _docs(data: pa.Table, properties: Mapping[str, str]) -> dict[str, str]:
+    """Column docs carried in the Arrow schema (a new table's docs are there)."""
+    docs = {}
+    for f in data.schema:
+        doc = (f.metadata or {}).get(b"doc")
+        if doc:
+            docs[f.name] = doc.decode()
+    return docs
 
 
 def tag_rows(tags: Mapping[str, PiiTag]) -> list[dict[str, Any]]:

@@ -78,7 +78,6 @@ def load_retail(
             counts[table.name] = table.data.num_rows
     finally:
         lake.refresh(session.engine.con)
-    session.after_write()
     session.record("write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed,
                    rows=counts)  # fmt: skip
     return counts

@@ -64,3 +64,21 @@ def test_demo_tables_are_tagged_as_the_spec_says(session: Session) -> None:
     assert tickets["subject"].entity is None
     for table in ("orders", "order_items", "products"):
         assert not any(t.entity for t in session.classify_pii(f"retail.{table}").values())
+
+
+def test_pii_values_stay_out_of_iceberg_manifests(session: Session) -> None:
+    session.sql(
+        "CREATE TABLE crm.m AS SELECT range AS id, 'person' || range || '@example.com' AS email "
+        "FROM range(20)"
+    )
+    session.sql("INSERT INTO crm.m VALUES (99, 'zed@example.com')")
+    table = session.lakehouse.load(("crm", "m"))
+    email = table.schema().find_field("email").field_id
+    key = table.schema().find_field("id").field_id
+    files = [task.file for task in table.scan().plan_files()]
+    assert len(files) == 2
+    for data_file in files:  # the tags were committed with the very first rows
+        assert email not in (data_file.lower_bounds or {}) and email not in (
+            data_file.upper_bounds or {}
+        )
+        assert key in data_file.lower_bounds  # other columns keep their statistics for pruning
