@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from neurolake_lab.compliance.tagging import PiiTagger
     from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.erasure import ErasureReport
     from neurolake_lab.lakehouse.statements import TableId
+    from neurolake_lab.lakehouse.tables import WriteContext
 
 
 class ComplianceAPI:
@@ -29,6 +31,8 @@ class ComplianceAPI:
 
         @property
         def user(self) -> str: ...  # noqa: D102
+
+        def write_context(self, sql: str | None = None) -> WriteContext: ...  # noqa: D102
 
         @property
         def engine(self) -> DuckDBEngine: ...  # noqa: D102
@@ -137,6 +141,29 @@ class ComplianceAPI:
         self.record("policy_change", table=f"{tid[0]}.{tid[1]}", column=column,
                     action="pii override", entity=tag.entity)  # fmt: skip
         return tag
+
+    def erase(self, table: str, predicate: str) -> ErasureReport:
+        """Right to erasure: delete the rows matching ``predicate`` from ``table`` for good.
+
+        The rows are deleted, every snapshot that still holds them is expired and the files
+        only those used are deleted (and the same rows leave ``<table>__quarantine``). The audit
+        log records the erasure — table, counts, snapshots — without the erased values.
+        """
+        from neurolake_lab.compliance.redact import redact_all
+        from neurolake_lab.lakehouse.erasure import erase
+
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        tid = lake.resolve(table)
+        hidden = redact_all(predicate)
+        ctx = self.write_context(f"-- erasure: rows where {hidden}")
+        report = erase(lake, tid, predicate, ctx)
+        self.record(
+            "erasure", table=report.table, predicate=hidden, rows_removed=report.rows_removed,
+            snapshots_expired=report.snapshots_expired, files_deleted=report.files_deleted,
+            also=report.also,
+        )  # fmt: skip
+        return report
 
     def _stored_tags(self, tid: TableId) -> dict[str, PiiTag]:
         from neurolake_lab.compliance.tagging import read_tags

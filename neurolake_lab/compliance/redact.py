@@ -31,7 +31,7 @@ def redact_sql(sql: str, pii_columns: Set[str], pii_tables: Set[str] = frozenset
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return _redact_all(sql)
+        return redact_all(sql)
     if tree is None:
         return sql
     columns = {c.lower() for c in pii_columns}
@@ -64,7 +64,7 @@ def _blank_literals(node: exp.Expr) -> bool:
     return found
 
 
-def _redact_all(sql: str) -> str:
+def redact_all(sql: str) -> str:
     """Every string and number literal redacted, found with sqlglot's tokenizer."""
     try:
         tokens = sqlglot.Dialect.get_or_raise("duckdb").tokenize(sql)
