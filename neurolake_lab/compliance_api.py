@@ -93,8 +93,23 @@ class ComplianceAPI:
         return {f"{t[0]}.{t[1]}": lake.current_snapshot_id(t) for t in lake.access.tables_in(sql)}
 
     def install_compliance_hooks(self, lake: Lakehouse) -> None:
-        """Register the compliance write hooks on a newly opened lakehouse."""
+        """Register the compliance write hooks and view rules on a newly opened lakehouse.
+
+        Order matters: PII is classified on clear values, then marked columns are encrypted.
+        """
+        from neurolake_lab.compliance.encryption import FieldEncryptor, decrypting_view_columns
+
+        encryptor = FieldEncryptor(lake.settings.workspace)
         lake.write_hooks.append(self.tagger.hook)
+        lake.write_hooks.append(encryptor.hook)
+        encryptor.register(self.engine.con)
+        lake.view_columns = lambda tid, props: decrypting_view_columns(
+            tid, props, self.may_decrypt(tid)
+        )
+
+    def may_decrypt(self, tid: TableId) -> bool:
+        """Whether this session's user sees encrypted columns in clear (the workspace owner)."""
+        return self.user == self.lakehouse.settings.owner
 
     def classify_pii(self, table: str) -> dict[str, PiiTag]:
         """The PII tag of every column of ``table`` (classifying columns without one now).

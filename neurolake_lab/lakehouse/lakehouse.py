@@ -96,6 +96,8 @@ class Lakehouse:
         self.engine = engine
         #: compliance hooks run on every write before it commits (the compliance layer adds them)
         self.write_hooks: list[WriteHook] = []
+        #: column → SQL expression replacing it in a table's view (decryption, for instance)
+        self.view_columns: Callable[[TableId, dict[str, str]], dict[str, str]] | None = None
         self._writer: TableWriter | None = None
         self._sql_writer: SqlWriter | None = None
         from neurolake_lab.config import Workspace
@@ -163,10 +165,19 @@ class Lakehouse:
         self._schemas = set(self.namespaces)
         self._sync_aliases(con)
 
+    def select_sql(self, tid: TableId, location: str, snapshot_id: int | None = None) -> str:
+        """The SELECT that reads a table: ``iceberg_scan``, with the view column replacements."""
+        scan = scan_sql(location, snapshot_id)
+        replace = self.view_columns(tid, read_properties(location)) if self.view_columns else {}
+        if not replace:
+            return f"SELECT * FROM {scan}"
+        parts = ", ".join(f"{expr} AS {quote_ident(col)}" for col, expr in replace.items())
+        return f"SELECT * REPLACE ({parts}) FROM {scan}"
+
     def _create_view(self, con: duckdb.DuckDBPyConnection, tid: TableId, location: str) -> None:
         try:
             con.execute(
-                f"CREATE OR REPLACE VIEW {qualified(tid)} AS SELECT * FROM {scan_sql(location)}"
+                f"CREATE OR REPLACE VIEW {qualified(tid)} AS {self.select_sql(tid, location)}"
             )
         except duckdb.Error as exc:
             # an unreadable table must not hide the others; querying it gives the error again
@@ -202,6 +213,10 @@ class Lakehouse:
                 view = f"main.{quote_ident(name)}"
                 con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {qualified(tid)}")
         self._aliases = wanted
+
+    def invalidate_views(self) -> None:
+        """Rebuild every view at the next refresh (what they show depends on who may see)."""
+        self._views = {}
 
     def is_alias(self, schema: str, name: str) -> bool:
         """True for the bare-name views this lakehouse made (hidden from table listings)."""
@@ -352,7 +367,10 @@ class Lakehouse:
         if when is not None:
             snapshot_id = snapshot_for_time(meta, name, when)
         assert snapshot_id is not None
-        return scan_sql(location, snapshot_for_version(meta, name, snapshot_id))
+        snapshot_id = snapshot_for_version(meta, name, snapshot_id)
+        if self.view_columns and self.view_columns(tid, read_properties(location)):
+            return f"({self.select_sql(tid, location, snapshot_id)})"
+        return scan_sql(location, snapshot_id)
 
     def metadata(self, name: str) -> tuple[TableId, TableMetadata]:
         """The current metadata of the table ``name`` (qualified or an unambiguous bare name)."""
