@@ -104,7 +104,7 @@ def build_report(result: QueryResult) -> dict[str, Any]:
             "confidence": None,
             "suggestions": [],
         },
-        "lineage": {"nodes": [], "edges": []},
+        "lineage": result.lineage,
         "compliance": {
             "pii_columns": [],
             "masked": [],

@@ -1,7 +1,8 @@
 """IPython magics: ``%%sql``, exploration and the lakehouse's history and upkeep.
 
 Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
-``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``, ``%audit``.
+``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``, ``%audit``;
+lineage: ``%lineage``.
 
 Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
 rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
@@ -299,6 +300,30 @@ class NeuroLakeMagics(Magics):
         ]
         schema = pa.schema(fields)
         return _outcome_result(pa.Table.from_pylist(rows, schema=schema), f"%audit {line}", "AUDIT")
+
+    @line_magic
+    def lineage(self, line: str) -> QueryResult:
+        """``%lineage NS.TABLE[.COLUMN] [--downstream] [--depth N]``: recorded column lineage."""
+        import shlex
+
+        import pyarrow as pa
+
+        from neurolake_lab.lineage_api import lineage_rows
+
+        parser = _MagicParser(prog="%lineage", add_help=False)
+        parser.add_argument("target")
+        parser.add_argument("--downstream", action="store_true")
+        parser.add_argument("--depth", type=int, default=5)
+        args = parser.parse_args(shlex.split(line))
+        graph = self.session.lineage(
+            args.target, "downstream" if args.downstream else "upstream", args.depth
+        )
+        fields: list[pa.Field[Any]] = [
+            pa.field("source", pa.string()), pa.field("target", pa.string()),
+            pa.field("kind", pa.string()), pa.field("masked", pa.bool_()),
+        ]  # fmt: skip
+        rows = pa.Table.from_pylist(lineage_rows(graph), schema=pa.schema(fields))
+        return _outcome_result(rows, f"%lineage {line}", "LINEAGE")
 
     def cell_context(self) -> dict[str, Any] | None:
         """Where the running cell comes from: notebook path, cell id, execution count."""

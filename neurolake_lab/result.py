@@ -34,6 +34,7 @@ class QueryResult:
         kind: str = "sql",
         notices: list[str] | None = None,
         audit_id: str | None = None,
+        lineage: dict[str, Any] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
         self.sql = sql
@@ -49,6 +50,8 @@ class QueryResult:
         self.notices = list(notices or [])
         #: the id of the audit record of the statement that made this result
         self.audit_id = audit_id
+        #: the column lineage of the query (the report's ``lineage`` part)
+        self.lineage = lineage or {"nodes": [], "edges": []}
 
     def arrow(self) -> pa.Table:
         """The result as a ``pyarrow.Table`` (no copy)."""

@@ -29,6 +29,7 @@ from neurolake_lab.exceptions import (
 )
 from neurolake_lab.lakehouse.dialect import split_cell
 from neurolake_lab.lakehouse_api import LakehouseAPI, query_result
+from neurolake_lab.lineage_api import LineageAPI
 from neurolake_lab.result import QueryResult
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 _MISSING = object()
 
 
-class Session(LakehouseAPI, ComplianceAPI):
+class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
     """A connection to a NeuroLake workspace: SQL on DuckDB, snippets, exploration helpers."""
 
     def __init__(self, settings: Settings) -> None:
@@ -143,6 +144,7 @@ class Session(LakehouseAPI, ComplianceAPI):
         lookup = namespace.get
         last: Execution | None = None
         audit_id: str | None = None
+        lineage_sql, lineage_kind = "", ""
         executed: list[str] = []
         plan_ms = 0.0
         for stmt in statements:
@@ -158,7 +160,15 @@ class Session(LakehouseAPI, ComplianceAPI):
                 if writes:
                     assert plan is not None
                     t1 = time.perf_counter()
-                    outcome = lake.execute(plan, bound, lookup, self.write_context(sql))
+                    ctx = self.write_context(sql)
+                    graph = None
+                    if plan.table is not None:
+                        target = f"{plan.table[0]}.{plan.table[1]}"
+                        graph = self.statement_lineage(sql, kind, target)
+                        ctx.column_lineage = graph.to_report() if graph is not None else None
+                    outcome = lake.execute(plan, bound, lookup, ctx)
+                    if graph is not None:
+                        self.notices.extend(self.emit_lineage(graph, ctx))
                     elapsed = (time.perf_counter() - t1) * 1000
                     last = Execution(outcome.to_arrow(), [], kind, sql, elapsed, 0.0)
                     self.notices.extend(outcome.notices)
@@ -178,6 +188,7 @@ class Session(LakehouseAPI, ComplianceAPI):
                         raise (lake.io_error(err) or err) from None
                     if kind == "SELECT":
                         lake.access.observe(sql)
+                    lineage_sql, lineage_kind = sql, kind
                     rows = last.table.num_rows if last.table is not None else None
                     audit_id = self.record(
                         "query", sql, statement_type=kind, rows=rows, tables=self.tables_read(sql)
@@ -191,6 +202,11 @@ class Session(LakehouseAPI, ComplianceAPI):
                 raise
             executed.append(sql)
         assert last is not None
+        lineage = None
+        if last.table is not None and last.table.num_columns and lineage_sql == last.sql:
+            graph = self.statement_lineage(lineage_sql, lineage_kind)
+            if graph is not None:
+                lineage = graph.rename_outputs(last.table.column_names).to_report()
         timings = {
             "plan_ms": plan_ms,
             "execute_ms": last.execute_ms,
@@ -207,6 +223,7 @@ class Session(LakehouseAPI, ComplianceAPI):
             preview_limit=self.settings.preview_rows,
             notices=self.take_notices(),
             audit_id=audit_id,
+            lineage=lineage,
         )
 
     def take_notices(self) -> list[str]:

@@ -72,6 +72,19 @@ def _metadata_json(metadata_location: str) -> dict[str, Any]:
     return data
 
 
+def iceberg_columns(metadata_location: str) -> dict[str, str]:
+    """Column name → Iceberg type name of a table's current schema (no pyiceberg import)."""
+    meta = _metadata_json(metadata_location)
+    if "schemas" not in meta:  # a remote table read through pyiceberg
+        return {f.name: str(f.field_type) for f in read_metadata(metadata_location).schema().fields}
+    current = meta.get("current-schema-id", 0)
+    schema = next(
+        (s for s in meta["schemas"] if s.get("schema-id") == current), meta["schemas"][-1]
+    )
+    return {f["name"]: f["type"] if isinstance(f["type"], str) else f["type"].get("type", "struct")
+            for f in schema["fields"]}  # fmt: skip
+
+
 def read_properties(metadata_location: str) -> dict[str, str]:
     """A table's properties (from its metadata file, cached by location)."""
     props: dict[str, str] = _metadata_json(metadata_location).get("properties", {})
