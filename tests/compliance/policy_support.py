@@ -194,3 +194,69 @@ class Governed:
 def flat_text(rows: list[tuple[Any, ...]]) -> str:
     """Every value of a result as one string, to search for leaked clear values."""
     return " | ".join(repr(v) for row in rows for v in row)
+
+
+#: A policy with every feature, used across the tests (line numbers matter to some of them).
+EXAMPLE_POLICY = """\
+version: 1
+mode: enforce
+defaults:
+  pii: mask
+  method: hash
+  owner: allow
+  roles: [viewer]
+roles:
+  viewer: {description: everyone listed or not}
+  analyst: {inherits: [viewer]}
+  support: {inherits: [viewer]}
+  admin: {}
+  engineer: {}
+users:
+  bob: {roles: [analyst], attributes: {country: DE, region: EU}}
+  carol: {roles: [support], attributes: {country: FR}}
+  dave: {roles: [admin]}
+  erin: {roles: [engineer]}
+  frank: {roles: [analyst]}
+purposes:
+  support_case: {description: helping one customer, roles: [support]}
+  marketing: {}
+rules:
+  - name: admin-sees-all
+    roles: [admin]
+    tags: [pii]
+    action: allow
+  - name: no-ssn
+    tags: [US_SSN]
+    action: deny
+  - name: support-contact
+    roles: [support]
+    purposes: [support_case]
+    columns: [retail.customers.email, retail.customers.phone]
+    action: allow
+  - name: phone-partial
+    columns: ["*.phone"]
+    action: mask
+    method: partial
+  - name: names-redacted
+    tags: [PERSON]
+    action: mask
+    method: redact
+  - name: birth-null
+    tags: [DATE_OF_BIRTH]
+    action: mask
+    method: "null"
+row_filters:
+  - name: own-country
+    tables: [retail.customers]
+    roles: [analyst, support]
+    predicate: "country = current_user_country()"
+  - name: own-orders
+    tables: [retail.orders]
+    roles: [analyst]
+    predicate: >-
+      customer_id IN (SELECT customer_id FROM retail.customers
+      WHERE country = current_user_country())
+guards:
+  file_reads: workspace
+  exempt_roles: [owner, engineer]
+"""

@@ -88,35 +88,35 @@ def govern_write_target(statement: exp.Update | exp.Delete, plan: TablePlan) -> 
     Masked columns are masked in the WHERE, the SET values and RETURNING (so a DELETE cannot
     probe clear values by the rows it removes); denied ones raise if evaluated; the row filter is
     added to the WHERE, so only rows the user may see are changed. ``RETURNING *`` is spelled
-    out with the masked columns.
+    out with the masked columns (hashed ones redacted there: DuckDB allows no subquery in
+    RETURNING, and the hash reads its salt through one).
     """
     target = statement.this
     assert isinstance(target, exp.Table)
     alias = target.alias_or_name.lower()
     restricted = plan.restricted
 
-    def masked(column: exp.Column) -> exp.Expr | None:
+    def masked(column: exp.Column, returning: bool) -> exp.Expr | None:
         name = column.name.lower()
         decision = restricted.get(name)
         if decision is None or column.table.lower() not in ("", alias):
             return None
         if decision.action == "mask" and decision.method is not None:
-            return mask_expression(
-                exp.column(column.name, table=column.table or None), decision.method
-            )
+            method = _returning_method(decision.method) if returning else decision.method
+            return mask_expression(exp.column(column.name, table=column.table or None), method)
         spelled, duckdb_type = plan.columns[name]
         return denied_expression(f"{plan.table}.{spelled}", decision.policy, duckdb_type)
 
-    parts: list[exp.Expr] = []
+    parts: list[tuple[exp.Expr, bool]] = []
     if isinstance(statement, exp.Update):
-        parts.extend(e.expression for e in statement.expressions if isinstance(e, exp.EQ))
+        parts.extend((e.expression, False) for e in statement.expressions if isinstance(e, exp.EQ))
     for key in ("where", "returning"):
         part = statement.args.get(key)
         if isinstance(part, exp.Expr):
-            parts.append(part)
-    for part in parts:
+            parts.append((part, key == "returning"))
+    for part, in_returning in parts:
         for column in list(part.find_all(exp.Column)):
-            replacement = masked(column)
+            replacement = masked(column, in_returning)
             if replacement is not None:
                 column.replace(replacement)
 
@@ -136,6 +136,11 @@ def govern_write_target(statement: exp.Update | exp.Delete, plan: TablePlan) -> 
         statement.set("where", exp.Where(this=condition))
 
 
+def _returning_method(method: str) -> str:
+    """DuckDB allows no subquery in RETURNING, and the hash reads its salt through one."""
+    return "redact" if method == "hash" else method
+
+
 def _spelled_out(plan: TablePlan, alias: str) -> list[exp.Expr]:
     out: list[exp.Expr] = []
     for col, (name, duckdb_type) in plan.columns.items():
@@ -144,7 +149,8 @@ def _spelled_out(plan: TablePlan, alias: str) -> list[exp.Expr]:
         if decision is None:
             out.append(column)
         elif decision.action == "mask" and decision.method is not None:
-            out.append(exp.alias_(mask_expression(column, decision.method), name, quoted=True))
+            method = _returning_method(decision.method)
+            out.append(exp.alias_(mask_expression(column, method), name, quoted=True))
         else:
             value = denied_expression(f"{plan.table}.{name}", decision.policy, duckdb_type)
             out.append(exp.alias_(value, name, quoted=True))
