@@ -3,6 +3,7 @@
 A target column whose value is derived (``IDENTITY``, ``TRANSFORMATION`` or ``AGGREGATION``
 lineage) from a PII column must carry a PII tag too, whether the copy was masked or not: a hash of
 an e-mail address is still about that person, and a later reader must not see the copy as clean.
+Only aggregates that reveal no value (``count``, ``approx_count_distinct``) carry nothing.
 
 Example:
     >>> carried = carry_tags(
@@ -80,7 +81,9 @@ def carry_tags(
     names = _target_names(graph.outputs, target_columns)
     sources: dict[str, list[str]] = {}
     for edge in graph.edges:
-        if edge.direct and edge.source.lower() in pii and edge.target in names:
+        if not edge.direct or (edge.masked and edge.kind == "AGGREGATION"):
+            continue  # a count of e-mail addresses is about no one; a hash of one still is
+        if edge.source.lower() in pii and edge.target in names:
             found = sources.setdefault(names[edge.target], [])
             if edge.source.lower() not in found:
                 found.append(edge.source.lower())

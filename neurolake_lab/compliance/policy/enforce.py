@@ -417,7 +417,7 @@ class _Enforcer:
             graph = query_lineage(query, schema)
         except (LineageError, SqlglotError):
             return candidates
-        if graph.warnings or graph.unresolved or not graph.edges:
+        if graph.warnings or graph.unresolved:
             return candidates
         sources = {e.source.lower() for e in graph.edges}
         return [d for d in candidates if d["column"].lower() in sources]
