@@ -117,8 +117,8 @@ def test_another_user_reads_masked_and_filtered_through_views_and_time_travel(
             mallory,
             store,
             schema,
-            f"SELECT count(*) AS n FROM retail.customers FOR TIMESTAMP AS OF now()::TIMESTAMP "
-            f"WHERE email = 'user1@example.com'",
+            "SELECT count(*) AS n FROM retail.customers FOR TIMESTAMP AS OF now()::TIMESTAMP "
+            "WHERE email = 'user1@example.com'",
         )
         assert _run(mallory, probe)["n"].to_pylist() == [0]
 
