@@ -142,3 +142,13 @@ def test_workspace_salt_from_the_environment(
     monkeypatch.setenv(SALT_ENV, "short")
     with pytest.raises(PolicyError, match=SALT_ENV):
         workspace_salt(tmp_path)
+
+
+def test_the_joined_salt_and_the_subquery_salt_give_the_same_pseudonym() -> None:
+    con = _con()
+    salted = _one(
+        con,
+        "SELECT nl_mask_hash_salted('alice@example.com', k.__nl_salt) "
+        "FROM temp.main.__nl_mask_salt AS k",
+    )
+    assert salted == _one(con, "SELECT nl_mask_hash('alice@example.com')")

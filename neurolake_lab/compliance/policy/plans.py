@@ -16,7 +16,13 @@ from typing import Final
 from sqlglot import exp
 
 from neurolake_lab.compliance.policy.cache import LRU
-from neurolake_lab.compliance.policy.masking import denied_expression, mask_expression
+from neurolake_lab.compliance.policy.masking import (
+    SALT_ALIAS,
+    SALT_COLUMN,
+    SALT_TABLE,
+    denied_expression,
+    mask_expression,
+)
 from neurolake_lab.compliance.policy.model import Identity, Policy, TagInfo
 from neurolake_lab.compliance.policy.user_functions import inline_user_functions
 
@@ -71,8 +77,9 @@ class TablePlan:
         decisions: Lower-cased column → decision, for PII columns and columns not allowed.
         filters: Row filters that apply (all of them must hold).
         warnings: Problems found while planning (a user attribute the user lacks, ...).
-        template: ``SELECT * REPLACE (<masked columns>) FROM <placeholder> WHERE <filters>``,
-            what each reference to the table becomes (``None`` when nothing changes).
+        template: ``SELECT * REPLACE (<masked columns>) FROM <placeholder> WHERE <filters>``
+            (with the salt table cross-joined when a column is hashed), what each reference to
+            the table becomes (``None`` when nothing changes).
     """
 
     table: str
@@ -216,11 +223,12 @@ def _template(
     filters: list[AppliedFilter],
 ) -> exp.Select | None:
     replace: list[exp.Expr] = []
+    salted = any(d.action == "mask" and d.method == "hash" for d in decisions.values())
     for col, decision in decisions.items():
         name, duckdb_type = columns[col]
         column = exp.column(name, quoted=True)
         if decision.action == "mask" and decision.method is not None:
-            value = mask_expression(column, decision.method)
+            value = mask_expression(column, decision.method, salted=salted)
         elif decision.action == "deny":
             value = denied_expression(f"{table}.{name}", decision.policy, duckdb_type)
         else:
@@ -229,7 +237,12 @@ def _template(
     if not replace and not filters:
         return None
     star = exp.Star(replace=replace) if replace else exp.Star()
+    if salted:
+        star.set("except_", [exp.to_identifier(SALT_COLUMN)])
     select = exp.Select(expressions=[star]).from_(exp.Table(this=exp.to_identifier(PLACEHOLDER)))
+    if salted:  # the salt table, joined once: hashes read its one value
+        salt = exp.table_(SALT_TABLE, db="main", catalog="temp", alias=SALT_ALIAS)
+        select = select.join(salt, join_type="cross")
     if filters:
         select = select.where(exp.and_(*(exp.Paren(this=f.condition.copy()) for f in filters)))
     return select
