@@ -161,7 +161,7 @@ def test_a_masked_ctas_into_iceberg_keeps_the_masking_and_carries_the_tags(
     with neurolake_lab.connect(workspace, user="mallory") as mallory:
         store, schema = _governed(mallory, workspace)
         e = _enforce(mallory, store, schema, ctas)
-        assert "PARTITIONED BY (MONTH(signup_date))" in e.sql and "nl_mask_hash" in e.sql
+        assert "PARTITIONED BY (month(signup_date))" in e.sql and "nl_mask_hash" in e.sql
         plan = mallory.lakehouse.analyze(e.sql, "CREATE")
         assert plan is not None and plan.kind == "ctas" and plan.partition_by
         mallory.lakehouse.execute(plan, None, None, mallory.write_context(e.sql))

@@ -43,6 +43,7 @@ from neurolake_lab.compliance.policy.model import Identity, Policy, TagInfo
 from neurolake_lab.compliance.policy.plans import TablePlan, clear_plan_cache, plan_table
 from neurolake_lab.compliance.policy.references import referenced_columns
 from neurolake_lab.compliance.policy.rewrite import govern_write_target, replace_reads
+from neurolake_lab.compliance.policy.splice import splice
 from neurolake_lab.compliance.policy.tables import Schema, TableIndex, is_cte_reference, position
 
 #: ``{"ns.table": {column: PiiTag | its JSON dict | None}}``.
@@ -110,11 +111,8 @@ def enforce(
     """
     cwd = cwd or os.getcwd()
     text = tree_or_sql if isinstance(tree_or_sql, str) else sql
-    statement_key: Hashable = (
-        ("sql", " ".join(text.split()).rstrip(";"))
-        if text is not None
-        else ("tree", hash(tree_or_sql))
-    )
+    # the exact text: normalising spaces would also merge 'a  b' and 'a b' inside literals
+    statement_key: Hashable = ("sql", text) if text is not None else ("tree", hash(tree_or_sql))
     key = (
         statement_key,
         _schema_key(schema),
@@ -294,6 +292,12 @@ class _Enforcer:
             if wrapped is None:
                 return self._result(source or to_sql(tree), False, decisions=decisions)
             return self._result(wrapped, True, decisions=decisions, dropped=dropped)
+
+        if text is not None:
+            spliced = splice(text, tree, refs, plans)
+            if spliced is not None:
+                dropped, wrapped = self._drop_pii(tree, spliced)
+                return self._result(wrapped or spliced, True, decisions=decisions, dropped=dropped)
 
         copy = tree.copy()
         copied = self._references(copy)

@@ -16,6 +16,7 @@ from typing import Final
 from sqlglot import exp
 
 from neurolake_lab.compliance.policy.cache import LRU
+from neurolake_lab.compliance.policy.dialect import to_sql
 from neurolake_lab.compliance.policy.masking import (
     SALT_ALIAS,
     SALT_COLUMN,
@@ -79,7 +80,7 @@ class TablePlan:
         warnings: Problems found while planning (a user attribute the user lacks, ...).
         template: ``SELECT * REPLACE (<masked columns>) FROM <placeholder> WHERE <filters>``
             (with the salt table cross-joined when a column is hashed), what each reference to
-            the table becomes (``None`` when nothing changes).
+            the table becomes (``None`` when nothing changes); ``template_sql`` is its text.
     """
 
     table: str
@@ -88,6 +89,7 @@ class TablePlan:
     filters: tuple[AppliedFilter, ...]
     warnings: tuple[str, ...]
     template: exp.Select | None = None
+    template_sql: str | None = None
 
     @property
     def restricted(self) -> dict[str, ColumnDecision]:
@@ -202,13 +204,15 @@ def _plan(
                 warnings.extend(problems)
                 filters.append(AppliedFilter(row_filter.name, condition.sql("duckdb"), condition))
     spelled = {c: (names.get(c, c), t) for c, t in columns.items()}
+    template = _template(table, spelled, decisions, filters)
     return TablePlan(
         table=table,
         columns=spelled,
         decisions=decisions,
         filters=tuple(filters),
         warnings=tuple(warnings),
-        template=_template(table, spelled, decisions, filters),
+        template=template,
+        template_sql=to_sql(template) if template is not None else None,
     )
 
 

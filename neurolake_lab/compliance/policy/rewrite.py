@@ -20,7 +20,7 @@ from neurolake_lab.compliance.policy.masking import denied_expression, mask_expr
 from neurolake_lab.compliance.policy.plans import TablePlan
 
 # Arguments of a reference that belong to the stored table (kept inside the subquery) ...
-_INNER_ARGS = ("version", "when", "changes", "system_time", "only", "partition")
+INNER_ARGS = ("version", "when", "changes", "system_time", "only", "partition")
 # ... and those that belong to the reference in its query (moved onto the subquery).
 _OUTER_ARGS = ("sample", "pivots", "joins", "laterals")
 
@@ -50,7 +50,7 @@ def governed_subquery(table: exp.Table, plan: TablePlan) -> exp.Subquery:
         db=table.args["db"].copy() if table.args.get("db") else None,
         catalog=table.args["catalog"].copy() if table.args.get("catalog") else None,
     )
-    for key in _INNER_ARGS:
+    for key in INNER_ARGS:
         value = table.args.get(key)
         if value is not None:
             inner.set(key, value.copy() if isinstance(value, exp.Expr) else value)
