@@ -172,3 +172,15 @@ def test_update_and_delete_change_only_rows_the_user_may_see(policy) -> None:  #
     con.execute(bob.enforce("DELETE FROM retail.customers").sql)
     left = dict(con.execute("SELECT country, count(*) FROM retail.customers GROUP BY 1").fetchall())
     assert left == {"FR": DE_ROWS, "US": DE_ROWS}
+
+
+def test_the_owner_can_be_put_under_the_policy() -> None:
+    policy = policy_from(
+        "defaults:\n  owner: policy\n"
+        "row_filters:\n  - name: gold-only\n    tables: [retail.customers]\n    roles: [owner]\n"
+        "    predicate: segment = 'gold'\n"
+    )
+    owner = Governed(retail_db(12), policy, OWNER)
+    rows = owner.dicts("SELECT email, segment FROM retail.customers")
+    assert len(rows) == 6 and all(r["segment"] == "gold" and "@" not in r["email"] for r in rows)
+    assert not owner.enforce("SELECT * FROM read_text('/etc/hostname')").blocked  # guards: exempt

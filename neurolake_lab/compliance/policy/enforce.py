@@ -87,7 +87,8 @@ def enforce(
     Args:
         tree_or_sql: One statement: SQL text (DuckDB dialect) or the session's parsed sqlglot
             tree (qualified or not; it is never modified).
-        schema: ``{"ns.table": {column: duckdb_type}}`` of the governed tables.
+        schema: ``{"ns.table": {column: duckdb_type}}`` of the governed tables (a table with
+            tags but left out here is governed too).
         tags: ``{"ns.table": {column: tag}}``; a tag is a ``PiiTag``, its JSON dict or ``None``.
             A table without tags is taken as holding no PII.
         user: Who runs the statement (``session.user``).
@@ -127,7 +128,7 @@ def enforce(
     cached = _results.get(key)
     if cached is not None:
         return cached
-    index = _index(schema)
+    index = _index(schema, tags)
     result = _Enforcer(index, tags, policy, user, purpose, no_pii, cwd).run(
         tree_or_sql, text, statement_type
     )
@@ -135,11 +136,20 @@ def enforce(
     return result
 
 
-def _index(schema: Schema) -> TableIndex:
-    key = _schema_key(schema)
+def _index(schema: Schema, tags: Tags) -> TableIndex:
+    """The governed tables: the schema's, and any table that has tags but no schema entry.
+
+    A tagged table the caller left out of ``schema`` is still governed (its tagged columns are
+    masked); the subquery's ``* REPLACE`` needs only the columns it masks.
+    """
+    lowered = {t.lower() for t in schema}
+    missing = {t: cols for t, cols in tags.items() if t.lower() not in lowered and cols}
+    key = (_schema_key(schema), tuple(sorted((t, tuple(c)) for t, c in missing.items())))
     index = _indexes.get(key)
     if index is None:
-        index = TableIndex(schema)
+        merged = dict(schema)
+        merged.update({t: dict.fromkeys(cols, "VARCHAR") for t, cols in missing.items()})
+        index = TableIndex(merged)
         _indexes.put(key, index)
     return index
 
