@@ -239,3 +239,22 @@ def test_every_table_function_of_this_duckdb_is_classified() -> None:
     assert unclassified == set()
     settings = {r[0] for r in con.execute("SELECT name FROM duckdb_settings()").fetchall()}
     assert settings >= WEAKENING_SETTINGS  # no typo: every refused setting exists
+
+
+def test_a_bare_name_of_several_governed_tables_is_refused(lake: dict[str, Path]) -> None:
+    con = retail_db(5)
+    schema = schema_of(con)
+    schema["crm.customers"] = dict(schema["retail.customers"])
+    tags = {**TAGS, "crm.customers": TAGS["retail.customers"]}
+    for sql in ["SELECT email FROM customers", "SELECT email FROM main.customers"]:
+        e = enforce(sql, schema=schema, tags=tags, user="mallory", policy=default_policy(OWNER))
+        assert e.blocked and e.refusals[0].rule == "ambiguous-name"
+        assert "crm.customers or retail.customers" in e.refusals[0].message
+        assert not enforce(
+            sql, schema=schema, tags=tags, user=OWNER, policy=default_policy(OWNER)
+        ).blocked
+    e = enforce(
+        "WITH customers AS (SELECT * FROM crm.customers) SELECT email FROM customers",
+        schema=schema, tags=tags, user="mallory", policy=default_policy(OWNER),
+    )  # fmt: skip
+    assert not e.blocked and e.masked

@@ -284,6 +284,10 @@ class _Enforcer:
             if refusals:
                 return self._blocked(source or to_sql(tree), refusals)
         refs = self._references(tree)
+        if not self.who.exempt:
+            refusals = self._ambiguous(tree)
+            if refusals:
+                return self._blocked(source or to_sql(tree), refusals)
         plans: dict[str, TablePlan] = {}
         for _node, table, _pos in refs:
             if table not in plans:
@@ -335,6 +339,27 @@ class _Enforcer:
             table = self.index.lookup(node)
             if table is not None:
                 out.append((node, table, pos))
+        return out
+
+    def _ambiguous(self, tree: exp.Expr) -> list[Refusal]:
+        """Refusals for bare names that match several governed tables.
+
+        Which one DuckDB reads depends on ``USE`` and ``search_path``, so the policy cannot know
+        what to mask.
+        """
+        out = []
+        for node in tree.find_all(exp.Table):
+            if not isinstance(node.this, exp.Identifier) or position(node) in (None, "target"):
+                continue
+            candidates = self.index.ambiguous(node)
+            if candidates and not is_cte_reference(node):
+                out.append(
+                    Refusal(
+                        "ambiguous-name",
+                        f"table name {node.name} could be {' or '.join(candidates)}; "
+                        "name its namespace",
+                    )
+                )
         return out
 
     def _plan(self, table: str) -> TablePlan:

@@ -52,6 +52,7 @@ class TableIndex:
             self.names[key] = {str(c).lower(): str(c) for c in cols}
             by_name.setdefault(key.rsplit(".", 1)[-1], []).append(key)
         self._bare = {name: keys[0] for name, keys in by_name.items() if len(keys) == 1}
+        self._ambiguous = {name: sorted(keys) for name, keys in by_name.items() if len(keys) > 1}
         self._cache: dict[tuple[str, ...], str | None] = {}
 
     def lookup(self, table: exp.Table) -> str | None:
@@ -62,6 +63,15 @@ class TableIndex:
         found = self._lookup(parts)
         self._cache[parts] = found
         return found
+
+    def ambiguous(self, table: exp.Table) -> list[str]:
+        """The schema tables a bare name could mean when it means more than one."""
+        parts = [p.lower() for p in (table.catalog, table.db, table.name) if p]
+        if len(parts) == 3 and parts[0] == _DEFAULT_CATALOG:
+            parts = parts[1:]
+        if len(parts) == 2 and parts[0] == _DEFAULT_SCHEMA:
+            parts = parts[1:]
+        return self._ambiguous.get(parts[0], []) if len(parts) == 1 else []
 
     def _lookup(self, parts: tuple[str, ...]) -> str | None:
         if not parts or not parts[-1]:
