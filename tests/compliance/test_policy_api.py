@@ -158,3 +158,13 @@ def test_a_tagged_table_missing_from_the_schema_is_still_governed(con) -> None: 
     )
     assert e.rewritten and e.masked
     assert all("@" not in r[0] for r in con.execute(e.sql).fetchall())
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+    import importlib
+
+    for name in ("enforce", "masking", "carry"):
+        module = importlib.import_module(f"neurolake_lab.compliance.policy.{name}")
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, name

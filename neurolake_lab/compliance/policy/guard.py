@@ -22,6 +22,8 @@ rule                what it refuses
                     or the ``current_user_*`` functions
 ``unchecked``       a statement the SQL parser cannot read that names a governed table or
                     one of the functions above
+``ambiguous-name``  a bare table name that matches several governed tables (``enforce``)
+``purpose``         an unknown purpose, or one the user's roles may not declare (``enforce``)
 ==================  ===================================================================
 """
 
