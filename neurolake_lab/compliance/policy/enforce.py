@@ -16,8 +16,10 @@ Example:
     ...     user="bob",
     ...     policy=default_policy(owner="alice"),
     ... )
-    >>> print(e.sql)
-    SELECT email FROM (SELECT * REPLACE (nl_mask_hash("email") AS "email") FROM hr.staff) AS staff
+    >>> e.sql.startswith('SELECT email FROM (SELECT * EXCLUDE (__nl_salt) REPLACE (nl_mask_hash_')
+    True
+    >>> e.sql.endswith("FROM hr.staff CROSS JOIN temp.main.__nl_mask_salt AS __nl_k) AS staff")
+    True
     >>> e.masked
     ({'column': 'hr.staff.email', 'method': 'hash', 'policy': 'default'},)
 """
