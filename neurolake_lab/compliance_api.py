@@ -32,6 +32,10 @@ class ComplianceAPI:
         @property
         def user(self) -> str: ...  # noqa: D102
 
+        def _governance_inputs(
+            self,
+        ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, Any]]]: ...
+
         def write_context(self, sql: str | None = None) -> WriteContext: ...  # noqa: D102
 
         @property
@@ -62,7 +66,24 @@ class ComplianceAPI:
         """Append one audit record (the SQL with personal data redacted); returns its id."""
         if sql is not None:
             data["sql"] = self.redacted(sql)
+        if data.get("executed_sql"):
+            data["executed_sql"] = self.redacted(data["executed_sql"])
+        data = {k: v for k, v in data.items() if v is not None}
         return self.audit.append(kind, user=self.user, **data)
+
+    def carried_tags(self, sql: str, target: TableId) -> dict[str, dict[str, Any]]:
+        """The PII tags a CTAS/INSERT's target columns get from the columns they copy."""
+        from neurolake_lab.compliance.policy import carry_tags
+        from neurolake_lab.compliance.policy.errors import PolicyError
+
+        schema, tags = self._governance_inputs()
+        if not tags:
+            return {}
+        try:
+            carried = carry_tags(sql, schema=schema, tags=tags)
+        except (PolicyError, ValueError):
+            return {}
+        return {column: dict(c.tag) for column, c in carried.items()}
 
     def redacted(self, sql: str) -> str:
         """``sql`` without the literals that could hold personal data of the tables it names."""

@@ -105,13 +105,7 @@ def build_report(result: QueryResult) -> dict[str, Any]:
             "suggestions": [],
         },
         "lineage": result.lineage,
-        "compliance": {
-            "pii_columns": [],
-            "masked": [],
-            "row_filters": [],
-            "denied": [],
-            "warnings": [],
-        },
+        "compliance": result.compliance,
         "audit_id": result.audit_id,
         "timings": timings,
     }

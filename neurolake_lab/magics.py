@@ -35,11 +35,12 @@ if TYPE_CHECKING:
     from neurolake_lab.session import Session
 
 SQL_USAGE = (
-    "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain]\n"
+    "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain] [--no-pii[=drop]]\n"
     "  -o, --out NAME   store the result (a QueryResult) in the variable NAME\n"
     "  --save NAME      keep the query as a snippet later queries can use as a table\n"
     "  --no-execute     with --save: only save, do not run\n"
-    "  --explain        show DuckDB's plan instead of running the query"
+    "  --explain        show DuckDB's plan instead of running the query\n"
+    "  --no-pii[=drop]  mask (or drop) every PII-tagged column the query reads"
 )
 
 
@@ -51,6 +52,7 @@ class SqlOptions:
     save: str | None = None
     no_execute: bool = False
     explain: bool = False
+    no_pii: str | None = None
 
 
 _TOKEN = re.compile(r"\S+")
@@ -63,7 +65,7 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
     and spacing in it are kept).
 
     >>> parse_sql_line("-o res --explain SELECT 'a  b'")
-    (SqlOptions(out='res', save=None, no_execute=False, explain=True), "SELECT 'a  b'")
+    (SqlOptions(out='res', save=None, no_execute=False, explain=True, no_pii=None), "SELECT 'a  b'")
     """
     opts = SqlOptions()
     pos = 0
@@ -90,6 +92,10 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
                 opts.out = value
         elif name == "--explain":
             opts.explain = True
+        elif name == "--no-pii":
+            if inline not in ("", "mask", "drop"):
+                raise UsageError(f"--no-pii takes mask or drop, not {inline!r}\n{SQL_USAGE}")
+            opts.no_pii = inline or "mask"
         elif name == "--no-execute":
             opts.no_execute = True
         else:
@@ -164,7 +170,7 @@ class NeuroLakeMagics(Magics):
             plan = session.explain(text, namespace=self.user_ns)
             display(plan_bundle(plan), raw=True)  # type: ignore[no-untyped-call]
             return None
-        result = session._run(text, None, self.user_ns)
+        result = session._run(text, None, self.user_ns, no_pii=opts.no_pii)  # type: ignore[arg-type]
         if opts.out:
             self.user_ns[opts.out] = result
         return result

@@ -35,6 +35,7 @@ class QueryResult:
         notices: list[str] | None = None,
         audit_id: str | None = None,
         lineage: dict[str, Any] | None = None,
+        compliance: dict[str, Any] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
         self.sql = sql
@@ -52,6 +53,10 @@ class QueryResult:
         self.audit_id = audit_id
         #: the column lineage of the query (the report's ``lineage`` part)
         self.lineage = lineage or {"nodes": [], "edges": []}
+        #: what the policies did (the report's ``compliance`` part)
+        self.compliance = compliance or {
+            "pii_columns": [], "masked": [], "row_filters": [], "denied": [], "warnings": []
+        }  # fmt: skip
 
     def arrow(self) -> pa.Table:
         """The result as a ``pyarrow.Table`` (no copy)."""

@@ -13,9 +13,11 @@ import sys
 import time
 from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab import snippets as snippet_mod
+from neurolake_lab.compliance.policy.errors import PolicyViolation
 from neurolake_lab.compliance_api import ComplianceAPI
 from neurolake_lab.config import Settings, Workspace, resolve_settings
 from neurolake_lab.engine import DuckDBEngine, Execution
@@ -27,23 +29,26 @@ from neurolake_lab.exceptions import (
     SnippetError,
     UsageError,
 )
-from neurolake_lab.lakehouse.dialect import split_cell
+from neurolake_lab.lakehouse.dialect import Statement, split_cell
 from neurolake_lab.lakehouse_api import LakehouseAPI, query_result
 from neurolake_lab.lineage_api import LineageAPI
+from neurolake_lab.policy_api import PolicyAPI
 from neurolake_lab.result import QueryResult
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.compliance.policy import Enforcement, NoPii, PolicyStore
     from neurolake_lab.compliance.tagging import PiiTagger
     from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.statements import LakeStatement
     from neurolake_lab.lakehouse.tables import WriteContext
 
 _MISSING = object()
 
 
-class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
+class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI):
     """A connection to a NeuroLake workspace: SQL on DuckDB, snippets, exploration helpers."""
 
     def __init__(self, settings: Settings) -> None:
@@ -57,6 +62,10 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
         self._lakehouse: Lakehouse | None = None
         self._tagger: PiiTagger | None = None
         self._audit: AuditLog | None = None
+        self._policies: PolicyStore | None = None
+        self._governed: tuple[object, dict[str, dict[str, str]], dict[str, dict[str, Any]]] | None
+        self._governed = None
+        self._policy_version: str | None = None
         self.notices: list[str] = []
 
     @property
@@ -84,6 +93,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
 
             self._lakehouse = Lakehouse(self.settings, self.engine)
             self.install_compliance_hooks(self._lakehouse)
+            self.install_policy()
         return self._lakehouse
 
     def write_context(self, sql: str | None = None) -> WriteContext:
@@ -100,6 +110,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
         params: Mapping[str, Any] | Sequence[Any] | None = None,
         *,
         namespace: Mapping[str, Any] | None = None,
+        no_pii: bool | str = False,
     ) -> QueryResult:
         """Run the statements in ``text`` and return the last one's result.
 
@@ -108,6 +119,8 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
             params: values for ``$name``/``:name`` placeholders (a mapping) or for ``?`` (a list).
             namespace: where placeholders without a value and DataFrames used as tables are looked
                 up; by default the caller's variables, as ``duckdb.sql`` does.
+            no_pii: ``True`` (or ``"mask"``) masks every PII-tagged column the query reads, for
+                anyone; ``"drop"`` leaves the result columns derived from PII out.
 
         Raises:
             QueryError: the SQL is invalid, names an unknown table or column, or fails to run.
@@ -115,24 +128,22 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
         if namespace is None:
             frame = sys._getframe(1)
             namespace = ChainMap(frame.f_locals, frame.f_globals)
-        return self._run(text, params, namespace)
+        return self._run(text, params, namespace, _no_pii(no_pii))
 
     def _run(
         self,
         text: str,
         params: Mapping[str, Any] | Sequence[Any] | None,
         namespace: Mapping[str, Any],
+        no_pii: NoPii = None,
     ) -> QueryResult:
         start = time.perf_counter()
         if not text.strip():
             raise UsageError("there is no SQL to run")
         self.notices = []
         engine = self.engine
-        lake = self.lakehouse
-        lake.refresh(engine.con)
+        self.lakehouse.refresh(engine.con)
         text = colon_to_dollar(text)
-        if _maybe_time_travel(text):
-            text = lake.rewrite_time_travel(text, _parameter(params, namespace))
         statements = split_cell(engine, text)
         if not statements:
             raise UsageError("there is no SQL to run (only comments?)")
@@ -141,71 +152,21 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
                 "positional parameters (?) work with a single statement; use $name for several",
                 kind="parameter",
             )
-        lookup = namespace.get
-        last: Execution | None = None
-        audit_id: str | None = None
-        lineage_sql, lineage_kind = "", ""
+        ran: _Ran | None = None
         executed: list[str] = []
         plan_ms = 0.0
         for stmt in statements:
-            t0 = time.perf_counter()
-            sql = stmt.query.strip()
-            sql = snippet_mod.compose(sql, self.snippets)  # returns at once when none is used
-            bound = _bind(stmt.named_parameters, params, namespace)
-            kind = stmt.type
-            plan = lake.analyze(sql, kind)
-            plan_ms += (time.perf_counter() - t0) * 1000
-            writes = plan is not None and plan.kind != "local_table"
-            try:
-                if writes:
-                    assert plan is not None
-                    t1 = time.perf_counter()
-                    ctx = self.write_context(sql)
-                    graph = None
-                    if plan.table is not None:
-                        target = f"{plan.table[0]}.{plan.table[1]}"
-                        graph = self.statement_lineage(sql, kind, target)
-                        ctx.column_lineage = graph.to_report() if graph is not None else None
-                    outcome = lake.execute(plan, bound, lookup, ctx)
-                    if graph is not None:
-                        self.notices.extend(self.emit_lineage(graph, ctx))
-                    elapsed = (time.perf_counter() - t1) * 1000
-                    last = Execution(outcome.to_arrow(), [], kind, sql, elapsed, 0.0)
-                    self.notices.extend(outcome.notices)
-                    self.notices.extend(self._layout_notice(plan.table))
-                    audit_id = self.record(
-                        "write", sql, statement_type=kind, table=outcome.table,
-                        operation=outcome.operation, rows_added=outcome.rows_added,
-                        rows_removed=outcome.rows_removed, quarantined=outcome.quarantined,
-                        snapshot_id=outcome.snapshot_id, sources=self.tables_read(sql),
-                    )  # fmt: skip
-                else:
-                    if plan is not None:  # a session table takes the bare name of a lake table
-                        lake.shadow(engine.con, plan.alias or "")
-                    try:
-                        last = engine.run(sql, bound, lookup, statement_type=kind)
-                    except QueryError as err:
-                        raise (lake.io_error(err) or err) from None
-                    if kind == "SELECT":
-                        lake.access.observe(sql)
-                    lineage_sql, lineage_kind = sql, kind
-                    rows = last.table.num_rows if last.table is not None else None
-                    audit_id = self.record(
-                        "query", sql, statement_type=kind, rows=rows, tables=self.tables_read(sql)
-                    )
-            except NeuroLakeError as err:
-                if not isinstance(err, AuditError):
-                    self.record(
-                        "write" if writes else "query", sql, statement_type=kind,
-                        error=f"{err.title}: {err.message}",
-                    )  # fmt: skip
-                raise
-            executed.append(sql)
-        assert last is not None
+            ran = self._run_statement(stmt, params, namespace, no_pii)
+            executed.append(ran.executed)
+            plan_ms += ran.plan_ms
+        assert ran is not None
+        last = ran.execution
         lineage = None
-        if last.table is not None and last.table.num_columns and lineage_sql == last.sql:
-            graph = self.statement_lineage(lineage_sql, lineage_kind)
+        if ran.lineage_kind and last.table is not None and last.table.num_columns:
+            graph = self.statement_lineage(ran.sql, ran.lineage_kind)
             if graph is not None:
+                if ran.enforcement is not None:
+                    graph = graph.mark_masked(m["column"] for m in ran.enforcement.masked)
                 lineage = graph.rename_outputs(last.table.column_names).to_report()
         timings = {
             "plan_ms": plan_ms,
@@ -222,9 +183,102 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
             timings=timings,
             preview_limit=self.settings.preview_rows,
             notices=self.take_notices(),
-            audit_id=audit_id,
+            audit_id=ran.audit_id,
             lineage=lineage,
+            compliance=ran.enforcement.to_report() if ran.enforcement is not None else None,
         )
+
+    def _run_statement(
+        self,
+        stmt: Statement,
+        params: Mapping[str, Any] | Sequence[Any] | None,
+        namespace: Mapping[str, Any],
+        no_pii: NoPii,
+    ) -> _Ran:
+        """Govern, plan and run one statement, and audit it (also when it fails)."""
+        t0 = time.perf_counter()
+        engine, lake = self.engine, self.lakehouse
+        sql = snippet_mod.compose(stmt.query.strip(), self.snippets)  # at once when none is used
+        kind = stmt.type
+        writes = False
+        try:
+            bound = _bind(stmt.named_parameters, params, namespace)
+            enforcement = self.govern(sql, kind, no_pii)
+            run_sql = enforcement.sql if enforcement is not None else sql
+            if _maybe_time_travel(run_sql):
+                run_sql = lake.rewrite_time_travel(run_sql, _parameter(params, namespace))
+                if isinstance(bound, dict):  # a $name used as the version is a literal now
+                    left = {n for s in engine.split(run_sql) for n in s.named_parameters}
+                    bound = {k: v for k, v in bound.items() if k in left} or None
+            plan = lake.analyze(run_sql, kind)
+            plan_ms = (time.perf_counter() - t0) * 1000
+            decisions = _decisions(enforcement)
+            writes = plan is not None and plan.kind != "local_table"
+            if writes:
+                assert plan is not None
+                execution, audit_id = self._write(sql, run_sql, kind, plan, bound, namespace,
+                                                  enforcement, decisions)  # fmt: skip
+                return _Ran(execution, audit_id, sql, run_sql, enforcement, None, plan_ms)
+            if plan is not None:  # a session table takes the bare name of a lakehouse table
+                lake.shadow(engine.con, plan.alias or "")
+            try:
+                execution = engine.run(run_sql, bound, namespace.get, statement_type=kind)
+            except QueryError as err:
+                raise (lake.io_error(err) or err) from None
+            if kind == "SELECT":
+                lake.access.observe(sql)
+            rows = execution.table.num_rows if execution.table is not None else None
+            audit_id = self.record(
+                "query", sql, statement_type=kind, rows=rows, tables=self.tables_read(sql),
+                executed_sql=run_sql if run_sql != sql else None, **decisions,
+            )  # fmt: skip
+            return _Ran(execution, audit_id, sql, run_sql, enforcement, kind, plan_ms)
+        except NeuroLakeError as err:
+            if not isinstance(err, AuditError | PolicyViolation):  # those are audited already
+                self.record(
+                    "write" if writes else "query", sql, statement_type=kind,
+                    error=f"{err.title}: {err.message}",
+                )  # fmt: skip
+            raise
+
+    def _write(
+        self,
+        sql: str,
+        run_sql: str,
+        kind: str,
+        plan: LakeStatement,
+        bound: Any,
+        namespace: Mapping[str, Any],
+        enforcement: Enforcement | None,
+        decisions: dict[str, Any],
+    ) -> tuple[Execution, str]:
+        """Carry out a lakehouse write (lineage, carried PII tags), then audit it."""
+        lake = self.lakehouse
+        t1 = time.perf_counter()
+        ctx = self.write_context(sql)
+        graph = None
+        if plan.table is not None:
+            target = f"{plan.table[0]}.{plan.table[1]}"
+            graph = self.statement_lineage(sql, kind, target)
+            if graph is not None and enforcement is not None:
+                graph = graph.mark_masked(m["column"] for m in enforcement.masked)
+            ctx.column_lineage = graph.to_report() if graph is not None else None
+            if plan.kind in ("ctas", "insert"):
+                ctx.carried_tags = self.carried_tags(sql, plan.table)
+        outcome = lake.execute(plan, bound, namespace.get, ctx)
+        if graph is not None:
+            self.notices.extend(self.emit_lineage(graph, ctx))
+        elapsed = (time.perf_counter() - t1) * 1000
+        self.notices.extend(outcome.notices)
+        self.notices.extend(self._layout_notice(plan.table))
+        audit_id = self.record(
+            "write", sql, statement_type=kind, table=outcome.table, operation=outcome.operation,
+            rows_added=outcome.rows_added, rows_removed=outcome.rows_removed,
+            quarantined=outcome.quarantined, snapshot_id=outcome.snapshot_id,
+            sources=self.tables_read(sql), executed_sql=run_sql if run_sql != sql else None,
+            **decisions,
+        )  # fmt: skip
+        return Execution(outcome.to_arrow(), [], kind, run_sql, elapsed, 0.0), audit_id
 
     def take_notices(self) -> list[str]:
         """Messages the last cell produced for the user (quarantined rows, layout advice)."""
@@ -241,15 +295,16 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI):
         """DuckDB's plan for the last statement of ``text``, without running it."""
         namespace = namespace if namespace is not None else {}
         self.lakehouse.refresh(self.engine.con)
-        text = colon_to_dollar(text)
-        if _maybe_time_travel(text):
-            text = self.lakehouse.rewrite_time_travel(text, _parameter(params, namespace))
-        statements = split_cell(self.engine, text)
+        statements = split_cell(self.engine, colon_to_dollar(text))
         if not statements:
             raise UsageError("there is no SQL to explain")
         stmt = statements[-1]
         sql = snippet_mod.compose(stmt.query.strip(), self.snippets)
-        return self.engine.explain(sql, _bind(stmt.named_parameters, params, namespace))
+        enforcement = self.govern(sql, stmt.type)
+        run_sql = enforcement.sql if enforcement is not None else sql
+        if _maybe_time_travel(run_sql):
+            run_sql = self.lakehouse.rewrite_time_travel(run_sql, _parameter(params, namespace))
+        return self.engine.explain(run_sql, _bind(stmt.named_parameters, params, namespace))
 
     # -- snippets -------------------------------------------------------------------------
 
@@ -335,6 +390,40 @@ def _bind(
             )
         values[name] = value
     return values
+
+
+@dataclass
+class _Ran:
+    """One statement that ran: its result, its audit record, and what governed it."""
+
+    execution: Execution
+    audit_id: str
+    sql: str  # as asked (snippets composed)
+    executed: str  # as run (policy and time travel applied)
+    enforcement: Enforcement | None
+    lineage_kind: str | None  # the statement type of a query, None for a write
+    plan_ms: float
+
+
+def _decisions(enforcement: Enforcement | None) -> dict[str, Any]:
+    """The policy decisions an audit record of a statement carries (none without a policy)."""
+    if enforcement is None or not (
+        enforcement.rewritten or enforcement.pii_columns or enforcement.warnings
+    ):
+        return {}
+    report = enforcement.to_report()
+    return {"policy_version": enforcement.policy_version, **report}
+
+
+def _no_pii(value: bool | str | None) -> NoPii:
+    """``no_pii=True`` means mask; ``"mask"`` and ``"drop"`` as they say."""
+    if value in (None, False):
+        return None
+    if value is True or value == "mask":
+        return "mask"
+    if value == "drop":
+        return "drop"
+    raise UsageError(f"no_pii must be True, 'mask' or 'drop', not {value!r}")
 
 
 def _parameter(

@@ -59,19 +59,29 @@ class PiiTagger:
         from neurolake_lab.compliance.pii.classifier import sample_rows
 
         known = read_tags(properties)
+        carried = {
+            column: PiiTag.from_json(tag)
+            for column, tag in ctx.carried_tags.items()
+            if column in data.column_names
+            and (known.get(column) is None or known[column].source != "override")
+            and (known.get(column) is None or known[column].entity != tag.get("entity"))
+        }
         new = [c for c in data.column_names if c not in known and not c.startswith("_")]
-        if not new or not data.num_rows:
+        new = [c for c in new if c not in carried]
+        if (not new or not data.num_rows) and not carried:
             return data, {}
+        if not new or not data.num_rows:
+            return data, tag_properties({**known, **carried})
         sample = sample_rows(data.select(new), SAMPLE_ROWS, seed=0)
         non_empty = [c for c in new if sample.column(c).null_count < sample.num_rows]
-        if not non_empty:
-            return data, {}  # only NULLs so far: the next write with values decides
+        if not non_empty:  # only NULLs so far: the next write with values decides
+            return data, tag_properties({**known, **carried}) if carried else {}
         found = classify_table(
             sample.select(non_empty),
             column_docs=_docs(data, properties),
             table_name=f"{tid[0]}.{tid[1]}",
         )
-        return data, tag_properties({**known, **found})
+        return data, tag_properties({**known, **found, **carried})
 
     def store(self, tid: TableId, tags: Mapping[str, PiiTag], *, replace_overrides: bool) -> None:
         """Merge ``tags`` into the table's stored tags (overrides win unless replaced)."""

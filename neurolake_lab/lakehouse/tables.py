@@ -57,6 +57,9 @@ class WriteContext:
     sources: dict[str, int | None] = field(default_factory=dict)
     #: column lineage of the write (``{"edges": [...]}``), filled in by the lineage layer
     column_lineage: dict[str, Any] | None = None
+    #: PII tags the written columns must get because of where their values come from
+    #: (column → tag JSON), so that a CTAS cannot launder PII into an untagged table
+    carried_tags: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def summary(self, operation: str, **counts: int) -> dict[str, str]:
         """The snapshot summary properties of a write made in this context.

@@ -43,10 +43,16 @@ def test_marked_columns_are_encrypted_at_write_and_decrypted_for_the_owner(
         )
     assert values and all(v.startswith(PREFIX) for v in values)
     assert SSN not in repr(values)
-    # another user of the workspace sees only ciphertext
+    # another user of the workspace never sees them in clear (ciphertext, masked by the policy)
     with neurolake_lab.connect(workspace, user="mallory") as other:
         seen = other.sql("SELECT ssn FROM hr.staff").arrow()[0].to_pylist()
-        assert all(v.startswith(PREFIX) for v in seen)
+        assert len(seen) == 3 and not {SSN, "987-65-4320", "555-12-3456"} & set(seen)
+        other.lakehouse.view_columns = None  # even with the decrypting view rules gone
+        other.lakehouse.invalidate_views()
+        other.lakehouse.refresh(other.engine.con)
+        raw = other.engine.con.execute("SELECT ssn FROM hr.staff").fetchall()
+        raw = [r[0] for r in raw]
+        assert all(v.startswith(PREFIX) for v in raw)
 
 
 def test_non_string_columns_cannot_be_marked(session: Session) -> None:
