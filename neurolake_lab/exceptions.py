@@ -142,3 +142,15 @@ class AuditError(NeuroLakeError):
     """The audit log cannot record or read a record (bad input, I/O failure, a broken chain)."""
 
     title = "Audit log error"
+
+
+class CostModelError(NeuroLakeError):
+    """The cost model cannot read or write its history, or an update file cannot be used."""
+
+    title = "Cost model error"
+
+
+class ResultCacheError(NeuroLakeError):
+    """The result cache cannot store or read an entry (its folder, a damaged file)."""
+
+    title = "Result cache error"
