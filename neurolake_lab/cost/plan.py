@@ -40,6 +40,13 @@ _PASS_THROUGH = frozenset(
 )
 
 
+def _late_materialization(node: PlanNode) -> bool:
+    """A semi join on ``rowid = rowid``: how DuckDB fetches the other columns of top-N rows."""
+    return node.name.endswith("JOIN") and str(node.info.get("Conditions", "")).replace(
+        " ", ""
+    ) == "rowid=rowid"
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(str(value))
@@ -117,7 +124,12 @@ class Plan:
                     cap = top if cap is None else min(cap, top)
             elif node.name in _LIMITS and limit is not None:
                 cap = limit if cap is None else min(cap, limit)
-            if node.cardinality is not None and node.name not in _PASS_THROUGH:
+            if _late_materialization(node):
+                # DuckDB 1.5 sorts row ids, then joins the rows back: the sorted side decides
+                node = next((c for c in node.children if not c.name.endswith("SCAN")), None)
+                continue
+            # an estimate of 0 is DuckDB's "unknown" (projections above a late join print it)
+            if node.cardinality and node.name not in _PASS_THROUGH:
                 return node.cardinality if cap is None else min(cap, node.cardinality)
             node = node.children[0] if len(node.children) == 1 else None
         est = self.output_rows
