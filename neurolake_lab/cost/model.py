@@ -115,7 +115,7 @@ def merge(local: Fit, imported: Sequence[tuple[Sequence[float], int]]) -> Array:
 
 
 def refit_intercept(
-    theta: Array, features: Sequence[Sequence[float]], y: Array, prior_weight: float = 3.0
+    theta: Array, features: Sequence[Sequence[float]], y: Array, prior_weight: float = 10.0
 ) -> Array:
     """``theta`` with its intercept moved by this workspace's mean residual (shrunk when few).
 
