@@ -42,7 +42,8 @@ class CacheKey:
     """A cacheable query's key: ``digest`` names the entry; ``inputs`` say what it depends on."""
 
     digest: str
-    #: (table, snapshot id) of every Iceberg input
+    #: (table, snapshot id) of every Iceberg input read at its current snapshot (the ones a
+    #: commit makes stale; inputs read at a snapshot the SQL names are only in the digest)
     inputs: tuple[tuple[str, int | None], ...]
 
 
@@ -71,9 +72,10 @@ def cache_key(
 
     lake = session.lakehouse
     lake.refresh(session.engine.con)
-    text = colon_to_dollar(sql)
+    original = text = colon_to_dollar(sql)
+    travel = _maybe_time_travel(text)
     try:
-        if _maybe_time_travel(text):
+        if travel:
             text = lake.rewrite_time_travel(text)
             tree = None  # the tree given was of the text before the rewrite
         statements = split_cell(session.engine, text)
@@ -104,16 +106,23 @@ def cache_key(
     if values is None:
         return NotCacheable("a parameter value is not a plain value")
     tz = session.engine.con.execute("SELECT current_setting('TimeZone')").fetchone()
-    return make_key(normalized_sql(tree, query), sources, values, policy_context, str(tz))
+    # time travel is rewritten to a scan of the current metadata file, whose name changes with
+    # every commit; the text as written (and the pinned snapshots in ``sources``) is the key
+    normalized = " ".join(original.split()) if travel else normalized_sql(tree, query)
+    return make_key(normalized, sources, values, policy_context, str(tz))
 
 
 def make_key(
     normalized: str, sources: Sequence[Source], parameters: str, policy_context: str, extra: str
 ) -> CacheKey:
     """The key of a normalized statement over ``sources`` (pure: for tests and other callers)."""
-    inputs = tuple(sorted((s.name, s.snapshot_id) for s in sources if s.kind == "iceberg"))
+    inputs = tuple(
+        sorted((s.name, s.snapshot_id) for s in sources if s.kind == "iceberg" and not s.pinned)
+    )
+    # a pinned input (time travel) names its snapshot in the SQL: it never goes stale
+    pinned = sorted((s.name, s.snapshot_id) for s in sources if s.kind == "iceberg" and s.pinned)
     h = hashlib.sha256()
-    for part in (normalized, repr(inputs), parameters, policy_context, extra):
+    for part in (normalized, repr(inputs), repr(pinned), parameters, policy_context, extra):
         h.update(part.encode())
         h.update(b"\x00")
     return CacheKey(h.hexdigest(), inputs)
