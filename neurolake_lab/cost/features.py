@@ -80,6 +80,8 @@ class PlanFigures:
     joins: int
     join_rows: float
     quadratic_joins: int
+    #: rows out of joins that compare every pair (cross products, nested loops)
+    pair_rows: float
     aggregates: int
     groups: float
     sorts: int
@@ -137,6 +139,7 @@ def plan_figures(
         joins=len(joins),
         join_rows=float(max((n.cardinality or 0 for n in joins), default=0)),
         quadratic_joins=sum(1 for n in joins if n.name in QUADRATIC_JOINS),
+        pair_rows=float(sum(n.cardinality or 0 for n in joins if n.name in QUADRATIC_JOINS)),
         aggregates=len(aggs),
         groups=float(max((n.cardinality or 0 for n in aggs), default=0)),
         sorts=sum(1 for n in nodes if n.name in SORT_OPERATORS),
@@ -214,7 +217,7 @@ def analytic_ms(fig: PlanFigures) -> float:
     # DuckDB's intermediate cardinalities can be wildly high (correlated subqueries, joins it
     # cannot estimate); the rows actually read bound them, so one bad estimate cannot dominate
     work = min(fig.work_rows, 10 * fig.rows_scanned)
-    join = min(fig.join_rows * (1 + 4 * fig.quadratic_joins), 4 * fig.rows_scanned)
+    join = min(fig.join_rows, 4 * fig.rows_scanned)
     ms = (
         BASE_MS
         + MS_PER_SCAN * fig.scans
@@ -222,5 +225,7 @@ def analytic_ms(fig: PlanFigures) -> float:
         + fig.bytes_scanned / BYTES_PER_MS
         + work / WORK_ROWS_PER_MS
         + join / JOIN_ROWS_PER_MS
+        # a cross product's size is exact (the product of its inputs), and every pair is made
+        + fig.pair_rows / JOIN_ROWS_PER_MS
     )
     return max(ms, 0.1)

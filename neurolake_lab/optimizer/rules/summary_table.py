@@ -78,13 +78,10 @@ def candidates(ctx: RuleContext) -> list[Candidate]:
 
 
 def _query_shape(select: exp.Select) -> tuple[set[str], set[tuple[str, str]]] | None:
-    """Group columns and aggregates the query uses, or None when it uses anything else."""
-    groups: set[str] = set()
-    group = select.args.get("group")
-    for g in group.expressions if group else []:
-        if not isinstance(g, exp.Column):
-            return None
-        groups.add(g.name.lower())
+    """Columns a summary must group by (grouped or filtered on) and the aggregates used."""
+    groups = _group_columns(select)
+    if groups is None:
+        return None
     aggs: set[tuple[str, str]] = set()
     for agg in select.find_all(exp.AggFunc):
         key = _agg_key(agg)
@@ -93,12 +90,31 @@ def _query_shape(select: exp.Select) -> tuple[set[str], set[tuple[str, str]]] | 
         aggs.add(key)
     if not aggs:
         return None
-    # every column outside an aggregate must be a group column (projection, WHERE, ORDER BY)
+    # columns outside aggregates: group columns, output aliases in ORDER BY, or columns the
+    # WHERE filters on, which the summary must group by too (so its rows can be filtered)
+    needed = set(groups)
     for col in select.find_all(exp.Column):
-        outside = col.find_ancestor(exp.AggFunc) is None and col.name.lower() not in groups
-        if outside and not _is_output_alias(select, col):
-            return None
-    return groups, aggs
+        if col.find_ancestor(exp.AggFunc) is None and not _is_output_alias(select, col):
+            needed.add(col.name.lower())
+    return needed, aggs
+
+
+def _group_columns(select: exp.Select) -> set[str] | None:
+    """Lower-cased names of the plain columns a SELECT groups by (``GROUP BY ALL`` included).
+
+    ``None`` when it groups by anything else (an expression).
+    """
+    group = select.args.get("group")
+    if group is None:
+        return set()
+    if group.args.get("all"):
+        keys = [e.this if isinstance(e, exp.Alias) else e for e in select.expressions]
+        keys = [k for k in keys if not k.find(exp.AggFunc)]
+    else:
+        keys = list(group.expressions)
+    if not all(isinstance(k, exp.Column) for k in keys):
+        return None
+    return {k.name.lower() for k in keys}
 
 
 def _is_output_alias(select: exp.Select, col: exp.Column) -> bool:
@@ -159,9 +175,9 @@ def _parse_summary(name: str, sql: str, rows: int) -> _Summary | None:
         return None
     if body.args.get("joins") or len(list(body.find_all(exp.Table))) != 1:
         return None
-    group = body.args.get("group")
-    group_cols = {g.name.lower() for g in (group.expressions if group else [])
-                  if isinstance(g, exp.Column)}  # fmt: skip
+    group_cols = _group_columns(body)
+    if group_cols is None:
+        return None
     groups: dict[str, str] = {}
     aggs: dict[tuple[str, str], str] = {}
     for e in body.expressions:
