@@ -12,6 +12,7 @@ a DataFrame, a file read by a table function) or whose result changes on its own
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,18 @@ class NotCacheable:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What a cell's text says, given the tables as they are: the part of a key worth keeping."""
+
+    normalized: str
+    sources: tuple[Source, ...]
+    named_parameters: frozenset[str]
+
+
+_MEMO_SIZE = 256
+
+
 def cache_key(
     session: Session,
     sql: str,
@@ -63,15 +76,53 @@ def cache_key(
     namespace: Mapping[str, Any] | None = None,
     tree: exp.Expr | None = None,
 ) -> CacheKey | NotCacheable:
-    """The key of the cell ``sql`` as ``session`` would run it now, or why it has none."""
+    """The key of the cell ``sql`` as ``session`` would run it now, or why it has none.
+
+    Reading the text (split, parse, normalize, find the inputs) depends only on the text, the
+    snippets and the catalog's pointers, so it is kept per session for those (DESIGN.md, "The
+    per-cell budget"): a re-run cell costs a catalog check, a dictionary lookup and a hash.
+    """
+    from neurolake_lab.exceptions import NeuroLakeError
+    from neurolake_lab.session import _bind
+
+    lake = session.lakehouse
+    lake.refresh(session.engine.con)
+    memo: OrderedDict[tuple[Any, ...], _Reading | NotCacheable] = session.__dict__.setdefault(
+        "_cache_key_memo", OrderedDict()
+    )
+    mkey = (
+        sql, tuple(sorted(session.snippets.items())), tuple(sorted(lake.pointers.items())),
+        frozenset(lake.shadowed),
+    )  # fmt: skip
+    reading = memo.get(mkey)
+    if reading is None:
+        reading = _read(session, sql, tree)
+        memo[mkey] = reading
+        while len(memo) > _MEMO_SIZE:
+            memo.popitem(last=False)
+    else:
+        memo.move_to_end(mkey)
+    if isinstance(reading, NotCacheable):
+        return reading
+    try:
+        bound = _bind(reading.named_parameters, params, namespace or {})
+    except NeuroLakeError as err:
+        return NotCacheable(err.message)
+    values = _parameter_text(bound)
+    if values is None:
+        return NotCacheable("a parameter value is not a plain value")
+    tz = session.engine.con.execute("SELECT current_setting('TimeZone')").fetchone()
+    return make_key(reading.normalized, reading.sources, values, policy_context, str(tz))
+
+
+def _read(session: Session, sql: str, tree: exp.Expr | None) -> _Reading | NotCacheable:
     from neurolake_lab import snippets as snippet_mod
     from neurolake_lab.engine.params import colon_to_dollar
     from neurolake_lab.exceptions import NeuroLakeError
     from neurolake_lab.lakehouse.dialect import split_cell
-    from neurolake_lab.session import _bind, _maybe_time_travel
+    from neurolake_lab.session import _maybe_time_travel
 
     lake = session.lakehouse
-    lake.refresh(session.engine.con)
     original = text = colon_to_dollar(sql)
     travel = _maybe_time_travel(text)
     try:
@@ -98,18 +149,10 @@ def cache_key(
         if not src.versioned:
             what = "a table function" if src.kind == "function" else "a session table or DataFrame"
             return NotCacheable(f"{src.name} is {what}, whose content has no snapshot")
-    try:
-        bound = _bind(stmt.named_parameters, params, namespace or {})
-    except NeuroLakeError as err:
-        return NotCacheable(err.message)
-    values = _parameter_text(bound)
-    if values is None:
-        return NotCacheable("a parameter value is not a plain value")
-    tz = session.engine.con.execute("SELECT current_setting('TimeZone')").fetchone()
     # time travel is rewritten to a scan of the current metadata file, whose name changes with
     # every commit; the text as written (and the pinned snapshots in ``sources``) is the key
     normalized = " ".join(original.split()) if travel else normalized_sql(tree, query)
-    return make_key(normalized, sources, values, policy_context, str(tz))
+    return _Reading(normalized, tuple(sources), frozenset(stmt.named_parameters))
 
 
 def make_key(
