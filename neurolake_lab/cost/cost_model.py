@@ -291,6 +291,23 @@ class CostModel:
         )
         return ridge.fit(x, y)
 
+    def warm(self, session: Session) -> float:
+        """Read what a first prediction needs (pyiceberg, every table's file list, the model).
+
+        The first prediction in a process otherwise pays for it (a few hundred milliseconds);
+        a kernel can call this in a background thread when it starts. Returns milliseconds.
+        """
+        from neurolake_lab.cost.sources import snapshot_of
+        from neurolake_lab.cost.table_stats import table_files
+
+        start = time.perf_counter()
+        lake = session.lakehouse
+        lake.refresh(session.engine.con)
+        for location in list(lake.pointers.values()):
+            table_files(location, snapshot_of(location))
+        self.live_model()
+        return (time.perf_counter() - start) * 1000
+
     def clear_cache(self) -> None:
         """Forget cached predictions (the next ``predict`` plans again)."""
         with self._lock:

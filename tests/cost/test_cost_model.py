@@ -191,3 +191,14 @@ def test_two_processes_record_into_one_history(session: Session) -> None:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     assert len(history_rows(ws)) == 80
+
+
+def test_warm_reads_what_a_first_prediction_needs(data_session: Session) -> None:
+    from neurolake_lab.cost.table_stats import table_files
+
+    model = CostModel(data_session.settings.workspace)
+    assert model.warm(data_session) > 0
+    loc = data_session.lakehouse.pointers[("retail", "orders")]
+    from neurolake_lab.cost.sources import snapshot_of
+
+    assert table_files(loc, snapshot_of(loc)).files  # already read: the next call is a lookup
