@@ -27,7 +27,7 @@ from neurolake_lab.config import Workspace
 from neurolake_lab.cost import model as ridge
 from neurolake_lab.cost.estimate import StatementEstimate, estimate_statement
 from neurolake_lab.cost.features import FEATURE_NAMES, FEATURE_VERSION
-from neurolake_lab.cost.history import HistoryStore
+from neurolake_lab.cost.history import HistoryStore, Observation
 from neurolake_lab.cost.prediction import Prediction
 
 if TYPE_CHECKING:
@@ -48,6 +48,15 @@ class LiveModel:
     local_samples: int
     imported_samples: int
     version: tuple[int, int]
+    #: correction of DuckDB's rows-out estimate (log ratio), learned from local history
+    rows_fit: ridge.Fit | None = None
+
+    def rows(self, raw: float, features: Sequence[float], bounded: bool) -> int:
+        """Rows out: DuckDB's estimate, corrected by what similar queries really returned."""
+        if bounded or self.rows_fit is None:
+            return int(raw)
+        log_ratio = max(-_ROWS_CLIP, min(_ROWS_CLIP, self.rows_fit.predict_log(features)))
+        return max(0, round((raw + 1) * math.exp(log_ratio) - 1))
 
     def spread(self, x: Sequence[float]) -> float:
         """Log-space standard deviation of the duration error for features ``x``.
@@ -195,9 +204,12 @@ class CostModel:
         for est in estimates:
             for k, v in est.timings.items():
                 timings[k] = timings.get(k, 0.0) + v
+        last = estimates[-1]
         return Prediction(
             predicted_ms=total_ms,
-            estimated_rows=estimates[-1].estimated_rows,
+            estimated_rows=live.rows(
+                last.figures.rows_out, last.features, last.figures.rows_bounded
+            ),
             estimated_bytes=sum(e.estimated_bytes for e in estimates),
             confidence=ridge.confidence(spread),
             statements=estimates,
@@ -276,7 +288,9 @@ class CostModel:
             if observations:
                 theta = ridge.refit_intercept(theta, x, y)
                 sigma = ridge.residual_sigma(theta, x, y)
-        live = LiveModel(theta, sigma, local, len(observations), imported, version)
+        live = LiveModel(
+            theta, sigma, local, len(observations), imported, version, _rows_fit(observations)
+        )
         self._live = live
         return live
 
@@ -316,6 +330,29 @@ class CostModel:
     def close(self) -> None:
         """Close the history store's connection of this thread."""
         self.store.close()
+
+
+_ROWS_CLIP = 10.0
+_ROWS_OUT = FEATURE_NAMES.index("log_rows_out")
+_BOUNDED = FEATURE_NAMES.index("rows_bounded")
+#: observations with a rows figure needed before the rows correction is used
+_MIN_ROWS_SAMPLES = 5
+
+
+def _rows_fit(observations: Sequence[Observation]) -> ridge.Fit | None:
+    """Ridge fit of ln((actual rows + 1) / (estimated + 1)) over results no limit bounds.
+
+    DuckDB's estimate of a GROUP BY's groups is often the input's row count; what queries like
+    this one returned before is a better guide. The estimate is read back from the features
+    (``log_rows_out`` is ``log1p(rows) / 20``), so the stored prediction is not needed.
+    """
+    rows = [o for o in observations if o.actual_rows is not None and not o.features[_BOUNDED]]
+    if len(rows) < _MIN_ROWS_SAMPLES:
+        return None
+    raw = np.expm1(np.asarray([o.features[_ROWS_OUT] for o in rows]) * 20.0)
+    actual = np.asarray([float(o.actual_rows or 0) for o in rows])
+    y = np.clip(np.log((actual + 1.0) / (raw + 1.0)), -_ROWS_CLIP, _ROWS_CLIP)
+    return ridge.fit([o.features for o in rows], y)
 
 
 def _namespace_key(sql: str, namespace: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -61,6 +61,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "operators",
     "unmapped_scans",
     "log_analytic_ms",
+    "rows_bounded",
 )
 #: ln(1 + 1e9) ≈ 20.7: log features of up to a billion rows or bytes land in [0, ~1]
 _LOG_SCALE = 20.0
@@ -90,6 +91,8 @@ class PlanFigures:
     columns_read: int
     operators: int
     unmapped_scans: int
+    #: True when the rows out are fixed by the plan (a one-row aggregate, a LIMIT that binds)
+    rows_bounded: bool = False
 
 
 def plan_figures(
@@ -135,6 +138,7 @@ def plan_figures(
         files_scanned=files,
         scans=len(scan_nodes),
         rows_out=float(_rows_out(plan, scans, limit)),
+        rows_bounded=plan.result_bound(limit)[1],
         work_rows=float(sum(n.cardinality or 0 for n in nodes)),
         joins=len(joins),
         join_rows=float(max((n.cardinality or 0 for n in joins), default=0)),
@@ -197,6 +201,7 @@ def feature_vector(fig: PlanFigures) -> list[float]:
         ct(fig.operators) / 2,
         ct(fig.unmapped_scans),
         math.log(analytic_ms(fig)) / 10.0,
+        1.0 if fig.rows_bounded else 0.0,
     ]
 
 

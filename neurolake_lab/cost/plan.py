@@ -42,9 +42,10 @@ _PASS_THROUGH = frozenset(
 
 def _late_materialization(node: PlanNode) -> bool:
     """A semi join on ``rowid = rowid``: how DuckDB fetches the other columns of top-N rows."""
-    return node.name.endswith("JOIN") and str(node.info.get("Conditions", "")).replace(
-        " ", ""
-    ) == "rowid=rowid"
+    return (
+        node.name.endswith("JOIN")
+        and str(node.info.get("Conditions", "")).replace(" ", "") == "rowid=rowid"
+    )
 
 
 def _int(value: Any) -> int | None:
@@ -113,11 +114,15 @@ class Plan:
         An aggregate without ``GROUP BY`` returns one row, ``TOP_N`` at most its ``Top``, a
         limit at most ``limit`` (the statement's ``LIMIT``; DuckDB's plan does not print it).
         """
+        return self.result_bound(limit)[0]
+
+    def result_bound(self, limit: int | None = None) -> tuple[int | None, bool]:
+        """``(rows returned, bounded)``: bounded when a one-row aggregate or a limit decides."""
         node: PlanNode | None = self.root
         cap: int | None = None
         while node is not None:
             if node.name in _ONE_ROW:
-                return 1 if cap is None else min(cap, 1)
+                return (1 if cap is None else min(cap, 1)), True
             if node.name == "TOP_N":
                 top = _int(node.info.get("Top"))
                 if top is not None:
@@ -130,12 +135,18 @@ class Plan:
                 continue
             # an estimate of 0 is DuckDB's "unknown" (projections above a late join print it)
             if node.cardinality and node.name not in _PASS_THROUGH:
-                return node.cardinality if cap is None else min(cap, node.cardinality)
+                return _capped(node.cardinality, cap)
             node = node.children[0] if len(node.children) == 1 else None
         est = self.output_rows
         if est is None:
-            return cap
-        return est if cap is None else min(cap, est)
+            return cap, cap is not None
+        return _capped(est, cap)
+
+
+def _capped(estimate: int, cap: int | None) -> tuple[int, bool]:
+    if cap is None or estimate < cap:
+        return estimate, False
+    return cap, True
 
 
 def parse_plan(text: str) -> Plan:

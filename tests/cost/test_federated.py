@@ -148,11 +148,11 @@ def gmean(values: list[float]) -> float:
 
 @pytest.mark.slow
 def test_little_history_predicts_better_after_merging(tmp_path: Path) -> None:
-    """Two workspaces ran TPC-H and the retail queries; a third has run two queries.
+    """Three workspaces ran TPC-H and the retail queries; a fourth has run two queries.
 
-    All three run with one DuckDB thread (like a fleet of small machines, unlike the two-core
-    machine the analytic rates were measured on). The q-error of the third's predictions on its
-    other queries is measured before and after it merges the other two's updates.
+    All four run with one DuckDB thread (like a fleet of small machines, unlike the two-core
+    machine the analytic rates were measured on). The q-error of the fourth's predictions on its
+    other queries is measured before and after it merges the other three's updates.
     """
 
     def build(name: str, sf: float) -> Path:
@@ -163,7 +163,7 @@ def test_little_history_predicts_better_after_merging(tmp_path: Path) -> None:
         return ws
 
     updates = []
-    for name, sf in (("donor_a", 0.01), ("donor_b", 0.04)):
+    for name, sf in (("donor_a", 0.01), ("donor_b", 0.03), ("donor_c", 0.05)):
         ws = build(name, sf)
         with neurolake_lab.connect(ws, threads=1) as s:
             model = CostModel(ws)
@@ -188,7 +188,7 @@ def test_little_history_predicts_better_after_merging(tmp_path: Path) -> None:
         before = errors()
         assert cli(["learn", "merge", *map(str, updates), "--workspace", str(ws)]) == 0
         after = errors()
-    assert model.live_model().imported_samples == 2 * len(queries)
+    assert model.live_model().imported_samples == 3 * len(queries)
     print(f"q-error before merging: median {statistics.median(before):.2f}, geometric mean "
           f"{gmean(before):.3f}; after: median {statistics.median(after):.2f}, geometric mean "
           f"{gmean(after):.3f}")  # fmt: skip
