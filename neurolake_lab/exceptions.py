@@ -148,3 +148,15 @@ class PiiError(NeuroLakeError):
     """PII classification cannot run, or a stored PII tag cannot be read."""
 
     title = "PII classification error"
+
+
+class CostModelError(NeuroLakeError):
+    """The cost model cannot read or write its history, or an update file cannot be used."""
+
+    title = "Cost model error"
+
+
+class ResultCacheError(NeuroLakeError):
+    """The result cache cannot store or read an entry (its folder, a damaged file)."""
+
+    title = "Result cache error"
