@@ -154,7 +154,7 @@ def main() -> int:
     args = ap.parse_args()
     sfs = [float(s) for s in args.sfs.split(",")]
     ws = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="nl-cost-"))
-    session = neurolake_lab.connect(ws)
+    session = neurolake_lab.connect(ws, learn_costs=False)  # the script records the history itself
     prepare(session, sfs, args.retail_scale)
     # a fresh history for every run of the benchmark
     import sqlite3

@@ -57,6 +57,8 @@ class Settings:
     warehouse: str | None = None
     #: Extra pyiceberg catalog properties (``[catalog]`` in ``neurolake.toml``), e.g. credentials.
     catalog_properties: dict[str, str] = field(default_factory=dict)
+    #: whether each cell's actual cost goes into the workspace's history (the cost model learns)
+    learn_costs: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -131,6 +133,13 @@ def _env(name: str) -> str | None:
     return value if value else None
 
 
+def _flag(value: Any) -> bool:
+    """A boolean setting given as a bool or as text (``0``/``false``/``no``/``off`` are false)."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
 def resolve_settings(workspace: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Resolve the settings of a session on ``workspace`` (created if missing)."""
     root = Path(workspace).expanduser() if workspace is not None else default_workspace()
@@ -162,6 +171,7 @@ def resolve_settings(workspace: str | os.PathLike[str] | None = None, **override
         timezone=str(pick("timezone", "UTC")),
         preview_rows=preview_rows,
         catalog_uri=pick("catalog_uri"),
+        learn_costs=_flag(pick("learn_costs", True)),
         warehouse=pick("warehouse"),
         catalog_properties={str(k): str(v) for k, v in dict(stored.get("catalog", {})).items()},
         extra={

@@ -94,9 +94,8 @@ def build_report(result: QueryResult) -> dict[str, Any]:
             "row_count": table.num_rows,
             "truncated": len(rows) < table.num_rows,
         },
-        # Prediction, lineage, compliance and audit arrive with their own issues; until then the
-        # report says honestly that there is no prediction rather than inventing one.
-        "cost": {
+        "cost": result.cost
+        or {
             "predicted_ms": None,
             "estimated_rows": None,
             "estimated_bytes": None,

@@ -70,7 +70,9 @@ class PolicyAPI:
             )  # fmt: skip
         return policy
 
-    def govern(self, sql: str, statement_type: str, no_pii: NoPii = None) -> Enforcement | None:
+    def govern(
+        self, sql: str, statement_type: str, no_pii: NoPii = None, *, audit: bool = True
+    ) -> Enforcement | None:
         """The policy applied to one statement (``None``: nothing to govern, run it as it is).
 
         A statement that names no lakehouse table needs no rewrite; it is still checked for ways
@@ -92,6 +94,8 @@ class PolicyAPI:
             cwd=str(self.settings.workspace),
         )  # fmt: skip
         if result.blocked:
+            if not audit:  # a preview (preflight) is not an attempt
+                result.raise_if_blocked()
             kind = "refusal" if result.refusals else "policy_decision"
             self.record(kind, sql, statement_type=statement_type, **_audit_decisions(result))
             result.raise_if_blocked()

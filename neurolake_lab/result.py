@@ -36,6 +36,7 @@ class QueryResult:
         audit_id: str | None = None,
         lineage: dict[str, Any] | None = None,
         compliance: dict[str, Any] | None = None,
+        cost: dict[str, Any] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
         self.sql = sql
@@ -53,6 +54,8 @@ class QueryResult:
         self.audit_id = audit_id
         #: the column lineage of the query (the report's ``lineage`` part)
         self.lineage = lineage or {"nodes": [], "edges": []}
+        #: the predicted and actual cost (the report's ``cost`` part)
+        self.cost = cost
         #: what the policies did (the report's ``compliance`` part)
         self.compliance = compliance or {
             "pii_columns": [], "masked": [], "row_filters": [], "denied": [], "warnings": []

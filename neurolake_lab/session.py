@@ -20,6 +20,7 @@ from neurolake_lab import snippets as snippet_mod
 from neurolake_lab.compliance.policy.errors import PolicyViolation
 from neurolake_lab.compliance_api import ComplianceAPI
 from neurolake_lab.config import Settings, Workspace, resolve_settings
+from neurolake_lab.cost_api import CostAPI
 from neurolake_lab.engine import DuckDBEngine, Execution
 from neurolake_lab.engine.params import colon_to_dollar
 from neurolake_lab.exceptions import (
@@ -38,9 +39,11 @@ from neurolake_lab.result import QueryResult
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from neurolake_lab.cache import CacheKey, ResultCache
     from neurolake_lab.compliance.audit import AuditLog
     from neurolake_lab.compliance.policy import Enforcement, NoPii, PolicyStore
     from neurolake_lab.compliance.tagging import PiiTagger
+    from neurolake_lab.cost import CostModel, Prediction
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.statements import LakeStatement
     from neurolake_lab.lakehouse.tables import WriteContext
@@ -48,7 +51,7 @@ if TYPE_CHECKING:
 _MISSING = object()
 
 
-class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI):
+class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
     """A connection to a NeuroLake workspace: SQL on DuckDB, snippets, exploration helpers."""
 
     def __init__(self, settings: Settings) -> None:
@@ -66,6 +69,8 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI):
         self._governed: tuple[object, dict[str, dict[str, str]], dict[str, dict[str, Any]]] | None
         self._governed = None
         self._policy_version: str | None = None
+        self._cost_model: CostModel | None = None
+        self._result_cache: ResultCache | None = None
         self.notices: list[str] = []
 
     @property
@@ -152,15 +157,21 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI):
                 "positional parameters (?) work with a single statement; use $name for several",
                 kind="parameter",
             )
+        prediction = self._predict_cell(text, statements, params, namespace, no_pii)
         ran: _Ran | None = None
         executed: list[str] = []
         plan_ms = 0.0
+        run_ms = 0.0
         for stmt in statements:
             ran = self._run_statement(stmt, params, namespace, no_pii)
             executed.append(ran.executed)
             plan_ms += ran.plan_ms
+            run_ms += ran.execution.execute_ms + ran.execution.fetch_ms
         assert ran is not None
         last = ran.execution
+        rows = last.table.num_rows if last.table is not None else None
+        if not ran.cached:
+            self.record_cost(text, prediction, run_ms, rows)
         lineage = None
         if ran.lineage_kind and last.table is not None and last.table.num_columns:
             graph = self.statement_lineage(ran.sql, ran.lineage_kind)
@@ -186,7 +197,27 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI):
             audit_id=ran.audit_id,
             lineage=lineage,
             compliance=ran.enforcement.to_report() if ran.enforcement is not None else None,
+            cost=prediction.to_report(round(run_ms, 3)) if prediction is not None else None,
         )
+
+    def _predict_cell(
+        self,
+        text: str,
+        statements: list[Statement],
+        params: Mapping[str, Any] | Sequence[Any] | None,
+        namespace: Mapping[str, Any],
+        no_pii: NoPii,
+    ) -> Prediction | None:
+        """The cell's predicted cost, once every statement passed the policy (else it raises).
+
+        Only the plan is looked at (``EXPLAIN`` and Iceberg metadata), never the data; a cell
+        reading no table is not predicted.
+        """
+        if "from" not in text.lower():
+            return None
+        for stmt in statements:  # cached: running the statement governs it again for free
+            self.govern(snippet_mod.compose(stmt.query.strip(), self.snippets), stmt.type, no_pii)
+        return self.predict(text, params, namespace=namespace)
 
     def _run_statement(
         self,
@@ -221,18 +252,33 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI):
                 return _Ran(execution, audit_id, sql, run_sql, enforcement, None, plan_ms)
             if plan is not None:  # a session table takes the bare name of a lakehouse table
                 lake.shadow(engine.con, plan.alias or "")
-            try:
-                execution = engine.run(run_sql, bound, namespace.get, statement_type=kind)
-            except QueryError as err:
-                raise (lake.io_error(err) or err) from None
+            cache_key = self._cache_key(sql, run_sql, kind, bound, namespace, enforcement, no_pii)
+            cached = self.result_cache.get(cache_key) if cache_key is not None else None
+            if cached is not None:
+                execution = Execution(
+                    cached, [str(t).upper() for t in cached.schema.types], kind, run_sql, 0.0, 0.0
+                )
+                execution.column_types = _duck_types(engine, cached)
+            else:
+                try:
+                    execution = engine.run(run_sql, bound, namespace.get, statement_type=kind)
+                except QueryError as err:
+                    raise (lake.io_error(err) or err) from None
+                if cache_key is not None and execution.table is not None:
+                    self.result_cache.put(cache_key, execution.table)
             if kind == "SELECT":
                 lake.access.observe(sql)
             rows = execution.table.num_rows if execution.table is not None else None
             audit_id = self.record(
                 "query", sql, statement_type=kind, rows=rows, tables=self.tables_read(sql),
-                executed_sql=run_sql if run_sql != sql else None, **decisions,
+                executed_sql=run_sql if run_sql != sql else None,
+                cached=True if cached is not None else None, **decisions,
             )  # fmt: skip
-            return _Ran(execution, audit_id, sql, run_sql, enforcement, kind, plan_ms)
+            if cached is not None:
+                self.notices.append("from the result cache: the tables are at the same snapshots")
+            ran = _Ran(execution, audit_id, sql, run_sql, enforcement, kind, plan_ms)
+            ran.cached = cached is not None
+            return ran
         except NeuroLakeError as err:
             if not isinstance(err, AuditError | PolicyViolation):  # those are audited already
                 self.record(
@@ -240,6 +286,31 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI):
                     error=f"{err.title}: {err.message}",
                 )  # fmt: skip
             raise
+
+    def _cache_key(
+        self,
+        sql: str,
+        run_sql: str,
+        kind: str,
+        bound: Any,
+        namespace: Mapping[str, Any],
+        enforcement: Enforcement | None,
+        no_pii: NoPii,
+    ) -> CacheKey | None:
+        """The result-cache key of a query over lakehouse tables (``None``: not cacheable)."""
+        import hashlib
+
+        from neurolake_lab.cache import CacheKey
+
+        if kind != "SELECT" or not self.lakehouse.access.tables_in(sql):
+            return None
+        version = enforcement.policy_version if enforcement is not None else "none"
+        digest = hashlib.sha256(run_sql.encode()).hexdigest()[:16]
+        context = f"{version}|{self.user}|{no_pii}|{digest}"
+        key = self.result_cache.key(
+            self, sql, policy_context=context, params=bound, namespace=namespace
+        )
+        return key if isinstance(key, CacheKey) else None
 
     def _write(
         self,
@@ -403,6 +474,12 @@ class _Ran:
     enforcement: Enforcement | None
     lineage_kind: str | None  # the statement type of a query, None for a write
     plan_ms: float
+    cached: bool = False
+
+
+def _duck_types(engine: DuckDBEngine, table: pa.Table) -> list[str]:
+    """DuckDB's type names for the columns of an Arrow table (a cached result's columns)."""
+    return [str(t) for t in engine.con.from_arrow(table.schema.empty_table()).types]
 
 
 def _decisions(enforcement: Enforcement | None) -> dict[str, Any]:

@@ -189,10 +189,17 @@ def _field_ids(schema: Schema) -> dict[str, list[int]]:
         stack = [top.field_type]
         while stack:
             ftype = stack.pop()
-            if isinstance(ftype, StructType | ListType | MapType):
-                for child in ftype.fields:
-                    ids.append(child.field_id)
-                    stack.append(child.field_type)
+            if isinstance(ftype, StructType):
+                children = [(f.field_id, f.field_type) for f in ftype.fields]
+            elif isinstance(ftype, ListType):
+                children = [(ftype.element_id, ftype.element_type)]
+            elif isinstance(ftype, MapType):
+                children = [(ftype.key_id, ftype.key_type), (ftype.value_id, ftype.value_type)]
+            else:
+                continue
+            for field_id, child_type in children:
+                ids.append(field_id)
+                stack.append(child_type)
         out[top.name.lower()] = ids
     return out
 

@@ -17,7 +17,7 @@ from neurolake_lab.session import Session
 def data_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Retail demo at scale 0.2 and TPC-H at sf 0.01, as Iceberg tables (read-only in tests)."""
     ws = tmp_path_factory.mktemp("cost-data")
-    with neurolake_lab.connect(ws) as session:
+    with neurolake_lab.connect(ws, learn_costs=False) as session:
         load_retail(session, scale=0.2)
         load_tpch(session, 0.01, "tpch")
     return ws
@@ -25,7 +25,7 @@ def data_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def data_session(data_workspace: Path) -> Iterator[Session]:
-    with neurolake_lab.connect(data_workspace) as s:
+    with neurolake_lab.connect(data_workspace, learn_costs=False) as s:
         yield s
 
 
@@ -40,5 +40,11 @@ def own_copy(data_workspace: Path, tmp_path: Path) -> Iterator[Session]:
     with sqlite3.connect(ws / "catalog.db") as con:
         con.execute("DROP TABLE IF EXISTS neurolake_cost_history")
         con.execute("DROP TABLE IF EXISTS neurolake_cost_updates")
-    with neurolake_lab.connect(ws) as s:
+    with neurolake_lab.connect(ws, learn_costs=False) as s:
         yield s
+
+
+@pytest.fixture(autouse=True)
+def _explicit_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests record the history themselves: cells run here do not add to it."""
+    monkeypatch.setenv("NEUROLAKE_LEARN_COSTS", "0")

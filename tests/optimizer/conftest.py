@@ -17,7 +17,7 @@ from neurolake_lab.session import Session
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = tmp_path_factory.mktemp("retail-template")
-    with neurolake_lab.connect(ws) as session:
+    with neurolake_lab.connect(ws, learn_costs=False) as session:
         # a fixed "today": two years of orders, 2024-01-16 to 2026-01-15 (the filters rely on it)
         load_retail(session, scale=0.2, today=dt.date(2026, 1, 15))
     return ws
@@ -27,5 +27,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def retail(template: Path, tmp_path: Path) -> Iterator[Session]:
     ws = tmp_path / "ws"
     shutil.copytree(template, ws)
-    with neurolake_lab.connect(ws) as session:
+    with neurolake_lab.connect(ws, learn_costs=False) as session:
         yield session
+
+
+@pytest.fixture(autouse=True)
+def _explicit_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests record the history themselves: cells run here do not add to it."""
+    monkeypatch.setenv("NEUROLAKE_LEARN_COSTS", "0")
