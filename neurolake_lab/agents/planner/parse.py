@@ -1,0 +1,1278 @@
+"""Read a question into an :class:`~neurolake_lab.agents.intent.Intent`, grounded in the schema.
+
+Three passes: structure words (:mod:`.cues`), schema mentions (:mod:`.linker`), then this module
+decides what each mention is for. Every structure word claims the mentions it governs:
+
+* a group word ("per", "by", "for each") claims what follows as group keys;
+* an aggregate ("average", "total") claims the next column, metric or duration as its argument
+  (tables in between qualify it: "average *order* value");
+* a count ("how many", "number of") claims the next table as the rows to count;
+* a share ("what share of") claims its base table; what follows becomes the condition;
+* a negation ("never", "without") claims the next table (an anti-join), value or state;
+* ranking words ("most", "top 5", "cheapest") order and cut.
+
+What no structure word claims gets the role its kind suggests: values and states filter, metrics
+measure, a date column next to a time window anchors it, a related table becomes an EXISTS.
+Words left over that carry meaning make the question fail with :class:`PlanningError` naming
+them and the closest tables and columns — the planner never answers a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from neurolake_lab.agents.intent import (
+    Filter,
+    GroupKey,
+    Intent,
+    Measure,
+    Order,
+    Relation,
+    TimeWindow,
+)
+from neurolake_lab.agents.planner import vocab
+from neurolake_lab.agents.planner.cues import Comparison, Cue, Structure, find_structure
+from neurolake_lab.agents.planner.linker import Candidate, Mention, link
+from neurolake_lab.agents.planner.tokens import Token, tokenize
+from neurolake_lab.agents.planner.view import PlannerView
+from neurolake_lab.exceptions import PlanningError
+from neurolake_lab.llm import lexicon
+
+#: Words that may sit between a structure word and the mention it governs.
+_BRIDGE = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "of",
+        "all",
+        "our",
+        "their",
+        "its",
+        "each",
+        "every",
+        "any",
+        "those",
+        "these",
+        "that",
+        "this",
+        "per",
+        "in",
+        "for",
+        "with",
+        "on",
+        "by",
+        "from",
+        "to",
+        "distinct",
+        "different",
+        "unique",
+        "total",
+        "do",
+        "does",
+        "did",
+        "we",
+        "have",
+        "has",
+        "had",
+        "is",
+        "are",
+        "was",
+        "were",
+        "there",
+        "much",
+        "many",
+    }
+)
+_COMPARE_GAP = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "of",
+        "with",
+        "that",
+        "which",
+        "in",
+        "total",
+        "has",
+        "have",
+        "had",
+    }
+)
+_ANCHOR_GAP = frozenset(
+    {
+        "was",
+        "were",
+        "is",
+        "are",
+        "been",
+        "in",
+        "during",
+        "the",
+        "have",
+        "has",
+        "had",
+        "within",
+        "over",
+    }
+)
+_VERB_GAP = frozenset({"a", "an", "any", "the", "one", "single", "some"})
+_NEG_GAP = frozenset(
+    {
+        "have",
+        "has",
+        "had",
+        "ever",
+        "been",
+        "yet",
+        "any",
+        "a",
+        "an",
+        "the",
+        "did",
+        "do",
+        "does",
+        "placed",
+        "made",
+        "got",
+        "received",
+        "single",
+        "one",
+        "with",
+        "of",
+    }
+)
+
+
+@dataclass
+class ParseResult:
+    """The outcome of reading a question: an intent, or what could not be understood."""
+
+    question: str
+    tokens: list[Token]
+    structure: Structure
+    mentions: list[Mention]
+    built: Intent | None
+    problems: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+
+    def intent(self) -> Intent:
+        """The intent; raises :class:`PlanningError` when the question was not understood."""
+        if self.built is None or self.problems:
+            raise PlanningError(
+                "; ".join(self.problems) or f"could not read {self.question!r}",
+                question=self.question,
+                suggestions=self.suggestions,
+            )
+        return self.built
+
+
+def parse_question(question: str, view: PlannerView, previous: Intent | None = None) -> ParseResult:
+    """Read ``question`` against the view; ``previous`` is refined by a follow-up question."""
+    return _Parser(question, view, previous).run()
+
+
+class _Parser:
+    def __init__(self, question: str, view: PlannerView, previous: Intent | None) -> None:
+        self.q = question
+        self.view = view
+        self.previous = previous
+        self.toks = tokenize(question)
+        self.st = find_structure(self.toks)
+        self.mentions = link(self.toks, view.phrases, self.st.taken)
+        self.problems: list[str] = []
+        self.unresolved: list[str] = []
+        self.intent = Intent(question)
+        self.entity: str | None = None
+        self.context: set[str] = set()
+        self.anchors: dict[int, str] = {}  # window index -> column id
+        self.relation_of: dict[int, Relation] = {}  # mention index -> relation
+        self.group_by_mention: dict[int, GroupKey] = {}
+        self.measure_from: dict[int, int] = {}  # cue index -> measure index
+        self.pending_rank: bool | None = None
+
+    # -- entry --------------------------------------------------------------------------------
+
+    def run(self) -> ParseResult:
+        self._values_from_words()
+        self._entity()
+        for m in self.mentions:
+            if m.chosen is None and m.candidates:
+                m.chosen = self._choose(m)
+        self._absorb()
+        self._cue_roles()
+        self._comparisons()
+        self._default_roles()
+        self._windows()
+        self._grains()
+        self._ranking()
+        self._finish()
+        self._unmatched()
+        built = None if self.problems else self.intent
+        return ParseResult(
+            self.q,
+            self.toks,
+            self.st,
+            self.mentions,
+            built,
+            self.problems,
+            self._suggestions() if self.problems else [],
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _low(self, i: int) -> str:
+        return self.toks[i].low if 0 <= i < len(self.toks) else ""
+
+    def _mention_at(self, i: int) -> Mention | None:
+        return next((m for m in self.mentions if m.start == i), None)
+
+    def _next_mention(self, i: int, gap: frozenset[str] = _BRIDGE) -> Mention | None:
+        """The mention starting at ``i`` or after it, with only ``gap`` words before it."""
+        j = i
+        while j < len(self.toks):
+            m = self._mention_at(j)
+            if m is not None:
+                return m
+            if self.toks[j].low not in gap or self.toks[j].kind == "punct":
+                return None
+            j += 1
+        return None
+
+    def _after(self, m: Mention, gap: frozenset[str] = _BRIDGE) -> Mention | None:
+        return self._next_mention(m.end, gap)
+
+    def _before(self, i: int, gap: frozenset[str] = _BRIDGE) -> Mention | None:
+        """The mention ending at ``i`` (or before it, across ``gap`` words)."""
+        j = i - 1
+        while j >= 0:
+            m = next((x for x in self.mentions if x.end == j + 1), None)
+            if m is not None:
+                return m
+            if self.toks[j].low not in gap or self.toks[j].kind == "punct":
+                return None
+            j -= 1
+        return None
+
+    def _kind(self, m: Mention) -> str:
+        return m.chosen.kind if m.chosen else ""
+
+    def _table_of(self, m: Mention) -> str | None:
+        return m.chosen.table if m.chosen else None
+
+    def _add_measure(self, measure: Measure, cue: Cue | None = None) -> None:
+        self.intent.measures.append(measure)
+
+    def _up(self, table: str | None) -> list[str]:
+        return self.view.graph.reachable_up(table) if table else []
+
+    # -- values the index did not sample ------------------------------------------------------
+
+    def _values_from_words(self) -> None:
+        """Quoted words, and capitalised words nothing matched, looked up in the data."""
+        tables = tuple(sorted(self.view.snapshot.tables))
+        for m in self.mentions:
+            if m.role == "quoted" and not m.candidates:
+                found = self.view.probe_value(m.text, tables)
+                m.candidates = [Candidate("value", c, 0.95, v) for c, v in found]
+                m.role = ""
+                if not found:
+                    self.problems.append(f"no column holds the value {m.text!r}")
+        covered = {i for m in self.mentions for i in range(m.start, m.end)}
+        i = 0
+        while i < len(self.toks):
+            tok = self.toks[i]
+            if (
+                i in covered
+                or i in self.st.taken
+                or not tok.is_word
+                or not tok.text[:1].isupper()
+                or i == 0
+                or tok.low in vocab.FILLER
+            ):
+                i += 1
+                continue
+            j = i
+            while (
+                j + 1 < len(self.toks)
+                and self.toks[j + 1].is_word
+                and self.toks[j + 1].text[:1].isupper()
+                and j + 1 not in covered
+            ):
+                j += 1
+            text = " ".join(t.text for t in self.toks[i : j + 1])
+            found = self.view.probe_value(text, tables)
+            if found:
+                self.mentions.append(
+                    Mention(i, j + 1, text, [Candidate("value", c, 0.95, v) for c, v in found])
+                )
+            i = j + 1
+        self.mentions.sort(key=lambda m: m.start)
+
+    # -- the entity ---------------------------------------------------------------------------
+
+    def _is_table(self, m: Mention) -> bool:
+        best = m.best()
+        return best is not None and best.kind == "table"
+
+    def _entity(self) -> None:
+        tables = [m for m in self.mentions if self._is_table(m)]
+        entity: Mention | None = None
+        for kind in ("count", "share", "agg"):
+            for cue in self.st.cues_of(kind):
+                after = [m for m in tables if m.start >= cue.end]
+                gate = [
+                    m
+                    for m in self.mentions
+                    if m.start >= cue.end
+                    and not self._is_table(m)
+                    and m.best(("value", "state")) is None
+                ]
+                if after and (kind != "agg" or not gate or after[0].start < gate[0].start):
+                    entity = after[0]
+                    break
+            if entity is not None:
+                break
+        if entity is None and tables:
+            entity = tables[0]
+        if entity is not None:
+            entity.chosen = entity.best(("table",))
+            entity.role = "entity"
+            self.entity = entity.chosen.target if entity.chosen else None
+        elif self.previous is not None and self.previous.entity:
+            self.entity = self.previous.entity
+        self.context = {c.target for m in tables if (c := m.best(("table",))) is not None}
+        if self.entity:
+            self.context.add(self.entity)
+
+    def _choose(self, m: Mention, kinds: tuple[str, ...] | None = None) -> Candidate | None:
+        up = set(self._up(self.entity))
+        for t in list(self.context):
+            up.update(self._up(t))
+
+        def score(c: Candidate) -> float:
+            bonus = 0.0
+            table = c.table
+            if c.kind in ("metric", "filter"):
+                bonus = 0.2
+            elif table is not None and table == self.entity:
+                bonus = 0.3
+            elif table is not None and table in self.context:
+                bonus = 0.2
+            elif table is not None and table in up:
+                bonus = 0.15
+            elif table is not None and self.entity and self.view.graph.related(table, self.entity):
+                bonus = 0.05
+            return c.score + bonus
+
+        found = [c for c in m.candidates if kinds is None or c.kind in kinds]
+        return max(found, key=score) if found else None
+
+    # -- mentions that only qualify others ----------------------------------------------------
+
+    def _absorb(self) -> None:
+        for k, m in enumerate(self.mentions):
+            if m.role or m.chosen is None:
+                continue
+            nxt = self.mentions[k + 1] if k + 1 < len(self.mentions) else None
+            prev = self.mentions[k - 1] if k > 0 else None
+            kind = m.chosen.kind
+            # "placed an order", "opened a ticket": a verb before its object, not a filter
+            if kind in ("value", "event", "state") and nxt is not None and self._is_table(nxt):
+                gap = [t.low for t in self.toks[m.end : nxt.start]]
+                if gap and all(w in _VERB_GAP for w in gap):
+                    m.role = "verb"
+                    continue
+            # "the Books category": the column word next to a value of that column
+            if kind == "column":
+                for other in (prev, nxt):
+                    if (
+                        other is not None
+                        and other.chosen is not None
+                        and other.chosen.kind in ("value", "state")
+                        and other.chosen.target == m.chosen.target
+                        and abs(other.start - m.start) <= 3
+                    ):
+                        m.role = "qualifier"
+                if m.role:
+                    continue
+                value = m.best(("value",))
+                if nxt is not None and nxt.chosen is not None and nxt.chosen.kind == "value":
+                    pass
+                del value
+            # "line items": a column word of a table right before the table's name
+            if kind == "column" and nxt is not None and self._is_table(nxt) and nxt.start == m.end:
+                target = nxt.best(("table",))
+                if target is not None and m.chosen.table == target.target:
+                    m.role = "qualifier"
+
+    # -- structure words claim mentions -------------------------------------------------------
+
+    def _cue_roles(self) -> None:
+        cues = self.st.cues
+        for idx, cue in enumerate(cues):
+            handler = getattr(self, f"_cue_{cue.kind}", None)
+            if handler is not None:
+                handler(cue, cues[idx + 1] if idx + 1 < len(cues) else None)
+
+    def _free_after(self, i: int, gap: frozenset[str] = _BRIDGE) -> Mention | None:
+        m = self._next_mention(i, gap)
+        while m is not None and m.role in ("qualifier", "verb"):
+            m = self._next_mention(m.end, gap)
+        return m
+
+    def _cue_group(self, cue: Cue, nxt: Cue | None) -> None:
+        m = self._free_after(cue.end)
+        if m is None:
+            if nxt is not None and nxt.kind == "count" and nxt.i == cue.end:
+                self.intent.notes.append("ranked by a count")
+            return
+        if m.role and m.role != "entity":
+            return
+        ranking = self.st.limit is not None or self.st.cues_of("rank")
+        while m is not None:
+            cand = m.chosen
+            if cand is None:
+                return
+            if cand.kind == "metric" and ranking and not self.intent.grouping:
+                m.role = "measure"
+                self._add_measure(Measure("metric", metric=cand.target, label=cand.target))
+                return
+            if cand.kind in ("value", "state", "filter"):
+                return  # "by phone": a filter, left to the default roles
+            if cand.kind == "table":
+                if (
+                    self.entity == cand.target
+                    and m.role == "entity"
+                    and (self._measure_table() in (None, self.entity))
+                ):
+                    return
+                m.role = "group"
+                key = GroupKey(table=cand.target, text=m.text)
+            elif cand.kind in ("column", "event"):
+                col = self.view.column(cand.target)
+                m.role = "group"
+                grain = self._grain_after(m.end)
+                key = GroupKey(column=col.id, grain=grain, text=m.text)
+            else:
+                return
+            self.intent.grouping.append(key)
+            self.group_by_mention[self.mentions.index(m)] = key
+            follow = self._next_mention(m.end, frozenset({"and", "or", ",", "then", "the"}))
+            if (
+                follow is None
+                or follow.role
+                or follow.chosen is None
+                or follow.chosen.kind not in ("column", "table", "event")
+            ):
+                return
+            m = follow
+
+    def _grain_after(self, i: int) -> str | None:
+        for pos, grain in self.st.grains:
+            if pos == i:
+                self.st.grains.remove((pos, grain))
+                return grain
+        if i < len(self.toks) and self.toks[i].low in vocab.GRAINS and i not in self.st.taken:
+            self.st.taken.add(i)
+            return vocab.GRAINS[self.toks[i].low]
+        return None
+
+    def _cue_agg(self, cue: Cue, nxt: Cue | None) -> None:
+        func = str(cue.data)
+        if nxt is not None and nxt.kind == "count" and nxt.i - cue.end <= 1:
+            self._avg_count(nxt, func)
+            return
+        if nxt is not None and nxt.kind == "duration" and nxt.i == cue.end:
+            return  # "average time to resolve": the duration cue takes it
+        m = self._free_after(cue.end)
+        while m is not None and m.chosen is not None and m.chosen.kind == "table":
+            if m.role not in ("entity", ""):
+                break
+            after = self._free_after(m.end, _BRIDGE | {"'s"})
+            if after is None and self.st.cues_of("group"):
+                # "average orders per customer": the number of orders per customer
+                per = self._free_after(self.st.cues_of("group")[0].end)
+                if per is not None and per.chosen is not None and per.chosen.kind == "table":
+                    self._avg_count_tables(m, per, func)
+                    return
+            if after is None:
+                break
+            m = after
+        if m is None or m.chosen is None or m.role:
+            if func in ("max", "min") and self.st.cues_of("list"):
+                self.pending_rank = func == "max"
+            return
+        cand = m.chosen
+        if cand.kind == "metric":
+            m.role = "measure"
+            self._add_measure(Measure("metric", metric=cand.target, label=cand.target), cue)
+        elif cand.kind in ("column", "event"):
+            col = self.view.column(cand.target)
+            duration = self._duration_next(m)
+            if duration is not None:
+                m.role = "measure"
+                self._add_measure(self._duration_measure(col, func), cue)
+            elif col.is_numeric:
+                m.role = "measure"
+                label = _label(func, col.name)
+                self._add_measure(Measure(func, column=col.id, label=label), cue)
+            elif func in ("min", "max") and col.is_temporal:
+                m.role = "measure"
+                self._add_measure(Measure(func, column=col.id, label=_label(func, col.name)), cue)
+            elif func in ("max", "min") and self.st.cues_of("list"):
+                self.pending_rank = func == "max"
+            else:
+                self.problems.append(
+                    f"cannot take the {cue_word(self.toks, cue)} of {m.text!r}"
+                    f" ({col.id} is {col.data_type})"
+                )
+
+    def _duration_next(self, m: Mention) -> Cue | None:
+        for cue in self.st.cues_of("duration"):
+            if cue.i == m.end or (cue.end == m.start):
+                return cue
+        return None
+
+    def _duration_measure(self, end: Any, func: str) -> Measure:
+        start = self.view.start_column(end)
+        if start is None:
+            self.problems.append(f"{end.id} has no start time to measure a duration from")
+            return Measure(func)
+        unit = self.st.unit or ("hour" if end.is_timestamp else "day")
+        return Measure(
+            func if func != "sum" else "sum",
+            duration=(start.id, end.id),
+            unit=unit,
+            table=end.table,
+            label=f"{func}_{lexicon.words(end.name)[0]}_{unit}s",
+        )
+
+    def _cue_duration(self, cue: Cue, nxt: Cue | None) -> None:
+        # "how long does it take to resolve", "time to resolution", "average time to ship"
+        for done in self.mentions:
+            chosen = done.chosen
+            if done.role == "measure" and chosen and chosen.kind in ("column", "event"):  # noqa: SIM102
+                if self.view.column(chosen.target).is_temporal:
+                    return
+        m = self._free_after(
+            cue.end, _BRIDGE | {"it", "to", "until", "take", "took", "for", "get", "be", "does"}
+        )
+        if m is None or m.role or m.chosen is None:
+            return
+        cand = m.chosen
+        col = self.view.snapshot.column(cand.target) if cand.kind != "table" else None
+        if col is None or not col.is_temporal:
+            temporal = self._temporal_candidate(m)
+            if temporal is None:
+                return
+            col = temporal
+        func = "avg"
+        prev = [c for c in self.st.cues_of("agg") if c.end <= cue.i]
+        if prev:
+            func = str(prev[-1].data)
+        m.role = "measure"
+        self._add_measure(self._duration_measure(col, func))
+
+    def _temporal_candidate(self, m: Mention) -> Any:
+        for c in sorted(m.candidates, key=lambda c: -c.score):
+            if c.kind in ("column", "event", "state"):
+                col = self.view.snapshot.column(c.target)
+                if col is not None and col.is_temporal:
+                    return col
+        return None
+
+    def _avg_count(self, count: Cue, func: str) -> None:
+        target = self._free_after(count.end)
+        while target is not None and target.chosen is not None and target.chosen.kind != "table":
+            target = self._free_after(target.end)
+        per_cue = next((c for c in self.st.cues_of("group") if c.i >= count.end), None)
+        per = self._free_after(per_cue.end) if per_cue else None
+        if target is None or per is None:
+            self.problems.append(
+                "'average number of X' needs the X and what it is per "
+                "(e.g. 'average number of items per order')"
+            )
+            return
+        self._avg_count_tables(target, per, func)
+
+    def _avg_count_tables(self, target: Mention, per: Mention, func: str) -> None:
+        child = target.best(("table",))
+        parent = per.best(("table",))
+        if child is None or parent is None:
+            return
+        target.role = per.role = "measure"
+        self.entity = child.target
+        self._add_measure(
+            Measure(
+                "avg_count" if func == "avg" else f"{func}_count",
+                table=child.target,
+                per=parent.target,
+                label=f"{func}_{self.view.table(child.target).name}_per_"
+                f"{self.view.table(parent.target).name}",
+            )
+        )
+
+    def _cue_count(self, cue: Cue, nxt: Cue | None) -> None:
+        if any(ms.func.endswith("_count") for ms in self.intent.measures):
+            return
+        distinct = any(
+            c.kind == "distinct" and c.i >= cue.end and c.i <= cue.end + 1 for c in self.st.cues
+        )
+        m = self._free_after(cue.end, _BRIDGE | {"distinct", "different", "unique"})
+        while (
+            m is not None and m.chosen is not None and m.chosen.kind in ("value", "state", "filter")
+        ):
+            m = self._free_after(m.end, _BRIDGE | {"and", "or"})
+        if m is None or m.chosen is None:
+            if self.entity:
+                self._add_measure(Measure("count", table=self.entity, label="count"), cue)
+            return
+        cand = m.chosen
+        if cand.kind == "table":
+            if m.role not in ("", "entity"):
+                return
+            m.role = m.role or "counted"
+            label = self.view.table(cand.target).name
+            self._add_measure(Measure("count", table=cand.target, label=label), cue)
+        elif cand.kind in ("column", "event"):
+            col = self.view.column(cand.target)
+            if col.is_temporal or cand.kind == "event":
+                m.role = "anchor-count"
+                self.entity = self.entity or col.table
+                self.context.add(col.table)
+                self._add_measure(Measure("count", table=col.table, label="count"), cue)
+                m.fields["count_anchor"] = col.id
+            else:
+                m.role = "measure"
+                label = f"distinct_{col.name}" if distinct else f"{col.name}_count"
+                func = (
+                    "count_distinct" if distinct or not self._plural_table_follows(m) else "count"
+                )
+                self._add_measure(Measure(func, column=col.id, label=label), cue)
+        elif cand.kind == "metric":
+            m.role = "measure"
+            self._add_measure(Measure("metric", metric=cand.target, label=cand.target), cue)
+
+    def _plural_table_follows(self, m: Mention) -> bool:
+        return False
+
+    def _cue_share(self, cue: Cue, nxt: Cue | None) -> None:
+        percent = bool(cue.data)
+        m = self._free_after(cue.end)
+        base: str | None = None
+        if m is not None and m.chosen is not None and m.chosen.kind == "table":
+            base = m.chosen.target
+            if m.role in ("", "entity"):
+                m.role = "entity"
+        elif m is not None and m.chosen is not None and m.chosen.kind == "metric":
+            m.role = "measure"
+            self._add_measure(
+                Measure(
+                    "share",
+                    metric=m.chosen.target,
+                    unit="percent" if percent else None,
+                    label="percentage" if percent else "share",
+                )
+            )
+            self.intent.notes.append("share of a metric")
+            return
+        self.entity = base or self.entity
+        self._add_measure(
+            Measure(
+                "share",
+                table=self.entity,
+                unit="percent" if percent else None,
+                label="percentage" if percent else "share",
+            )
+        )
+        self.intent.notes.append("share")
+
+    def _cue_rate(self, cue: Cue, nxt: Cue | None) -> None:
+        # "churn rate", "return rate": the share of rows in that state
+        m = self._before(cue.i, frozenset({"the"}))
+        if m is None or m.chosen is None:
+            return
+        if self.entity is None and m.chosen.table:
+            self.entity = m.chosen.table
+        self._add_measure(Measure("share", table=self.entity, label="rate"))
+        self.intent.notes.append("share")
+        m.fields["share_condition"] = True
+
+    def _cue_neg(self, cue: Cue, nxt: Cue | None) -> None:
+        m = self._next_mention(cue.end, _NEG_GAP | _BRIDGE)
+        while m is not None and m.role == "verb":
+            m = self._next_mention(m.end, _NEG_GAP | _BRIDGE)
+        if m is None or m.chosen is None or m.role not in ("", "entity"):
+            return
+        m.fields["negated"] = True
+        cand = m.chosen
+        if cand.kind in ("event",) or (cand.kind == "value" and self._table_after(m)):
+            table = self._table_after(m) or cand.table
+            if table and table != self.entity:
+                m.role = "verb"
+                follow = self._free_after(m.end, _NEG_GAP | _BRIDGE)
+                if follow is not None and follow.chosen and follow.chosen.kind == "table":
+                    follow.fields["negated"] = True
+
+    def _table_after(self, m: Mention) -> str | None:
+        nxt = self._after(m, _VERB_GAP | _NEG_GAP)
+        if nxt is not None and self._is_table(nxt):
+            best = nxt.best(("table",))
+            return best.target if best else None
+        return None
+
+    def _cue_rank(self, cue: Cue, nxt: Cue | None) -> None:
+        desc = bool(cue.data)
+        self.pending_rank = desc
+        m = self._free_after(cue.end)
+        if m is None or m.chosen is None or m.role not in ("", "entity", "counted"):
+            return
+        cand = m.chosen
+        if (cand.kind == "table" and cand.target != self.entity) or (
+            cand.kind == "table" and m.role == "" and self.intent.grouping
+        ):
+            m.role = "measure"
+            self._add_measure(
+                Measure("count", table=cand.target, label=self.view.table(cand.target).name)
+            )
+        elif cand.kind == "metric" and not m.role:
+            m.role = "measure"
+            self._add_measure(Measure("metric", metric=cand.target, label=cand.target))
+        elif cand.kind == "column" and not m.role:
+            col = self.view.column(cand.target)
+            if col.is_numeric:
+                m.role = "order"
+                self.intent.order.append(Order(column=col.id, descending=desc))
+
+    def _cue_rankadj(self, cue: Cue, nxt: Cue | None) -> None:
+        concept, desc = cue.data
+        if self.intent.order:
+            return
+        table = self.entity
+        if table is None:
+            return
+        col = self._concept_column(table, concept)
+        if col is not None:
+            self.intent.order.append(Order(column=col.id, descending=desc))
+            self.pending_rank = desc
+
+    def _concept_column(self, table: str, concept: str) -> Any:
+        if concept == "date":
+            return self.view.main_date(table)
+        for t in self._up(table):
+            for col in self.view.table(t).columns:
+                words = lexicon.words(col.name)
+                if col.is_numeric and any(lexicon.stem(w) == lexicon.stem(concept) for w in words):
+                    return col
+        return None
+
+    def _cue_sort(self, cue: Cue, nxt: Cue | None) -> None:
+        m = self._free_after(cue.end)
+        if m is None or m.chosen is None:
+            return
+        desc = True
+        direction = next((c for c in self.st.cues_of("direction") if c.i >= cue.end), None)
+        if direction is not None and direction.data is not None:
+            desc = bool(direction.data)
+        elif direction is not None:
+            desc = self._low(direction.i - 1) in ("highest", "newest", "largest")
+        cand = m.chosen
+        if cand.kind == "metric":
+            m.role = "measure"
+            self._add_measure(Measure("metric", metric=cand.target, label=cand.target))
+            self.pending_rank = desc
+        elif cand.kind in ("column", "event"):
+            m.role = "order"
+            self.intent.order.append(Order(column=cand.target, descending=desc))
+
+    def _cue_list(self, cue: Cue, nxt: Cue | None) -> None:
+        # "which country has the most customers": the column after "which" is what to group by
+        m = self._free_after(cue.end, frozenset({"the"}))
+        ranks = self.st.cues_of("rank") or [
+            c for c in self.st.cues_of("agg") if c.data in ("max", "min")
+        ]
+        if m is None or m.chosen is None or m.role or not ranks:
+            return
+        if m.chosen.kind == "column" and not self.view.column(m.chosen.target).is_numeric:
+            m.role = "group"
+            key = GroupKey(column=m.chosen.target, text=m.text)
+            self.intent.grouping.append(key)
+            self.group_by_mention[self.mentions.index(m)] = key
+            if self.st.limit is None and self.toks[m.start].low == self.toks[m.start].stem:
+                self.intent.limit = 1
+
+    # -- comparisons --------------------------------------------------------------------------
+
+    def _comparisons(self) -> None:
+        for comp in self.st.comparisons:
+            self._comparison(comp)
+
+    def _comparison(self, comp: Comparison) -> None:
+        value: Any = [comp.value, comp.value2] if comp.op == "between" else comp.value
+        after = self._next_mention(comp.end, frozenset({"the", "a", "an", "of"}))
+        if (
+            after is not None
+            and after.chosen is not None
+            and after.chosen.kind == "table"
+            and after.chosen.target != self.entity
+            and self.entity is not None
+        ):
+            after.role = "relation"
+            rel = Relation(
+                after.chosen.target,
+                min_count=(comp.op, comp.value),
+                text=comp.text + " " + after.text,
+            )
+            self.intent.relations.append(rel)
+            self.relation_of[self.mentions.index(after)] = rel
+            return
+        before = self._before(comp.start, _COMPARE_GAP)
+        if before is not None and before.chosen is not None:
+            cand = before.chosen
+            if cand.kind == "metric":
+                before.role = before.role or "measure"
+                idx = self._metric_measure(cand.target)
+                self.intent.having.append(Filter(f"measure:{idx}", comp.op, value, text=comp.text))
+                return
+            if cand.kind in ("column", "event") and not before.role:
+                col = self.view.column(cand.target)
+                if not col.is_numeric:
+                    numeric = [
+                        c
+                        for c in before.candidates
+                        if c.kind == "column" and self.view.column(c.target).is_numeric
+                    ]
+                    if numeric:
+                        col = self.view.column(max(numeric, key=lambda c: c.score).target)
+                if col.is_numeric:
+                    before.role = "comparison"
+                    self.intent.filters.append(
+                        Filter(col.id, comp.op, value, table=col.table, text=comp.text)
+                    )
+                    return
+            if before.role == "measure" and self.intent.measures:
+                self.intent.having.append(
+                    Filter(
+                        f"measure:{len(self.intent.measures) - 1}", comp.op, value, text=comp.text
+                    )
+                )
+                return
+        if self.entity is None:
+            self.problems.append(f"{comp.text!r}: compared with what?")
+            return
+        col = self._default_numeric(self.entity, comp.hint)
+        if col is None:
+            self.problems.append(f"{comp.text!r}: {self.entity} has no number to compare")
+            return
+        self.intent.filters.append(Filter(col.id, comp.op, value, table=col.table, text=comp.text))
+        self.intent.notes.append(f"read {comp.text!r} as {col.name} {comp.op} {comp.value:g}")
+
+    def _metric_measure(self, name: str) -> int:
+        for i, ms in enumerate(self.intent.measures):
+            if ms.metric == name:
+                return i
+        self._add_measure(Measure("metric", metric=name, label=name))
+        return len(self.intent.measures) - 1
+
+    def _default_numeric(self, table: str, hint: str | None) -> Any:
+        if hint:
+            col = self._concept_column(table, hint)
+            if col is not None:
+                return col
+        keys = self.view.key(table)
+        cols = [
+            c
+            for c in self.view.table(table).columns
+            if c.is_numeric and c.name not in keys and lexicon.words(c.name)[-1:] != ["id"]
+        ]
+        for concept in ("amount", "price", "total", "value"):
+            for c in cols:
+                if concept in lexicon.words(c.name):
+                    return c
+        return cols[0] if len(cols) == 1 else None
+
+    # -- default roles ------------------------------------------------------------------------
+
+    def _default_roles(self) -> None:
+        for k, m in enumerate(self.mentions):
+            if m.role or m.chosen is None:
+                continue
+            cand = m.chosen
+            negated = bool(m.fields.get("negated"))
+            if cand.kind == "table":
+                self._table_role(k, m, negated)
+            elif cand.kind == "metric":
+                m.role = "measure"
+                self._metric_measure(cand.target)
+            elif cand.kind == "value":
+                m.role = "filter"
+                self._value_filter(m, cand, negated)
+            elif cand.kind == "state":
+                m.role = "filter"
+                op = _negate(cand.value or "") if negated else cand.value or ""
+                col = self.view.column(cand.target)
+                self._add_filter(Filter(col.id, op, table=col.table, text=m.text), m)
+            elif cand.kind == "filter":
+                m.role = "filter"
+                named = next(f for f in self.view.semantics.filters if f.name == cand.target)
+                cond = f"NOT ({named.condition})" if negated else named.condition
+                self._add_filter(Filter(None, "sql", sql=cond, table=named.table, text=m.text), m)
+            elif cand.kind in ("column", "event"):
+                self._column_role(m, cand, negated)
+
+    def _table_role(self, k: int, m: Mention, negated: bool) -> None:
+        target = m.chosen.target if m.chosen else ""
+        if target == self.entity:
+            m.role = "entity"
+            return
+        if self.entity is None:
+            self.entity = target
+            m.role = "entity"
+            return
+        graph = self.view.graph
+        if graph.child_edge(self.entity, target) is not None or (
+            graph.path_up(target, self.entity) is not None and negated
+        ):
+            if self._measure_table() == target:
+                m.role = "context"
+                return
+            m.role = "relation"
+            rel = Relation(target, negated=negated, text=m.text)
+            self.intent.relations.append(rel)
+            self.relation_of[k] = rel
+            return
+        m.role = "context"
+        self.context.add(target)
+
+    def _value_filter(self, m: Mention, cand: Candidate, negated: bool) -> None:
+        col = self.view.column(cand.target)
+        for f in self.intent.filters:
+            if (
+                f.column == col.id
+                and f.op in ("=", "in", "!=", "not in")
+                and ((f.op in ("!=", "not in")) == negated)
+            ):
+                values = f.value if isinstance(f.value, list) else [f.value]
+                if cand.value not in values:
+                    values.append(cand.value)
+                f.value = values
+                f.op = ("not in" if negated else "in") if len(values) > 1 else f.op
+                f.text += f" {m.text}"
+                return
+        self._add_filter(
+            Filter(col.id, "!=" if negated else "=", cand.value, table=col.table, text=m.text), m
+        )
+
+    def _add_filter(self, f: Filter, m: Mention) -> None:
+        if m.fields.get("share_condition") or self._in_share_condition(m):
+            share = next(ms for ms in self.intent.measures if ms.func == "share")
+            share.condition.append(f)
+            return
+        rel = self._relation_for(f.table)
+        if rel is not None:
+            rel.filters.append(f)
+            return
+        self.intent.filters.append(f)
+
+    def _in_share_condition(self, m: Mention) -> bool:
+        shares = [c for c in self.st.cues if c.kind == "share"]
+        if not shares or not any(ms.func == "share" for ms in self.intent.measures):
+            return False
+        cue = shares[0]
+        if m.start < cue.end:
+            return False
+        # "share of customers in Germany that churned": "in Germany" filters, the rest is
+        # the condition; "share of orders from the web": one predicate, the condition
+        prev = self._low(m.start - 1)
+        prev2 = self._low(m.start - 2)
+        has_other = (
+            sum(
+                1
+                for x in self.mentions
+                if x.start > cue.end
+                and x.chosen is not None
+                and x.chosen.kind in ("value", "state", "filter")
+            )
+            > 1
+        )
+        return not (
+            has_other
+            and (prev in ("in", "from", "among", "for") or prev2 in ("in", "from", "among", "for"))
+        )
+
+    def _relation_for(self, table: str | None) -> Relation | None:
+        if table is None or self.entity is None or table == self.entity:
+            return None
+        if table in self._up(self.entity) or table in self._up(self._measure_table()):
+            return None
+        return next((r for r in self.intent.relations if r.table == table), None)
+
+    def _column_role(self, m: Mention, cand: Candidate, negated: bool) -> None:
+        col = self.view.column(cand.target)
+        if col.is_temporal and self._window_next_to(m) is not None:
+            m.role = "anchor"
+            return
+        state = m.best(("state",))
+        if col.is_temporal and state is not None and state.target == col.id:
+            # "customers who churned", "resolved tickets": the event happened
+            m.role = "filter"
+            op = _negate(state.value or "") if negated else state.value or ""
+            self._add_filter(Filter(col.id, op, table=col.table, text=m.text), m)
+            return
+        if col.is_temporal and cand.kind == "event":
+            m.role = "verb"
+            return
+        if col.is_boolean:
+            m.role = "filter"
+            self._add_filter(
+                Filter(col.id, "is false" if negated else "is true", table=col.table, text=m.text),
+                m,
+            )
+            return
+        m.role = "projection"
+        self.intent.projections.append(col.id)
+
+    def _window_next_to(self, m: Mention) -> int | None:
+        for idx, w in enumerate(self.st.windows):
+            gap = [t.low for t in self.toks[m.end : w.start]]
+            if (
+                all(
+                    g
+                    in (
+                        "was",
+                        "were",
+                        "is",
+                        "are",
+                        "in",
+                        "during",
+                        "within",
+                        "over",
+                        "the",
+                        "been",
+                        "have",
+                        "has",
+                        "had",
+                    )
+                    for g in gap
+                )
+                and len(gap) <= 3
+            ):
+                return idx
+        return None
+
+    def _measure_table(self) -> str | None:
+        for ms in self.intent.measures:
+            if ms.column:
+                return ms.column.rpartition(".")[0]
+            if ms.table and ms.func in ("count", "avg_count"):
+                return ms.table
+        return None
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def _windows(self) -> None:
+        for w in self.st.windows:
+            window = TimeWindow(None, w.lower, w.upper, w.text)
+            anchor = self._anchor_for(w.start)
+            target: Relation | None = None
+            if anchor is not None:
+                window.column = anchor
+                window.explicit_column = True
+                target = self._relation_for(anchor.rpartition(".")[0])
+            else:
+                before = self._before(w.start, frozenset({"was", "were", "in", "the", "during"}))
+                rel_idx = self.mentions.index(before) if before is not None else -1
+                if rel_idx in self.relation_of:
+                    target = self.relation_of[rel_idx]
+            if target is not None:
+                target.window = window
+            elif self.intent.window is None:
+                self.intent.window = window
+            else:
+                self.problems.append(
+                    f"two time windows: {self.intent.window.text!r} and {w.text!r}"
+                )
+
+    def _anchor_for(self, start: int) -> str | None:
+        m = self._before(start, _ANCHOR_GAP)
+        while m is not None and m.role in ("filter",) and m.chosen and m.chosen.kind == "value":
+            m = self._before(m.start, _BRIDGE)
+        if m is None:
+            return None
+        if m.fields.get("count_anchor"):
+            return str(m.fields["count_anchor"])
+        col = (
+            self._temporal_candidate(m)
+            if m.role in ("anchor", "verb", "anchor-count", "filter", "")
+            else None
+        )
+        if col is not None and m.role in ("filter",) and m.chosen and m.chosen.kind == "state":
+            # "churned last month": the event's date, not just "has churned"
+            self.intent.filters = [f for f in self.intent.filters if f.text != m.text]
+        if col is not None and m.role == "verb" and m.chosen and m.chosen.kind == "value":
+            return None
+        if col is not None and m.role == "verb" and m.chosen and m.chosen.kind == "event":
+            ev = self.view.column(m.chosen.target)
+            if ev.table not in self._up(self.entity) and self.entity:
+                rel = self._relation_for(ev.table)
+                if rel is None:
+                    return None
+        return col.id if col is not None else None
+
+    def _grains(self) -> None:
+        for pos, grain in list(self.st.grains):
+            anchor = None
+            m = self._next_mention(pos + 1, _BRIDGE) or self._before(pos, _BRIDGE)
+            if m is not None:
+                col = self._temporal_candidate(m)
+                if col is not None:
+                    anchor = col.id
+                    if m.role in ("", "projection", "verb", "anchor"):
+                        m.role = "anchor"
+                        if not self.intent.measures and col.table:
+                            self.entity = self.entity or col.table
+            if anchor is None and self.intent.window is not None:
+                anchor = self.intent.window.column
+            self.intent.grouping.insert(0, GroupKey(column=anchor, grain=grain, text=grain))
+
+    # -- ranking, limit, action ---------------------------------------------------------------
+
+    def _ranking(self) -> None:
+        limit = self.st.limit
+        desc = limit.descending if limit is not None else None
+        if desc is None:
+            desc = self.pending_rank
+        if limit is not None:
+            self.intent.limit = limit.n
+        if desc is None and limit is None:
+            return
+        if self.intent.order:
+            if desc is not None:
+                for o in self.intent.order:
+                    o.descending = desc
+            return
+        if self.intent.measures:
+            self.intent.order.append(
+                Order(measure=0, descending=desc if desc is not None else True)
+            )
+        elif desc is not None and self.entity:
+            col = self._default_numeric(self.entity, None)
+            if col is not None:
+                self.intent.order.append(Order(column=col.id, descending=desc))
+        if self.intent.limit is None and desc is not None and self.intent.order:
+            entity_mention = next((m for m in self.mentions if m.role == "entity"), None)
+            if entity_mention is not None and not self._plural(entity_mention):
+                self.intent.limit = 1
+
+    def _plural(self, m: Mention) -> bool:
+        last = self.toks[m.end - 1]
+        return last.low != last.stem
+
+    def _finish(self) -> None:
+        it = self.intent
+        it.entity = self.entity
+        if self.st.remove_pii:
+            it.transformations.append("remove_pii")
+        if it.entity is None:
+            tables = {m.chosen.table for m in self.mentions if m.chosen and m.chosen.table}
+            metric = next((ms for ms in it.measures if ms.metric), None)
+            if len(tables) == 1:
+                it.entity = tables.pop()
+            elif metric is None:
+                self.problems.append("could not tell which table the question is about")
+                return
+        if not it.measures and (it.grouping or self.st.cues_of("count")):
+            it.measures.append(
+                Measure(
+                    "count",
+                    table=it.entity,
+                    label=self.view.table(it.entity).name if it.entity else "count",
+                )
+            )
+        for ms in it.measures:
+            if ms.func == "share" and not ms.condition and ms.metric is None:
+                self.problems.append("a share of what? no condition found after 'share'")
+            if ms.func == "count" and ms.table is None:
+                ms.table = it.entity
+        if it.measures:
+            only_count = all(ms.func == "count" for ms in it.measures) and not it.grouping
+            it.action = "count" if only_count else "aggregate"
+        else:
+            it.action = "list"
+            keep = self._list_projection()
+            it.projections = keep
+
+    def _list_projection(self) -> list[str]:
+        cols = [
+            c for c in self.intent.projections if self.entity and c.startswith(self.entity + ".")
+        ]
+        if cols and self.entity:
+            key = [f"{self.entity}.{k}" for k in self.view.key(self.entity)]
+            return list(dict.fromkeys([*key, *cols]))
+        return []
+
+    # -- what was not understood --------------------------------------------------------------
+
+    def _unmatched(self) -> None:
+        covered = set(self.st.taken)
+        for m in self.mentions:
+            if m.chosen is not None or m.candidates:
+                covered.update(range(m.start, m.end))
+        words = []
+        for i, tok in enumerate(self.toks):
+            if i in covered or tok.kind == "punct" or tok.low in vocab.FILLER:
+                continue
+            if tok.kind == "number":
+                words.append(tok.text)
+                continue
+            if tok.low in lexicon.STOPWORDS or len(tok.low) <= 2:
+                continue
+            words.append(tok.text)
+        if words:
+            self.intent.unmatched = words
+            self.problems.append("did not understand " + ", ".join(repr(w) for w in words))
+
+    def _suggestions(self) -> list[str]:
+        import difflib
+
+        names = {}
+        for t in self.view.snapshot.tables.values():
+            names[t.name.lower()] = t.id
+            for c in t.columns:
+                names[c.name.lower()] = c.id
+                for w in lexicon.words(c.name):
+                    names.setdefault(w, c.id)
+        out: list[str] = []
+        for word in self.intent.unmatched or [t.low for t in self.toks if t.is_word]:
+            for hit in difflib.get_close_matches(word.lower(), list(names), n=3, cutoff=0.6):
+                if names[hit] not in out:
+                    out.append(names[hit])
+        return out[:6]
+
+
+def _negate(op: str) -> str:
+    return {
+        "is null": "is not null",
+        "is not null": "is null",
+        "is true": "is false",
+        "is false": "is true",
+    }.get(op, op)
+
+
+def _label(func: str, column: str) -> str:
+    prefix = {"avg": "avg", "sum": "total", "median": "median", "min": "min", "max": "max"}
+    if func == "sum" and column.startswith("total"):
+        return column
+    return f"{prefix.get(func, func)}_{column}"
+
+
+def cue_word(tokens: list[Token], cue: Cue) -> str:
+    """The words of a cue, for messages."""
+    return " ".join(t.text for t in tokens[cue.i : cue.end])

@@ -1,0 +1,292 @@
+"""The planner's English: words that carry structure rather than name data.
+
+Aggregates, grouping, ranking, comparisons, negation, time units, and generic business synonyms
+that extend the embedding lexicon (:mod:`neurolake_lab.llm.lexicon`) for matching words to
+columns. Nothing here names a table or column of any data set: domain terms ("revenue", "active
+customers") come from the workspace's semantic definitions and from the schema's own docs.
+"""
+
+from __future__ import annotations
+
+#: Aggregate words -> SQL aggregate (applied to the measure that follows).
+AGGREGATES: dict[str, str] = {
+    "average": "avg", "avg": "avg", "mean": "avg", "typical": "avg",
+    "median": "median",
+    "total": "sum", "sum": "sum", "combined": "sum", "overall": "sum",
+    "minimum": "min", "min": "min", "lowest": "min", "smallest": "min", "least": "min",
+    "maximum": "max", "max": "max", "highest": "max", "largest": "max", "biggest": "max",
+    "greatest": "max",
+}  # fmt: skip
+#: Superlatives that rank rather than aggregate when a set of rows is listed.
+RANK_DESC = frozenset({"most", "highest", "largest", "biggest", "greatest", "top", "best", "max"})
+RANK_ASC = frozenset({"least", "lowest", "smallest", "fewest", "bottom", "worst", "min"})
+#: Share of rows: "what share / percentage / proportion of X ...".
+SHARE_WORDS = frozenset(
+    {"share", "percentage", "percent", "proportion", "fraction", "rate", "ratio"}
+)
+PERCENT_WORDS = frozenset({"percentage", "percent"})
+#: Grouping markers ("per country", "by month", "for each product").
+GROUP_WORDS = frozenset({"per", "by", "each", "every", "across"})
+#: Time grains: word -> DuckDB date_trunc part.
+GRAINS: dict[str, str] = {
+    "daily": "day", "day": "day", "days": "day", "weekly": "week", "week": "week",
+    "weeks": "week", "monthly": "month", "month": "month", "months": "month",
+    "quarterly": "quarter", "quarter": "quarter", "quarters": "quarter", "yearly": "year",
+    "annual": "year", "annually": "year", "year": "year", "years": "year",
+}  # fmt: skip
+#: Grain adjectives that group on their own ("monthly signups").
+GRAIN_ADJECTIVES = frozenset({"daily", "weekly", "monthly", "quarterly", "yearly", "annual"})
+#: Negation before a related table or a value.
+NEGATIONS = frozenset({"never", "without", "no", "not", "none", "excluding", "except", "exclude"})
+#: Words that say "count the rows".
+COUNT_WORDS = frozenset({"count", "number", "many"})
+DISTINCT_WORDS = frozenset({"distinct", "different", "unique"})
+
+#: Comparison phrases (stems of their words) -> operator.
+COMPARISONS: dict[tuple[str, ...], str] = {
+    ("less", "than"): "<", ("lower", "than"): "<", ("fewer", "than"): "<", ("below",): "<",
+    ("under",): "<", ("smaller", "than"): "<", ("cheaper", "than"): "<", ("cheaper",): "<",
+    ("at", "most"): "<=", ("up", "to"): "<=", ("no", "more", "than"): "<=",
+    ("not", "more", "than"): "<=", ("maximum", "of"): "<=",
+    ("more", "than"): ">", ("greater", "than"): ">", ("higher", "than"): ">", ("above",): ">",
+    ("over",): ">", ("exceed",): ">", ("exceeding",): ">", ("bigger", "than"): ">",
+    ("larger", "than"): ">", ("more", "expensive", "than"): ">", ("pricier", "than"): ">",
+    ("at", "least"): ">=", ("no", "less", "than"): ">=", ("not", "less", "than"): ">=",
+    ("minimum", "of"): ">=", ("exactly",): "=", ("equal", "to"): "=",
+}  # fmt: skip
+#: Adjectives of a comparison that say which kind of column it is about ("cheaper than 50").
+COMPARISON_HINTS: dict[str, str] = {"cheaper": "price", "pricier": "price", "expensive": "price"}
+
+#: Adjectives that rank by a kind of column: word -> (concept, descending).
+RANK_ADJECTIVES: dict[str, tuple[str, bool]] = {
+    "expensive": ("price", True), "priciest": ("price", True), "cheapest": ("price", False),
+    "cheap": ("price", False), "newest": ("date", True), "latest": ("date", True),
+    "recent": ("date", True), "oldest": ("date", False), "earliest": ("date", False),
+}  # fmt: skip
+
+#: Generic words -> a concept word that column names use (beyond the embedding lexicon).
+CONCEPTS: dict[str, str] = {
+    "cost": "price", "costs": "price", "priced": "price", "pricing": "price",
+    "expensive": "price", "cheap": "price", "cheaper": "price", "cheapest": "price",
+    "value": "amount", "worth": "amount", "sum": "amount",
+    "bought": "order", "buy": "order", "purchased": "order", "purchase": "order",
+    "joined": "signup", "registered": "signup", "signups": "signup", "enrolled": "signup",
+    "hired": "hire", "hires": "hire", "hiring": "hire",
+    "people": "person", "staff": "employee", "workers": "employee", "personnel": "employee",
+    "clients": "customer", "client": "customer", "buyers": "customer", "shoppers": "customer",
+    "tickets": "ticket", "cases": "ticket", "requests": "request",
+}  # fmt: skip
+
+#: Antonyms of state words from column docs ("NULL while the ticket is open" -> closed).
+ANTONYMS: dict[str, tuple[str, ...]] = {
+    "active": ("inactive", "former", "lost"), "open": ("closed", "resolved", "done"),
+    "employed": ("former", "departed", "gone"), "pending": ("completed", "finished", "done"),
+    "current": ("former", "past"), "ongoing": ("completed", "finished", "done"),
+    "unpaid": ("paid",), "unresolved": ("resolved",), "available": ("unavailable",),
+    "valid": ("expired", "invalid"), "live": ("retired",),
+}  # fmt: skip
+
+#: Words that may stay unmatched without the question being misunderstood.
+FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "per",
+        "with",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "how",
+        "when",
+        "where",
+        "why",
+        "show",
+        "me",
+        "list",
+        "give",
+        "get",
+        "find",
+        "tell",
+        "all",
+        "each",
+        "every",
+        "any",
+        "some",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "their",
+        "there",
+        "them",
+        "they",
+        "i",
+        "we",
+        "you",
+        "our",
+        "your",
+        "my",
+        "please",
+        "than",
+        "then",
+        "into",
+        "over",
+        "under",
+        "as",
+        "about",
+        "also",
+        "only",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "just",
+        "us",
+        "much",
+        "many",
+        "number",
+        "count",
+        "data",
+        "records",
+        "record",
+        "rows",
+        "row",
+        "entries",
+        "entry",
+        "display",
+        "return",
+        "returns",
+        "see",
+        "know",
+        "need",
+        "want",
+        "currently",
+        "still",
+        "ever",
+        "so",
+        "far",
+        "overall",
+        "exist",
+        "exists",
+        "existing",
+        "total",
+        "there's",
+        "let",
+        "lets",
+        "value",
+        "values",
+        "made",
+        "make",
+        "making",
+        "placed",
+        "place",
+        "come",
+        "came",
+        "comes",
+        "from",
+        "across",
+        "respectively",
+        "along",
+        "those",
+        "whose",
+        "kind",
+        "sort",
+        "type",
+        "types",
+        "sorts",
+        "kinds",
+        "broken",
+        "down",
+        "grouped",
+        "split",
+        "breakdown",
+        "group",
+        "both",
+        "including",
+        "include",
+        "includes",
+        "included",
+        "altogether",
+        "registered",
+        "one",
+        "ones",
+        "status",
+        "did",
+        "done",
+        "right",
+        "now",
+        "today",
+        "currently",
+        "in",
+        "yet",
+        "got",
+        "have",
+        "having",
+        "per",
+        "cent",
+        "et",
+        "al",
+        "such",
+        "same",
+        "like",
+        "do",
+        "we",
+        "us",
+        "our",
+        "total",
+        "amounts",
+        "together",
+        "information",
+        "info",
+        "details",
+        "detail",
+        "along",
+        "via",
+        "through",
+        "use",
+        "used",
+        "using",
+        "either",
+        "neither",
+        "whether",
+    ]
+)
+#: Words that start a refinement of the previous question ("only for Germany", "now by month").
+REFINEMENT_STARTS = frozenset(
+    {"only", "just", "now", "and", "but", "also", "instead", "same", "then", "except", "excluding",
+     "exclude", "limit", "sort", "sorted", "order", "break", "split", "restrict",
+     "filter", "drop", "remove", "without", "plus", "add", "again"}
+)  # fmt: skip
