@@ -7,6 +7,7 @@ the schema (:mod:`neurolake_lab.agents.planner.linker`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,8 +146,14 @@ class Structure:
         return [c for c in self.cues if c.kind == kind]
 
 
-def find_structure(tokens: list[Token]) -> Structure:
-    """Find the structure words of a tokenized question."""
+def find_structure(
+    tokens: list[Token], is_phrase: Callable[[list[Token]], bool] | None = None
+) -> Structure:
+    """Find the structure words of a tokenized question.
+
+    ``is_phrase`` says whether tokens name something in the schema ("annual budget"), so that
+    a structure word that starts a column's name is left to the schema.
+    """
     s = Structure()
     _remove_pii(tokens, s)
     _comparisons(tokens, s)
@@ -155,7 +162,7 @@ def find_structure(tokens: list[Token]) -> Structure:
         s.taken.update(range(w.start, w.end))
     _units(tokens, s)
     _limits(tokens, s)
-    _grains(tokens, s)
+    _grains(tokens, s, is_phrase)
     _cues(tokens, s)
     s.cues.sort(key=lambda c: c.i)
     return s
@@ -277,7 +284,7 @@ def _yearish(tok: Token) -> bool:
 
 
 def _number(tokens: list[Token], i: int, s: Structure) -> float | None:
-    if 0 <= i < len(tokens) and i not in s.taken and tokens[i].kind == "number":
+    if 0 <= i < len(tokens) and i not in s.taken and tokens[i].value is not None:
         return tokens[i].value
     return None
 
@@ -318,18 +325,23 @@ def _limits(tokens: list[Token], s: Structure) -> None:
             return
     for i in range(n):
         if tokens[i].low in ("top", "bottom") and i not in s.taken:
-            plural = i + 1 < n and tokens[i + 1].low != tokens[i + 1].stem
+            after = tokens[i + 1] if i + 1 < n else None
+            plural = after is not None and after.low.endswith("s") and after.low != after.stem
             s.limit = Limit(10 if plural else 1, tokens[i].low == "top", i, i + 1, explicit=False)
             _take(s, i, i + 1)
             return
 
 
-def _grains(tokens: list[Token], s: Structure) -> None:
+def _grains(
+    tokens: list[Token], s: Structure, is_phrase: Callable[[list[Token]], bool] | None
+) -> None:
     n = len(tokens)
     for i in range(n):
         if i in s.taken:
             continue
         low = tokens[i].low
+        if is_phrase is not None and i + 1 < n and is_phrase(tokens[i : i + 2]):
+            continue  # "annual budget" is a column, not a yearly grouping
         if low in vocab.GRAIN_ADJECTIVES:
             s.grains.append((i, vocab.GRAINS[low]))
             _take(s, i, i + 1)
@@ -380,7 +392,7 @@ def _cues(tokens: list[Token], s: Structure) -> None:
             cue = Cue("sort", i, i + 2)
         elif low in ("for", "in") and nxt in ("each", "every"):
             cue = Cue("group", i, i + 2)
-        elif low in ("broken", "split", "grouped", "breakdown", "segmented") and nxt in (
+        elif low in ("broken", "split", "grouped", "breakdown", "segmented", "break") and nxt in (
             "by",
             "down",
         ):
@@ -408,6 +420,8 @@ def _cues(tokens: list[Token], s: Structure) -> None:
                 cue = Cue("rankadj", i, i + 2, ("date", True))
             elif low in ("most", "least", "fewest"):
                 cue = Cue("rank", i, i + 1, low == "most")
+        elif low in ("best", "worst"):
+            cue = Cue("rank", i, i + 1, low == "best")
         elif low in vocab.AGGREGATES:
             cue = Cue("agg", i, i + 1, vocab.AGGREGATES[low])
         elif low in _LIST_WORDS:

@@ -217,8 +217,12 @@ class PhraseIndex:
         words = lexicon.words(table.name)
         if not words:
             return
+        if any(c.pii_entity == "PERSON" for c in table.columns):
+            # rows that are people: "how many people", "persons", "individuals"
+            for word in ("people", "person", "persons", "individuals"):
+                self._add([word], Candidate("table", table.id, 0.7))
         self._add(words, Candidate("table", table.id, 1.0))
-        self._add(words[-1:], Candidate("table", table.id, 0.9))
+        self._add(words[-1:], Candidate("table", table.id, 0.95))
         for syn in self._synonyms(words[-1]):
             self._add([syn], Candidate("table", table.id, 0.8))
             if len(words) > 1:
@@ -302,7 +306,12 @@ class PhraseIndex:
         out: list[Candidate] = []
         for stem, cands in self.single.items():
             if stem != tok.stem and same_root(stem, tok.stem):
-                out.extend(Candidate(c.kind, c.target, c.score * 0.85, c.value) for c in cands)
+                # values are matched as written: "live" is not "Liverpool"
+                out.extend(
+                    Candidate(c.kind, c.target, c.score * 0.85, c.value)
+                    for c in cands
+                    if c.kind != "value"
+                )
         return out
 
 

@@ -184,7 +184,7 @@ class _Parser:
         self.view = view
         self.previous = previous
         self.toks = tokenize(question)
-        self.st = find_structure(self.toks)
+        self.st = find_structure(self.toks, lambda toks: bool(view.phrases.lookup(toks)))
         self.mentions = link(self.toks, view.phrases, self.st.taken)
         self.problems: list[str] = []
         self.unresolved: list[str] = []
@@ -201,16 +201,21 @@ class _Parser:
 
     def run(self) -> ParseResult:
         self._values_from_words()
+        self._noun_totals()
+        self._compounds()
         self._entity()
         for m in self.mentions:
             if m.chosen is None and m.candidates:
                 m.chosen = self._choose(m)
         self._absorb()
+        self._events_by_windows()
+        self._limit_subject()
         self._cue_roles()
         self._comparisons()
         self._default_roles()
         self._windows()
         self._grains()
+        self._default_measure()
         self._ranking()
         self._finish()
         self._unmatched()
@@ -307,13 +312,46 @@ class _Parser:
             ):
                 j += 1
             text = " ".join(t.text for t in self.toks[i : j + 1])
-            found = self.view.probe_value(text, tables)
+            found = self._value_root(text) or self.view.probe_value(text, tables)
             if found:
                 self.mentions.append(
                     Mention(i, j + 1, text, [Candidate("value", c, 0.95, v) for c, v in found])
                 )
             i = j + 1
         self.mentions.sort(key=lambda m: m.start)
+
+    def _noun_totals(self) -> None:
+        """An aggregate word used as a noun after a table's name: "the order total"."""
+        for cue in list(self.st.cues_of("agg")):
+            prev = next((m for m in self.mentions if m.end == cue.i), None)
+            if prev is None or not self._is_table(prev) or self._mention_at(cue.end) is not None:
+                continue
+            word = self.toks[cue.i].low
+            table = (prev.best(("table",)) or Candidate("table", "", 0)).target
+            col = self._concept_column(table, word) or (
+                self._concept_column(table, "amount") if word == "total" else None
+            )
+            if col is None:
+                continue
+            self.st.cues.remove(cue)
+            prev.role = "qualifier"
+            found = Mention(cue.i, cue.end, word, [Candidate("column", col.id, 0.9)])
+            self.mentions.append(found)
+            self.mentions.sort(key=lambda x: x.start)
+
+    def _value_root(self, text: str) -> list[tuple[str, str]]:
+        """Sampled values sharing a capitalised word's root ("German" ~ 'Germany')."""
+        from neurolake_lab.agents.planner.linker import same_root
+
+        word = lexicon.stem(text.lower())
+        if " " in text or len(word) < 5:
+            return []
+        return [
+            (c.id, v)
+            for c in self.view.snapshot.columns()
+            for v in c.samples
+            if " " not in v and len(v) >= 5 and same_root(lexicon.stem(v.lower()), word)
+        ]
 
     # -- the entity ---------------------------------------------------------------------------
 
@@ -322,10 +360,15 @@ class _Parser:
         return best is not None and best.kind == "table"
 
     def _entity(self) -> None:
-        tables = [m for m in self.mentions if self._is_table(m)]
+        tables = [m for m in self.mentions if self._is_table(m) and m.role != "qualifier"]
         entity: Mention | None = None
+        grouped = [m for m in tables if self._after_group_word(m)]
+        if len(grouped) < len(tables):
+            tables = [m for m in tables if m not in grouped] + grouped
         for kind in ("count", "share", "agg"):
             for cue in self.st.cues_of(kind):
+                if self._low(cue.i - 1) in ("by", "on"):
+                    continue  # "top 5 employees by number of requests": a ranking measure
                 after = [m for m in tables if m.start >= cue.end]
                 gate = [
                     m
@@ -339,7 +382,19 @@ class _Parser:
                     break
             if entity is not None:
                 break
-        if entity is None and tables:
+        if entity is None and not tables:
+            votes: dict[str, float] = {}
+            for m in self.mentions:
+                best = m.best(("value", "state"))
+                if best is not None and best.table:
+                    votes[best.table] = votes.get(best.table, 0.0) + best.score
+            if votes and not self._has_kind("metric"):
+                self.entity = max(votes, key=lambda t: votes[t])
+        if (
+            entity is None
+            and tables
+            and not (self._after_group_word(tables[0]) and self._has_kind("metric"))
+        ):
             entity = tables[0]
         if entity is not None:
             entity.chosen = entity.best(("table",))
@@ -350,6 +405,17 @@ class _Parser:
         self.context = {c.target for m in tables if (c := m.best(("table",))) is not None}
         if self.entity:
             self.context.add(self.entity)
+
+    def _after_group_word(self, m: Mention) -> bool:
+        """Whether a group word precedes the table ("per department"): a group, not a measure."""
+        j = m.start - 1
+        while j >= 0 and self.toks[j].low in ("the", "each", "every"):
+            j -= 1
+        cue = next((c for c in self.st.cues if c.end == j + 1), None)
+        return cue is not None and cue.kind == "group"
+
+    def _has_kind(self, kind: str) -> bool:
+        return any(m.best((kind,)) is not None for m in self.mentions)
 
     def _choose(self, m: Mention, kinds: tuple[str, ...] | None = None) -> Candidate | None:
         up = set(self._up(self.entity))
@@ -383,12 +449,18 @@ class _Parser:
             nxt = self.mentions[k + 1] if k + 1 < len(self.mentions) else None
             prev = self.mentions[k - 1] if k > 0 else None
             kind = m.chosen.kind
-            # "placed an order", "opened a ticket": a verb before its object, not a filter
-            if kind in ("value", "event", "state") and nxt is not None and self._is_table(nxt):
-                gap = [t.low for t in self.toks[m.end : nxt.start]]
-                if gap and all(w in _VERB_GAP for w in gap):
+            adjacent = nxt is not None and nxt.start == m.end and nxt.chosen is not None
+            # "placed an order", "placed the most orders": a verb before its object
+            verbish = kind in ("value", "event", "state") or (kind == "column" and m.has("event"))
+            if verbish and nxt is not None and self._is_table(nxt):
+                gap = self.toks[m.end : nxt.start]
+                if gap and all(t.low in _VERB_GAP or t.i in self.st.taken for t in gap):
                     m.role = "verb"
                     continue
+            # "sales channel": a metric word used as an adjective
+            if kind == "metric" and adjacent and nxt and nxt.chosen and nxt.chosen.kind == "column":
+                m.role = "qualifier"
+                continue
             # "the Books category": the column word next to a value of that column
             if kind == "column":
                 for other in (prev, nxt):
@@ -402,15 +474,77 @@ class _Parser:
                         m.role = "qualifier"
                 if m.role:
                     continue
-                value = m.best(("value",))
-                if nxt is not None and nxt.chosen is not None and nxt.chosen.kind == "value":
-                    pass
-                del value
             # "line items": a column word of a table right before the table's name
-            if kind == "column" and nxt is not None and self._is_table(nxt) and nxt.start == m.end:
+            adjective = m.best(("state",)) is not None
+            if kind == "column" and nxt and self._is_table(nxt) and adjacent and not adjective:
                 target = nxt.best(("table",))
                 if target is not None and m.chosen.table == target.target:
                     m.role = "qualifier"
+                    continue
+            if kind == "table" and adjacent and nxt and nxt.chosen and nxt.chosen.kind == "column":
+                owner = nxt.chosen.table or ""
+                # "customer segment": the table's own column
+                if owner == m.chosen.target:
+                    m.role = "qualifier"
+                    continue
+
+    def _compounds(self) -> None:
+        """A table's name before a column of its child table names the child: "order line"."""
+        for k, m in enumerate(self.mentions[:-1]):
+            nxt = self.mentions[k + 1]
+            table, col = m.best(), nxt.best()
+            if table is None or col is None or table.kind != "table" or col.kind != "column":
+                continue
+            if nxt.has("event") or nxt.has("state") or self.view.column(col.target).is_temporal:
+                continue  # "employees completed": a verb, not a compound noun
+            owner = col.table or ""
+            if nxt.start == m.end and self.view.graph.child_edge(table.target, owner) is not None:
+                m.role = "qualifier"
+                m.chosen = table
+                nxt.chosen = Candidate("table", owner, 0.9)
+                nxt.candidates = [nxt.chosen]
+                nxt.text = f"{m.text} {nxt.text}"
+
+    def _events_by_windows(self) -> None:
+        """A word that is both a value and a date's event ("placed") read as the event.
+
+        It is the event when it stands next to a time window or right after its table's name
+        ("orders placed via web").
+        """
+        for k, m in enumerate(self.mentions):
+            if m.chosen is None or m.chosen.kind != "value":
+                continue
+            prev = self.mentions[k - 1] if k else None
+            participle = (
+                prev is not None
+                and prev.end == m.start
+                and self._is_table(prev)
+                and ((prev.best(("table",)) or m.chosen).target == m.chosen.table)
+            )
+            if self._window_next_to(m) is None and not participle:
+                continue
+            event = next(
+                (c for c in m.candidates if c.kind == "event" and c.table == m.chosen.table), None
+            )
+            if event is not None:
+                m.chosen = event
+                if participle and self._window_next_to(m) is None:
+                    m.role = "verb"
+
+    def _limit_subject(self) -> None:
+        """The column right after a limit is what the rows are: "top 3 categories"."""
+        limit = self.st.limit
+        if limit is None:
+            return
+        m = self._next_mention(limit.end, frozenset({"the", "most", "least"}))
+        if m is None or m.role or m.chosen is None or m.chosen.kind != "column":
+            return
+        col = self.view.column(m.chosen.target)
+        if not col.is_numeric and not col.is_temporal:
+            m.role = "group"
+            key = GroupKey(column=col.id, text=m.text)
+            self.intent.grouping.append(key)
+            self.group_by_mention[self.mentions.index(m)] = key
 
     # -- structure words claim mentions -------------------------------------------------------
 
@@ -446,6 +580,9 @@ class _Parser:
                 return
             if cand.kind in ("value", "state", "filter"):
                 return  # "by phone": a filter, left to the default roles
+            if cand.kind == "table" and cand.target == self._measure_table():
+                m.role = "context"  # "quantity per order line": one row each already
+                return
             if cand.kind == "table":
                 if (
                     self.entity == cand.target
@@ -487,7 +624,8 @@ class _Parser:
     def _cue_agg(self, cue: Cue, nxt: Cue | None) -> None:
         func = str(cue.data)
         if nxt is not None and nxt.kind == "count" and nxt.i - cue.end <= 1:
-            self._avg_count(nxt, func)
+            if func != "sum":  # "total number of orders" is a count; "average number of" is not
+                self._avg_count(nxt, func)
             return
         if nxt is not None and nxt.kind == "duration" and nxt.i == cue.end:
             return  # "average time to resolve": the duration cue takes it
@@ -510,13 +648,33 @@ class _Parser:
                 self.pending_rank = func == "max"
             return
         cand = m.chosen
+        follow = self._after(m, frozenset())
+        if (
+            cand.kind == "column"
+            and not self.view.column(cand.target).is_numeric
+            and follow is not None
+            and follow.chosen is not None
+            and follow.chosen.kind == "column"
+            and self.view.column(follow.chosen.target).is_numeric
+        ):
+            m.role = "qualifier"  # "leave days": the days column, qualified
+            m, cand = follow, follow.chosen
         if cand.kind == "metric":
             m.role = "measure"
             self._add_measure(Measure("metric", metric=cand.target, label=cand.target), cue)
         elif cand.kind in ("column", "event"):
             col = self.view.column(cand.target)
             duration = self._duration_next(m)
-            if duration is not None:
+            if (
+                func in ("min", "max")
+                and self._ranks_entity(cue)
+                and col.table in self._up(self.entity)
+            ):
+                # "which department has the lowest budget": order the departments
+                m.role = "order"
+                self.intent.order.append(Order(column=col.id, descending=func == "max"))
+                self.pending_rank = func == "max"
+            elif duration is not None:
                 m.role = "measure"
                 self._add_measure(self._duration_measure(col, func), cue)
             elif col.is_numeric:
@@ -533,6 +691,14 @@ class _Parser:
                     f"cannot take the {cue_word(self.toks, cue)} of {m.text!r}"
                     f" ({col.id} is {col.data_type})"
                 )
+
+    def _ranks_entity(self, cue: Cue) -> bool:
+        """A superlative that ranks the listed rows: "which <entity> has the highest ..."."""
+        if self.st.cues_of("group") or self.entity is None:
+            return False
+        entity = next((m for m in self.mentions if m.role == "entity"), None)
+        lists = [c for c in self.st.cues_of("list") if c.end <= cue.i]
+        return entity is not None and any(c.end <= entity.start < cue.i for c in lists)
 
     def _duration_next(self, m: Mention) -> Cue | None:
         for cue in self.st.cues_of("duration"):
@@ -561,10 +727,13 @@ class _Parser:
             if done.role == "measure" and chosen and chosen.kind in ("column", "event"):  # noqa: SIM102
                 if self.view.column(chosen.target).is_temporal:
                     return
-        m = self._free_after(
-            cue.end, _BRIDGE | {"it", "to", "until", "take", "took", "for", "get", "be", "does"}
-        )
-        if m is None or m.role or m.chosen is None:
+        m = None
+        for j in range(cue.end, min(cue.end + 8, len(self.toks))):
+            found = self._mention_at(j)
+            if found is not None and self._temporal_candidate(found) is not None:
+                m = found
+                break
+        if m is None or m.role not in ("", "verb") or m.chosen is None:
             return
         cand = m.chosen
         col = self.view.snapshot.column(cand.target) if cand.kind != "table" else None
@@ -594,6 +763,11 @@ class _Parser:
             target = self._free_after(target.end)
         per_cue = next((c for c in self.st.cues_of("group") if c.i >= count.end), None)
         per = self._free_after(per_cue.end) if per_cue else None
+        if per is None and target is not None:
+            # "how many items does an order have": the next table is what they are per
+            per = next(
+                (x for x in self.mentions if x.start >= target.end and self._is_table(x)), None
+            )
         if target is None or per is None:
             self.problems.append(
                 "'average number of X' needs the X and what it is per "
@@ -619,16 +793,25 @@ class _Parser:
             )
         )
 
+    def _adjective(self, m: Mention) -> bool:
+        """Whether a mention describes the rows rather than naming what to count.
+
+        Values, states and named filters do, and so does an event word right before a table
+        ("churned customers").
+        """
+        if m.chosen is None:
+            return False
+        if m.chosen.kind in ("value", "state", "filter"):
+            return True
+        after = self._after(m, frozenset())
+        return m.best(("state",)) is not None and after is not None and self._is_table(after)
+
     def _cue_count(self, cue: Cue, nxt: Cue | None) -> None:
         if any(ms.func.endswith("_count") for ms in self.intent.measures):
             return
-        distinct = any(
-            c.kind == "distinct" and c.i >= cue.end and c.i <= cue.end + 1 for c in self.st.cues
-        )
+        distinct = any(c.kind == "distinct" and cue.end <= c.i <= cue.end + 1 for c in self.st.cues)
         m = self._free_after(cue.end, _BRIDGE | {"distinct", "different", "unique"})
-        while (
-            m is not None and m.chosen is not None and m.chosen.kind in ("value", "state", "filter")
-        ):
+        while m is not None and self._adjective(m):
             m = self._free_after(m.end, _BRIDGE | {"and", "or"})
         if m is None or m.chosen is None:
             if self.entity:
@@ -649,19 +832,18 @@ class _Parser:
                 self.context.add(col.table)
                 self._add_measure(Measure("count", table=col.table, label="count"), cue)
                 m.fields["count_anchor"] = col.id
+            elif col.is_numeric and not distinct and col.name not in self.view.key(col.table):
+                # "number of units": the sum of a quantity, not a count of its values
+                m.role = "measure"
+                self._add_measure(Measure("sum", column=col.id, label=_label("sum", col.name)))
             else:
                 m.role = "measure"
-                label = f"distinct_{col.name}" if distinct else f"{col.name}_count"
-                func = (
-                    "count_distinct" if distinct or not self._plural_table_follows(m) else "count"
+                self._add_measure(
+                    Measure("count_distinct", column=col.id, label=f"distinct_{col.name}"), cue
                 )
-                self._add_measure(Measure(func, column=col.id, label=label), cue)
         elif cand.kind == "metric":
             m.role = "measure"
             self._add_measure(Measure("metric", metric=cand.target, label=cand.target), cue)
-
-    def _plural_table_follows(self, m: Mention) -> bool:
-        return False
 
     def _cue_share(self, cue: Cue, nxt: Cue | None) -> None:
         percent = bool(cue.data)
@@ -713,13 +895,21 @@ class _Parser:
             return
         m.fields["negated"] = True
         cand = m.chosen
-        if cand.kind in ("event",) or (cand.kind == "value" and self._table_after(m)):
+        verb = cand.kind == "event" or (
+            cand.kind == "column" and (m.has("event") or self.view.column(cand.target).is_temporal)
+        )
+        if verb or (cand.kind == "value" and self._table_after(m)):
             table = self._table_after(m) or cand.table
             if table and table != self.entity:
                 m.role = "verb"
                 follow = self._free_after(m.end, _NEG_GAP | _BRIDGE)
                 if follow is not None and follow.chosen and follow.chosen.kind == "table":
                     follow.fields["negated"] = True
+                elif self.entity is not None:
+                    # "employees who never requested leave": the verb names the related table
+                    m.chosen = Candidate("table", table, 0.9)
+                    m.role = ""
+                    self._table_role(self.mentions.index(m), m, True)
 
     def _table_after(self, m: Mention) -> str | None:
         nxt = self._after(m, _VERB_GAP | _NEG_GAP)
@@ -805,7 +995,7 @@ class _Parser:
             key = GroupKey(column=m.chosen.target, text=m.text)
             self.intent.grouping.append(key)
             self.group_by_mention[self.mentions.index(m)] = key
-            if self.st.limit is None and self.toks[m.start].low == self.toks[m.start].stem:
+            if self.st.limit is None and not _plural(self.toks[m.end - 1]):
                 self.intent.limit = 1
 
     # -- comparisons --------------------------------------------------------------------------
@@ -901,7 +1091,15 @@ class _Parser:
     # -- default roles ------------------------------------------------------------------------
 
     def _default_roles(self) -> None:
-        for k, m in enumerate(self.mentions):
+        order = sorted(
+            range(len(self.mentions)),
+            key=lambda k: (
+                getattr(self.mentions[k].chosen, "kind", "") != "table",
+                k,
+            ),
+        )
+        for k in order:
+            m = self.mentions[k]
             if m.role or m.chosen is None:
                 continue
             cand = m.chosen
@@ -937,14 +1135,25 @@ class _Parser:
             m.role = "entity"
             return
         graph = self.view.graph
-        if graph.child_edge(self.entity, target) is not None or (
+        related = graph.child_edge(self.entity, target) is not None or (
             graph.path_up(target, self.entity) is not None and negated
-        ):
-            if self._measure_table() == target:
+        )
+        through = target
+        if not related and target not in self._up(self.entity):
+            # "products never ordered": order lines reference both products and orders
+            bridge = [
+                e.child
+                for e in graph.children(self.entity)
+                if graph.path_up(e.child, target) is not None
+            ]
+            if len(bridge) == 1:
+                through, related = bridge[0], True
+        if related:
+            if self._measure_table() in (target, through):
                 m.role = "context"
                 return
             m.role = "relation"
-            rel = Relation(target, negated=negated, text=m.text)
+            rel = Relation(through, negated=negated, text=m.text)
             self.intent.relations.append(rel)
             self.relation_of[k] = rel
             return
@@ -1012,7 +1221,10 @@ class _Parser:
             return None
         if table in self._up(self.entity) or table in self._up(self._measure_table()):
             return None
-        return next((r for r in self.intent.relations if r.table == table), None)
+        for rel in self.intent.relations:
+            if rel.table == table or table in self._up(rel.table):
+                return rel
+        return None
 
     def _column_role(self, m: Mention, cand: Candidate, negated: bool) -> None:
         col = self.view.column(cand.target)
@@ -1080,7 +1292,7 @@ class _Parser:
     def _windows(self) -> None:
         for w in self.st.windows:
             window = TimeWindow(None, w.lower, w.upper, w.text)
-            anchor = self._anchor_for(w.start)
+            anchor = self._anchor_for(w.start) or self._anchor_after(w.end) or self._only_event()
             target: Relation | None = None
             if anchor is not None:
                 window.column = anchor
@@ -1100,6 +1312,35 @@ class _Parser:
                     f"two time windows: {self.intent.window.text!r} and {w.text!r}"
                 )
 
+    def _anchor_after(self, end: int) -> str | None:
+        """The event named right after the window: "last month's churned customers"."""
+        m = self._mention_at(end)
+        if m is None or m.chosen is None or m.chosen.kind == "table":
+            return None
+        col = self._temporal_candidate(m)
+        if col is None or not (m.has("event") or m.has("state")):
+            return None
+        self.intent.filters = [f for f in self.intent.filters if f.text != m.text]
+        return str(col.id)
+
+    def _only_event(self) -> str | None:
+        """The one event the question names ("trainings completed ... this year"), if one."""
+        found = set()
+        for m in self.mentions:
+            if m.chosen is None or m.role not in ("filter", "verb"):
+                continue
+            col = self._temporal_candidate(m) if m.chosen.kind != "table" else None
+            if col is not None and m.best(("event", "state")) is not None:
+                found.add(col.id)
+        if len(found) != 1:
+            return None
+        column = str(found.pop())
+        # the event's own "has happened" filter is implied by the window
+        self.intent.filters = [
+            f for f in self.intent.filters if not (f.column == column and f.op == "is not null")
+        ]
+        return column
+
     def _anchor_for(self, start: int) -> str | None:
         m = self._before(start, _ANCHOR_GAP)
         while m is not None and m.role in ("filter",) and m.chosen and m.chosen.kind == "value":
@@ -1108,6 +1349,8 @@ class _Parser:
             return None
         if m.fields.get("count_anchor"):
             return str(m.fields["count_anchor"])
+        if m.chosen is not None and m.chosen.kind == "table":
+            return None  # "vacation requests this year": the table's main date
         col = (
             self._temporal_candidate(m)
             if m.role in ("anchor", "verb", "anchor-count", "filter", "")
@@ -1144,6 +1387,12 @@ class _Parser:
 
     # -- ranking, limit, action ---------------------------------------------------------------
 
+    def _default_measure(self) -> None:
+        it = self.intent
+        entity = self.entity
+        if not it.measures and entity and (it.grouping or self.st.cues_of("count")):
+            it.measures.append(Measure("count", table=entity, label=self.view.table(entity).name))
+
     def _ranking(self) -> None:
         limit = self.st.limit
         desc = limit.descending if limit is not None else None
@@ -1153,16 +1402,11 @@ class _Parser:
             self.intent.limit = limit.n
         if desc is None and limit is None:
             return
-        if self.intent.order:
-            if desc is not None:
-                for o in self.intent.order:
-                    o.descending = desc
-            return
-        if self.intent.measures:
+        if not self.intent.order and self.intent.measures:
             self.intent.order.append(
                 Order(measure=0, descending=desc if desc is not None else True)
             )
-        elif desc is not None and self.entity:
+        elif not self.intent.order and desc is not None and self.entity:
             col = self._default_numeric(self.entity, None)
             if col is not None:
                 self.intent.order.append(Order(column=col.id, descending=desc))
@@ -1172,8 +1416,7 @@ class _Parser:
                 self.intent.limit = 1
 
     def _plural(self, m: Mention) -> bool:
-        last = self.toks[m.end - 1]
-        return last.low != last.stem
+        return _plural(self.toks[m.end - 1])
 
     def _finish(self) -> None:
         it = self.intent
@@ -1183,19 +1426,16 @@ class _Parser:
         if it.entity is None:
             tables = {m.chosen.table for m in self.mentions if m.chosen and m.chosen.table}
             metric = next((ms for ms in it.measures if ms.metric), None)
-            if len(tables) == 1:
+            measured = self._measure_table()
+            if measured is not None:
+                it.entity = self.entity = measured
+            elif len(tables) == 1:
                 it.entity = tables.pop()
             elif metric is None:
                 self.problems.append("could not tell which table the question is about")
                 return
         if not it.measures and (it.grouping or self.st.cues_of("count")):
-            it.measures.append(
-                Measure(
-                    "count",
-                    table=it.entity,
-                    label=self.view.table(it.entity).name if it.entity else "count",
-                )
-            )
+            it.measures.append(Measure("count", table=it.entity, label="count"))
         for ms in it.measures:
             if ms.func == "share" and not ms.condition and ms.metric is None:
                 self.problems.append("a share of what? no condition found after 'share'")
@@ -1255,6 +1495,12 @@ class _Parser:
                 if names[hit] not in out:
                     out.append(names[hit])
         return out[:6]
+
+
+def _plural(tok: Token) -> bool:
+    """Whether a noun is written in the plural ("customers", "categories"; not "status")."""
+    low = tok.low
+    return low.endswith("s") and not low.endswith(("ss", "us", "is")) and tok.stem != low
 
 
 def _negate(op: str) -> str:

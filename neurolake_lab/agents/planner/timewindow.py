@@ -115,7 +115,7 @@ def find_windows(tokens: list[Token], taken: set[int]) -> list[WindowMatch]:
 def _match_at(r: _Reader, i: int) -> tuple[int, int, str | None, str | None] | None:
     word = r.low(i)
     nxt = r.low(i + 1)
-    if word == "the" and nxt in _ROLLING and r.low(i + 2) in UNITS:
+    if word == "the" and nxt in _ROLLING and nxt != "previous" and r.low(i + 2) in UNITS:
         return i, i + 3, f"current_date - INTERVAL 1 {UNITS[r.low(i + 2)]}", None
     if word in _ROLLING:
         tok = r.tok(i + 1)
