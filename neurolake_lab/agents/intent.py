@@ -59,6 +59,7 @@ class Measure:
         unit: For durations: ``second``, ``minute``, ``hour``, ``day``; for shares: ``percent``.
         condition: For ``share``: what the counted rows meet.
         label: The output column's name.
+        implied: Not asked for in words: the row count a grouping implies.
     """
 
     func: str
@@ -70,6 +71,7 @@ class Measure:
     unit: str | None = None
     condition: list[Filter] = field(default_factory=list)
     label: str = ""
+    implied: bool = False
 
 
 @dataclass

@@ -28,6 +28,10 @@ def plan(
     from neurolake_lab.agents.planner.sqlgen import generate_sql
 
     intent = parse_question(question, view, previous=previous).intent()
+    if previous is not None:
+        from neurolake_lab.agents.planner.refine import merge
+
+        intent = merge(previous, intent)
     sql, notes = generate_sql(intent, view, pii)
     intent.notes.extend(notes)
     return intent, sql, notes

@@ -564,9 +564,7 @@ class _Parser:
     def _cue_group(self, cue: Cue, nxt: Cue | None) -> None:
         m = self._free_after(cue.end)
         if m is None:
-            if nxt is not None and nxt.kind == "count" and nxt.i == cue.end:
-                self.intent.notes.append("ranked by a count")
-            return
+            return  # "by number of ...": the count cue measures it
         if m.role and m.role != "entity":
             return
         ranking = self.st.limit is not None or self.st.cues_of("rank")
@@ -863,7 +861,6 @@ class _Parser:
                     label="percentage" if percent else "share",
                 )
             )
-            self.intent.notes.append("share of a metric")
             return
         self.entity = base or self.entity
         self._add_measure(
@@ -874,7 +871,6 @@ class _Parser:
                 label="percentage" if percent else "share",
             )
         )
-        self.intent.notes.append("share")
 
     def _cue_rate(self, cue: Cue, nxt: Cue | None) -> None:
         # "churn rate", "return rate": the share of rows in that state
@@ -884,7 +880,6 @@ class _Parser:
         if self.entity is None and m.chosen.table:
             self.entity = m.chosen.table
         self._add_measure(Measure("share", table=self.entity, label="rate"))
-        self.intent.notes.append("share")
         m.fields["share_condition"] = True
 
     def _cue_neg(self, cue: Cue, nxt: Cue | None) -> None:
@@ -1391,7 +1386,8 @@ class _Parser:
         it = self.intent
         entity = self.entity
         if not it.measures and entity and (it.grouping or self.st.cues_of("count")):
-            it.measures.append(Measure("count", table=entity, label=self.view.table(entity).name))
+            label = self.view.table(entity).name
+            it.measures.append(Measure("count", table=entity, label=label, implied=True))
 
     def _ranking(self) -> None:
         limit = self.st.limit
@@ -1435,7 +1431,7 @@ class _Parser:
                 self.problems.append("could not tell which table the question is about")
                 return
         if not it.measures and (it.grouping or self.st.cues_of("count")):
-            it.measures.append(Measure("count", table=it.entity, label="count"))
+            it.measures.append(Measure("count", table=it.entity, label="count", implied=True))
         for ms in it.measures:
             if ms.func == "share" and not ms.condition and ms.metric is None:
                 self.problems.append("a share of what? no condition found after 'share'")
