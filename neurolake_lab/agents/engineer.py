@@ -131,8 +131,15 @@ class DataEngineerAgent:
                 question=obs.question,
                 hint="Ask a whole question first, or leave out --follow-up.",
             )
-        intent, sql, notes = plan(obs.question, context.planner_view(), context.index.pii_columns,
-                                  previous)  # fmt: skip
+        try:
+            intent, sql, notes = plan(obs.question, context.planner_view(),
+                                      context.index.pii_columns, previous)  # fmt: skip
+        except PlanningError as exc:
+            if not exc.suggestions:  # nothing close by spelling: the nearest by meaning
+                hits = context.index.relevant(obs.question, limit=6)
+                exc.suggestions = [h.id for h in hits]
+                exc.hint = "Closest tables and columns: " + ", ".join(exc.suggestions)
+            raise
         self._validate(sql, context, "the planner's SQL")
         return Draft(intent, sql, "planner", notes)
 

@@ -99,7 +99,7 @@ def explain(intent: Intent, notes: list[str] | None = None) -> str:
         if g.grain:
             groups.append(f"{g.grain} of {_short(g.column) or 'the date'}")
         elif g.table:
-            groups.append(g.table.rpartition(".")[2])
+            groups.append(f"row of {g.table.rpartition('.')[2]}")
         elif g.column:
             groups.append(_short(g.column))
     if groups:
@@ -109,10 +109,17 @@ def explain(intent: Intent, notes: list[str] | None = None) -> str:
             f"the value {f.op} {_value(f.value)}" for f in intent.having))  # fmt: skip
     if intent.order:
         o = intent.order[0]
-        key = _short(o.column) if o.column else "the value"
-        direction = "highest" if o.descending else "lowest"
-        top = f"the {intent.limit} " if intent.limit else ""
-        parts.append(f"{top}{direction} first by {key}".strip())
+        if o.column:
+            key = _short(o.column)
+        elif o.measure is not None and o.measure < len(intent.measures):
+            key = intent.measures[o.measure].label or "the value"
+        else:
+            key = "the value"
+        if intent.limit:
+            edge = "top" if o.descending else "bottom"
+            parts.append(f"keeping the {edge} {intent.limit} by {key}")
+        else:
+            parts.append(f"ordered by {key}, {'highest' if o.descending else 'lowest'} first")
     elif intent.limit:
         parts.append(f"at most {intent.limit} rows")
     sentence = " ".join(parts).strip() + "."
@@ -120,5 +127,6 @@ def explain(intent: Intent, notes: list[str] | None = None) -> str:
     if intent.remove_pii:
         extra.insert(0, "PII columns are left out")
     if extra:
-        sentence += " " + "; ".join(extra[:2]).capitalize() + "."
+        note = "; ".join(extra[:2])
+        sentence += " " + note[:1].upper() + note[1:] + "."
     return sentence

@@ -116,7 +116,7 @@ def semantics(properties: Mapping[str, str]) -> dict[str, Any]:
 
 
 def collect_table(
-    table_id: str, meta: TableMetadata, hook: PiiHook | None, extra: str = ""
+    table_id: str, meta: TableMetadata, hook: PiiHook | None, extra: str = "", location: str = ""
 ) -> TableInfo:
     """The index's view of one table (without sample values, which need a query)."""
     namespace = table_id.rsplit(".", 1)[0]
@@ -152,4 +152,6 @@ def collect_table(
         fingerprint=fingerprint(meta, extra),
         classified=classified,
         semantics=semantics(props),
+        location=location,
+        index_key=extra,
     )

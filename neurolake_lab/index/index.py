@@ -21,15 +21,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neurolake_lab.index.collect import collect_table, fingerprint
+import numpy as np
+import pyarrow as pa
+
+from neurolake_lab.index.collect import collect_table
 from neurolake_lab.index.model import SchemaSnapshot, TableInfo
 from neurolake_lab.index.pii import PiiHook
+from neurolake_lab.index.readcache import ReadCache, generation
 from neurolake_lab.index.rows import from_rows, to_rows
 from neurolake_lab.index.samples import sample_values
 from neurolake_lab.index.store import IndexStore
 
 if TYPE_CHECKING:
-    from neurolake_lab.llm.embeddings import Embedder
+    from neurolake_lab.llm.embeddings import Embedder, Vectors
     from neurolake_lab.session import Session
 
 #: Bumped when the rows' meaning changes (rebuilds every table's rows).
@@ -96,12 +100,15 @@ class MetadataIndex:
         self.embedder = embedder
         self.pii_hook = pii_hook
         self.store = IndexStore(root, embedder.name, embedder.dim)
+        self.cache = ReadCache(root.parent / "cache" / "nl-index")
         self._pointers: dict[tuple[str, str], str] | None = None
         self._snapshot: SchemaSnapshot | None = None
         self._stored: dict[str, TableInfo] = {}
-        self._stored_version: int | None = None
+        self._schema_rows: pa.Table | None = None
+        self._stored_gen: str | None = None
+        self._pair_rows: pa.Table | None = None
+        self._pairs_gen: str | None = None
         self._values: dict[str, list[ValueHit]] | None = None
-        self._pairs_ready = False
         #: what the last refresh did, for tests and benchmarks: tables rebuilt, seconds taken
         self.last_refresh: dict[str, Any] = {}
 
@@ -125,22 +132,24 @@ class MetadataIndex:
             return self._snapshot
         start = time.perf_counter()
         extra = self._extra()
-        metas = {f"{ns}.{t}": read_metadata(loc) for (ns, t), loc in pointers.items()}
-        wanted = {tid: fingerprint(meta, extra) for tid, meta in metas.items()}
         stored = self._read_stored()
+        locations = {f"{ns}.{t}": loc for (ns, t), loc in pointers.items()}
         rebuilt: list[str] = []
         removed: list[str] = []
-        if _stale(wanted, stored) or set(stored) - set(wanted):
+        if _stale(locations, stored, extra) or set(stored) - set(locations):
             with self.store.locked():
                 stored = self._read_stored(force=True)  # another kernel may have done it
-                for tid in _stale(wanted, stored):
-                    info = collect_table(tid, metas[tid], self.pii_hook, extra)
+                for tid in _stale(locations, stored, extra):
+                    meta = read_metadata(locations[tid])
+                    info = collect_table(tid, meta, self.pii_hook, extra, locations[tid])
                     info = self._with_samples(session, info)
                     self.store.replace_table_rows(tid, to_rows(info, self.embedder))
                     rebuilt.append(tid)
-                removed = sorted(set(stored) - set(wanted))
+                removed = sorted(set(stored) - set(locations))
                 self.store.delete_tables(removed)
+                self._adopt_pairs()
             stored = self._read_stored(force=True)
+        wanted = locations
         tables = {tid: stored[tid] for tid in sorted(wanted) if tid in stored}
         key = hashlib.blake2b(
             "|".join(f"{t}:{i.fingerprint}" for t, i in tables.items()).encode(), digest_size=10
@@ -161,11 +170,17 @@ class MetadataIndex:
         return self._snapshot if self._snapshot is not None else SchemaSnapshot({})
 
     def _read_stored(self, force: bool = False) -> dict[str, TableInfo]:
-        version = self.store.version()
-        if force or version != self._stored_version:
-            rows = self.store.read_schema().drop_columns(["vector"]).to_pylist()
-            self._stored = from_rows(rows)
-            self._stored_version = version
+        """The stored tables: from memory, the Arrow copy, or LanceDB, whichever is current."""
+        gen = generation(self.root)
+        if not force and gen and gen == self._stored_gen:
+            return self._stored
+        table = None if force else self.cache.load(self.store.schema_name, gen)
+        if table is None:
+            table = self.store.read_schema()
+            self.cache.save(self.store.schema_name, gen, table)
+        self._schema_rows = table
+        self._stored = from_rows(table.drop_columns(["vector"]).to_pylist())
+        self._stored_gen = gen
         return self._stored
 
     def _with_samples(self, session: Session, info: TableInfo) -> TableInfo:
@@ -193,20 +208,19 @@ class MetadataIndex:
         """The tables and columns nearest in meaning to ``question``, best first."""
         if not question.strip() or not self.snapshot.tables:
             return []
+        self._read_stored()
+        rows = self._schema_rows
+        if rows is None or rows.num_rows == 0:
+            return []
         vector = self.embedder.embed([question])[0]
-        rows = self.store.search_schema(vector, limit)
         known = self.snapshot.tables
-        return [
-            Hit(
-                kind=r["kind"],
-                id=r["id"],
-                table=r["table_id"],
-                column=r["column"] or None,
-                score=max(0.0, 1.0 - float(r["_distance"])),
-            )
-            for r in rows
-            if r["table_id"] in known
-        ]
+        hits = []
+        for i, score in _nearest(rows, vector, limit * 2):
+            tid = str(rows["table_id"][i])
+            if tid in known:
+                hits.append(Hit(kind=str(rows["kind"][i]), id=str(rows["id"][i]), table=tid,
+                                column=str(rows["column"][i]) or None, score=score))  # fmt: skip
+        return hits[:limit]
 
     def find_value(self, text: str) -> list[ValueHit]:
         """The columns whose sample values include ``text`` (compared case-insensitively)."""
@@ -224,18 +238,27 @@ class MetadataIndex:
 
     # -- accepted pairs ---------------------------------------------------------------------
 
-    def _pairs(self) -> IndexStore:
-        if not self._pairs_ready:
-            table = self.store.pairs_table()
-            if table.count_rows() == 0:
-                old = self.store.other_embeddings_pairs()
-                if old:  # a new embedding: re-embed the pairs accepted under the old one
-                    vectors = self.embedder.embed([p["question"] for p in old])
-                    self.store.add_pairs(
-                        [{**p, "vector": v.tolist()} for p, v in zip(old, vectors, strict=True)]
-                    )
-            self._pairs_ready = True
-        return self.store
+    def _pair_table(self) -> pa.Table:
+        """The accepted pairs with vectors: from memory, the Arrow copy, or LanceDB."""
+        gen = generation(self.root)
+        if gen and gen == self._pairs_gen and self._pair_rows is not None:
+            return self._pair_rows
+        table = self.cache.load(self.store.pairs_name, gen)
+        if table is None:
+            table = self.store.read_pairs()
+            self.cache.save(self.store.pairs_name, gen, table)
+        self._pair_rows, self._pairs_gen = table, gen
+        return table
+
+    def _adopt_pairs(self) -> None:
+        """Pairs accepted under another embedding, re-embedded into this one's table."""
+        if self.store.pairs_table().count_rows() == 0:
+            old = self.store.other_embeddings_pairs()
+            if old:
+                vectors = self.embedder.embed([p["question"] for p in old])
+                self.store.add_pairs(
+                    [{**p, "vector": v.tolist()} for p, v in zip(old, vectors, strict=True)]
+                )
 
     def add_pair(self, question: str, sql: str, *, user: str, tables: tuple[str, ...] = ()) -> str:
         """Keep an accepted question and its SQL; the same question accepted again replaces it."""
@@ -243,7 +266,8 @@ class MetadataIndex:
 
         key = hashlib.blake2b(normalize_question(question).encode(), digest_size=10).hexdigest()
         vector = self.embedder.embed([question])[0]
-        self._pairs().add_pair(
+        self._adopt_pairs()
+        self.store.add_pair(
             {
                 "id": key,
                 "question": question.strip(),
@@ -262,23 +286,43 @@ class MetadataIndex:
 
         if not question.strip():
             return []
+        rows = self._pair_table()
+        if rows.num_rows == 0:
+            return []
         vector = self.embedder.embed([question])[0]
-        rows = self._pairs().search_pairs(vector, limit)
         hits = [
             PairHit(
-                question=r["question"],
-                sql=r["sql"],
-                score=max(0.0, 1.0 - float(r["_distance"])),
-                tables=tuple(json.loads(r["tables"] or "[]")),
+                question=str(rows["question"][i]),
+                sql=str(rows["sql"][i]),
+                score=score,
+                tables=tuple(json.loads(str(rows["tables"][i]) or "[]")),
             )
-            for r in rows
+            for i, score in _nearest(rows, vector, limit)
         ]
         return [h for h in hits if h.score >= min_score]
 
     def pairs(self) -> list[dict[str, Any]]:
         """Every accepted pair (question, sql, tables, user, created)."""
-        return self._pairs().all_pairs()
+        rows: list[dict[str, Any]] = self._pair_table().drop_columns(["vector"]).to_pylist()
+        return rows
 
 
-def _stale(wanted: dict[str, str], stored: dict[str, TableInfo]) -> list[str]:
-    return sorted(t for t, fp in wanted.items() if t not in stored or stored[t].fingerprint != fp)
+def _nearest(rows: pa.Table, vector: Vectors, limit: int) -> list[tuple[int, float]]:
+    """Row numbers of the ``limit`` rows whose vectors are nearest (cosine), with scores.
+
+    Exact search with numpy over the stored unit vectors: the index holds a few rows per
+    column and accepted question, where a scan takes microseconds.
+    """
+    matrix = np.array(rows["vector"].to_pylist(), dtype=np.float32).reshape(rows.num_rows, -1)
+    scores = matrix @ np.asarray(vector, np.float32)
+    order = np.argsort(-scores)[:limit]
+    return [(int(i), float(max(0.0, scores[i]))) for i in order]
+
+
+def _stale(locations: dict[str, str], stored: dict[str, TableInfo], extra: str) -> list[str]:
+    """Tables whose rows were not made from their current metadata file (or another setup)."""
+    return sorted(
+        t
+        for t, loc in locations.items()
+        if t not in stored or stored[t].location != loc or stored[t].index_key != extra
+    )

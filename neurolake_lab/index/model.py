@@ -112,6 +112,8 @@ class TableInfo:
         fingerprint: Changes whenever anything the index stores about the table changes.
         classified: Whether the table carries PII tags (``neurolake.pii``).
         semantics: The table's ``neurolake.semantics`` property, parsed (metrics, filters).
+        location: The metadata file the rows were made from (immutable: same file, same rows).
+        index_key: What else the rows depend on (index format, embedding, PII hook).
     """
 
     id: str
@@ -124,6 +126,8 @@ class TableInfo:
     fingerprint: str = ""
     classified: bool = False
     semantics: Mapping[str, Any] = field(default_factory=dict)
+    location: str = ""
+    index_key: str = ""
 
     @property
     def namespace(self) -> str:

@@ -51,6 +51,8 @@ def to_rows(table: TableInfo, embedder: Embedder) -> pa.Table:
         "snapshot_id": table.snapshot_id,
         "fingerprint": table.fingerprint,
         "classified": table.classified,
+        "location": table.location,
+        "index_key": table.index_key,
     }
     rows: list[dict[str, Any]] = [
         {
@@ -135,5 +137,7 @@ def from_rows(rows: Sequence[dict[str, Any]]) -> dict[str, TableInfo]:
             fingerprint=head["fingerprint"],
             classified=bool(head["classified"]),
             semantics=json.loads(head["semantics"] or "{}"),
+            location=head.get("location") or "",
+            index_key=head.get("index_key") or "",
         )
     return out

@@ -16,21 +16,24 @@ import contextlib
 import fcntl
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyarrow as pa
+
+from neurolake_lab.index.readcache import bump
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
     from lancedb.table import Table
 
-    from neurolake_lab.llm.embeddings import Vectors
 
 SCHEMA_TABLE = "schema"
+#: Version of the schema rows' layout; part of the table name, so a new layout starts afresh.
+FORMAT = 2
 PAIRS_TABLE = "pairs"
 LOCK_FILE = "write.lock"
 
@@ -57,6 +60,8 @@ def schema_fields(dim: int) -> pa.Schema:
         pa.field("fingerprint", pa.string()),
         pa.field("classified", pa.bool_()),
         pa.field("semantics", pa.string()),
+        pa.field("location", pa.string()),
+        pa.field("index_key", pa.string()),
         pa.field("text", pa.string()),
         pa.field("vector", pa.list_(pa.float32(), dim)),
     ]
@@ -95,10 +100,12 @@ class IndexStore:
         self.root = root
         self.embedding = embedding
         self.dim = dim
-        self.schema_name = f"{SCHEMA_TABLE}__{_slug(embedding)}"
+        self.schema_name = f"{SCHEMA_TABLE}_v{FORMAT}__{_slug(embedding)}"
         self.pairs_name = f"{PAIRS_TABLE}__{_slug(embedding)}"
         self._db: DBConnection | None = None
         self._tables: dict[str, Table] = {}
+        self._mutex = threading.RLock()
+        self._depth = 0
 
     def db(self) -> DBConnection:
         """The LanceDB connection (LanceDB is imported here, on first use)."""
@@ -125,6 +132,7 @@ class IndexStore:
                     table = db.open_table(name)
                 else:
                     table = db.create_table(name, schema=schema)
+                    bump(self.root)
         self._tables[name] = table
         return table
 
@@ -138,25 +146,39 @@ class IndexStore:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """An exclusive lock among the processes writing this index."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        """An exclusive lock among the processes writing this index (re-entrant in a process).
 
-    # -- schema rows ----------------------------------------------------------------------
-
-    def version(self) -> int:
-        """The schema table's current version (changes with every commit, by any process)."""
-        return int(self.schema_table().version)
+        ``flock`` locks belong to an open file, so a second ``open`` in the same process would
+        wait for the first: nested uses share the one held.
+        """
+        with self._mutex:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._depth = 1
+                try:
+                    yield
+                finally:
+                    self._depth = 0
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
 
     def read_schema(self) -> pa.Table:
         """Every schema row, vectors included."""
         return self.schema_table().to_arrow()
+
+    def read_pairs(self) -> pa.Table:
+        """Every accepted pair, vectors included."""
+        return self.pairs_table().to_arrow()
 
     def replace_table_rows(self, table_id: str, rows: pa.Table) -> None:
         """Make ``rows`` the only rows of ``table_id``, in one commit."""
@@ -168,51 +190,20 @@ class IndexStore:
             .when_not_matched_by_source_delete(f"table_id = {_sql_string(table_id)}")
             .execute(rows)
         )
+        bump(self.root)
 
     def delete_tables(self, table_ids: Sequence[str]) -> None:
         """Remove every row of the given tables (dropped from the lakehouse)."""
         if table_ids:
             listed = ", ".join(_sql_string(t) for t in table_ids)
             self.schema_table().delete(f"table_id IN ({listed})")
-
-    def search_schema(self, vector: Vectors, limit: int) -> list[dict[str, Any]]:
-        """The schema rows nearest to ``vector`` (cosine), with ``_distance``."""
-        table = self.schema_table()
-        query: Any = table.search(np.asarray(vector, dtype=np.float32))
-        query = query.distance_type("cosine").limit(limit)
-        rows: list[dict[str, Any]] = query.select(
-            ["id", "kind", "table_id", "column", "description", "_distance"]
-        ).to_list()
-        return rows
+            bump(self.root)
 
     # -- accepted pairs ---------------------------------------------------------------------
 
     def add_pair(self, row: dict[str, Any]) -> None:
         """Store one accepted pair (replacing an earlier one with the same id)."""
-        data = pa.Table.from_pylist([row], schema=pair_fields(self.dim))
-        table = self.pairs_table()
-        with self.locked():
-            table.merge_insert(
-                "id"
-            ).when_matched_update_all().when_not_matched_insert_all().execute(data)
-
-    def search_pairs(self, vector: Vectors, limit: int) -> list[dict[str, Any]]:
-        """The accepted pairs nearest to ``vector`` (cosine), with ``_distance``."""
-        table = self.pairs_table()
-        if table.count_rows() == 0:
-            return []
-        query: Any = table.search(np.asarray(vector, dtype=np.float32))
-        query = query.distance_type("cosine").limit(limit)
-        rows: list[dict[str, Any]] = query.select(
-            ["id", "question", "sql", "tables", "user", "created", "_distance"]
-        ).to_list()
-        return rows
-
-    def all_pairs(self) -> list[dict[str, Any]]:
-        """Every accepted pair (without vectors)."""
-        table = self.pairs_table()
-        rows: list[dict[str, Any]] = table.to_arrow().drop_columns(["vector"]).to_pylist()
-        return rows
+        self.add_pairs([row])
 
     def add_pairs(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store several pairs at once (adopting those of another embedding)."""
@@ -222,6 +213,7 @@ class IndexStore:
             with self.locked():
                 merge = table.merge_insert("id").when_matched_update_all()
                 merge.when_not_matched_insert_all().execute(data)
+                bump(self.root)
 
     def other_embeddings_pairs(self) -> list[dict[str, Any]]:
         """Pairs stored under other embeddings (without vectors), for re-embedding."""
