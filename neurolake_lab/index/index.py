@@ -149,6 +149,7 @@ class MetadataIndex:
                 self.store.delete_tables(removed)
                 self._adopt_pairs()
             stored = self._read_stored(force=True)
+            self._pair_table(force=True)  # LanceDB is open: leave a copy for other kernels
         wanted = locations
         tables = {tid: stored[tid] for tid in sorted(wanted) if tid in stored}
         key = hashlib.blake2b(
@@ -171,7 +172,7 @@ class MetadataIndex:
 
     def _read_stored(self, force: bool = False) -> dict[str, TableInfo]:
         """The stored tables: from memory, the Arrow copy, or LanceDB, whichever is current."""
-        gen = generation(self.root)
+        gen = generation(self.root, self.store.schema_name)
         if not force and gen and gen == self._stored_gen:
             return self._stored
         table = None if force else self.cache.load(self.store.schema_name, gen)
@@ -238,12 +239,12 @@ class MetadataIndex:
 
     # -- accepted pairs ---------------------------------------------------------------------
 
-    def _pair_table(self) -> pa.Table:
+    def _pair_table(self, force: bool = False) -> pa.Table:
         """The accepted pairs with vectors: from memory, the Arrow copy, or LanceDB."""
-        gen = generation(self.root)
-        if gen and gen == self._pairs_gen and self._pair_rows is not None:
+        gen = generation(self.root, self.store.pairs_name)
+        if gen and gen == self._pairs_gen and self._pair_rows is not None and not force:
             return self._pair_rows
-        table = self.cache.load(self.store.pairs_name, gen)
+        table = None if force else self.cache.load(self.store.pairs_name, gen)
         if table is None:
             table = self.store.read_pairs()
             self.cache.save(self.store.pairs_name, gen, table)
@@ -278,6 +279,7 @@ class MetadataIndex:
                 "vector": vector.tolist(),
             }
         )
+        self._pair_table(force=True)
         return key
 
     def similar_pairs(self, question: str, limit: int = 3, min_score: float = 0.0) -> list[PairHit]:

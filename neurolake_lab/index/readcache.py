@@ -1,8 +1,8 @@
 """A read-through copy of the index's LanceDB tables, so that asking needs no LanceDB import.
 
 LanceDB is the index's store: every write goes to it, under the index's write lock, and then
-bumps a *generation* token (``index/generation``). A reader compares that token (one small file
-read) with the one its copy was made at: when they match, the Arrow copy in
+bumps the table's *generation* token (``index/<table>.generation``). A reader compares that
+token (one small file read) with the one its copy was made at: when they match, the Arrow copy in
 ``<workspace>/cache/nl-index/`` is the table's current content and is read instead of opening
 LanceDB (whose import alone takes 1.5-2.5 s here, more than a whole question should). When they
 differ, the reader goes to LanceDB and refreshes the copy. Copies are rebuilt from LanceDB at
@@ -18,25 +18,25 @@ from pathlib import Path
 
 import pyarrow as pa
 
-GENERATION_FILE = "generation"
+GENERATION_SUFFIX = ".generation"
 _META_KEY = b"neurolake.generation"
 
 
-def generation(root: Path) -> str:
-    """The index's current generation token ('' when the index was never written)."""
+def generation(root: Path, table: str) -> str:
+    """The table's current generation token ('' when it was never written)."""
     try:
-        return (root / GENERATION_FILE).read_text().strip()
+        return (root / f"{table}{GENERATION_SUFFIX}").read_text().strip()
     except OSError:
         return ""
 
 
-def bump(root: Path) -> str:
-    """A new generation token, written atomically (call while holding the write lock)."""
+def bump(root: Path, table: str) -> str:
+    """A new generation token for ``table``, written atomically (hold the write lock)."""
     token = secrets.token_hex(8)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".{GENERATION_FILE}.{os.getpid()}"
+    tmp = root / f".{table}{GENERATION_SUFFIX}.{os.getpid()}"
     tmp.write_text(token)
-    os.replace(tmp, root / GENERATION_FILE)
+    os.replace(tmp, root / f"{table}{GENERATION_SUFFIX}")
     return token
 
 

@@ -2,8 +2,9 @@
 
 Only columns that are not PII (tagged, reported or suspected) are sampled, only text and boolean
 columns, and only when they are low-cardinality: at most :data:`MAX_DISTINCT` distinct values and
-at most one value per :data:`MIN_ROWS_PER_VALUE` rows (a unique name column of a small table is an
-identifier, not a category). Values longer than :data:`MAX_VALUE_CHARS` mean free text: skipped.
+at most one value per :data:`MIN_ROWS_PER_VALUE` rows, or a handful for a small table (a unique
+name column of a small table is an identifier, not a category). Values longer than
+:data:`MAX_VALUE_CHARS` mean free text: skipped.
 """
 
 from __future__ import annotations
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
 MAX_DISTINCT = 200
 MIN_ROWS_PER_VALUE = 5
 MAX_VALUE_CHARS = 64
+#: A handful of values is a category even in a small table (when no value is unique to a row).
+SMALL = 20
+
+
+def _low_cardinality(distinct: int, rows: int) -> bool:
+    """Few values for many rows: a category, not an identifier.
+
+    Example:
+        >>> _low_cardinality(12, 5000), _low_cardinality(3, 10), _low_cardinality(200, 200)
+        (True, True, False)
+    """
+    if distinct > MAX_DISTINCT:
+        return False
+    return distinct * MIN_ROWS_PER_VALUE <= rows or (distinct <= SMALL and 2 * distinct < rows)
 
 
 def candidates(columns: Sequence[ColumnInfo]) -> list[ColumnInfo]:
@@ -56,11 +71,12 @@ def sample_values(
     if counted is None:
         return {}
     total = int(counted[0] or 0)
-    limit = min(MAX_DISTINCT, max(1, total // MIN_ROWS_PER_VALUE)) if total else 0
     out: dict[str, tuple[int, tuple[str, ...]]] = {}
     for i, col in enumerate(cols):
         distinct, longest = counted[1 + 2 * i], counted[2 + 2 * i]
-        if not distinct or distinct > limit or (longest or 0) > MAX_VALUE_CHARS:
+        if not distinct or not _low_cardinality(int(distinct), total):
+            continue
+        if (longest or 0) > MAX_VALUE_CHARS:
             continue
         name = quote_ident(col.name)
         values = con.execute(

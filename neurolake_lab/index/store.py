@@ -132,7 +132,7 @@ class IndexStore:
                     table = db.open_table(name)
                 else:
                     table = db.create_table(name, schema=schema)
-                    bump(self.root)
+                    bump(self.root, name)
         self._tables[name] = table
         return table
 
@@ -190,14 +190,14 @@ class IndexStore:
             .when_not_matched_by_source_delete(f"table_id = {_sql_string(table_id)}")
             .execute(rows)
         )
-        bump(self.root)
+        bump(self.root, self.schema_name)
 
     def delete_tables(self, table_ids: Sequence[str]) -> None:
         """Remove every row of the given tables (dropped from the lakehouse)."""
         if table_ids:
             listed = ", ".join(_sql_string(t) for t in table_ids)
             self.schema_table().delete(f"table_id IN ({listed})")
-            bump(self.root)
+            bump(self.root, self.schema_name)
 
     # -- accepted pairs ---------------------------------------------------------------------
 
@@ -213,7 +213,7 @@ class IndexStore:
             with self.locked():
                 merge = table.merge_insert("id").when_matched_update_all()
                 merge.when_not_matched_insert_all().execute(data)
-                bump(self.root)
+                bump(self.root, self.pairs_name)
 
     def other_embeddings_pairs(self) -> list[dict[str, Any]]:
         """Pairs stored under other embeddings (without vectors), for re-embedding."""
