@@ -284,7 +284,14 @@ class _Parser:
         tables = tuple(sorted(self.view.snapshot.tables))
         for m in self.mentions:
             if m.role == "quoted" and not m.candidates:
-                found = self.view.probe_value(m.text, tables)
+                from neurolake_lab.index.index import normalize_value
+
+                found = [
+                    (c.id, v)
+                    for c in self.view.snapshot.columns()
+                    for v in c.samples
+                    if normalize_value(v) == normalize_value(m.text)
+                ] or self.view.probe_value(m.text, tables)
                 m.candidates = [Candidate("value", c, 0.95, v) for c, v in found]
                 m.role = ""
                 if not found:
@@ -340,17 +347,15 @@ class _Parser:
             self.mentions.sort(key=lambda x: x.start)
 
     def _value_root(self, text: str) -> list[tuple[str, str]]:
-        """Sampled values sharing a capitalised word's root ("German" ~ 'Germany')."""
-        from neurolake_lab.agents.planner.linker import same_root
-
-        word = lexicon.stem(text.lower())
+        """Sampled values a capitalised word is an adjective of ("German" ~ 'Germany')."""
+        word = text.lower()
         if " " in text or len(word) < 5:
             return []
         return [
             (c.id, v)
             for c in self.view.snapshot.columns()
             for v in c.samples
-            if " " not in v and len(v) >= 5 and same_root(lexicon.stem(v.lower()), word)
+            if " " not in v and _demonym(v.lower(), word)
         ]
 
     # -- the entity ---------------------------------------------------------------------------
@@ -1491,6 +1496,29 @@ class _Parser:
                 if names[hit] not in out:
                     out.append(names[hit])
         return out[:6]
+
+
+def _demonym(value: str, word: str) -> bool:
+    """Whether ``word`` names what ``value`` is the place of: German/Germany, Mexican/Mexico.
+
+    Example:
+        >>> _demonym("germany", "german"), _demonym("canada", "canadian"), _demonym("atlanta",
+        ...     "atlantis")
+        (True, True, False)
+    """
+    if len(value) < 5 or value == word:
+        return False
+    if value.startswith(word) or word.startswith(value):
+        return abs(len(value) - len(word)) <= 4
+    common = 0
+    for a, b in zip(value, word, strict=False):
+        if a != b:
+            break
+        common += 1
+    shorter = min(len(value), len(word))
+    return (
+        shorter >= 6 and common >= shorter - 1 and word.endswith(("an", "ian", "ese", "ish"))
+    )
 
 
 def _plural(tok: Token) -> bool:
