@@ -7,7 +7,8 @@ The rule (the tests check it on what the test server receives):
   date conventions, and the previous turn of the conversation for a follow-up.
 * Accepted question→SQL pairs as examples: their questions as typed, their SQL with every
   string literal replaced by ``'?'`` — unless the owner allows values (below), in which case
-  only literals compared with a PII column are replaced.
+  only literals compared with a PII column are replaced. A pair whose SQL compares a PII column
+  with a literal is never used as an example (its question may hold the value).
 * Only when the workspace owner allows values (``llm_share_values = true`` in neurolake.toml,
   or ``NEUROLAKE_LLM_SHARE_VALUES=1``): the sampled distinct values of low-cardinality columns
   that are not PII (at most :data:`MAX_VALUES_PER_COLUMN` per column, only for columns with at
@@ -102,6 +103,13 @@ def describe_table(table: TableInfo, with_values: bool) -> str:
     return "\n".join(lines)
 
 
+def touches_pii(sql: str, pii_columns: set[str]) -> bool:
+    """Whether ``sql`` compares a PII column with a literal (its question may hold the value)."""
+    return mask_literals(sql, pii_columns, keep_values=True) != mask_literals(
+        sql, set(), keep_values=True
+    )
+
+
 def mask_literals(sql: str, pii_columns: set[str], keep_values: bool) -> str:
     """``sql`` with string literals replaced by ``'?'`` (all, or those compared with PII)."""
     import sqlglot
@@ -142,7 +150,7 @@ def build_messages(question: str, context: AgentContext) -> list[ChatMessage]:
 
         parts.append("Definitions:\n" + json.dumps(definitions, indent=1))
     messages = [ChatMessage("system", "\n\n".join(parts))]
-    examples = context.options.get("examples") or []
+    examples = [p for p in context.options.get("examples") or [] if not touches_pii(p.sql, pii)]
     for pair in examples[:MAX_EXAMPLES]:
         messages.append(ChatMessage("user", pair.question))
         masked = mask_literals(pair.sql, pii, with_values)

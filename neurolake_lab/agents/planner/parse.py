@@ -1516,9 +1516,7 @@ def _demonym(value: str, word: str) -> bool:
             break
         common += 1
     shorter = min(len(value), len(word))
-    return (
-        shorter >= 6 and common >= shorter - 1 and word.endswith(("an", "ian", "ese", "ish"))
-    )
+    return shorter >= 6 and common >= shorter - 1 and word.endswith(("an", "ian", "ese", "ish"))
 
 
 def _plural(tok: Token) -> bool:
