@@ -37,13 +37,16 @@ import neurolake_lab  # noqa: E402
 from neurolake_lab.demo import load_retail  # noqa: E402
 from tests.support import nl_accuracy  # noqa: E402
 from tests.support.hr_data import load_hr  # noqa: E402
+from tests.support.logistics_data import load_logistics  # noqa: E402
 
 SETS = {
     "dev (retail)": ("retail", ROOT / "tests/nl/data/nl-dev-questions.jsonl"),
     "own retail": ("retail", ROOT / "bench/nl_questions_retail.jsonl"),
     "retail paraphrases": ("retail", ROOT / "bench/nl_questions_paraphrase.jsonl"),
+    "retail, written later": ("retail", ROOT / "bench/nl_questions_blind.jsonl"),
     "own HR": ("hr", ROOT / "tests/nl/data/hr_questions.jsonl"),
     "HR paraphrases": ("hr", ROOT / "tests/nl/data/hr_questions_paraphrase.jsonl"),
+    "logistics": ("logistics", ROOT / "tests/nl/data/logistics_questions.jsonl"),
 }
 
 
@@ -117,7 +120,10 @@ def main() -> int:
     roots["hr"] = Path(tempfile.mkdtemp(prefix="nl-bench-hr-"))
     sessions["hr"] = neurolake_lab.connect(roots["hr"])
     load_hr(sessions["hr"], seed=args.seed)
-    print(f"loaded retail (seed {args.seed}) and HR in {time.perf_counter() - t:.1f} s")
+    roots["logistics"] = Path(tempfile.mkdtemp(prefix="nl-bench-logistics-"))
+    sessions["logistics"] = neurolake_lab.connect(roots["logistics"])
+    load_logistics(sessions["logistics"], seed=args.seed)
+    print(f"loaded retail (seed {args.seed}), HR and logistics in {time.perf_counter() - t:.1f} s")
     for s in sessions.values():  # build the indexes (first use), so timings below are warm
         t = time.perf_counter()
         with contextlib.suppress(Exception):  # only the index build matters here

@@ -33,7 +33,7 @@ def _low_cardinality(distinct: int, rows: int) -> bool:
     """
     if distinct > MAX_DISTINCT:
         return False
-    return distinct * MIN_ROWS_PER_VALUE <= rows or (distinct <= SMALL and 2 * distinct < rows)
+    return distinct * MIN_ROWS_PER_VALUE <= rows or (distinct <= SMALL and 2 * distinct <= rows)
 
 
 def candidates(columns: Sequence[ColumnInfo]) -> list[ColumnInfo]:

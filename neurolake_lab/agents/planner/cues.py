@@ -235,19 +235,20 @@ def _comparisons(tokens: list[Token], s: Structure) -> None:
             hint = next(
                 (vocab.COMPARISON_HINTS[w] for w in phrase if w in vocab.COMPARISON_HINTS), None
             )
+            end = j + 1 + (_low(tokens, j + 1, s) in vocab.MEASURE_UNITS)
             s.comparisons.append(
                 Comparison(
                     vocab.COMPARISONS[phrase],
                     value,
                     i,
-                    j + 1,
+                    end,
                     hint=hint,
                     percent=tokens[j].percent,
-                    text=_text(tokens, i, j + 1),
+                    text=_text(tokens, i, end),
                 )
             )
-            _take(s, i, j + 1)
-            i = j + 1
+            _take(s, i, end)
+            i = end
             matched = True
             break
         if matched:

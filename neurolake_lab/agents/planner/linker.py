@@ -71,7 +71,8 @@ MAX_PHRASE = 4
 
 _NULL_STATE = re.compile(
     r"\bnull\s+(?:while|when|if|as long as|until)\s+(?:the\s+|a\s+|an\s+|it\s+)?"
-    r"(?:[a-z]+\s+){0,2}?(?:is|are|remains|stays|was|is still)\s+(?:still\s+)?([a-z]+)",
+    r"(?:[a-z]+\s+){0,2}?(?:is|are|remains|stays|was|is still)\s+(?:still\s+)?"
+    r"((?:in|on|under|at|being|not)\s+[a-z]+|[a-z]+)",
     re.IGNORECASE,
 )
 _EVENT_VERB = re.compile(
@@ -262,7 +263,7 @@ class PhraseIndex:
             if meaningful:
                 self._add(meaningful, Candidate("state", col.id, 0.9, "is true"))
         for state in _null_states(col.description):
-            self._add([state], Candidate("state", col.id, 1.0, "is null"))
+            self._add(state.split(), Candidate("state", col.id, 1.0, "is null"))
             for opposite in vocab.ANTONYMS.get(state, ()):
                 self._add([opposite], Candidate("state", col.id, 0.9, "is not null"))
         for value in col.samples:
@@ -329,11 +330,12 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if i in taken or not (tok.is_word or tok.kind == "quoted") or tok.low in _NEVER:
+        if i in taken or not (tok.is_word or tok.kind == "quoted"):
             i += 1
             continue
         matched = False
-        for n in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
+        shortest = 2 if tok.low in _NEVER else 1  # "in transit" may start with a small word
+        for n in range(min(MAX_PHRASE, len(tokens) - i), shortest - 1, -1):
             span = tokens[i : i + n]
             if any(t.i in taken or not t.is_word for t in span):
                 continue
@@ -342,6 +344,10 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
             found = index.lookup(span)
             if n == 1 and tok.low in STRUCTURE:
                 found = [c for c in found if c.kind in ("value", "metric", "filter")]
+            if n == 1 and found and len(tok.stem) >= 4 and tok.low not in STRUCTURE:
+                # a word's own root can beat a synonym's: "delivery" ~ delivered_at, not the
+                # shipping date its synonym "shipping" names
+                found += [c for c in index.fuzzy(tok) if c.kind in ("column", "event")]
             if found:
                 text = " ".join(t.text for t in span)
                 exact = [_exact_bonus(c, span) for c in found]
@@ -349,6 +355,9 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
                 i += n
                 matched = True
                 break
+        if not matched and tok.low in _NEVER:
+            i += 1
+            continue
         if not matched:
             if tok.kind == "quoted":
                 mentions.append(Mention(i, i + 1, tok.low, [], role="quoted"))

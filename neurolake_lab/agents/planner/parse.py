@@ -214,6 +214,7 @@ class _Parser:
         self._comparisons()
         self._default_roles()
         self._windows()
+        self._verb_conditions()
         self._grains()
         self._default_measure()
         self._ranking()
@@ -459,8 +460,11 @@ class _Parser:
             verbish = kind in ("value", "event", "state") or (kind == "column" and m.has("event"))
             if verbish and nxt is not None and self._is_table(nxt):
                 gap = self.toks[m.end : nxt.start]
-                if gap and all(t.low in _VERB_GAP or t.i in self.st.taken for t in gap):
-                    m.role = "verb"
+                ranks = {i for c in self.st.cues if c.kind in ("rank", "rankadj")
+                         for i in range(c.i, c.end)}  # fmt: skip
+                if gap and all(t.low in _VERB_GAP or t.i in ranks for t in gap):
+                    m.role = "verb"  # "placed an order", "delivered the most shipments"
+                    self._happened(m)
                     continue
             # "sales channel": a metric word used as an adjective
             if kind == "metric" and adjacent and nxt and nxt.chosen and nxt.chosen.kind == "column":
@@ -502,13 +506,32 @@ class _Parser:
                 continue
             if nxt.has("event") or nxt.has("state") or self.view.column(col.target).is_temporal:
                 continue  # "employees completed": a verb, not a compound noun
+            name = col.target.rpartition(".")[2]
             owner = col.table or ""
+            if col.score < 0.9 or nxt.start != m.end:
+                continue
+            if owner == table.target:
+                m.role = "qualifier"  # "carrier mode": the carriers' own column
+                m.chosen = table
+                continue
+            if self.view.table(table.target).column(name) is not None:
+                continue  # "products priced": the table's own price, not its lines
             if nxt.start == m.end and self.view.graph.child_edge(table.target, owner) is not None:
                 m.role = "qualifier"
                 m.chosen = table
                 nxt.chosen = Candidate("table", owner, 0.9)
                 nxt.candidates = [nxt.chosen]
                 nxt.text = f"{m.text} {nxt.text}"
+
+    def _happened(self, m: Mention) -> None:
+        """Remember that a verb's event happened ("delivered", "completed").
+
+        A date column empty until its event happens makes the verb a condition on its table.
+        """
+        state = next((c for c in m.candidates if c.kind == "state" and c.value == "is not null"),
+                     None)  # fmt: skip
+        if state is not None:
+            m.fields["happened"] = state.target
 
     def _events_by_windows(self) -> None:
         """A word that is both a value and a date's event ("placed") read as the event.
@@ -627,7 +650,10 @@ class _Parser:
     def _cue_agg(self, cue: Cue, nxt: Cue | None) -> None:
         func = str(cue.data)
         if nxt is not None and nxt.kind == "count" and nxt.i - cue.end <= 1:
-            if func != "sum":  # "total number of orders" is a count; "average number of" is not
+            per = any(c.kind == "group" and c.i > nxt.end for c in self.st.cues)
+            if func in ("max", "min") and not per:
+                self.pending_rank = func == "max"  # "the highest number of customers"
+            elif func != "sum":  # "total number of orders" is a count; "average number of" not
                 self._avg_count(nxt, func)
             return
         if nxt is not None and nxt.kind == "duration" and nxt.i == cue.end:
@@ -731,6 +757,17 @@ class _Parser:
                 if self.view.column(chosen.target).is_temporal:
                     return
         m = None
+        before = next((x for x in self.mentions if x.end == cue.i), None)
+        if before is not None and before.role in ("", "entity"):
+            # "delivery time", "resolution time": the event word right before
+            col = self._temporal_candidate(before)
+            if col is None and before.end - before.start == 1:
+                fuzzy = self.view.phrases.fuzzy(self.toks[before.start])
+                col = self._temporal_candidate(Mention(before.start, before.end, "", fuzzy))
+            if col is not None:
+                before.role = before.role or "measure"
+                self._add_measure(self._duration_measure(col, self._duration_func(cue)))
+                return
         for j in range(cue.end, min(cue.end + 8, len(self.toks))):
             found = self._mention_at(j)
             if found is not None and self._temporal_candidate(found) is not None:
@@ -745,12 +782,12 @@ class _Parser:
             if temporal is None:
                 return
             col = temporal
-        func = "avg"
-        prev = [c for c in self.st.cues_of("agg") if c.end <= cue.i]
-        if prev:
-            func = str(prev[-1].data)
         m.role = "measure"
-        self._add_measure(self._duration_measure(col, func))
+        self._add_measure(self._duration_measure(col, self._duration_func(cue)))
+
+    def _duration_func(self, cue: Cue) -> str:
+        prev = [c for c in self.st.cues_of("agg") if c.end <= cue.i]
+        return str(prev[-1].data) if prev else "avg"
 
     def _temporal_candidate(self, m: Mention) -> Any:
         for c in sorted(m.candidates, key=lambda c: -c.score):
@@ -1090,6 +1127,16 @@ class _Parser:
 
     # -- default roles ------------------------------------------------------------------------
 
+    def _verb_conditions(self) -> None:
+        for m in self.mentions:
+            column = m.fields.get("happened")
+            if m.role == "verb" and isinstance(column, str) and not self._anchors(column):
+                table = column.rpartition(".")[0]
+                self._add_filter(Filter(column, "is not null", table=table, text=m.text), m)
+
+    def _anchors(self, column: str) -> bool:
+        return any(w.column == column for w in [self.intent.window] if w is not None)
+
     def _default_roles(self) -> None:
         order = sorted(
             range(len(self.mentions)),
@@ -1283,6 +1330,8 @@ class _Parser:
         for ms in self.intent.measures:
             if ms.column:
                 return ms.column.rpartition(".")[0]
+            if ms.duration:
+                return ms.duration[1].rpartition(".")[0]
             if ms.table and ms.func in ("count", "avg_count"):
                 return ms.table
         return None

@@ -51,11 +51,23 @@ COMPARISONS: dict[tuple[str, ...], str] = {
     ("more", "than"): ">", ("greater", "than"): ">", ("higher", "than"): ">", ("above",): ">",
     ("over",): ">", ("exceed",): ">", ("exceeding",): ">", ("bigger", "than"): ">",
     ("larger", "than"): ">", ("more", "expensive", "than"): ">", ("pricier", "than"): ">",
+    ("heavier", "than"): ">", ("lighter", "than"): "<", ("longer", "than"): ">",
+    ("shorter", "than"): "<", ("older", "than"): ">", ("younger", "than"): "<",
+    ("costlier", "than"): ">", ("less", "expensive", "than"): "<", ("bigger",): ">",
     ("at", "least"): ">=", ("no", "less", "than"): ">=", ("not", "less", "than"): ">=",
     ("minimum", "of"): ">=", ("exactly",): "=", ("equal", "to"): "=",
 }  # fmt: skip
 #: Adjectives of a comparison that say which kind of column it is about ("cheaper than 50").
-COMPARISON_HINTS: dict[str, str] = {"cheaper": "price", "pricier": "price", "expensive": "price"}
+COMPARISON_HINTS: dict[str, str] = {
+    "cheaper": "price", "pricier": "price", "expensive": "price", "costlier": "price",
+    "heavier": "weight", "lighter": "weight", "older": "age", "younger": "age",
+}  # fmt: skip
+#: Units written after a number ("500 kg", "20 EUR"): part of the comparison, not data.
+MEASURE_UNITS = frozenset(
+    {"kg", "kgs", "kilo", "kilos", "kilograms", "g", "grams", "t", "tons", "tonnes", "lb", "lbs",
+     "km", "kms", "miles", "m", "meters", "metres", "cm", "eur", "euro", "euros", "usd",
+     "dollars", "gbp", "pounds", "percent", "pct", "l", "liters", "litres"}
+)  # fmt: skip
 
 #: Adjectives that rank by a kind of column: word -> (concept, descending).
 RANK_ADJECTIVES: dict[str, tuple[str, bool]] = {
@@ -92,12 +104,13 @@ FILLER = frozenset({
     "a", "about", "across", "again", "al", "all", "along", "also", "altogether", "am",
     "amounts", "an", "and", "any", "appear", "are", "as", "at", "based", "be", "been", "being",
     "belong", "belongs", "both", "break", "breakdown", "bring", "brings", "broken", "brought",
-    "by", "came", "can", "cent", "come", "comes", "could", "count", "current", "currently",
-    "data", "detail", "details", "did", "display", "do", "does", "doing", "done", "down",
-    "drive", "drives", "each", "either", "entries", "entry", "et", "ever", "every", "exist",
-    "existing", "exists", "far", "find", "for", "from", "generate", "generated", "generates",
-    "get", "give", "given", "gives", "go", "got", "group", "grouped", "had", "happen",
-    "happened", "has", "have", "having", "how", "i", "in", "include", "included", "includes",
+    "by", "came", "can", "carried", "carries", "carry", "cent", "come", "comes", "contain",
+    "containing", "contains", "could", "count", "current", "currently", "data", "detail",
+    "details", "did", "display", "do", "does", "doing", "done", "down", "drive", "drives",
+    "each", "either", "entries", "entry", "et", "ever", "every", "exist", "existing", "exists",
+    "far", "find", "for", "from", "generate", "generated", "generates", "get", "give", "given",
+    "gives", "go", "got", "group", "grouped", "had", "happen", "happened", "has", "have",
+    "having", "held", "hold", "holds", "how", "i", "in", "include", "included", "includes",
     "including", "info", "information", "instead", "into", "is", "it", "its", "just", "kind",
     "kinds", "know", "least", "let", "lets", "like", "list", "live", "lives", "living",
     "located", "made", "make", "making", "many", "may", "me", "might", "much", "my", "need",
@@ -105,13 +118,13 @@ FILLER = frozenset({
     "or", "our", "over", "overall", "per", "performing", "place", "placed", "please", "produce",
     "produced", "produces", "rather", "record", "records", "registered", "reside", "resides",
     "respectively", "return", "returns", "right", "row", "rows", "same", "see", "selling",
-    "shall", "should", "show", "since", "so", "sold", "some", "sort", "sorts", "split",
-    "status", "still", "such", "take", "taken", "takes", "tell", "than", "that", "the", "their",
-    "them", "then", "there", "there's", "these", "they", "this", "those", "through", "to",
-    "today", "together", "too", "total", "type", "types", "under", "us", "use", "used", "using",
-    "value", "values", "via", "want", "was", "we", "well", "went", "were", "what", "when",
-    "where", "whether", "which", "who", "whom", "whose", "why", "will", "with", "work",
-    "working", "works", "would", "yet", "you", "your",
+    "send", "sends", "sent", "shall", "should", "show", "since", "so", "sold", "some", "sort",
+    "sorts", "split", "status", "still", "such", "take", "taken", "takes", "tell", "than",
+    "that", "the", "their", "them", "then", "there", "there's", "these", "they", "this",
+    "those", "through", "to", "today", "together", "too", "total", "type", "types", "under",
+    "us", "use", "used", "using", "value", "values", "via", "want", "was", "we", "well", "went",
+    "were", "what", "when", "where", "whether", "which", "who", "whom", "whose", "why", "will",
+    "with", "work", "working", "works", "would", "yet", "you", "your",
 })
 # fmt: on
 #: Words that start a refinement of the previous question ("only for Germany", "now by month").
