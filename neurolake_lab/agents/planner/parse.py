@@ -650,8 +650,8 @@ class _Parser:
     def _cue_agg(self, cue: Cue, nxt: Cue | None) -> None:
         func = str(cue.data)
         if nxt is not None and nxt.kind == "count" and nxt.i - cue.end <= 1:
-            per = any(c.kind == "group" and c.i > nxt.end for c in self.st.cues)
-            if func in ("max", "min") and not per:
+            per_group = any(c.kind == "group" and c.i > nxt.end for c in self.st.cues)
+            if func in ("max", "min") and not per_group:
                 self.pending_rank = func == "max"  # "the highest number of customers"
             elif func != "sum":  # "total number of orders" is a count; "average number of" not
                 self._avg_count(nxt, func)
