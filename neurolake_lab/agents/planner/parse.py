@@ -591,6 +591,10 @@ class _Parser:
 
     def _cue_group(self, cue: Cue, nxt: Cue | None) -> None:
         m = self._free_after(cue.end)
+        if nxt is not None and nxt.kind in ("agg", "count") and nxt.i == cue.end:
+            before = self._before(cue.i, frozenset())
+            if before is not None and self._is_table(before) and self.pending_rank is None:
+                self.pending_rank = True  # "carriers by average weight": ranked by it
         if m is None:
             return  # "by number of ...": the count cue measures it
         if m.role and m.role != "entity":
@@ -959,7 +963,10 @@ class _Parser:
         desc = bool(cue.data)
         self.pending_rank = desc
         m = self._free_after(cue.end)
-        if m is None or m.chosen is None or m.role not in ("", "entity", "counted"):
+        if m is None:
+            self._rank_by_verb(cue)
+            return
+        if m.chosen is None or m.role not in ("", "entity", "counted"):
             return
         cand = m.chosen
         if (cand.kind == "table" and cand.target != self.entity) or (
@@ -977,6 +984,19 @@ class _Parser:
             if col.is_numeric:
                 m.role = "order"
                 self.intent.order.append(Order(column=col.id, descending=desc))
+
+    def _rank_by_verb(self, cue: Cue) -> None:
+        """Count the rows of the verb's child table: "which warehouse shipped the most"."""
+        verb = self._before(cue.i, frozenset({"the"}))
+        if verb is None or self.entity is None or self.intent.measures:
+            return
+        col = self._temporal_candidate(verb)
+        if col is None or self.view.graph.child_edge(self.entity, col.table) is None:
+            return
+        verb.role = "verb"
+        self._happened(verb)
+        label = self.view.table(col.table).name
+        self._add_measure(Measure("count", table=col.table, label=label))
 
     def _cue_rankadj(self, cue: Cue, nxt: Cue | None) -> None:
         concept, desc = cue.data

@@ -258,7 +258,9 @@ class _Generator:
         for f in it.filters:
             q.where.append(self._condition(q, f))
         window = it.window
-        if window is not None:
+        if window is not None and window.column is None and self._dated(q.fact) is None:
+            self._window_through_child(window)  # "products sold last month"
+        elif window is not None:
             q.where.extend(self._window(q, window, q.fact))
         if definition is not None and definition.filter:
             q.where.append(self._rewrite(q, definition.filter, definition.table))
@@ -285,7 +287,14 @@ class _Generator:
 
     def _window(self, q: _Query, w: TimeWindow, table: str) -> list[str]:
         column = w.column or self._window_column(table)
-        col = q.col(column)
+        try:
+            col = q.col(column)
+        except PlanningError:
+            raise PlanningError(
+                f"the time window {w.text!r} was read as {column}, which is not a date of "
+                f"{q.fact} or of a table it belongs to",
+                suggestions=[c for c in [self._dated(q.fact)] if c] + [column],
+            ) from None
         w.column = column
         out = []
         if w.start:
@@ -294,11 +303,32 @@ class _Generator:
             out.append(f"{col} < {w.end}")
         return out
 
-    def _window_column(self, table: str) -> str:
+    def _dated(self, table: str) -> str | None:
         for t in self.view.graph.reachable_up(table):
             main = self.view.main_date(t)
             if main is not None:
                 return main.id
+        return None
+
+    def _window_through_child(self, window: TimeWindow) -> None:
+        """Put a window on rows with no date of their own through child rows that have one.
+
+        Products sold last month are those with order lines in last month's orders.
+        """
+        entity = self.it.entity or ""
+        for edge in self.view.graph.children(entity):
+            if self._dated(edge.child) is not None:
+                rel = Relation(edge.child, window=window, text=window.text)
+                self.it.relations.append(rel)
+                self.it.window = None
+                self.notes.append(f"{window.text} read through {edge.child}")
+                return
+        self._window_column(entity)  # raises: nothing dated to read it through
+
+    def _window_column(self, table: str) -> str:
+        found = self._dated(table)
+        if found is not None:
+            return found
         raise PlanningError(
             f"{table} has no date column for the time window",
             suggestions=[c.id for c in self.view.table(table).columns][:6],
