@@ -76,17 +76,15 @@ RANK_ADJECTIVES: dict[str, tuple[str, bool]] = {
     "recent": ("date", True), "oldest": ("date", False), "earliest": ("date", False),
 }  # fmt: skip
 
-#: Generic words -> a concept word that column names use (beyond the embedding lexicon).
+#: Generic words -> a concept word that column names use, beyond the synonym groups of the
+#: embedding lexicon (``llm.lexicon.SYNONYMS``: customer/client/buyer, employee/staff, ...).
 CONCEPTS: dict[str, str] = {
     "cost": "price", "costs": "price", "priced": "price", "pricing": "price",
     "expensive": "price", "cheap": "price", "cheaper": "price", "cheapest": "price",
-    "value": "amount", "worth": "amount", "sum": "amount",
-    "bought": "order", "buy": "order", "purchased": "order", "purchase": "order",
-    "joined": "signup", "registered": "signup", "signups": "signup", "enrolled": "signup",
-    "hired": "hire", "hires": "hire", "hiring": "hire",
-    "people": "person", "staff": "employee", "workers": "employee", "personnel": "employee",
-    "clients": "customer", "client": "customer", "buyers": "customer", "shoppers": "customer",
-    "tickets": "ticket", "cases": "ticket", "requests": "request",
+    "value": "amount", "worth": "amount",
+    "bought": "order", "buy": "order", "purchased": "order",
+    "joined": "signup", "registered": "signup",
+    "hired": "hire", "hires": "hire", "hiring": "hire",  # the stemmer leaves "hir"
 }  # fmt: skip
 
 #: Antonyms of state words from column docs ("NULL while the ticket is open" -> closed).
