@@ -165,3 +165,14 @@ def _no_pii_values(session: Session, prompt: str) -> None:
     for row in rows:
         for value in row.values():
             assert str(value) not in prompt
+
+
+def test_a_follow_up_carries_the_previous_turn(server: FakeOpenAI, retail: Session) -> None:
+    server.add(GOOD, "SELECT count(*) FROM retail.customers WHERE country = 'Germany'")
+    retail.ask("Customers per country")
+    answer = retail.ask("only for Germany", follow_up=True)
+    assert len(answer.result) == 1
+    messages = server.chat_requests[1].body["messages"]
+    assert messages[-3]["content"] == "Customers per country"
+    assert "GROUP BY country" in messages[-2]["content"]
+    assert messages[-1]["content"].startswith("Refine the previous query: only for Germany")
