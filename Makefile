@@ -12,12 +12,12 @@ EXT := neurolake_lab/labextension/package.json
 TS_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) package.json tsconfig.json
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: lab test lint pytest jstest bench install chromium clean
+.PHONY: lab test lint pytest jstest bench install system-packages clean
 
 lab: install
 	$(BIN)/neurolake lab $(LAB_ARGS)
 
-test: install chromium lint jstest pytest
+test: install system-packages lint jstest pytest
 
 install: $(STAMP) $(EXT)
 
@@ -43,8 +43,12 @@ $(STAMP): $(BIN)/python pyproject.toml $(EXT)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-chromium:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+# Debian packages the tests use: Chromium (browser tests), PostgreSQL (the shared-catalog test)
+system-packages:
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; fi
 
 lint: install
 	$(BIN)/ruff check neurolake_lab tests bench
@@ -55,7 +59,7 @@ lint: install
 jstest: install
 	npm test
 
-pytest: install chromium
+pytest: install system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install

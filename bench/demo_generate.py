@@ -6,6 +6,7 @@ of the same tables in the same run (the floor of what any Iceberg write costs). 
 never asserts.
 
     PYTHONPATH=. .venv/bin/python bench/demo_generate.py [--scales 1,20] [--repeat 3] [--seed 42]
+        [--load]   # also the whole `neurolake demo load` per scale (Iceberg, PII tags, audit)
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def main() -> None:
     parser.add_argument("--scales", default="1,20", help="comma-separated scale factors")
     parser.add_argument("--repeat", type=int, default=3, help="runs per scale (best and median)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--load", action="store_true", help="also time load_retail (Iceberg tables) per scale"
+    )
     args = parser.parse_args()
     today = dt.datetime.now(dt.UTC).date()
     print(f"today={today} seed={args.seed} repeat={args.repeat}")
@@ -57,6 +61,19 @@ def main() -> None:
             f" {rows / best:>12,.0f} {best_write:>13.3f}s {best / best_write:>11.2f}x"
         )
         print("       " + ", ".join(f"{name} {n:,}" for name, n in per_table.items()))
+    if args.load:
+        # the whole of `neurolake demo load`: generate, store as Iceberg, classify PII, audit
+        import neurolake_lab
+        from neurolake_lab.demo import load_retail
+
+        print(f"\n{'scale':>6} {'load_retail':>12} {'goal':>10}")
+        for scale in (float(s) for s in args.scales.split(",")):
+            with tempfile.TemporaryDirectory() as ws, neurolake_lab.connect(ws) as session:
+                start = time.perf_counter()
+                load_retail(session, scale=scale, seed=args.seed, today=today)
+                took = time.perf_counter() - start
+            goal = "< 60 s" if scale >= 20 else "seconds"
+            print(f"{scale:>6g} {took:>11.1f}s {goal:>10}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak_mb:,.0f} MB")
 

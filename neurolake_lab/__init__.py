@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from neurolake_lab.session import Session
 
-__all__ = ["__version__", "connect"]
+__all__ = ["__version__", "connect", "current_session"]
 
 
 def connect(workspace: Any = None, *, user: str | None = None, **settings: Any) -> Session:
@@ -26,6 +26,20 @@ def connect(workspace: Any = None, *, user: str | None = None, **settings: Any) 
     from neurolake_lab.session import connect as _connect
 
     return _connect(workspace, user=user, **settings)
+
+
+def current_session() -> Session:
+    """The session the ``%%sql`` cells of the running notebook use (for Python cells)."""
+    from IPython import get_ipython
+
+    from neurolake_lab.exceptions import UsageError
+    from neurolake_lab.magics import get_magics
+
+    shell = get_ipython()
+    magics = get_magics(shell) if shell is not None else None
+    if magics is None:
+        raise UsageError("no NeuroLake notebook session here: use %load_ext neurolake_lab first")
+    return magics.session
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

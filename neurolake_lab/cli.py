@@ -1,5 +1,7 @@
 """The ``neurolake`` command: ``neurolake lab`` starts JupyterLab, ``neurolake sql`` runs a query.
 
+``neurolake learn export`` / ``neurolake learn merge FILE...`` share the cost model's learning.
+
 Every command takes ``--workspace DIR`` (default: ``$NEUROLAKE_WORKSPACE``, else ``~/.neurolake``).
 """
 
@@ -69,6 +71,30 @@ def _parser() -> argparse.ArgumentParser:
     tail = audit_sub.add_parser("tail", parents=[common], help="show the latest records")
     tail.add_argument("-n", type=int, default=20, metavar="N", help="how many (default 20)")
     tail.add_argument("--json", action="store_true", help="print the stored JSON lines")
+
+    learn = sub.add_parser("learn", help="share the cost model's learning between workspaces")
+    learn_sub = learn.add_subparsers(dest="learn_command", required=True)
+    export = learn_sub.add_parser(
+        "export",
+        parents=[common],
+        help="write the cost model's update (parameters and sample count only, no queries)",
+    )
+    export.add_argument(
+        "--epsilon",
+        type=float,
+        metavar="E",
+        help="add differential-privacy noise with this epsilon (smaller: more private, noisier)",
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (default: standard output)"
+    )
+    export.add_argument(
+        "--seed", type=int, help="seed of the privacy noise (for reproducible tests)"
+    )
+    merge = learn_sub.add_parser(
+        "merge", parents=[common], help="fold updates from other workspaces into this one"
+    )
+    merge.add_argument("files", nargs="+", metavar="FILE", help="update files (learn export)")
     return parser
 
 
@@ -83,7 +109,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args)
     if args.command == "demo":
         return _demo_load(args.scale, args.seed)
+    if args.command == "learn":
+        return _learn(args)
     return _lab(args)
+
+
+def _learn(args: argparse.Namespace) -> int:
+    """``neurolake learn export`` / ``neurolake learn merge FILE...``."""
+    from neurolake_lab.config import default_workspace
+    from neurolake_lab.cost import CostModel
+    from neurolake_lab.cost import federated as fed
+    from neurolake_lab.exceptions import NeuroLakeError, WorkspaceError
+
+    root = default_workspace().resolve()
+    try:
+        if not root.is_dir():
+            raise WorkspaceError(f"no workspace folder at {root}")
+        model = CostModel(root)
+        try:
+            if args.learn_command == "export":
+                update = fed.export_update(model, epsilon=args.epsilon, seed=args.seed)
+                noise = f", epsilon {args.epsilon:g}" if args.epsilon is not None else ""
+                if args.output:
+                    fed.write_update(update, args.output)
+                    print(f"wrote the cost model update ({update['samples']} samples{noise}) "
+                          f"to {args.output}", file=sys.stderr)  # fmt: skip
+                else:
+                    import json
+
+                    print(json.dumps(update, indent=1, sort_keys=True))
+                return 0
+            updates = [fed.read_update(f) for f in args.files]
+            merged, samples = fed.merge_updates(model, updates)
+            live = model.live_model()
+            print(f"merged {merged} update{'' if merged == 1 else 's'} ({samples} samples); "
+                  f"{len(updates) - merged} already merged. The model now uses "
+                  f"{live.local_samples} local and {live.imported_samples} imported "
+                  "samples.")  # fmt: skip
+            return 0
+        finally:
+            model.close()
+    except NeuroLakeError as exc:
+        print(f"{exc.title}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _demo_load(scale: float, seed: int) -> int:

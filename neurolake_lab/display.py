@@ -104,15 +104,9 @@ def build_report(result: QueryResult) -> dict[str, Any]:
             "confidence": None,
             "suggestions": [],
         },
-        "lineage": {"nodes": [], "edges": []},
-        "compliance": {
-            "pii_columns": [],
-            "masked": [],
-            "row_filters": [],
-            "denied": [],
-            "warnings": [],
-        },
-        "audit_id": None,
+        "lineage": result.lineage,
+        "compliance": result.compliance,
+        "audit_id": result.audit_id,
         "timings": timings,
     }
 

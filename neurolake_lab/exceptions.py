@@ -144,6 +144,24 @@ class AuditError(NeuroLakeError):
     title = "Audit log error"
 
 
+class PiiError(NeuroLakeError):
+    """PII classification cannot run, or a stored PII tag cannot be read."""
+
+    title = "PII classification error"
+
+
+class CostModelError(NeuroLakeError):
+    """The cost model cannot read or write its history, or an update file cannot be used."""
+
+    title = "Cost model error"
+
+
+class ResultCacheError(NeuroLakeError):
+    """The result cache cannot store or read an entry (its folder, a damaged file)."""
+
+    title = "Result cache error"
+
+
 class PlanningError(NeuroLakeError):
     """A question could not be mapped to the workspace's tables: nothing was run.
 

@@ -1,7 +1,8 @@
 """IPython magics: ``%%sql``, exploration and the lakehouse's history and upkeep.
 
 Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
-``%snapshots``, ``%rollback``, ``%maintain``.
+``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``, ``%audit``;
+lineage: ``%lineage``.
 
 Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
 rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
@@ -35,11 +36,12 @@ if TYPE_CHECKING:
     from neurolake_lab.session import Session
 
 SQL_USAGE = (
-    "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain]\n"
+    "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain] [--no-pii[=drop]]\n"
     "  -o, --out NAME   store the result (a QueryResult) in the variable NAME\n"
     "  --save NAME      keep the query as a snippet later queries can use as a table\n"
     "  --no-execute     with --save: only save, do not run\n"
-    "  --explain        show DuckDB's plan instead of running the query"
+    "  --explain        show DuckDB's plan instead of running the query\n"
+    "  --no-pii[=drop]  mask (or drop) every PII-tagged column the query reads"
 )
 
 
@@ -51,6 +53,7 @@ class SqlOptions:
     save: str | None = None
     no_execute: bool = False
     explain: bool = False
+    no_pii: str | None = None
 
 
 _TOKEN = re.compile(r"\S+")
@@ -63,7 +66,7 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
     and spacing in it are kept).
 
     >>> parse_sql_line("-o res --explain SELECT 'a  b'")
-    (SqlOptions(out='res', save=None, no_execute=False, explain=True), "SELECT 'a  b'")
+    (SqlOptions(out='res', save=None, no_execute=False, explain=True, no_pii=None), "SELECT 'a  b'")
     """
     opts = SqlOptions()
     pos = 0
@@ -90,6 +93,10 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
                 opts.out = value
         elif name == "--explain":
             opts.explain = True
+        elif name == "--no-pii":
+            if inline not in ("", "mask", "drop"):
+                raise UsageError(f"--no-pii takes mask or drop, not {inline!r}\n{SQL_USAGE}")
+            opts.no_pii = inline or "mask"
         elif name == "--no-execute":
             opts.no_execute = True
         else:
@@ -164,7 +171,7 @@ class NeuroLakeMagics(Magics):
             plan = session.explain(text, namespace=self.user_ns)
             display(plan_bundle(plan), raw=True)  # type: ignore[no-untyped-call]
             return None
-        result = session._run(text, None, self.user_ns)
+        result = session._run(text, None, self.user_ns, no_pii=opts.no_pii)  # type: ignore[arg-type]
         if opts.out:
             self.user_ns[opts.out] = result
         return result
@@ -231,6 +238,100 @@ class NeuroLakeMagics(Magics):
         )  # fmt: skip
         return _outcome_result(report.to_arrow(), f"%maintain {line.strip()}", "MAINTAIN")
 
+    @line_magic
+    def layout(self, line: str) -> QueryResult | None:
+        """``%layout TABLE [--apply]``: the suggested partitioning/sort order, or apply it."""
+        parts = line.split()
+        if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1] != "--apply"):
+            raise UsageError("usage: %layout NAMESPACE.TABLE [--apply]")
+        session = self.session
+        if len(parts) == 2:
+            session.cell_context = self.cell_context()
+            outcome = session.apply_layout(parts[0])
+            return _outcome_result(outcome.to_arrow(), f"%layout {line.strip()}", "LAYOUT")
+        suggestion = session.layout(parts[0])
+        print(suggestion.message if suggestion else f"{parts[0]}: no layout change suggested")
+        return None
+
+    @line_magic
+    def pii(self, line: str) -> QueryResult:
+        """``%pii TABLE``: its columns' PII tags; ``%pii TABLE.COLUMN ENTITY|none``: override."""
+        import pyarrow as pa
+
+        from neurolake_lab.compliance.tagging import tag_rows
+
+        parts = line.split()
+        session = self.session
+        if len(parts) == 1:
+            tags = session.classify_pii(parts[0])
+            return _outcome_result(pa.Table.from_pylist(tag_rows(tags)), f"%pii {line}", "PII")
+        if len(parts) == 2 and parts[0].count(".") >= 1:
+            table, _, column = parts[0].rpartition(".")
+            entity = None if parts[1].lower() in ("none", "null", "-") else parts[1]
+            tag = session.set_pii(table, column, entity)
+            return _outcome_result(
+                pa.Table.from_pylist(tag_rows({column: tag})), f"%pii {line}", "PII"
+            )
+        raise UsageError("usage: %pii NAMESPACE.TABLE  or  %pii NAMESPACE.TABLE.COLUMN ENTITY|none")
+
+    @line_magic
+    def audit(self, line: str = "") -> QueryResult:
+        """``%audit [-n N] [--verify]``: the latest audit records, or check the whole log."""
+        import pyarrow as pa
+
+        parts = line.split()
+        session = self.session
+        if parts == ["--verify"]:
+            result = session.audit.verify()
+            row = {"ok": result.ok, "records": result.records, "first_bad": result.first_bad,
+                   "reason": result.reason}  # fmt: skip
+            return _outcome_result(pa.Table.from_pylist([row]), "%audit --verify", "AUDIT")
+        n = 20
+        if parts:
+            if len(parts) != 2 or parts[0] != "-n" or not parts[1].isdigit():
+                raise UsageError("usage: %audit [-n N] | %audit --verify")
+            n = int(parts[1])
+        rows = [
+            {
+                "seq": r.seq,
+                "id": r.id,
+                "time": r.ts,
+                "user": r.user,
+                "kind": r.kind,
+                "what": _audit_summary(r.data),
+            }
+            for r in session.audit.tail(n)
+        ]
+        fields: list[pa.Field[Any]] = [pa.field("seq", pa.int64())] + [
+            pa.field(name, pa.string()) for name in ("id", "time", "user", "kind", "what")
+        ]
+        schema = pa.schema(fields)
+        return _outcome_result(pa.Table.from_pylist(rows, schema=schema), f"%audit {line}", "AUDIT")
+
+    @line_magic
+    def lineage(self, line: str) -> QueryResult:
+        """``%lineage NS.TABLE[.COLUMN] [--downstream] [--depth N]``: recorded column lineage."""
+        import shlex
+
+        import pyarrow as pa
+
+        from neurolake_lab.lineage_api import lineage_rows
+
+        parser = _MagicParser(prog="%lineage", add_help=False)
+        parser.add_argument("target")
+        parser.add_argument("--downstream", action="store_true")
+        parser.add_argument("--depth", type=int, default=5)
+        args = parser.parse_args(shlex.split(line))
+        graph = self.session.lineage(
+            args.target, "downstream" if args.downstream else "upstream", args.depth
+        )
+        fields: list[pa.Field[Any]] = [
+            pa.field("source", pa.string()), pa.field("target", pa.string()),
+            pa.field("kind", pa.string()), pa.field("masked", pa.bool_()),
+        ]  # fmt: skip
+        rows = pa.Table.from_pylist(lineage_rows(graph), schema=pa.schema(fields))
+        return _outcome_result(rows, f"%lineage {line}", "LINEAGE")
+
     def cell_context(self) -> dict[str, Any] | None:
         """Where the running cell comes from: notebook path, cell id, execution count."""
         import os
@@ -238,7 +339,8 @@ class NeuroLakeMagics(Magics):
         shell = self.shell
         if shell is None:
             return None
-        context: dict[str, Any] = {"execution_count": shell.execution_count}
+        # IPython counts the running cell before running it (ipykernel reports count - 1 too)
+        context: dict[str, Any] = {"execution_count": shell.execution_count - 1}
         notebook = os.environ.get("JPY_SESSION_NAME")
         if notebook:
             context["notebook"] = notebook
@@ -259,6 +361,16 @@ class _MagicParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+def _audit_summary(data: dict[str, Any]) -> str:
+    """One line for an audit record: its SQL or question, and what happened."""
+    what = str(data.get("sql") or data.get("question") or data.get("table") or "")
+    if data.get("error"):
+        what += f"  ✗ {data['error']}"
+    elif data.get("operation"):
+        what += f"  → {data['operation']} {data.get('table', '')}"
+    return what
 
 
 def _outcome_result(table: pa.Table, sql: str, kind: str) -> QueryResult:

@@ -33,6 +33,9 @@ class QueryResult:
         preview_limit: int = 50,
         kind: str = "sql",
         notices: list[str] | None = None,
+        audit_id: str | None = None,
+        lineage: dict[str, Any] | None = None,
+        compliance: dict[str, Any] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
         self.sql = sql
@@ -46,6 +49,14 @@ class QueryResult:
         self.kind = kind
         #: messages for the user about what the cell did (quarantined rows, layout advice)
         self.notices = list(notices or [])
+        #: the id of the audit record of the statement that made this result
+        self.audit_id = audit_id
+        #: the column lineage of the query (the report's ``lineage`` part)
+        self.lineage = lineage or {"nodes": [], "edges": []}
+        #: what the policies did (the report's ``compliance`` part)
+        self.compliance = compliance or {
+            "pii_columns": [], "masked": [], "row_filters": [], "denied": [], "warnings": []
+        }  # fmt: skip
 
     def arrow(self) -> pa.Table:
         """The result as a ``pyarrow.Table`` (no copy)."""

@@ -12,32 +12,44 @@ import re
 import sys
 import time
 from collections import ChainMap
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab import snippets as snippet_mod
+from neurolake_lab.compliance.policy.errors import PolicyViolation
+from neurolake_lab.compliance_api import ComplianceAPI
 from neurolake_lab.config import Settings, Workspace, resolve_settings
 from neurolake_lab.engine import DuckDBEngine, Execution
 from neurolake_lab.engine.params import colon_to_dollar
-from neurolake_lab.exceptions import QueryError, SnippetError, UsageError
-from neurolake_lab.lakehouse.dialect import split_cell
+from neurolake_lab.exceptions import (
+    AuditError,
+    NeuroLakeError,
+    QueryError,
+    SnippetError,
+    UsageError,
+)
+from neurolake_lab.lakehouse.dialect import Statement, split_cell
+from neurolake_lab.lakehouse_api import LakehouseAPI, query_result
+from neurolake_lab.lineage_api import LineageAPI
+from neurolake_lab.policy_api import PolicyAPI
 from neurolake_lab.result import QueryResult
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     import pyarrow as pa
 
     from neurolake_lab.agents.answer import NLResult
+    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.compliance.policy import Enforcement, NoPii, PolicyStore
+    from neurolake_lab.compliance.tagging import PiiTagger
     from neurolake_lab.lakehouse import Lakehouse
-    from neurolake_lab.lakehouse.maintenance import MaintenanceReport
-    from neurolake_lab.lakehouse.quality import QualityRules
-    from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
+    from neurolake_lab.lakehouse.statements import LakeStatement
+    from neurolake_lab.lakehouse.tables import WriteContext
 
 _MISSING = object()
 
 
-class Session:
+class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI):
     """A connection to a NeuroLake workspace: SQL on DuckDB, snippets, exploration helpers."""
 
     def __init__(self, settings: Settings) -> None:
@@ -49,6 +61,12 @@ class Session:
         self.cell_context: dict[str, Any] | None = None
         self._engine: DuckDBEngine | None = None
         self._lakehouse: Lakehouse | None = None
+        self._tagger: PiiTagger | None = None
+        self._audit: AuditLog | None = None
+        self._policies: PolicyStore | None = None
+        self._governed: tuple[object, dict[str, dict[str, str]], dict[str, dict[str, Any]]] | None
+        self._governed = None
+        self._policy_version: str | None = None
         self.notices: list[str] = []
 
     @property
@@ -75,6 +93,8 @@ class Session:
             from neurolake_lab.lakehouse import Lakehouse
 
             self._lakehouse = Lakehouse(self.settings, self.engine)
+            self.install_compliance_hooks(self._lakehouse)
+            self.install_policy()
         return self._lakehouse
 
     def write_context(self, sql: str | None = None) -> WriteContext:
@@ -91,6 +111,7 @@ class Session:
         params: Mapping[str, Any] | Sequence[Any] | None = None,
         *,
         namespace: Mapping[str, Any] | None = None,
+        no_pii: bool | str = False,
     ) -> QueryResult:
         """Run the statements in ``text`` and return the last one's result.
 
@@ -99,6 +120,8 @@ class Session:
             params: values for ``$name``/``:name`` placeholders (a mapping) or for ``?`` (a list).
             namespace: where placeholders without a value and DataFrames used as tables are looked
                 up; by default the caller's variables, as ``duckdb.sql`` does.
+            no_pii: ``True`` (or ``"mask"``) masks every PII-tagged column the query reads, for
+                anyone; ``"drop"`` leaves the result columns derived from PII out.
 
         Raises:
             QueryError: the SQL is invalid, names an unknown table or column, or fails to run.
@@ -106,24 +129,22 @@ class Session:
         if namespace is None:
             frame = sys._getframe(1)
             namespace = ChainMap(frame.f_locals, frame.f_globals)
-        return self._run(text, params, namespace)
+        return self._run(text, params, namespace, _no_pii(no_pii))
 
     def _run(
         self,
         text: str,
         params: Mapping[str, Any] | Sequence[Any] | None,
         namespace: Mapping[str, Any],
+        no_pii: NoPii = None,
     ) -> QueryResult:
         start = time.perf_counter()
         if not text.strip():
             raise UsageError("there is no SQL to run")
         self.notices = []
         engine = self.engine
-        lake = self.lakehouse
-        lake.refresh(engine.con)
+        self.lakehouse.refresh(engine.con)
         text = colon_to_dollar(text)
-        if _maybe_time_travel(text):
-            text = lake.rewrite_time_travel(text)
         statements = split_cell(engine, text)
         if not statements:
             raise UsageError("there is no SQL to run (only comments?)")
@@ -132,33 +153,22 @@ class Session:
                 "positional parameters (?) work with a single statement; use $name for several",
                 kind="parameter",
             )
-        lookup = namespace.get
-        last: Execution | None = None
+        ran: _Ran | None = None
         executed: list[str] = []
         plan_ms = 0.0
         for stmt in statements:
-            t0 = time.perf_counter()
-            sql = stmt.query.strip()
-            sql = snippet_mod.compose(sql, self.snippets)  # returns at once when none is used
-            bound = _bind(stmt.named_parameters, params, namespace)
-            kind = stmt.type
-            plan = lake.analyze(sql, kind)
-            plan_ms += (time.perf_counter() - t0) * 1000
-            if plan is not None and plan.kind != "local_table":
-                t1 = time.perf_counter()
-                outcome = lake.execute(plan, bound, lookup, self.write_context(sql))
-                elapsed = (time.perf_counter() - t1) * 1000
-                last = Execution(outcome.to_arrow(), [], kind, sql, elapsed, 0.0)
-                self.notices.extend(outcome.notices)
-            else:
-                if plan is not None:  # a session table takes the bare name of an Iceberg table
-                    lake.shadow(engine.con, plan.alias or "")
-                try:
-                    last = engine.run(sql, bound, lookup, statement_type=kind)
-                except QueryError as err:
-                    raise (lake.io_error(err) or err) from None
-            executed.append(sql)
-        assert last is not None
+            ran = self._run_statement(stmt, params, namespace, no_pii)
+            executed.append(ran.executed)
+            plan_ms += ran.plan_ms
+        assert ran is not None
+        last = ran.execution
+        lineage = None
+        if ran.lineage_kind and last.table is not None and last.table.num_columns:
+            graph = self.statement_lineage(ran.sql, ran.lineage_kind)
+            if graph is not None:
+                if ran.enforcement is not None:
+                    graph = graph.mark_masked(m["column"] for m in ran.enforcement.masked)
+                lineage = graph.rename_outputs(last.table.column_names).to_report()
         timings = {
             "plan_ms": plan_ms,
             "execute_ms": last.execute_ms,
@@ -174,7 +184,102 @@ class Session:
             timings=timings,
             preview_limit=self.settings.preview_rows,
             notices=self.take_notices(),
+            audit_id=ran.audit_id,
+            lineage=lineage,
+            compliance=ran.enforcement.to_report() if ran.enforcement is not None else None,
         )
+
+    def _run_statement(
+        self,
+        stmt: Statement,
+        params: Mapping[str, Any] | Sequence[Any] | None,
+        namespace: Mapping[str, Any],
+        no_pii: NoPii,
+    ) -> _Ran:
+        """Govern, plan and run one statement, and audit it (also when it fails)."""
+        t0 = time.perf_counter()
+        engine, lake = self.engine, self.lakehouse
+        sql = snippet_mod.compose(stmt.query.strip(), self.snippets)  # at once when none is used
+        kind = stmt.type
+        writes = False
+        try:
+            bound = _bind(stmt.named_parameters, params, namespace)
+            enforcement = self.govern(sql, kind, no_pii)
+            run_sql = enforcement.sql if enforcement is not None else sql
+            if _maybe_time_travel(run_sql):
+                run_sql = lake.rewrite_time_travel(run_sql, _parameter(params, namespace))
+                if isinstance(bound, dict):  # a $name used as the version is a literal now
+                    left = {n for s in engine.split(run_sql) for n in s.named_parameters}
+                    bound = {k: v for k, v in bound.items() if k in left} or None
+            plan = lake.analyze(run_sql, kind)
+            plan_ms = (time.perf_counter() - t0) * 1000
+            decisions = _decisions(enforcement)
+            writes = plan is not None and plan.kind != "local_table"
+            if writes:
+                assert plan is not None
+                execution, audit_id = self._write(sql, run_sql, kind, plan, bound, namespace,
+                                                  enforcement, decisions)  # fmt: skip
+                return _Ran(execution, audit_id, sql, run_sql, enforcement, None, plan_ms)
+            if plan is not None:  # a session table takes the bare name of a lakehouse table
+                lake.shadow(engine.con, plan.alias or "")
+            try:
+                execution = engine.run(run_sql, bound, namespace.get, statement_type=kind)
+            except QueryError as err:
+                raise (lake.io_error(err) or err) from None
+            if kind == "SELECT":
+                lake.access.observe(sql)
+            rows = execution.table.num_rows if execution.table is not None else None
+            audit_id = self.record(
+                "query", sql, statement_type=kind, rows=rows, tables=self.tables_read(sql),
+                executed_sql=run_sql if run_sql != sql else None, **decisions,
+            )  # fmt: skip
+            return _Ran(execution, audit_id, sql, run_sql, enforcement, kind, plan_ms)
+        except NeuroLakeError as err:
+            if not isinstance(err, AuditError | PolicyViolation):  # those are audited already
+                self.record(
+                    "write" if writes else "query", sql, statement_type=kind,
+                    error=f"{err.title}: {err.message}",
+                )  # fmt: skip
+            raise
+
+    def _write(
+        self,
+        sql: str,
+        run_sql: str,
+        kind: str,
+        plan: LakeStatement,
+        bound: Any,
+        namespace: Mapping[str, Any],
+        enforcement: Enforcement | None,
+        decisions: dict[str, Any],
+    ) -> tuple[Execution, str]:
+        """Carry out a lakehouse write (lineage, carried PII tags), then audit it."""
+        lake = self.lakehouse
+        t1 = time.perf_counter()
+        ctx = self.write_context(sql)
+        graph = None
+        if plan.table is not None:
+            target = f"{plan.table[0]}.{plan.table[1]}"
+            graph = self.statement_lineage(sql, kind, target)
+            if graph is not None and enforcement is not None:
+                graph = graph.mark_masked(m["column"] for m in enforcement.masked)
+            ctx.column_lineage = graph.to_report() if graph is not None else None
+            if plan.kind in ("ctas", "insert"):
+                ctx.carried_tags = self.carried_tags(sql, plan.table)
+        outcome = lake.execute(plan, bound, namespace.get, ctx)
+        if graph is not None:
+            self.notices.extend(self.emit_lineage(graph, ctx))
+        elapsed = (time.perf_counter() - t1) * 1000
+        self.notices.extend(outcome.notices)
+        self.notices.extend(self._layout_notice(plan.table))
+        audit_id = self.record(
+            "write", sql, statement_type=kind, table=outcome.table, operation=outcome.operation,
+            rows_added=outcome.rows_added, rows_removed=outcome.rows_removed,
+            quarantined=outcome.quarantined, snapshot_id=outcome.snapshot_id,
+            sources=self.tables_read(sql), executed_sql=run_sql if run_sql != sql else None,
+            **decisions,
+        )  # fmt: skip
+        return Execution(outcome.to_arrow(), [], kind, run_sql, elapsed, 0.0), audit_id
 
     def ask(self, question: str, follow_up: bool = False, **options: Any) -> NLResult:
         """Answer a question in plain language with governed SQL (what ``%%nl`` runs).
@@ -214,153 +319,16 @@ class Session:
         """DuckDB's plan for the last statement of ``text``, without running it."""
         namespace = namespace if namespace is not None else {}
         self.lakehouse.refresh(self.engine.con)
-        text = colon_to_dollar(text)
-        if _maybe_time_travel(text):
-            text = self.lakehouse.rewrite_time_travel(text)
-        statements = split_cell(self.engine, text)
+        statements = split_cell(self.engine, colon_to_dollar(text))
         if not statements:
             raise UsageError("there is no SQL to explain")
         stmt = statements[-1]
         sql = snippet_mod.compose(stmt.query.strip(), self.snippets)
-        return self.engine.explain(sql, _bind(stmt.named_parameters, params, namespace))
-
-    # -- the lakehouse --------------------------------------------------------------------
-
-    def write(
-        self,
-        table: str,
-        data: Any,
-        mode: str = "append",
-        *,
-        partition_by: Sequence[str] = (),
-        sort_by: Sequence[str] = (),
-        docs: Mapping[str, str] | None = None,
-        description: str | None = None,
-        properties: Mapping[str, str] | None = None,
-    ) -> WriteOutcome:
-        """Write a pandas/Polars/Arrow table to the Iceberg table ``namespace.table``.
-
-        ``mode`` is ``"append"`` or ``"overwrite"``; a table that does not exist is created
-        (with ``partition_by`` such as ``["month(order_date)"]``, ``sort_by`` such as
-        ``["customer_id"]``, column ``docs`` and a ``description``). Columns match by name;
-        the write goes through the table's quality checks and is one commit.
-        """
-        from neurolake_lab.lakehouse.statements import parse_layout
-
-        if mode not in ("append", "overwrite"):
-            raise UsageError(f"mode must be 'append' or 'overwrite', not {mode!r}")
-        arrow = _to_arrow(data)
-        lake = self.lakehouse
-        lake.refresh(self.engine.con)
-        tid = _table_id(lake, table)
-        ctx = self.write_context()
-        writer = lake.writer
-        try:
-            if writer.exists(tid):
-                outcome = writer.append(
-                    tid, arrow, ctx, overwrite=mode == "overwrite", by_name=True,
-                    operation=f"write ({mode})",
-                )  # fmt: skip
-            else:
-                props = dict(properties or {})
-                if description:
-                    props["comment"] = description
-                partition, order = parse_layout(partition_by, sort_by)
-                outcome = writer.create(
-                    tid, arrow, ctx, partition_by=partition, sort_by=order, properties=props,
-                    docs=docs, operation=f"write ({mode})",
-                )  # fmt: skip
-        finally:
-            lake.refresh(self.engine.con)
-        return outcome
-
-    def maintain(
-        self,
-        table: str,
-        *,
-        expire_older_than: str | timedelta = "7d",
-        retain_last: int = 5,
-        compact: bool = True,
-        small_file_mb: float = 32,
-        remove_orphans: bool = True,
-        orphans_older_than: str | timedelta = "1d",
-    ) -> MaintenanceReport:
-        """Keep a table healthy: expire old snapshots, compact small files, remove orphans.
-
-        Snapshots older than ``expire_older_than`` go, except the newest ``retain_last`` and the
-        one current at the cut-off (so time travel inside the retention keeps working). Files
-        written but never committed (by a crashed write) are removed once older than
-        ``orphans_older_than``. The report says what each step did.
-        """
-        self.lakehouse.refresh(self.engine.con)
-        return self.lakehouse.maintain(
-            table, self.write_context(), expire_older_than=expire_older_than,
-            retain_last=retain_last, compact=compact, small_file_mb=small_file_mb,
-            remove_orphans=remove_orphans, orphans_older_than=orphans_older_than,
-        )  # fmt: skip
-
-    def set_quality(
-        self,
-        table: str,
-        *,
-        not_null: Sequence[str] = (),
-        unique: Sequence[str | Sequence[str]] = (),
-        accepted_values: Mapping[str, Sequence[Any]] | None = None,
-        ranges: Mapping[str, Sequence[Any]] | None = None,
-        rows_per_write: Sequence[int | None] | None = None,
-        checks: Sequence[str] = (),
-        on_failure: str = "refuse",
-    ) -> QualityRules:
-        """Declare the quality checks every write to ``table`` must pass (replacing earlier ones).
-
-        ``unique`` keys are column names or lists of columns; ``ranges`` map a column to
-        ``[min, max]`` (``None`` for an open end); ``rows_per_write`` is ``[min, max]`` rows per
-        write; ``checks`` are SQL predicates each row must satisfy. ``on_failure`` is
-        ``"refuse"`` (the write is refused with the offending rows) or ``"quarantine"`` (bad rows
-        go to ``<table>__quarantine`` and the rest is written).
-        """
-        from neurolake_lab.lakehouse.quality import PROPERTY, QualityRules
-        from neurolake_lab.lakehouse.tables import quiet_pyiceberg
-
-        rules = QualityRules(
-            not_null=list(not_null),
-            unique=[[k] if isinstance(k, str) else list(k) for k in unique],
-            accepted_values={k: list(v) for k, v in (accepted_values or {}).items()},
-            ranges={k: list(v) for k, v in (ranges or {}).items()},
-            rows_per_write=list(rows_per_write) if rows_per_write else None,
-            checks=list(checks),
-            on_failure=on_failure,
-        )
-        lake = self.lakehouse
-        lake.refresh(self.engine.con)
-        tid = lake.resolve(table)
-        loaded = lake.load(tid)
-        known = {f.name for f in loaded.schema().fields}
-        unknown = sorted(rules.columns() - known)
-        if unknown:
-            raise UsageError(f"table {table} has no column {', '.join(unknown)}")
-        with quiet_pyiceberg():
-            loaded.transaction().set_properties({PROPERTY: rules.to_json()}).commit_transaction()
-        lake.refresh(self.engine.con)
-        return rules
-
-    def quality(self, table: str) -> QualityRules:
-        """The quality checks declared on ``table``."""
-        from neurolake_lab.lakehouse.quality import QualityRules
-
-        self.lakehouse.refresh(self.engine.con)
-        _, meta = self.lakehouse.metadata(table)
-        return QualityRules.from_properties(dict(meta.properties))
-
-    def snapshots(self, table: str) -> QueryResult:
-        """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""
-        self.lakehouse.refresh(self.engine.con)
-        return _result(self.lakehouse.snapshots(table), f"-- snapshots of {table}", "SNAPSHOTS")
-
-    def rollback(self, table: str, snapshot_id: int) -> WriteOutcome:
-        """Make ``snapshot_id`` the current snapshot of ``table`` again (as ``%rollback``)."""
-        self.lakehouse.refresh(self.engine.con)
-        return self.lakehouse.rollback(table, int(snapshot_id), self.write_context())
+        enforcement = self.govern(sql, stmt.type)
+        run_sql = enforcement.sql if enforcement is not None else sql
+        if _maybe_time_travel(run_sql):
+            run_sql = self.lakehouse.rewrite_time_travel(run_sql, _parameter(params, namespace))
+        return self.engine.explain(run_sql, _bind(stmt.named_parameters, params, namespace))
 
     # -- snippets -------------------------------------------------------------------------
 
@@ -385,7 +353,7 @@ class Session:
         lake.refresh(self.engine.con)
         table = _table_listing(self.engine.tables(), lake)
         elapsed = (time.perf_counter() - start) * 1000
-        return _result(table, "-- tables", "TABLES", elapsed)
+        return query_result(table, "-- tables", "TABLES", elapsed)
 
     def describe(self, table: str) -> QueryResult:
         """Columns of ``table`` with their types and whether they allow NULL."""
@@ -401,12 +369,16 @@ class Session:
 
     def close(self) -> None:
         """Release the engine and its spill folder; the session can be used again afterwards."""
-        if self._lakehouse is not None:
-            self._lakehouse.close()
-            self._lakehouse = None
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+        lake, audit, engine = self._lakehouse, self._audit, self._engine
+        self._lakehouse = self._audit = self._engine = None
+        try:
+            if lake is not None:
+                lake.close()
+            if audit is not None:
+                audit.close()
+        finally:
+            if engine is not None:
+                engine.close()
 
     def __enter__(self) -> Session:
         return self
@@ -444,49 +416,58 @@ def _bind(
     return values
 
 
+@dataclass
+class _Ran:
+    """One statement that ran: its result, its audit record, and what governed it."""
+
+    execution: Execution
+    audit_id: str
+    sql: str  # as asked (snippets composed)
+    executed: str  # as run (policy and time travel applied)
+    enforcement: Enforcement | None
+    lineage_kind: str | None  # the statement type of a query, None for a write
+    plan_ms: float
+
+
+def _decisions(enforcement: Enforcement | None) -> dict[str, Any]:
+    """The policy decisions an audit record of a statement carries (none without a policy)."""
+    if enforcement is None or not (
+        enforcement.rewritten or enforcement.pii_columns or enforcement.warnings
+    ):
+        return {}
+    report = enforcement.to_report()
+    return {"policy_version": enforcement.policy_version, **report}
+
+
+def _no_pii(value: bool | str | None) -> NoPii:
+    """``no_pii=True`` means mask; ``"mask"`` and ``"drop"`` as they say."""
+    if value in (None, False):
+        return None
+    if value is True or value == "mask":
+        return "mask"
+    if value == "drop":
+        return "drop"
+    raise UsageError(f"no_pii must be True, 'mask' or 'drop', not {value!r}")
+
+
+def _parameter(
+    params: Mapping[str, Any] | Sequence[Any] | None, namespace: Mapping[str, Any]
+) -> Callable[[str], Any]:
+    """Looks up ``$name`` the way statements bind it: given params first, then the namespace."""
+
+    def value(name: str) -> Any:
+        found = _bind({name}, params if isinstance(params, Mapping) else None, namespace)
+        return found[name] if isinstance(found, dict) else None
+
+    return value
+
+
 def _maybe_time_travel(text: str) -> bool:
     """Cheap test on every cell: whether it may hold ``FOR VERSION|TIMESTAMP AS OF``."""
     return " OF" in text.upper() and _AS_OF.search(text) is not None
 
 
 _AS_OF = re.compile(r"\bFOR\s+(?:SYSTEM_)?(?:VERSION|TIMESTAMP|TIME)\s+AS\s+OF\b", re.IGNORECASE)
-
-
-def _to_arrow(data: Any) -> pa.Table:
-    """pandas, Polars, Arrow or anything with the Arrow C stream interface, as a ``pa.Table``."""
-    import pyarrow as pa
-
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatch):
-        return pa.Table.from_batches([data])
-    if type(data).__module__.split(".")[0] == "pandas":
-        return pa.Table.from_pandas(data, preserve_index=False)
-    if hasattr(data, "to_arrow") and callable(data.to_arrow):  # Polars, QueryResult-likes
-        arrow = data.to_arrow()
-        return arrow if isinstance(arrow, pa.Table) else pa.table(arrow)
-    if hasattr(data, "__arrow_c_stream__"):
-        return pa.table(data)
-    raise UsageError(f"cannot write a {type(data).__name__}: pass a pandas, Polars or Arrow table")
-
-
-def _table_id(lake: Lakehouse, name: str) -> tuple[str, str]:
-    """``namespace.table`` (or an existing table's unambiguous bare name) as a table id."""
-    from neurolake_lab.lakehouse.lakehouse import _split_name
-
-    parts = _split_name(name)
-    if len(parts) == 2 and all(parts):
-        return parts[0], parts[1]
-    if len(parts) == 1:
-        tid = lake.resolve_bare(parts[0])
-        if tid is not None:
-            return tid
-    raise UsageError(f"name the table as namespace.table, e.g. 'sales.{parts[-1] or 'orders'}'")
-
-
-def _result(table: pa.Table, sql: str, kind: str, elapsed: float | None = None) -> QueryResult:
-    timings = {"execute_ms": elapsed, "total_ms": elapsed} if elapsed is not None else {}
-    return QueryResult(table, sql=sql, statement_type=kind, timings=timings)
 
 
 def _table_listing(local: pa.Table, lake: Lakehouse) -> pa.Table:

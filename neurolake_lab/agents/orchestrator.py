@@ -254,7 +254,7 @@ class Orchestrator:
             "executed_sql": executed,
             "notices": notices,
             "cost": {**cost, "actual_ms": actual},
-            "compliance": compliance,
+            "compliance": _merged(base.get("compliance"), compliance),
             "audit_id": audit_id,
             "timings": all_timings,
         }
@@ -278,3 +278,10 @@ class Orchestrator:
         """Forget the conversation: the next question stands alone."""
         self.history.clear()
         self.last = None
+
+
+def _merged(ran: dict[str, Any] | None, reviewed: dict[str, Any]) -> dict[str, Any]:
+    """The report's compliance part: what the engine's policies did, then the review step's."""
+    if not ran:
+        return reviewed
+    return {key: list(ran.get(key, [])) + list(reviewed.get(key, [])) for key in reviewed}

@@ -1,1 +1,4 @@
-"""Governance: PII detection, policy enforcement by SQL rewriting, the tamper-evident audit log."""
+"""Compliance: PII detection, policies enforced by rewriting SQL, and the tamper-evident audit log.
+
+Nothing here knows about notebooks; the session calls in (DESIGN.md, "Layers").
+"""

@@ -25,4 +25,3 @@ def load_retail(
     from neurolake_lab.demo.load import load_retail as _load
 
     return _load(session, scale=scale, seed=seed, today=today)
-

@@ -66,6 +66,7 @@ def load_retail(
     lake = session.lakehouse
     lake.refresh(session.engine.con)
     _drop_namespace(session)
+    lake.refresh(session.engine.con)
     ctx = session.write_context(f"-- neurolake demo load --scale {scale} --seed {seed}")
     counts: dict[str, int] = {}
     try:
@@ -79,6 +80,8 @@ def load_retail(
             counts[table.name] = table.data.num_rows
     finally:
         lake.refresh(session.engine.con)
+    session.record("write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed,
+                   rows=counts)  # fmt: skip
     return counts
 
 

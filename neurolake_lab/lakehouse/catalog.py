@@ -44,6 +44,11 @@ class CatalogConfig:
         return Path(unquote(path)) if path else None
 
     @property
+    def is_sql(self) -> bool:
+        """True for pyiceberg's SQL catalog (SQLite or PostgreSQL through SQLAlchemy)."""
+        return not self.is_rest
+
+    @property
     def is_rest(self) -> bool:
         """True for an Iceberg REST catalog."""
         return self.uri.startswith(("http://", "https://"))
@@ -107,7 +112,9 @@ class PointerReader:
         path = self.config.sqlite_path
         if path is not None:
             return self._read_sqlite(path)
-        # a remote catalog: list at most once a second (each listing is a round trip per table)
+        if self.config.is_sql:
+            return self._read_sql()
+        # a REST catalog: list at most once a second (each listing is a round trip per table)
         now = time.monotonic()
         if self._cached is not None and now - self._cached[0] < 1.0:
             return self._cached[1], self._cached[2]
@@ -135,6 +142,39 @@ class PointerReader:
             if "no such table" in str(exc):  # the catalog file exists but has no tables yet
                 return {}, set()
             raise LakehouseError(f"cannot read the Iceberg catalog {path}: {exc}") from None
+        pointers = {(ns, name): loc for ns, name, loc in rows if loc}
+        namespaces = {ns for (ns,) in spaces} | {ns for ns, _ in pointers}
+        return pointers, namespaces
+
+    def _read_sql(self) -> tuple[Pointers, set[str]]:
+        """The same two indexed reads as for SQLite, through the SQL catalog's own engine."""
+        from sqlalchemy import text
+
+        engine = getattr(self._catalog(), "engine", None)
+        if engine is None:
+            return self._read_catalog()
+        try:
+            with engine.connect() as con:
+                rows = con.execute(
+                    text(
+                        "SELECT table_namespace, table_name, metadata_location "
+                        "FROM iceberg_tables WHERE catalog_name = :c"
+                    ),
+                    {"c": CATALOG_NAME},
+                ).fetchall()
+                spaces = con.execute(
+                    text(
+                        "SELECT DISTINCT namespace FROM iceberg_namespace_properties "
+                        "WHERE catalog_name = :c"
+                    ),
+                    {"c": CATALOG_NAME},
+                ).fetchall()
+        except Exception as exc:  # SQLAlchemy's errors: a missing table on a fresh catalog
+            if "iceberg_tables" in str(exc) or "does not exist" in str(exc):
+                return {}, set()
+            raise LakehouseError(
+                f"cannot read the Iceberg catalog {self.config.uri}: {exc}"
+            ) from None
         pointers = {(ns, name): loc for ns, name, loc in rows if loc}
         namespaces = {ns for (ns,) in spaces} | {ns for ns, _ in pointers}
         return pointers, namespaces

@@ -1,10 +1,11 @@
 """The SQL NeuroLake reads: DuckDB's dialect plus the lakehouse's few extensions.
 
-DuckDB's parser splits a cell into statements (and knows each one's parameters). Two Spark/Iceberg
-spellings it does not parse are read here instead: ``INSERT OVERWRITE [TABLE] t ...`` and
-``ALTER TABLE t WRITE [LOCALLY] ORDERED BY ...`` (``FOR VERSION|TIMESTAMP AS OF`` is rewritten
-before splitting, see ``time_travel``). Only when DuckDB rejects a cell that holds one of them is
-the cell split with sqlglot's tokenizer, so ordinary SQL takes DuckDB's path unchanged.
+DuckDB's parser splits a cell into statements (and knows each one's parameters). The Spark/Iceberg
+spellings it does not parse are read here instead: ``INSERT OVERWRITE [TABLE] t ...``,
+``ALTER TABLE t WRITE [LOCALLY] ORDERED BY ...`` and ``FOR VERSION|TIMESTAMP AS OF`` (rewritten
+for DuckDB later, after the policy has governed the statement; see ``time_travel``). Only when
+DuckDB rejects a cell that holds one of them is the cell split with sqlglot's tokenizer, so
+ordinary SQL takes DuckDB's path unchanged.
 """
 
 from __future__ import annotations
@@ -26,7 +27,17 @@ _EXTENSION = re.compile(
     r"^\s*(?:(?P<insert>INSERT\s+OVERWRITE)\b|ALTER\s+TABLE\s+\S+\s+WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY\b)",
     re.IGNORECASE,
 )
-_ANYWHERE = re.compile(r"\b(?:INSERT\s+OVERWRITE|WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY)\b", re.I)
+_AS_OF = re.compile(r"\bFOR\s+(?:SYSTEM_)?(?:VERSION|TIMESTAMP|TIME)\s+AS\s+OF\b", re.I)
+_ANYWHERE = re.compile(
+    r"\b(?:INSERT\s+OVERWRITE|WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY|"
+    r"FOR\s+(?:SYSTEM_)?(?:VERSION|TIMESTAMP|TIME)\s+AS\s+OF)\b",
+    re.I,
+)
+#: The statement type a time-travel statement gets from its sqlglot node (DuckDB's names).
+_TYPES = {
+    "Select": "SELECT", "Union": "SELECT", "Intersect": "SELECT", "Except": "SELECT",
+    "Create": "CREATE", "Insert": "INSERT", "Update": "UPDATE", "Delete": "DELETE",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,10 @@ def split_cell(engine: DuckDBEngine, text: str) -> list[Statement]:
         if match:
             kind = "INSERT" if match.group("insert") else "ALTER"
             out.append(Statement(chunk, kind, _parameters(chunk)))
+        elif _AS_OF.search(chunk):  # time travel: rewritten for DuckDB after the policy ran
+            tree = _parse(chunk)
+            kind = _TYPES.get(type(tree).__name__, "SELECT")
+            out.append(Statement(chunk, kind, _parameters(chunk)))
         else:
             out.extend(_duckdb_statements(engine, chunk))
     return out
@@ -62,10 +77,14 @@ def _duckdb_statements(engine: DuckDBEngine, text: str) -> list[Statement]:
     ]
 
 
-def _parameters(text: str) -> frozenset[str]:
+def _parse(text: str) -> exp.Expr:
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
     except sqlglot.errors.ParseError as exc:
         first = str(exc).splitlines()[0]
         raise QueryError(f"cannot parse the statement: {first}", kind="syntax", sql=text) from None
-    return frozenset(p.name for p in tree.find_all(exp.Placeholder) if p.name)
+    return tree
+
+
+def _parameters(text: str) -> frozenset[str]:
+    return frozenset(p.name for p in _parse(text).find_all(exp.Placeholder) if p.name)

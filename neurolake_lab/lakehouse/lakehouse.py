@@ -9,9 +9,11 @@ visible at once and nobody has to register anything. Bare names work when they a
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +50,45 @@ if TYPE_CHECKING:
 
     from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.engine.duckdb_engine import Lookup, Params
+    from neurolake_lab.lakehouse.access_patterns import LayoutSuggestion
     from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.sql_writes import SqlWriter
+
+
+@lru_cache(maxsize=512)
+def _metadata_json(metadata_location: str) -> dict[str, Any]:
+    """A local metadata file as JSON: the hot path reads it without importing pyiceberg."""
+    import json
+
+    path = local_path(metadata_location)
+    if path is None:
+        meta = read_metadata(metadata_location)
+        return {
+            "properties": dict(meta.properties),
+            "current-snapshot-id": meta.current_snapshot_id,
+        }
+    with open(path, encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+def iceberg_columns(metadata_location: str) -> dict[str, str]:
+    """Column name → Iceberg type name of a table's current schema (no pyiceberg import)."""
+    meta = _metadata_json(metadata_location)
+    if "schemas" not in meta:  # a remote table read through pyiceberg
+        return {f.name: str(f.field_type) for f in read_metadata(metadata_location).schema().fields}
+    current = meta.get("current-schema-id", 0)
+    schema = next(
+        (s for s in meta["schemas"] if s.get("schema-id") == current), meta["schemas"][-1]
+    )
+    return {f["name"]: f["type"] if isinstance(f["type"], str) else f["type"].get("type", "struct")
+            for f in schema["fields"]}  # fmt: skip
+
+
+def read_properties(metadata_location: str) -> dict[str, str]:
+    """A table's properties (from its metadata file, cached by location)."""
+    props: dict[str, str] = _metadata_json(metadata_location).get("properties", {})
+    return props
 
 
 @lru_cache(maxsize=256)
@@ -70,8 +109,14 @@ class Lakehouse:
         self.engine = engine
         #: compliance hooks run on every write before it commits (the compliance layer adds them)
         self.write_hooks: list[WriteHook] = []
+        #: column → SQL expression replacing it in a table's view (decryption, for instance)
+        self.view_columns: Callable[[TableId, dict[str, str]], dict[str, str]] | None = None
         self._writer: TableWriter | None = None
         self._sql_writer: SqlWriter | None = None
+        from neurolake_lab.config import Workspace
+        from neurolake_lab.lakehouse.access_patterns import AccessRecorder
+
+        self.access = AccessRecorder(Workspace(settings.workspace).catalog_db, self.column_names)
         self.config: CatalogConfig = catalog_config(settings)
         self._catalog: Catalog | None = None
         self._reader = PointerReader(self.config, lambda: self.catalog)
@@ -127,14 +172,25 @@ class Lakehouse:
                 self._create_view(con, tid, location)
         for ns in sorted(self._schemas - self.namespaces):
             con.execute(f"DROP SCHEMA IF EXISTS {quote_ident(ns)} CASCADE")
+        if set(self._views) != set(self.pointers):
+            self.access.tables_changed(self.pointers)
         self._views = dict(self.pointers)
         self._schemas = set(self.namespaces)
         self._sync_aliases(con)
 
+    def select_sql(self, tid: TableId, location: str, snapshot_id: int | None = None) -> str:
+        """The SELECT that reads a table: ``iceberg_scan``, with the view column replacements."""
+        scan = scan_sql(location, snapshot_id)
+        replace = self.view_columns(tid, read_properties(location)) if self.view_columns else {}
+        if not replace:
+            return f"SELECT * FROM {scan}"
+        parts = ", ".join(f"{expr} AS {quote_ident(col)}" for col, expr in replace.items())
+        return f"SELECT * REPLACE ({parts}) FROM {scan}"
+
     def _create_view(self, con: duckdb.DuckDBPyConnection, tid: TableId, location: str) -> None:
         try:
             con.execute(
-                f"CREATE OR REPLACE VIEW {qualified(tid)} AS SELECT * FROM {scan_sql(location)}"
+                f"CREATE OR REPLACE VIEW {qualified(tid)} AS {self.select_sql(tid, location)}"
             )
         except duckdb.Error as exc:
             # an unreadable table must not hide the others; querying it gives the error again
@@ -170,6 +226,10 @@ class Lakehouse:
                 view = f"main.{quote_ident(name)}"
                 con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {qualified(tid)}")
         self._aliases = wanted
+
+    def invalidate_views(self) -> None:
+        """Rebuild every view at the next refresh (what they show depends on who may see)."""
+        self._views = {}
 
     def is_alias(self, schema: str, name: str) -> bool:
         """True for the bare-name views this lakehouse made (hidden from table listings)."""
@@ -226,7 +286,9 @@ class Lakehouse:
         return None
 
     def close(self) -> None:
-        """Release the catalog connections."""
+        """Release the catalog connections (recorded access patterns are saved first)."""
+        with contextlib.suppress(Exception):  # statistics never stop a session from closing
+            self.access.flush()
         self._reader.close()
         if self._catalog is not None:
             engine = getattr(self._catalog, "engine", None)
@@ -239,8 +301,8 @@ class Lakehouse:
         location = self.pointers.get(tid)
         if location is None:
             return None
-        snapshot_id: int | None = read_metadata(location).current_snapshot_id
-        return snapshot_id
+        snapshot_id = _metadata_json(location).get("current-snapshot-id")
+        return None if snapshot_id in (None, -1) else int(snapshot_id)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -281,8 +343,11 @@ class Lakehouse:
 
     # -- time travel and history ---------------------------------------------------------------
 
-    def rewrite_time_travel(self, text: str) -> str:
-        """``text`` with ``FOR VERSION|TIMESTAMP AS OF`` references turned into snapshot scans."""
+    def rewrite_time_travel(self, text: str, parameter: Callable[[str], Any] | None = None) -> str:
+        """``text`` with ``FOR VERSION|TIMESTAMP AS OF`` references turned into snapshot scans.
+
+        ``parameter`` gives the value of a ``$name`` used as the version or the time.
+        """
         from neurolake_lab.lakehouse import time_travel
 
         def resolve(namespace: str | None, name: str) -> TableId:
@@ -303,7 +368,7 @@ class Lakehouse:
                 raise to_query_error(exc, expr) from None
             return row[0] if row else None
 
-        return time_travel.rewrite(text, resolve, self.scan_at, evaluate)
+        return time_travel.rewrite(text, resolve, self.scan_at, evaluate, parameter)
 
     def scan_at(self, tid: TableId, snapshot_id: int | None, when: datetime | None) -> str:
         """The ``iceberg_scan`` call reading ``tid`` at a snapshot (by id, or current at a time)."""
@@ -315,7 +380,10 @@ class Lakehouse:
         if when is not None:
             snapshot_id = snapshot_for_time(meta, name, when)
         assert snapshot_id is not None
-        return scan_sql(location, snapshot_for_version(meta, name, snapshot_id))
+        snapshot_id = snapshot_for_version(meta, name, snapshot_id)
+        if self.view_columns and self.view_columns(tid, read_properties(location)):
+            return f"({self.select_sql(tid, location, snapshot_id)})"
+        return scan_sql(location, snapshot_id)
 
     def metadata(self, name: str) -> tuple[TableId, TableMetadata]:
         """The current metadata of the table ``name`` (qualified or an unambiguous bare name)."""
@@ -373,6 +441,50 @@ class Lakehouse:
                 m.remove_orphans(table, m.parse_duration(orphans_older_than), report)
         self.refresh(self.engine.con)
         return report
+
+    def column_names(self, tid: TableId) -> set[str]:
+        """The column names of an Iceberg table at its current snapshot."""
+        location = self.pointers.get(tid)
+        if location is None:
+            return set()
+        return {f.name for f in read_metadata(location).schema().fields}
+
+    def layout(self, name: str) -> LayoutSuggestion | None:
+        """The layout this table's recorded access patterns call for (``None``: it has it)."""
+        from neurolake_lab.lakehouse.access_patterns import suggest_layout
+
+        tid, meta = self.metadata(name)
+        table = display_name(tid)
+        return suggest_layout(table, meta, self.access.patterns(table))
+
+    def apply_layout(
+        self, name: str, suggestion: LayoutSuggestion, ctx: WriteContext
+    ) -> WriteOutcome:
+        """Give a table the suggested partitioning/sort order and rewrite its files to match."""
+        from pyiceberg.expressions import AlwaysTrue
+
+        from neurolake_lab.lakehouse.partitioning import apply_partitioning, apply_sort_order
+        from neurolake_lab.lakehouse.rewrite import read_tasks, replace_files
+        from neurolake_lab.lakehouse.statements import parse_layout
+        from neurolake_lab.lakehouse.tables import _sort, quiet_pyiceberg
+
+        tid = self.resolve(name)
+        partition, order = parse_layout(suggestion.partition_by, suggestion.sort_by)
+        with quiet_pyiceberg():
+            table = self.load(tid)
+            tx = table.transaction()
+            apply_partitioning(tx, partition)
+            apply_sort_order(tx, order)
+            table = tx.commit_transaction()
+            tasks = list(table.scan().plan_files())
+            if tasks:
+                rows = _sort(read_tasks(table, tasks), table)
+                props = ctx.summary("apply layout")
+                replace_files(table, [t.file for t in tasks], rows, scope=AlwaysTrue(),
+                              properties=props)  # fmt: skip
+        self.refresh(self.engine.con)
+        snapshot = self.current_snapshot_id(tid)
+        return WriteOutcome(display_name(tid), "apply layout", snapshot_id=snapshot)
 
     def io_error(self, err: QueryError) -> LakehouseError | None:
         """A clear error naming the table and file when a query failed on a bad data file."""

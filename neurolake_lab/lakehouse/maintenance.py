@@ -108,6 +108,12 @@ def expire_snapshots(
     if at_cutoff:
         keep.add(at_cutoff[-1])
     expire = [s.snapshot_id for s in meta.snapshots if s.snapshot_id not in keep]
+    return expire_ids(table, expire, report)
+
+
+def expire_ids(table: Table, expire: list[int], report: MaintenanceReport) -> Table:
+    """Remove the given snapshots and delete the files only they used."""
+    meta = table.metadata
     report.snapshots_kept = len(meta.snapshots) - len(expire)
     if not expire:
         return table
@@ -120,6 +126,14 @@ def expire_snapshots(
         report.files_deleted += 1
     report.snapshots_expired = expire
     return table
+
+
+def delete_old_metadata(table: Table, report: MaintenanceReport) -> None:
+    """Delete every metadata file but the current one (their snapshot summaries included)."""
+    for entry in table.metadata.metadata_log:
+        if entry.metadata_file != table.metadata_location:
+            report.bytes_freed += _delete(table, entry.metadata_file)
+            report.files_deleted += 1
 
 
 def compact(

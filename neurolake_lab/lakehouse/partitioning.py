@@ -23,7 +23,7 @@ def transform_of(node: exp.Expr) -> tuple[str, Transform[Any, Any], str]:
     """``(source column, transform, partition field name)`` of one partition expression."""
     from pyiceberg import transforms as t
 
-    if isinstance(node, exp.Column):
+    if isinstance(node, exp.Column | exp.Identifier | exp.Var):
         return node.name, t.IdentityTransform(), node.name
     # sqlglot gives month(x) its own node types (exp.Month, ...); others are anonymous functions
     name = (node.name if isinstance(node, exp.Anonymous) else type(node).__name__).lower()

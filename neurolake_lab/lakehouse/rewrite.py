@@ -56,14 +56,18 @@ def replace_files(
     *,
     scope: BooleanExpression,
     properties: dict[str, str],
+    table_properties: dict[str, str] | None = None,
 ) -> Rewrite:
     """Commit one overwrite snapshot: ``remove`` out, ``rows`` written as new files in.
 
-    ``rows`` must already have the table's schema (see ``TableWriter.conform``).
+    ``rows`` must already have the table's schema (see ``TableWriter.conform``);
+    ``table_properties`` are set in the same commit.
     """
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     tx = table.transaction()
+    if table_properties:
+        tx.set_properties(table_properties)
     commit_uuid = uuid.uuid4()
     added = (
         list(
@@ -89,11 +93,13 @@ def copy_on_write(
     scope: BooleanExpression,
     change: Callable[[pa.Table], pa.Table | None],
     properties: dict[str, str],
+    table_properties: dict[str, str] | None = None,
 ) -> Rewrite:
     """Rewrite the files that may hold rows in ``scope`` through ``change``, as one snapshot.
 
     ``change`` gets every row of those files and returns the rows that replace them, or ``None``
-    when nothing changed (then nothing is committed).
+    when nothing changed (then nothing is committed); it may fill ``table_properties``, which are
+    set in the same commit.
     """
     tasks = candidate_tasks(table, scope)
     if not tasks:
@@ -103,5 +109,6 @@ def copy_on_write(
     if new is None:
         return Rewrite(False)
     return replace_files(
-        table, [task.file for task in tasks], new, scope=scope, properties=properties
-    )
+        table, [task.file for task in tasks], new, scope=scope, properties=properties,
+        table_properties=table_properties,
+    )  # fmt: skip

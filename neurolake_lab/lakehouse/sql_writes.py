@@ -304,7 +304,9 @@ class SqlWriter:
         con = self.engine.con
         changed = [0]
 
-        def change(t: Table, rows: pa.Table, props: dict[str, str]) -> pa.Table | None:
+        def change(
+            t: Table, rows: pa.Table, props: dict[str, str], table_props: dict[str, str]
+        ) -> pa.Table | None:
             con.register("__nl_rows", rows)
             try:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {_TARGET} AS SELECT * FROM __nl_rows")
@@ -322,6 +324,7 @@ class SqlWriter:
                 existing = f"SELECT * FROM {scan_sql(t.metadata_location)} EXCEPT ALL FROM {_OLD}"
                 prepared = self.writer.prepare(tid, t, new, ctx, existing_sql=existing)
                 new = prepared.data
+                table_props.update(prepared.properties)
             props[f"neurolake.rows_{operation}d"] = str(changed[0])
             return new
 
@@ -330,11 +333,12 @@ class SqlWriter:
             where = stmt.ast.args.get("where") if stmt.ast is not None else None
             scope = None if joined else self._row_filter(t, where, params)
             props = ctx.summary(operation)
+            table_props: dict[str, str] = {}
             try:
                 with quiet_pyiceberg():
                     done = copy_on_write(
                         t, scope if scope is not None else AlwaysTrue(),
-                        lambda rows: change(t, rows, props), props,
+                        lambda rows: change(t, rows, props, table_props), props, table_props,
                     )  # fmt: skip
             finally:
                 con.execute(f"DROP TABLE IF EXISTS {_TARGET}")

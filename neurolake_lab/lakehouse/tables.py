@@ -57,6 +57,9 @@ class WriteContext:
     sources: dict[str, int | None] = field(default_factory=dict)
     #: column lineage of the write (``{"edges": [...]}``), filled in by the lineage layer
     column_lineage: dict[str, Any] | None = None
+    #: PII tags the written columns must get because of where their values come from
+    #: (column → tag JSON), so that a CTAS cannot launder PII into an untagged table
+    carried_tags: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def summary(self, operation: str, **counts: int) -> dict[str, str]:
         """The snapshot summary properties of a write made in this context.
@@ -108,9 +111,12 @@ class WriteOutcome:
         )
 
 
-#: A compliance hook: sees the rows about to be written to a table and may change them
-#: (encrypt a column, carry PII tags over), or raise to refuse the write.
-WriteHook = Callable[[TableId, pa.Table, WriteContext], pa.Table]
+#: A compliance hook: sees the rows about to be written to a table (and the table's properties)
+#: and returns the rows to write (it may encrypt a column) and table properties to set in the same
+#: commit (PII tags), or raises to refuse the write.
+WriteHook = Callable[
+    [TableId, pa.Table, WriteContext, Mapping[str, str]], tuple[pa.Table, dict[str, str]]
+]
 
 
 @contextmanager
@@ -299,8 +305,11 @@ class TableWriter:
                         violations=outcome.violations,
                         rows=outcome.bad.slice(0, 20),
                     )
+        properties = dict(table.properties)
         for hook in self.hooks:
-            prepared.data = hook(tid, prepared.data, ctx)
+            prepared.data, props = hook(tid, prepared.data, ctx, properties)
+            prepared.properties.update(props)
+            properties.update(props)
         prepared.data = _sort(prepared.data, table)
         return prepared
 
@@ -338,11 +347,14 @@ class TableWriter:
 
         def commit(t: Table) -> Table:
             with quiet_pyiceberg():
+                tx = t.transaction()
+                if prepared.properties:  # e.g. PII tags of new columns: in the same commit
+                    tx.set_properties(prepared.properties)
                 if overwrite:
-                    t.overwrite(rows, snapshot_properties=props)
+                    tx.overwrite(rows, snapshot_properties=props)
                 else:
-                    t.append(rows, snapshot_properties=props)
-            return t
+                    tx.append(rows, snapshot_properties=props)
+                return tx.commit_transaction()
 
         done = commit_with_retries(lambda: self.load(tid), commit, what=f"{op} {name}")
         return _finish(outcome, done)
@@ -394,6 +406,8 @@ class TableWriter:
                 apply_partitioning(tx, list(partition_by))
                 apply_sort_order(tx, list(sort_by))
                 prepared = self._prepare_in(tx, tid, data, ctx)
+                if prepared.properties:
+                    tx.set_properties(prepared.properties)
                 if prepared.data.num_rows:
                     tx.append(prepared.data, snapshot_properties=summary)
                 table = tx.commit_transaction()
@@ -447,6 +461,8 @@ class TableWriter:
                 replace_layout(tx, list(partition_by), list(sort_by))
                 tx.set_properties(dict(props))
                 prepared = self._prepare_in(tx, tid, data, ctx)
+                if prepared.properties:
+                    tx.set_properties(prepared.properties)
                 notices[:] = prepared.notices
                 quarantined[:] = [prepared.quarantine] if prepared.quarantine is not None else []
                 tx.overwrite(prepared.data, snapshot_properties=summary)
@@ -483,6 +499,8 @@ class Prepared:
     data: pa.Table
     quarantine: pa.Table | None = None
     notices: list[str] = field(default_factory=list)
+    #: table properties the compliance hooks set with this commit
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 def _finish(outcome: WriteOutcome, table: Table) -> WriteOutcome:

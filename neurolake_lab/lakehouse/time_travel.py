@@ -57,17 +57,32 @@ def split_statements(text: str) -> list[str]:
     return parts
 
 
-def rewrite(text: str, resolve: Resolve, scan_at: ScanAt, evaluate: Evaluate) -> str:
-    """``text`` with every ``FOR VERSION|TIMESTAMP AS OF`` reference turned into a snapshot scan."""
+def rewrite(
+    text: str,
+    resolve: Resolve,
+    scan_at: ScanAt,
+    evaluate: Evaluate,
+    parameter: Callable[[str], Any] | None = None,
+) -> str:
+    """``text`` with every ``FOR VERSION|TIMESTAMP AS OF`` reference turned into a snapshot scan.
+
+    ``parameter`` gives the value of a ``$name`` used as the version or time.
+    """
     out = []
     for chunk in split_statements(text):
-        out.append(
-            _rewrite_one(chunk, resolve, scan_at, evaluate) if has_time_travel(chunk) else chunk
-        )
+        if has_time_travel(chunk):
+            chunk = _rewrite_one(chunk, resolve, scan_at, evaluate, parameter)
+        out.append(chunk)
     return ";\n".join(out)
 
 
-def _rewrite_one(text: str, resolve: Resolve, scan_at: ScanAt, evaluate: Evaluate) -> str:
+def _rewrite_one(
+    text: str,
+    resolve: Resolve,
+    scan_at: ScanAt,
+    evaluate: Evaluate,
+    parameter: Callable[[str], Any] | None,
+) -> str:
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
     except ParseError as exc:
@@ -81,6 +96,8 @@ def _rewrite_one(text: str, resolve: Resolve, scan_at: ScanAt, evaluate: Evaluat
         tid = resolve(table.db or None, table.name)
         kind = str(version.name).upper()
         value = version.expression
+        if isinstance(value, exp.Placeholder) and parameter is not None:
+            value = _literal(parameter(value.name), value.name)
         if kind in ("VERSION", "SYSTEM_VERSION"):
             snapshot = _snapshot_id(value, table, evaluate)
             call = scan_at(tid, snapshot, None)
@@ -92,6 +109,17 @@ def _rewrite_one(text: str, resolve: Resolve, scan_at: ScanAt, evaluate: Evaluat
         table.replace(scan)
         changed = True
     return tree.sql("duckdb") if changed else text
+
+
+def _literal(value: Any, name: str) -> exp.Expr:
+    """A bound parameter's value as a SQL literal (a snapshot id or a time)."""
+    if isinstance(value, bool) or value is None:
+        raise QueryError(f"parameter ${name} has no snapshot id or time", kind="parameter")
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    if isinstance(value, datetime):
+        return exp.Literal.string(value.isoformat())
+    return exp.Literal.string(str(value))
 
 
 def _quote(name: str) -> str:

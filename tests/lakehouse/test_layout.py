@@ -89,3 +89,54 @@ def test_session_write_with_partitioning(session: Session) -> None:
     session.write("p.w", data, partition_by=["k"], sort_by=["v DESC"])
     assert len(data_files(session, "p.w")) == 2
     assert files_read(session, "SELECT * FROM p.w WHERE k = 'a'") == 1
+
+
+def test_access_patterns_suggest_a_layout_applied_only_on_request(session: Session) -> None:
+    session.sql(
+        "CREATE TABLE p.sales AS SELECT range AS id, range % 50 AS store, "
+        "DATE '2025-01-01' + INTERVAL (range % 365) DAY AS day FROM range(3000)"
+    )
+    assert session.layout("p.sales") is None  # no queries yet, no advice
+    for month in range(1, 5):
+        session.sql(
+            f"SELECT count(*) FROM p.sales WHERE day >= '2025-0{month}-01' AND day < '2025-0{month + 1}-01'"
+        )
+    suggestion = session.layout("p.sales")
+    assert suggestion is not None and suggestion.partition_by == ["month(day)"]
+    assert "4 queries filtered day by range" in suggestion.message
+    # another kernel sees the same record (it lives in the workspace, not in this process)
+    import neurolake_lab
+
+    with neurolake_lab.connect(session.settings.workspace) as other:
+        assert other.layout("p.sales") == suggestion
+    # shown on the next write, not applied
+    result = session.sql("INSERT INTO p.sales VALUES (5000, 1, DATE '2025-06-01')")
+    assert any("Layout suggestion for p.sales" in n for n in result.notices)
+    _, meta = session.lakehouse.metadata("p.sales")
+    assert not meta.spec().fields
+    # applied on request: partitioned, files rewritten, same rows
+    before = session.sql("SELECT sum(id), count(*) FROM p.sales").arrow().to_pylist()
+    session.apply_layout("p.sales")
+    _, meta = session.lakehouse.metadata("p.sales")
+    assert [str(f.transform) for f in meta.spec().fields] == ["month"]
+    assert session.sql("SELECT sum(id), count(*) FROM p.sales").arrow().to_pylist() == before
+    assert files_read(session, "SELECT count(*) FROM p.sales WHERE day = DATE '2025-03-03'") == 1
+    assert session.layout("p.sales") is None  # done: nothing more to suggest
+
+
+def test_equality_filters_suggest_a_sort_order(session: Session) -> None:
+    session.sql(
+        "CREATE TABLE p.acct AS SELECT range AS id, 'c' || (range % 97) AS customer FROM range(500)"
+    )
+    for c in ("c1", "c2", "c3"):
+        session.sql(f"SELECT * FROM p.acct a WHERE a.customer = '{c}'")
+    session.sql(
+        "SELECT * FROM p.acct JOIN p.acct b USING (id)"
+    )  # joins are recorded, not sorted on
+    suggestion = session.layout("p.acct")
+    assert suggestion is not None and suggestion.sort_by == ["customer"]
+    session.apply_layout("p.acct")
+    _, meta = session.lakehouse.metadata("p.acct")
+    assert [meta.schema().find_column_name(f.source_id) for f in meta.sort_order().fields] == [
+        "customer"
+    ]

@@ -93,3 +93,21 @@ def test_snapshots_listing_and_rollback(session: Session) -> None:
     assert count(session, "SELECT count(*) FROM h.r") == 5
     with pytest.raises(QueryError, match="has no snapshot 7"):
         session.rollback("h.r", 7)
+
+
+def test_version_and_time_as_bound_parameters(session: Session) -> None:
+    session.sql("CREATE TABLE h.p AS SELECT 1 AS x")
+    first = ids(session, "h.p")[0]
+    session.sql("INSERT INTO h.p VALUES (2)")
+    assert (
+        session.sql("SELECT count(*) FROM h.p FOR VERSION AS OF $first", {"first": first})
+        .arrow()[0][0]
+        .as_py()
+        == 1
+    )
+    snap = first  # noqa: F841 - read by name from this frame, like a notebook variable
+    assert (
+        session.sql("SELECT count(*) FROM h.p FOR VERSION AS OF :snap").arrow()[0][0].as_py() == 1
+    )
+    with pytest.raises(QueryError, match="no snapshot id or time"):
+        session.sql("SELECT * FROM h.p FOR VERSION AS OF $nothing", {"nothing": None})

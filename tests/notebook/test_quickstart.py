@@ -37,9 +37,12 @@ def test_quickstart_executes_with_valid_reports(workspace: Path, report_validato
     assert len(sql_cells) >= 8
     reports = 0
     mistakes = [c for c in sql_cells if "raises-exception" in c.metadata.get("tags", [])]
-    assert len(mistakes) == 1
-    (error,) = [o for o in mistakes[0].outputs if o.output_type == "error"]
+    assert len(mistakes) == 2
+    typo, refused = sorted(mistakes, key=lambda c: "ordrs" not in c.source)
+    (error,) = [o for o in typo.outputs if o.output_type == "error"]
     assert 'Did you mean "orders"?' in "\n".join(error.traceback) and len(error.traceback) <= 4
+    (error,) = [o for o in refused.outputs if o.output_type == "error"]
+    assert "unique(order_id)" in "\n".join(error.traceback) and error.ename == "QualityError"
     for cell in sql_cells:
         if cell in mistakes:
             continue
@@ -54,6 +57,10 @@ def test_quickstart_executes_with_valid_reports(workspace: Path, report_validato
         report_validator.validate(report)
         reports += 1
     assert reports >= 7
+    before = next(c for c in nb.cells if "FOR VERSION AS OF $first" in c.source)
+    assert before.outputs[-1].data[REPORT_MIME]["result"]["row_count"] == 4
+    rollback = next(c for c in nb.cells if c.source.startswith("%rollback"))
+    assert "rollback" in rollback.outputs[-1].data["text/plain"]
     by_country = next(c for c in nb.cells if "-o by_country" in c.source)
     report = by_country.outputs[-1].data[REPORT_MIME]
     assert [c["name"] for c in report["result"]["columns"]] == ["country", "orders", "avg_amount"]

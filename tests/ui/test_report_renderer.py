@@ -9,6 +9,13 @@ import pytest
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
+GOVERNED = (
+    "%%sql\n"
+    "CREATE TABLE crm.people AS SELECT * FROM (VALUES (1, 'ann@example.com', 'FR'), "
+    "(2, 'bob@example.org', 'DE')) t(id, email, country);\n"
+    "SELECT id, email FROM crm.people ORDER BY id"
+)
+
 SQL = (
     "%%sql\n"
     "CREATE TABLE orders AS SELECT range AS order_id, ['Germany', 'France', 'Japan'][range % 3 + 1] AS country,\n"
@@ -17,8 +24,12 @@ SQL = (
 )
 
 
-def test_sql_cell_renders_table_and_strip(lab: Any, browser: Any, artifacts: Path) -> None:
-    lab.write_notebook("report.ipynb", [SQL, "%sql SELECT range AS n FROM range(1000000)"])
+def test_sql_cells_render_table_strip_and_compliance(
+    lab: Any, browser: Any, artifacts: Path
+) -> None:
+    lab.write_notebook(
+        "report.ipynb", [SQL, "%sql SELECT range AS n FROM range(1000000)", GOVERNED]
+    )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(60_000)
     try:
@@ -30,7 +41,7 @@ def test_sql_cell_renders_table_and_strip(lab: Any, browser: Any, artifacts: Pat
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
 
         strips = page.locator(".jp-OutputArea-output .nl-strip")
-        strips.nth(1).wait_for()
+        strips.nth(2).wait_for()
         first = page.locator(".jp-OutputArea-output").filter(has=page.locator(".nl-strip")).first
         headers = first.locator("thead th").all_inner_texts()
         assert [h.split("\n")[0].strip() for h in headers][:3] == ["country", "orders", "revenue"]
@@ -47,6 +58,20 @@ def test_sql_cell_renders_table_and_strip(lab: Any, browser: Any, artifacts: Pat
         no_news = page.get_by_role("button", name="No")
         if no_news.count():  # JupyterLab's "get notified about news?" toast
             no_news.first.click()
+        # the governed cell: a compliance badge whose details open on click
+        badge = strips.nth(2).locator("button[data-nl-item='compliance']")
+        assert badge.inner_text().startswith("PII: 1 column")
+        details = page.locator("[data-nl-details='compliance']")
+        assert not details.is_visible()
+        badge.click()
+        details.wait_for(state="visible")
+        text = details.inner_text()
+        assert "PII column crm.people.email: EMAIL_ADDRESS" in text and "audit record a-" in text
+        strips.nth(2).locator("button[data-nl-item='lineage']").click()
+        lineage = page.locator("[data-nl-details='lineage']").last.inner_text()
+        assert "output.email ← crm.people.email (identity)" in lineage
+        page.screenshot(path=str(artifacts / "ui-compliance-details.png"), full_page=True)
+        badge.click()  # closed again for the README screenshot
         page.locator(".jp-Cell").first.click()
         page.screenshot(path=str(artifacts / "ui-sql-cell.png"), full_page=True)
     except Exception:

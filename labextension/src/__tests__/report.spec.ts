@@ -117,12 +117,63 @@ describe('renderReport', () => {
     );
   });
 
-  it('grows with compliance: masked columns show as a warning item', () => {
+  it('shows what the policies did, with the details on click', () => {
     const report = example('sql-groupby.json');
-    expect(stripItems(report).map(i => i.id)).toEqual(['rows', 'time']);
-    report.compliance.masked = [{ column: 'email', method: 'hash' }];
-    const item = stripItems(report).find(i => i.id === 'compliance-warnings');
-    expect(item?.label).toBe('1 column masked');
-    expect(item?.severity).toBe('warning');
+    expect(stripItems(report).map(i => i.id)).toEqual([
+      'rows',
+      'time',
+      'lineage'
+    ]);
+    report.compliance.pii_columns = [
+      { column: 'crm.people.email', entity: 'EMAIL_ADDRESS' }
+    ];
+    report.compliance.masked = [
+      { column: 'crm.people.email', method: 'hash', policy: 'default' }
+    ];
+    report.audit_id = 'a-000007-abcdef';
+    const item = stripItems(report).find(i => i.id === 'compliance');
+    expect(item?.label).toBe('PII: 1 column · 1 masked');
+    expect(item?.severity).toBe('info');
+    const node = renderReport(report, document);
+    const badge = node.querySelector(
+      'button[data-nl-item="compliance"]'
+    ) as HTMLButtonElement;
+    const panel = node.querySelector(
+      '[data-nl-details="compliance"]'
+    ) as HTMLElement;
+    expect(panel.hidden).toBe(true);
+    badge.click();
+    expect(panel.hidden).toBe(false);
+    expect(badge.getAttribute('aria-expanded')).toBe('true');
+    expect(panel.textContent).toContain(
+      'masked crm.people.email (hash, policy default)'
+    );
+    expect(panel.textContent).toContain('audit record a-000007-abcdef');
+    badge.click();
+    expect(panel.hidden).toBe(true);
+  });
+
+  it('warns when PII is shown in clear and flags denials as errors', () => {
+    const report = example('sql-groupby.json');
+    report.compliance.pii_columns = [
+      { column: 'a.t.email', entity: 'EMAIL_ADDRESS' }
+    ];
+    report.compliance.warnings = ['PII shown in clear to the owner'];
+    expect(stripItems(report).find(i => i.id === 'compliance')?.severity).toBe(
+      'warning'
+    );
+    report.compliance.denied = [{ column: 'a.t.ssn', policy: 'no-ssn' }];
+    expect(stripItems(report).find(i => i.id === 'compliance')?.severity).toBe(
+      'error'
+    );
+  });
+
+  it('summarises lineage and lists the edges on click', () => {
+    const report = example('sql-groupby.json');
+    const item = stripItems(report).find(i => i.id === 'lineage');
+    expect(item?.label).toBe('lineage: 2 columns of 1 table');
+    expect(item?.details).toContain(
+      'output.revenue \u2190 main.sales.amount (aggregation)'
+    );
   });
 });

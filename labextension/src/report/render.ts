@@ -57,20 +57,46 @@ function renderTable(report: IReport, doc: Document): HTMLElement {
   return wrapper;
 }
 
-function renderStrip(report: IReport, doc: Document): HTMLElement {
+function renderStrip(report: IReport, doc: Document): HTMLElement[] {
   const strip = doc.createElement('div');
   strip.className = 'nl-strip';
+  const panels: HTMLElement[] = [];
   for (const item of stripItems(report)) {
-    const span = doc.createElement('span');
-    span.className = `nl-strip-item nl-severity-${item.severity ?? 'info'}`;
-    span.dataset.nlItem = item.id;
-    span.textContent = item.label;
+    const expandable = item.details !== undefined && item.details.length > 0;
+    const node = doc.createElement(expandable ? 'button' : 'span');
+    node.className = `nl-strip-item nl-severity-${item.severity ?? 'info'}`;
+    node.dataset.nlItem = item.id;
+    node.textContent = item.label;
     if (item.title) {
-      span.title = item.title;
+      node.title = item.title;
     }
-    strip.appendChild(span);
+    if (expandable) {
+      const panel = doc.createElement('ul');
+      panel.className = 'nl-details';
+      panel.dataset.nlDetails = item.id;
+      panel.hidden = true;
+      for (const line of item.details ?? []) {
+        const li = doc.createElement('li');
+        li.textContent = line;
+        panel.appendChild(li);
+      }
+      node.setAttribute('aria-expanded', 'false');
+      node.addEventListener('click', () => {
+        const open = panel.hidden;
+        for (const other of panels) {
+          other.hidden = true;
+        }
+        strip
+          .querySelectorAll('[aria-expanded]')
+          .forEach(b => b.setAttribute('aria-expanded', 'false'));
+        panel.hidden = !open;
+        node.setAttribute('aria-expanded', String(open));
+      });
+      panels.push(panel);
+    }
+    strip.appendChild(node);
   }
-  return strip;
+  return [strip, ...panels];
 }
 
 /** The whole report as DOM: the table (when there are columns) and the strip. */
@@ -80,6 +106,6 @@ export function renderReport(report: IReport, doc: Document): HTMLElement {
   if (report.result.columns.length > 0) {
     root.appendChild(renderTable(report, doc));
   }
-  root.appendChild(renderStrip(report, doc));
+  root.append(...renderStrip(report, doc));
   return root;
 }

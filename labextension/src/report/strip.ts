@@ -17,6 +17,8 @@ export interface IStripItem {
   label: string;
   title?: string;
   severity?: Severity;
+  /** Lines shown under the strip when the item is clicked (it becomes a button). */
+  details?: string[];
 }
 
 export type StripSection = (report: IReport) => IStripItem | null;
@@ -54,34 +56,104 @@ export const timeSection: StripSection = report => {
   return { id: 'time', label: formatMs(ms), title: stages };
 };
 
-/** Compliance: a warning when columns were masked or policies warned. */
+/** Compliance: PII read, masks, row filters, denials and warnings; details on click. */
 export const complianceSection: StripSection = report => {
-  const { masked, warnings } = report.compliance;
-  if (masked.length === 0 && warnings.length === 0) {
+  const { pii_columns, masked, row_filters, denied, warnings } =
+    report.compliance;
+  if (
+    pii_columns.length +
+      masked.length +
+      row_filters.length +
+      denied.length +
+      warnings.length ===
+    0
+  ) {
     return null;
   }
+  const plural = (n: number, word: string) =>
+    `${n} ${word}${n === 1 ? '' : 's'}`;
   const parts: string[] = [];
+  if (pii_columns.length > 0) {
+    parts.push(`PII: ${plural(pii_columns.length, 'column')}`);
+  }
   if (masked.length > 0) {
-    parts.push(
-      `${masked.length} ${masked.length === 1 ? 'column' : 'columns'} masked`
-    );
+    parts.push(`${masked.length} masked`);
   }
-  if (warnings.length > 0) {
-    parts.push(
-      `${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'}`
-    );
+  if (row_filters.length > 0) {
+    parts.push(plural(row_filters.length, 'row filter'));
   }
-  const title = [
-    ...masked.map(m => `${m.column}: ${m.method}`),
-    ...warnings
-  ].join('\n');
+  if (denied.length > 0) {
+    parts.push(`${denied.length} denied`);
+  }
+  if (parts.length === 0) {
+    parts.push(plural(warnings.length, 'warning'));
+  }
+  const details = [
+    ...pii_columns.map(
+      c =>
+        `PII column ${c.column}: ${c.entity}${c.category ? ` (${c.category})` : ''}`
+    ),
+    ...masked.map(
+      m =>
+        `masked ${m.column} (${m.method}${m.policy ? `, policy ${m.policy}` : ''})`
+    ),
+    ...row_filters.map(
+      f =>
+        `row filter on ${f.table}: ${f.predicate}${f.policy ? ` (policy ${f.policy})` : ''}`
+    ),
+    ...denied.map(d => `denied ${d.column} (policy ${d.policy})`),
+    ...warnings.map(w => `warning: ${w}`)
+  ];
+  if (report.audit_id) {
+    details.push(`audit record ${report.audit_id}`);
+  }
+  const inClear = pii_columns.length > masked.length;
   return {
-    id: 'compliance-warnings',
-    label: parts.join(', '),
-    title,
-    severity: 'warning'
+    id: 'compliance',
+    label: parts.join(' · '),
+    title: 'What the policies did; click for details',
+    severity:
+      denied.length > 0
+        ? 'error'
+        : inClear || warnings.length
+          ? 'warning'
+          : 'info',
+    details
   };
 };
+
+/** Lineage: which stored columns the result came from; the edges on click. */
+export const lineageSection: StripSection = report => {
+  const { edges } = report.lineage;
+  if (edges.length === 0) {
+    return null;
+  }
+  const tables = new Set(
+    edges.map(e => e.source.split('.').slice(0, -1).join('.'))
+  );
+  const sources = new Set(edges.map(e => e.source));
+  const details = edges.map(
+    e =>
+      `${e.target} \u2190 ${e.source} (${e.kind.toLowerCase()}${e.masked ? ', masked' : ''})`
+  );
+  return {
+    id: 'lineage',
+    label: `lineage: ${sources.size} ${sources.size === 1 ? 'column' : 'columns'} of ${tables.size} ${tables.size === 1 ? 'table' : 'tables'}`,
+    title: 'Where each result column comes from; click for the edges',
+    details
+  };
+};
+
+/** Audit: the id of the audit record that holds this statement. */
+export const auditSection: StripSection = report =>
+  report.audit_id
+    ? {
+        id: 'audit',
+        label: `audit ${report.audit_id}`,
+        title:
+          'The record of this statement in the workspace audit log (%audit)'
+      }
+    : null;
 
 /** Notices: what the cell did beyond its result (quarantined rows, layout advice). */
 export const noticesSection: StripSection = report => {
@@ -93,7 +165,8 @@ export const noticesSection: StripSection = report => {
     id: 'notices',
     label: notices.length === 1 ? notices[0] : `${notices.length} notices`,
     title: notices.join('\n'),
-    severity: 'info'
+    severity: 'info',
+    details: notices.length > 1 ? notices : undefined
   };
 };
 
@@ -102,6 +175,8 @@ export const STRIP_SECTIONS: StripSection[] = [
   rowsSection,
   timeSection,
   complianceSection,
+  lineageSection,
+  auditSection,
   noticesSection
 ];
 

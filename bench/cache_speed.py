@@ -1,0 +1,120 @@
+"""Result cache speed: cached vs uncached TPC-H queries.
+
+Usage: python bench/cache_speed.py [--sfs 0.1,1] [--repeat 5] [--workspace DIR] [--json OUT]
+
+For each TPC-H query at each scale factor (Iceberg tables written with ``Session.write``), it
+times, interleaved per query so noise hits every variant alike:
+
+* ``uncached``: ``Session.sql`` (DuckDB over the Iceberg tables, result fetched as Arrow);
+* ``key``: ``ResultCache.key`` alone (split, parse, inputs' snapshots, hash);
+* ``memory hit``: ``key`` + ``get`` from memory (what a re-run cell costs);
+* ``disk hit``: ``key`` + ``get`` by a second cache whose memory holds nothing, so the result is
+  read from its Arrow IPC file (what another kernel, or a result spilled from memory, costs).
+
+It reports medians per query, the ratio uncached / cached, and the slowest cached answer
+against the 100 ms target; it asserts only that every cached result equals the uncached one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import neurolake_lab
+from neurolake_lab.cache import CacheKey, ResultCache
+from neurolake_lab.cost.workload import load_tpch, tpch_namespace, tpch_queries
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = fn()
+    return (time.perf_counter() - start) * 1000, out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sfs", default="0.1,1")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--workspace")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    sfs = [float(s) for s in args.sfs.split(",")]
+    ws = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="nl-cache-"))
+    session = neurolake_lab.connect(ws)
+    session.lakehouse.refresh(session.engine.con)
+    have = {ns for ns, _ in session.lakehouse.pointers}
+    for sf in sfs:
+        if tpch_namespace(sf) not in have:
+            load_tpch(session, sf)
+    memory = ResultCache(ws)
+    memory.clear()
+    disk = ResultCache(ws, memory_bytes=1)  # never keeps anything in memory: reads the files
+    rows: list[dict[str, Any]] = []
+    bad = 0
+    for sf in sfs:
+        for i, sql in enumerate(tpch_queries(tpch_namespace(sf))):
+            k = memory.key(session, sql, policy_context="bench")
+            assert isinstance(k, CacheKey), k
+            result = session.sql(sql, namespace={}).arrow()
+            memory.put(k, result)
+            disk.put(k, result)  # spilled to its file at once
+            t: dict[str, list[float]] = {"uncached": [], "key": [], "memory": [], "disk": []}
+
+            def uncached(q: str = sql) -> Any:
+                return session.sql(q, namespace={}).arrow()
+
+            def key_only(q: str = sql) -> Any:
+                return memory.key(session, q, policy_context="bench")
+
+            def memory_hit(q: str = sql) -> Any:
+                k = memory.key(session, q, policy_context="bench")
+                return memory.get(k) if isinstance(k, CacheKey) else None
+
+            def disk_hit(q: str = sql) -> Any:
+                k = disk.key(session, q, policy_context="bench")
+                return disk.get(k) if isinstance(k, CacheKey) else None
+
+            for _ in range(args.repeat):
+                t["uncached"].append(timed(uncached)[0])
+                t["key"].append(timed(key_only)[0])
+                ms, hit = timed(memory_hit)
+                t["memory"].append(ms)
+                ms, from_disk = timed(disk_hit)
+                t["disk"].append(ms)
+                same = hit is not None and from_disk is not None
+                if not (same and hit.equals(result) and from_disk.equals(result)):
+                    bad += 1
+            med = {name: statistics.median(v) for name, v in t.items()}
+            rows.append({"sf": sf, "query": i + 1, "rows": result.num_rows,
+                         "bytes": result.nbytes, **med})  # fmt: skip
+            print(f"sf {sf:<4g} q{i + 1:02d}  uncached {med['uncached']:8.1f} ms  key "
+                  f"{med['key']:5.2f}  memory hit {med['memory']:5.2f}  disk hit {med['disk']:5.2f}  "
+                  f"ratio {med['uncached'] / med['memory']:7.1f}x / {med['uncached'] / med['disk']:6.1f}x")  # fmt: skip
+    print()
+    for sf in sfs:
+        part = [r for r in rows if r["sf"] == sf]
+        total = {n: sum(r[n] for r in part) for n in ("uncached", "key", "memory", "disk")}
+        ratios_m = [r["uncached"] / r["memory"] for r in part]
+        ratios_d = [r["uncached"] / r["disk"] for r in part]
+        print(f"sf {sf:g}: 22 queries uncached {total['uncached']:.0f} ms, memory hits "
+              f"{total['memory']:.1f} ms, disk hits {total['disk']:.1f} ms; ratio of totals "
+              f"{total['uncached'] / total['memory']:.0f}x (memory) {total['uncached'] / total['disk']:.0f}x (disk); "
+              f"median per-query ratio {statistics.median(ratios_m):.0f}x / {statistics.median(ratios_d):.0f}x; "
+              f"slowest hit {max(r['memory'] for r in part):.1f} / {max(r['disk'] for r in part):.1f} ms")  # fmt: skip
+    print(f"cache stats: {memory.stats}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    session.close()
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,373 @@
+"""``CostModel``: predict a cell's cost before it runs, learn from what it really cost.
+
+A prediction is the analytic estimate from DuckDB's plan and the Iceberg metadata (``estimate``),
+corrected by a ridge model fitted on this workspace's history (``model``), plus federated updates
+merged from other workspaces. A statement that ran before over the same snapshots is predicted
+from its own earlier timings. Predictions for the same cell text, snapshots and model are kept,
+so a preflight repeated while the user types costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import statistics
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from neurolake_lab.config import Workspace
+from neurolake_lab.cost import model as ridge
+from neurolake_lab.cost.estimate import StatementEstimate, estimate_statement
+from neurolake_lab.cost.features import FEATURE_NAMES, FEATURE_VERSION
+from neurolake_lab.cost.history import HistoryStore, Observation
+from neurolake_lab.cost.prediction import Prediction
+
+if TYPE_CHECKING:
+    from neurolake_lab.session import Session
+
+#: statement types DuckDB can EXPLAIN that may do real work
+_PLANNABLE = frozenset({"SELECT", "INSERT", "CREATE", "UPDATE", "DELETE", "EXPLAIN"})
+_PREDICTION_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    """The parameters in use now, and where they came from."""
+
+    theta: np.ndarray[Any, np.dtype[np.float64]]
+    sigma: float
+    fit: ridge.Fit
+    local_samples: int
+    imported_samples: int
+    version: tuple[int, int]
+    #: correction of DuckDB's rows-out estimate (log ratio), learned from local history
+    rows_fit: ridge.Fit | None = None
+
+    def rows(self, raw: float, features: Sequence[float], bounded: bool) -> int:
+        """Rows out: DuckDB's estimate, corrected by what similar queries really returned."""
+        if bounded or self.rows_fit is None:
+            return int(raw)
+        log_ratio = max(-_ROWS_CLIP, min(_ROWS_CLIP, self.rows_fit.predict_log(features)))
+        return max(0, round((raw + 1) * math.exp(log_ratio) - 1))
+
+    def spread(self, x: Sequence[float]) -> float:
+        """Log-space standard deviation of the duration error for features ``x``.
+
+        The residual spread, widened by the leverage of ``x`` among the local observations:
+        a query unlike anything this workspace ran gets a wider spread (a lower confidence).
+        """
+        if self.fit.inverse_gram is None:
+            return self.sigma
+        v = np.asarray(x, dtype=np.float64)
+        leverage = float(v @ self.fit.inverse_gram @ v)
+        return self.sigma * math.sqrt(1.0 + min(max(leverage, 0.0), 3.0))
+
+
+class CostModel:
+    """Predicts and records query costs for one workspace (share one per process or session).
+
+    Args:
+        workspace: the workspace folder; the history goes to its ``catalog.db``.
+    """
+
+    def __init__(self, workspace: str | os.PathLike[str] | Workspace) -> None:
+        root = workspace.root if isinstance(workspace, Workspace) else Path(workspace)
+        self.workspace = Workspace(Path(root).expanduser().resolve())
+        self.store = HistoryStore(self.workspace.catalog_db)
+        self._live: LiveModel | None = None
+        self._cache: OrderedDict[tuple[Any, ...], Prediction] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- predicting -----------------------------------------------------------------------
+
+    def predict(
+        self,
+        session: Session,
+        sql: str,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+        *,
+        namespace: Mapping[str, Any] | None = None,
+        suggest: bool = True,
+    ) -> Prediction:
+        """Predict the cost of the cell ``sql`` without running it.
+
+        Every statement DuckDB can plan is estimated; the prediction sums their durations and
+        bytes and gives the last one's rows. ``namespace`` holds the notebook's variables
+        (DataFrames used as tables, ``$name`` values). With ``suggest`` the optimizer's
+        rewrites, compared through this model, come with it.
+
+        Raises:
+            QueryError: the cell cannot be planned (syntax, unknown table or column, a
+                parameter without a value): the error running it would give.
+        """
+        start = time.perf_counter()
+        namespace = namespace if namespace is not None else {}
+        lake = session.lakehouse
+        lake.refresh(session.engine.con)
+        live = self.live_model()
+        key = (
+            sql, repr(params), tuple(sorted(lake.pointers.items())),
+            tuple(sorted(session.snippets.items())), live.version, suggest,
+            _namespace_key(sql, namespace),
+        )  # fmt: skip
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+        if hit is not None:
+            return hit
+        estimates = self.estimate(session, sql, params, namespace=namespace)
+        prediction = self._predict(estimates, live)
+        if suggest and estimates:
+            from neurolake_lab.optimizer import suggest as optimizer_suggest
+
+            t0 = time.perf_counter()
+            prediction.suggestions = optimizer_suggest(
+                session, sql, prediction, self, params=params, namespace=namespace
+            )
+            prediction.timings["suggest_ms"] = (time.perf_counter() - t0) * 1000
+        prediction.timings["total_ms"] = (time.perf_counter() - start) * 1000
+        with self._lock:
+            self._cache[key] = prediction
+            while len(self._cache) > _PREDICTION_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return prediction
+
+    def estimate(
+        self,
+        session: Session,
+        sql: str,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+        *,
+        namespace: Mapping[str, Any] | None = None,
+    ) -> list[StatementEstimate]:
+        """The plan-and-metadata estimate of each plannable statement of the cell ``sql``."""
+        from neurolake_lab import snippets as snippet_mod
+        from neurolake_lab.engine.params import colon_to_dollar
+        from neurolake_lab.lakehouse.dialect import split_cell
+        from neurolake_lab.session import _bind, _maybe_time_travel
+
+        namespace = namespace if namespace is not None else {}
+        lake = session.lakehouse
+        text = colon_to_dollar(sql)
+        if _maybe_time_travel(text):
+            text = lake.rewrite_time_travel(text)
+        out: list[StatementEstimate] = []
+        for stmt in split_cell(session.engine, text):
+            query = snippet_mod.compose(stmt.query.strip(), session.snippets)
+            target: str | None = query
+            lake_stmt = lake.analyze(query, stmt.type)
+            if lake_stmt is not None and lake_stmt.kind != "local_table":
+                target = lake_stmt.body  # the query of a CTAS/INSERT into Iceberg, else nothing
+            elif stmt.type not in _PLANNABLE:
+                target = None
+            if not target:
+                continue
+            bound = _bind(stmt.named_parameters, params, namespace)
+            out.append(estimate_statement(session, target, bound, namespace.get))
+        return out
+
+    def predict_estimates(
+        self, estimates: Sequence[StatementEstimate], *, use_repeats: bool = True
+    ) -> Prediction:
+        """The prediction for statements already estimated (the optimizer compares rewrites).
+
+        ``use_repeats=False`` ignores earlier runs of the same statements, so an original and
+        its rewrite are both judged by the model alone.
+        """
+        return self._predict(list(estimates), self.live_model(), use_repeats)
+
+    def _predict(
+        self, estimates: list[StatementEstimate], live: LiveModel, use_repeats: bool = True
+    ) -> Prediction:
+        if not estimates:
+            return Prediction(None, None, None, None, basis="none")
+        total_ms = 0.0
+        variance = 0.0
+        bases = set()
+        for est in estimates:
+            ms, spread, basis = self._statement_ms(est, live, use_repeats)
+            total_ms += ms
+            # spreads of a sum, weighted by each statement's share: the big one dominates
+            variance += (ms * spread) ** 2
+            bases.add(basis)
+        spread = math.sqrt(variance) / total_ms if total_ms > 0 else ridge.PRIOR_SIGMA
+        timings: dict[str, float] = {}
+        for est in estimates:
+            for k, v in est.timings.items():
+                timings[k] = timings.get(k, 0.0) + v
+        last = estimates[-1]
+        return Prediction(
+            predicted_ms=total_ms,
+            estimated_rows=live.rows(
+                last.figures.rows_out, last.features, last.figures.rows_bounded
+            ),
+            estimated_bytes=sum(e.estimated_bytes for e in estimates),
+            confidence=ridge.confidence(spread),
+            statements=estimates,
+            basis="model" if "model" in bases else bases.pop() if len(bases) == 1 else "model",
+            spread=spread,
+            timings=timings,
+        )
+
+    def _statement_ms(
+        self, est: StatementEstimate, live: LiveModel, use_repeats: bool
+    ) -> tuple[float, float, str]:
+        repeats = self.store.repeats(est.fingerprint) if use_repeats and live.version[0] else []
+        if repeats:
+            logs = [math.log(max(r, 0.01)) for r in repeats]
+            spread = statistics.pstdev(logs) if len(logs) > 1 else 0.35
+            return statistics.median(repeats), max(spread, 0.15), "repeat"
+        log_ratio = float(np.dot(live.theta, est.features))
+        log_ratio = max(-ridge.TARGET_CLIP, min(ridge.TARGET_CLIP, log_ratio))
+        ms = est.analytic_ms * math.exp(log_ratio)
+        basis = "model" if live.local_samples or live.imported_samples else "analytic"
+        return ms, live.spread(est.features), basis
+
+    # -- learning -------------------------------------------------------------------------
+
+    def record(
+        self,
+        session: Session,
+        sql: str,
+        prediction: Prediction,
+        actual_ms: float,
+        actual_rows: int | None,
+        actual_bytes: int | None = None,
+    ) -> int | None:
+        """Store what a predicted cell really cost, next to the prediction; the model learns it.
+
+        Only cells with one plannable statement are learned from (the duration of a cell
+        with several cannot be split between them). Returns the history id, or ``None``.
+        ``session`` and ``sql`` are accepted for symmetry with ``predict``; nothing of the
+        text is stored, only the statement's fingerprint.
+        """
+        if len(prediction.statements) != 1 or not math.isfinite(actual_ms) or actual_ms < 0:
+            return None
+        est = prediction.statements[0]
+        return self.store.record(
+            fingerprint=est.fingerprint,
+            feature_version=FEATURE_VERSION,
+            features=est.features,
+            analytic_ms=est.analytic_ms,
+            predicted_ms=prediction.predicted_ms,
+            confidence=prediction.confidence,
+            actual_ms=float(actual_ms),
+            estimated_rows=prediction.estimated_rows,
+            actual_rows=actual_rows,
+            estimated_bytes=prediction.estimated_bytes,
+            actual_bytes=actual_bytes,
+        )
+
+    def live_model(self) -> LiveModel:
+        """The model as of the latest history and imported updates (refitted when they change)."""
+        version = self.store.version()
+        live = self._live
+        if live is not None and live.version == version:
+            return live
+        observations = self.store.observations(FEATURE_VERSION)
+        x = [o.features for o in observations]
+        y = ridge.targets(
+            [o.actual_ms for o in observations], [o.analytic_ms for o in observations]
+        )
+        local = ridge.fit(x, y) if observations else ridge.empty_fit(len(FEATURE_NAMES))
+        updates = self.store.updates(FEATURE_VERSION)
+        theta = local.theta
+        sigma = local.sigma
+        imported = sum(u.samples for u in updates)
+        if updates:
+            theta = ridge.merge(local, [(u.parameters, u.samples) for u in updates])
+            if observations:
+                theta = ridge.refit_intercept(theta, x, y)
+                sigma = ridge.residual_sigma(theta, x, y)
+        live = LiveModel(
+            theta, sigma, local, len(observations), imported, version, _rows_fit(observations)
+        )
+        self._live = live
+        return live
+
+    def local_fit(self) -> ridge.Fit:
+        """The ridge fit of this workspace's own history alone (what ``learn export`` shares)."""
+        observations = self.store.observations(FEATURE_VERSION)
+        if not observations:
+            return ridge.empty_fit(len(FEATURE_NAMES))
+        x = [o.features for o in observations]
+        y = ridge.targets(
+            [o.actual_ms for o in observations], [o.analytic_ms for o in observations]
+        )
+        return ridge.fit(x, y)
+
+    def warm(self, session: Session) -> float:
+        """Read what a first prediction needs (pyiceberg, every table's file list, the model).
+
+        The first prediction in a process otherwise pays for it (a few hundred milliseconds);
+        a kernel can call this in a background thread when it starts. Returns milliseconds.
+        """
+        from neurolake_lab.cost.sources import snapshot_of
+        from neurolake_lab.cost.table_stats import table_files
+
+        start = time.perf_counter()
+        lake = session.lakehouse
+        lake.refresh(session.engine.con)
+        for location in list(lake.pointers.values()):
+            table_files(location, snapshot_of(location))
+        self.live_model()
+        return (time.perf_counter() - start) * 1000
+
+    def clear_cache(self) -> None:
+        """Forget cached predictions (the next ``predict`` plans again)."""
+        with self._lock:
+            self._cache.clear()
+
+    def close(self) -> None:
+        """Close the history store's connection of this thread."""
+        self.store.close()
+
+
+_ROWS_CLIP = 10.0
+_ROWS_OUT = FEATURE_NAMES.index("log_rows_out")
+_BOUNDED = FEATURE_NAMES.index("rows_bounded")
+#: observations with a rows figure needed before the rows correction is used
+_MIN_ROWS_SAMPLES = 5
+
+
+def _rows_fit(observations: Sequence[Observation]) -> ridge.Fit | None:
+    """Ridge fit of ln((actual rows + 1) / (estimated + 1)) over results no limit bounds.
+
+    DuckDB's estimate of a GROUP BY's groups is often the input's row count; what queries like
+    this one returned before is a better guide. The estimate is read back from the features
+    (``log_rows_out`` is ``log1p(rows) / 20``), so the stored prediction is not needed.
+    """
+    rows = [o for o in observations if o.actual_rows is not None and not o.features[_BOUNDED]]
+    if len(rows) < _MIN_ROWS_SAMPLES:
+        return None
+    raw = np.expm1(np.asarray([o.features[_ROWS_OUT] for o in rows]) * 20.0)
+    actual = np.asarray([float(o.actual_rows or 0) for o in rows])
+    y = np.clip(np.log((actual + 1.0) / (raw + 1.0)), -_ROWS_CLIP, _ROWS_CLIP)
+    return ridge.fit([o.features for o in rows], y)
+
+
+def _namespace_key(sql: str, namespace: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """What of the notebook's variables the cell may use: DataFrames by identity, values by repr.
+
+    Only names that occur as words in the cell can be a table or a ``$name`` of it.
+    """
+    from neurolake_lab.engine.duckdb_engine import is_frame
+
+    out = []
+    for word in sorted(set(_WORD.findall(sql))):
+        if word in namespace:
+            value = namespace[word]
+            out.append((word, f"id:{id(value)}" if is_frame(value) else repr(value)[:200]))
+    return tuple(out)
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -1,0 +1,259 @@
+"""The lakehouse part of ``Session``: writing tables from Python, history, upkeep, layout, quality.
+
+A mixin so that ``session.py`` stays the small facade it is; every method here works on
+``self.lakehouse`` and records who wrote through ``self.write_context()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from neurolake_lab.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    import pyarrow as pa
+
+    from neurolake_lab.engine import DuckDBEngine
+    from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.access_patterns import LayoutSuggestion
+    from neurolake_lab.lakehouse.maintenance import MaintenanceReport
+    from neurolake_lab.lakehouse.quality import QualityRules
+    from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
+    from neurolake_lab.result import QueryResult
+
+
+class LakehouseAPI:
+    """``Session.write``, ``snapshots``, ``rollback``, ``maintain``, ``set_quality``, ``layout``."""
+
+    if TYPE_CHECKING:  # provided by Session
+
+        @property
+        def engine(self) -> DuckDBEngine: ...  # noqa: D102
+
+        @property
+        def lakehouse(self) -> Lakehouse: ...  # noqa: D102
+
+        def write_context(self, sql: str | None = None) -> WriteContext: ...  # noqa: D102
+
+        def record(self, kind: str, sql: str | None = None, **data: Any) -> str: ...  # noqa: D102
+
+    def write(
+        self,
+        table: str,
+        data: Any,
+        mode: str = "append",
+        *,
+        partition_by: Sequence[str] = (),
+        sort_by: Sequence[str] = (),
+        docs: Mapping[str, str] | None = None,
+        description: str | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> WriteOutcome:
+        """Write a pandas/Polars/Arrow table to the Iceberg table ``namespace.table``.
+
+        ``mode`` is ``"append"`` or ``"overwrite"``; a table that does not exist is created
+        (with ``partition_by`` such as ``["month(order_date)"]``, ``sort_by`` such as
+        ``["customer_id"]``, column ``docs`` and a ``description``). Columns match by name;
+        the write goes through the table's quality checks and is one commit.
+        """
+        from neurolake_lab.lakehouse.statements import parse_layout
+
+        if mode not in ("append", "overwrite"):
+            raise UsageError(f"mode must be 'append' or 'overwrite', not {mode!r}")
+        arrow = _to_arrow(data)
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        tid = _table_id(lake, table)
+        ctx = self.write_context()
+        writer = lake.writer
+        try:
+            if writer.exists(tid):
+                outcome = writer.append(
+                    tid, arrow, ctx, overwrite=mode == "overwrite", by_name=True,
+                    operation=f"write ({mode})",
+                )  # fmt: skip
+                outcome.notices.extend(self._layout_notice(tid))
+            else:
+                props = dict(properties or {})
+                if description:
+                    props["comment"] = description
+                partition, order = parse_layout(partition_by, sort_by)
+                outcome = writer.create(
+                    tid, arrow, ctx, partition_by=partition, sort_by=order, properties=props,
+                    docs=docs, operation=f"write ({mode})",
+                )  # fmt: skip
+        finally:
+            lake.refresh(self.engine.con)
+        self.record(
+            "write", table=outcome.table, operation=outcome.operation,
+            rows_added=outcome.rows_added, rows_removed=outcome.rows_removed,
+            quarantined=outcome.quarantined, snapshot_id=outcome.snapshot_id,
+        )  # fmt: skip
+        return outcome
+
+    def maintain(
+        self,
+        table: str,
+        *,
+        expire_older_than: str | timedelta = "7d",
+        retain_last: int = 5,
+        compact: bool = True,
+        small_file_mb: float = 32,
+        remove_orphans: bool = True,
+        orphans_older_than: str | timedelta = "1d",
+    ) -> MaintenanceReport:
+        """Keep a table healthy: expire old snapshots, compact small files, remove orphans.
+
+        Snapshots older than ``expire_older_than`` go, except the newest ``retain_last`` and the
+        one current at the cut-off (so time travel inside the retention keeps working). Files
+        written but never committed (by a crashed write) are removed once older than
+        ``orphans_older_than``. The report says what each step did.
+        """
+        self.lakehouse.refresh(self.engine.con)
+        report = self.lakehouse.maintain(
+            table, self.write_context(), expire_older_than=expire_older_than,
+            retain_last=retain_last, compact=compact, small_file_mb=small_file_mb,
+            remove_orphans=remove_orphans, orphans_older_than=orphans_older_than,
+        )  # fmt: skip
+        self.record(
+            "maintenance", table=report.table, expired=report.snapshots_expired,
+            files_compacted=report.files_compacted, files_written=report.files_written,
+            orphans_removed=report.orphans_removed, files_deleted=report.files_deleted,
+        )  # fmt: skip
+        return report
+
+    def set_quality(
+        self,
+        table: str,
+        *,
+        not_null: Sequence[str] = (),
+        unique: Sequence[str | Sequence[str]] = (),
+        accepted_values: Mapping[str, Sequence[Any]] | None = None,
+        ranges: Mapping[str, Sequence[Any]] | None = None,
+        rows_per_write: Sequence[int | None] | None = None,
+        checks: Sequence[str] = (),
+        on_failure: str = "refuse",
+    ) -> QualityRules:
+        """Declare the quality checks every write to ``table`` must pass (replacing earlier ones).
+
+        ``unique`` keys are column names or lists of columns; ``ranges`` map a column to
+        ``[min, max]`` (``None`` for an open end); ``rows_per_write`` is ``[min, max]`` rows per
+        write; ``checks`` are SQL predicates each row must satisfy. ``on_failure`` is
+        ``"refuse"`` (the write is refused with the offending rows) or ``"quarantine"`` (bad rows
+        go to ``<table>__quarantine`` and the rest is written).
+        """
+        from neurolake_lab.lakehouse.quality import PROPERTY, QualityRules
+        from neurolake_lab.lakehouse.tables import quiet_pyiceberg
+
+        rules = QualityRules(
+            not_null=list(not_null),
+            unique=[[k] if isinstance(k, str) else list(k) for k in unique],
+            accepted_values={k: list(v) for k, v in (accepted_values or {}).items()},
+            ranges={k: list(v) for k, v in (ranges or {}).items()},
+            rows_per_write=list(rows_per_write) if rows_per_write else None,
+            checks=list(checks),
+            on_failure=on_failure,
+        )
+        lake = self.lakehouse
+        lake.refresh(self.engine.con)
+        tid = lake.resolve(table)
+        loaded = lake.load(tid)
+        known = {f.name for f in loaded.schema().fields}
+        unknown = sorted(rules.columns() - known)
+        if unknown:
+            raise UsageError(f"table {table} has no column {', '.join(unknown)}")
+        with quiet_pyiceberg():
+            loaded.transaction().set_properties({PROPERTY: rules.to_json()}).commit_transaction()
+        lake.refresh(self.engine.con)
+        self.record("maintenance", table=table, action="set quality", rules=rules.to_json())
+        return rules
+
+    def quality(self, table: str) -> QualityRules:
+        """The quality checks declared on ``table``."""
+        from neurolake_lab.lakehouse.quality import QualityRules
+
+        self.lakehouse.refresh(self.engine.con)
+        _, meta = self.lakehouse.metadata(table)
+        return QualityRules.from_properties(dict(meta.properties))
+
+    def layout(self, table: str) -> LayoutSuggestion | None:
+        """The partitioning/sort order the table's recorded access patterns call for, if any."""
+        self.lakehouse.refresh(self.engine.con)
+        return self.lakehouse.layout(table)
+
+    def apply_layout(self, table: str) -> WriteOutcome:
+        """Apply the suggested layout: new partitioning/sort order, files rewritten to match."""
+        suggestion = self.layout(table)
+        if suggestion is None:
+            raise UsageError(f"no layout change is suggested for {table}")
+        outcome = self.lakehouse.apply_layout(table, suggestion, self.write_context())
+        self.record("maintenance", table=outcome.table, action="apply layout",
+                    partition_by=suggestion.partition_by, sort_by=suggestion.sort_by)  # fmt: skip
+        return outcome
+
+    def _layout_notice(self, table: tuple[str, str] | None) -> list[str]:
+        """After a write: the layout the table's access patterns call for, as a notice."""
+        if table is None or table not in self.lakehouse.pointers:
+            return []
+        try:
+            suggestion = self.lakehouse.layout(f"{table[0]}.{table[1]}")
+        except Exception:  # advice must never fail a write that succeeded
+            return []
+        return [suggestion.message] if suggestion is not None else []
+
+    def snapshots(self, table: str) -> QueryResult:
+        """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""
+        self.lakehouse.refresh(self.engine.con)
+        return query_result(
+            self.lakehouse.snapshots(table), f"-- snapshots of {table}", "SNAPSHOTS"
+        )
+
+    def rollback(self, table: str, snapshot_id: int) -> WriteOutcome:
+        """Make ``snapshot_id`` the current snapshot of ``table`` again (as ``%rollback``)."""
+        self.lakehouse.refresh(self.engine.con)
+        outcome = self.lakehouse.rollback(table, int(snapshot_id), self.write_context())
+        self.record("write", table=outcome.table, operation="rollback", snapshot_id=snapshot_id)
+        return outcome
+
+
+def _to_arrow(data: Any) -> pa.Table:
+    """pandas, Polars, Arrow or anything with the Arrow C stream interface, as a ``pa.Table``."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if type(data).__module__.split(".")[0] == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if hasattr(data, "to_arrow") and callable(data.to_arrow):  # Polars, QueryResult-likes
+        arrow = data.to_arrow()
+        return arrow if isinstance(arrow, pa.Table) else pa.table(arrow)
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    raise UsageError(f"cannot write a {type(data).__name__}: pass a pandas, Polars or Arrow table")
+
+
+def _table_id(lake: Lakehouse, name: str) -> tuple[str, str]:
+    """``namespace.table`` (or an existing table's unambiguous bare name) as a table id."""
+    from neurolake_lab.lakehouse.lakehouse import _split_name
+
+    parts = _split_name(name)
+    if len(parts) == 2 and all(parts):
+        return parts[0], parts[1]
+    if len(parts) == 1:
+        tid = lake.resolve_bare(parts[0])
+        if tid is not None:
+            return tid
+    raise UsageError(f"name the table as namespace.table, e.g. 'sales.{parts[-1] or 'orders'}'")
+
+
+def query_result(table: pa.Table, sql: str, kind: str, elapsed: float | None = None) -> QueryResult:
+    """A ``QueryResult`` for a table NeuroLake made itself (a listing, a history)."""
+    from neurolake_lab.result import QueryResult
+
+    timings = {"execute_ms": elapsed, "total_ms": elapsed} if elapsed is not None else {}
+    return QueryResult(table, sql=sql, statement_type=kind, timings=timings)

@@ -1,0 +1,1 @@
+"""Optimizer rules, one per file: each proposes rewrites of a cell (``candidates(ctx)``)."""

@@ -1,0 +1,47 @@
+"""When a cell asks before running: predicted cost against the configured thresholds."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurolake_lab.cost import CostModel, Prediction
+from neurolake_lab.exceptions import UsageError
+from neurolake_lab.optimizer import needs_confirmation, thresholds
+from neurolake_lab.session import Session
+
+
+def prediction(ms: float, size: int) -> Prediction:
+    return Prediction(ms, 10, size, 0.5)
+
+
+def test_defaults_ask_above_thirty_seconds_or_ten_gigabytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NEUROLAKE_COST_CONFIRM_MS", raising=False)
+    monkeypatch.delenv("NEUROLAKE_COST_CONFIRM_BYTES", raising=False)
+    assert thresholds({}) == (30_000.0, 10 * 1024**3)
+    assert not needs_confirmation(prediction(29_000, 10**6)).needed
+    slow = needs_confirmation(prediction(45_000, 10**6))
+    assert slow.needed and slow.reason and "45.0 s" in slow.reason and "50%" in slow.reason
+    assert needs_confirmation(prediction(10, 20 * 1024**3)).needed
+
+
+def test_settings_environment_and_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = {"cost": {"confirm_above_ms": 500, "confirm_above_bytes": 0}}
+    assert thresholds(extra) == (500.0, None)  # 0 switches the byte check off
+    assert needs_confirmation(prediction(600, 10**15), extra).needed
+    assert not needs_confirmation(prediction(400, 10**15), extra).needed
+    monkeypatch.setenv("NEUROLAKE_COST_CONFIRM_MS", "1000")
+    assert not needs_confirmation(prediction(600, 1), extra).needed
+    assert needs_confirmation(prediction(600, 1), extra, threshold_ms=100).needed
+    with pytest.raises(UsageError, match="confirm_above_bytes"):
+        thresholds({"cost": {"confirm_above_bytes": "lots"}})
+
+
+def test_a_real_prediction_against_a_threshold(session: Session) -> None:
+    session.sql("CREATE TABLE c.t AS SELECT range AS id FROM range(300000)")
+    pred = CostModel(session.settings.workspace).predict(session, "SELECT * FROM c.t ORDER BY id")
+    assert pred.predicted_ms is not None
+    assert needs_confirmation(pred, threshold_ms=pred.predicted_ms / 2).needed
+    assert not needs_confirmation(pred, threshold_ms=pred.predicted_ms * 2).needed
+    assert needs_confirmation(Prediction(None, None, None, None)).needed is False
