@@ -160,3 +160,27 @@ class ResultCacheError(NeuroLakeError):
     """The result cache cannot store or read an entry (its folder, a damaged file)."""
 
     title = "Result cache error"
+
+
+class PlanningError(NeuroLakeError):
+    """A question could not be mapped to the workspace's tables: nothing was run.
+
+    The message says what was not understood; ``suggestions`` holds the closest tables and
+    columns (``namespace.table[.column]``), also shown as the hint.
+    """
+
+    title = "Could not read the question"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        question: str = "",
+        suggestions: list[str] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.question = question
+        self.suggestions = list(suggestions or [])
+        if hint is None and self.suggestions:
+            hint = "Closest tables and columns: " + ", ".join(self.suggestions)
+        super().__init__(message, hint=hint)

@@ -26,6 +26,7 @@ from IPython.core.magic import (
 from IPython.display import display
 
 from neurolake_lab.exceptions import UsageError
+from neurolake_lab.nl_magics import NLMagics
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -394,7 +395,7 @@ def get_magics(shell: InteractiveShell) -> NeuroLakeMagics | None:
 def load(shell: InteractiveShell) -> None:
     """Register the magics on ``shell`` (idempotent)."""
     if get_magics(shell) is None:
-        shell.register_magics(NeuroLakeMagics(shell))
+        shell.register_magics(NeuroLakeMagics(shell), NLMagics(shell))
 
 
 def unload(shell: InteractiveShell) -> None:

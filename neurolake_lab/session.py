@@ -39,6 +39,7 @@ from neurolake_lab.result import QueryResult
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from neurolake_lab.agents.answer import NLResult
     from neurolake_lab.cache import CacheKey, ResultCache
     from neurolake_lab.compliance.audit import AuditLog
     from neurolake_lab.compliance.policy import Enforcement, NoPii, PolicyStore
@@ -350,6 +351,29 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
             **decisions,
         )  # fmt: skip
         return Execution(outcome.to_arrow(), [], kind, run_sql, elapsed, 0.0), audit_id
+
+    def ask(self, question: str, follow_up: bool = False, **options: Any) -> NLResult:
+        """Answer a question in plain language with governed SQL (what ``%%nl`` runs).
+
+        Each question stands alone unless ``follow_up=True``, which refines the previous one
+        ("only for Germany", "now by month"). The SQL comes from the LLM when one is configured
+        (``NEUROLAKE_LLM_BASE_URL`` / ``OPENAI_API_KEY``), else from the offline planner.
+
+        Args:
+            question: The question.
+            follow_up: Refine the previous question instead of starting afresh.
+            **options: ``execute=False`` writes the SQL without running it; ``sql=`` runs this
+                (edited) SQL for the question instead; ``mode="offline"|"llm"`` forces a route;
+                ``learn=False`` ignores accepted answers.
+
+        Raises:
+            PlanningError: The question could not be mapped to the tables (nothing ran).
+            QueryError: The SQL failed to run.
+            LLMError: The language model failed (endpoint down, key refused, no usable SQL).
+        """
+        from neurolake_lab.agents import orchestrator_for
+
+        return orchestrator_for(self).ask(question, follow_up, **options)
 
     def take_notices(self) -> list[str]:
         """Messages the last cell produced for the user (quarantined rows, layout advice)."""

@@ -13,6 +13,7 @@ import json
 from typing import TYPE_CHECKING
 
 from neurolake_lab.demo.retail import DemoTable, generate_retail
+from neurolake_lab.demo.semantics import semantics_property
 from neurolake_lab.lakehouse.quality import PROPERTY as QUALITY_PROPERTY
 from neurolake_lab.lakehouse.quality import QualityRules
 
@@ -46,6 +47,7 @@ def table_properties(table: DemoTable, namespace: str = NAMESPACE) -> dict[str, 
         FOREIGN_KEYS_PROPERTY: json.dumps(keys),
         QUALITY_PROPERTY: rules.to_json(),
         "neurolake.demo": "retail",
+        **semantics_property(table.name),  # business vocabulary for %%nl
     }
     return props
 

@@ -1,0 +1,287 @@
+"""``Orchestrator``: a question through intent, DataEngineer, Compliance, Optimizer, engine, audit.
+
+One orchestrator per session keeps the conversation (for follow-ups), the metadata index and the
+language model client. The compliance and optimizer steps are interfaces
+(:mod:`~neurolake_lab.agents.compliance`, :mod:`~neurolake_lab.agents.optimizer`) with
+pass-through defaults; assign ``orchestrator.compliance`` / ``orchestrator.optimizer`` to wire
+the real ones in, and ``orchestrator.pii_hook`` to let a classifier say which columns of an
+untagged table are PII.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from neurolake_lab import display
+from neurolake_lab.agents.answer import NLResult
+from neurolake_lab.agents.base import AgentContext, Turn
+from neurolake_lab.agents.compliance import (
+    ComplianceAgent,
+    PassThroughCompliance,
+    ReviewRequest,
+)
+from neurolake_lab.agents.engineer import Accepted, DataEngineerAgent, Draft
+from neurolake_lab.agents.explain import explain
+from neurolake_lab.agents.intent import Intent, IntentParser
+from neurolake_lab.agents.optimizer import OptimizerAgent, PassThroughOptimizer
+from neurolake_lab.exceptions import PlanningError, UsageError
+
+if TYPE_CHECKING:
+    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.index import MetadataIndex, PiiHook
+    from neurolake_lab.llm import ChatModel
+    from neurolake_lab.session import Session
+
+_MODES = (None, "auto", "offline", "llm")
+
+
+class Orchestrator:
+    """Runs questions for one session and keeps its conversation.
+
+    Args:
+        session: The session whose engine, lakehouse and workspace are used.
+        compliance: The compliance step (default: pass-through).
+        optimizer: The optimizer step (default: pass-through).
+        pii_hook: ``table_id -> PII column names`` for tables without PII tags.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        compliance: ComplianceAgent | None = None,
+        optimizer: OptimizerAgent | None = None,
+        pii_hook: PiiHook | None = None,
+    ) -> None:
+        self.session = session
+        self.compliance: ComplianceAgent = compliance or PassThroughCompliance()
+        self.optimizer: OptimizerAgent = optimizer or PassThroughOptimizer()
+        self.parser = IntentParser()
+        self.engineer = DataEngineerAgent(self.parser)
+        self.history: list[Turn] = []
+        self.last: NLResult | None = None
+        self._pii_hook = pii_hook
+        self._index: MetadataIndex | None = None
+        self._audit: AuditLog | None = None
+        self._llm: tuple[Any, ChatModel | None] | None = None
+
+    # -- what it works with ---------------------------------------------------------------------
+
+    @property
+    def pii_hook(self) -> PiiHook | None:
+        """The classifier hook for untagged tables (changing it re-indexes those tables)."""
+        return self._pii_hook
+
+    @pii_hook.setter
+    def pii_hook(self, hook: PiiHook | None) -> None:
+        self._pii_hook = hook
+        if self._index is not None:
+            self._index.pii_hook = hook
+
+    @property
+    def index(self) -> MetadataIndex:
+        """The workspace's metadata index (opened on first use)."""
+        if self._index is None:
+            from neurolake_lab.index import MetadataIndex
+            from neurolake_lab.llm import embedder, llm_config
+
+            config = llm_config(self.session.settings.extra)
+            self._index = MetadataIndex(self.session.workspace.root / "index", embedder(config),
+                                        self._pii_hook)  # fmt: skip
+        return self._index
+
+    def llm(self, mode: str | None = None) -> ChatModel | None:
+        """The chat model, or None when offline (by configuration or ``mode="offline"``)."""
+        from neurolake_lab.llm import chat_model, llm_config
+
+        if mode == "offline":
+            return None
+        config = llm_config(self.session.settings.extra)
+        if config.offline:
+            if mode == "llm":
+                raise UsageError(
+                    "mode='llm' needs an LLM endpoint: set NEUROLAKE_LLM_BASE_URL or OPENAI_API_KEY"
+                )
+            return None
+        if self._llm is None or self._llm[0] != config:
+            self._llm = (config, chat_model(config))
+        return self._llm[1]
+
+    def audit(self) -> AuditLog:
+        """The workspace's audit log."""
+        if self._audit is None:
+            from neurolake_lab.compliance.audit import AuditLog
+
+            self._audit = AuditLog(self.session.workspace.root)
+        return self._audit
+
+    def context(self, *, follow_up: bool = False, mode: str | None = None,
+                options: dict[str, Any] | None = None) -> AgentContext:  # fmt: skip
+        """A fresh context: the lakehouse and the index brought up to date first."""
+        from neurolake_lab.agents.prompts import values_allowed
+
+        session = self.session
+        session.lakehouse.refresh(session.engine.con)
+        snapshot = self.index.refresh(session)
+        return AgentContext(
+            session=session,
+            index=self.index,
+            snapshot=snapshot,
+            llm=self.llm(mode),
+            follow_up=follow_up,
+            history=list(self.history),
+            allow_values=values_allowed(session.settings.extra),
+            options=dict(options or {}),
+        )
+
+    # -- a question -----------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        follow_up: bool = False,
+        *,
+        execute: bool = True,
+        sql: str | None = None,
+        mode: str | None = None,
+        learn: bool = True,
+    ) -> NLResult:
+        """Answer ``question``; see :meth:`neurolake_lab.session.Session.ask`."""
+        if not question or not question.strip():
+            raise UsageError("there is no question to answer")
+        if mode not in _MODES:
+            raise UsageError(f"mode must be 'offline', 'llm' or None, not {mode!r}")
+        start = time.perf_counter()
+        context = self.context(follow_up=follow_up, mode=mode, options={"learn": learn})
+        t_context = time.perf_counter()
+        if sql is not None:
+            draft = self._edited(question, sql, context)
+        else:
+            draft = self.engineer.run(question.strip(), context)
+        t_sql = time.perf_counter()
+        request = self._request(question, draft.sql, draft.intent, context)
+        decision = self.compliance.review(request)
+        if decision.refusal is not None:
+            raise decision.refusal
+        optimized = self.optimizer.review(self._request(question, decision.sql, draft.intent,
+                                                        context))  # fmt: skip
+        to_run = optimized.sql
+        t_review = time.perf_counter()
+        result = None
+        audit_id = None
+        if execute:
+            result = self.session._run(to_run, None, {})
+            audit_id = self.audit().append(
+                "nl", user=self.session.user, question=question, sql=draft.sql,
+                executed_sql=to_run, rows=len(result), source=draft.source,
+                cell=self.session.cell_context,
+            )  # fmt: skip
+        t_run = time.perf_counter()
+        explanation = explain(draft.intent, draft.notes)
+        timings = {
+            "index_ms": (t_context - start) * 1000,
+            "understand_ms": (t_sql - t_context) * 1000,
+            "review_ms": (t_review - t_sql) * 1000,
+            "run_ms": (t_run - t_review) * 1000,
+        }
+        report = self._report(question, draft, to_run, result, explanation, decision.report(),
+                              optimized.cost(), audit_id, timings, start)  # fmt: skip
+        answer = NLResult(question=question, intent=draft.intent, sql=draft.sql,
+                          executed_sql=to_run, result=result, explanation=explanation,
+                          report=report, source=draft.source, audit_id=audit_id)  # fmt: skip
+        self.history.append(Turn(question, draft.intent, draft.sql))
+        del self.history[:-20]
+        self.last = answer
+        return answer
+
+    def _edited(self, question: str, sql: str, context: AgentContext) -> Draft:
+        """SQL a person wrote or edited for the question (the --confirm panel): checked, kept."""
+        from neurolake_lab.agents.validate import validate
+
+        try:
+            intent = self.parser.run(question, context)
+        except PlanningError:
+            intent = Intent(question, action="unknown")
+        intent.source = "edited"
+        validate(sql.strip().rstrip(";"), context.session, context.snapshot)
+        return Draft(intent, sql.strip().rstrip(";"), "edited", ["SQL edited before running"])
+
+    def _request(self, question: str, sql: str, intent: Intent,
+                 context: AgentContext) -> ReviewRequest:  # fmt: skip
+        pii = {tid: set(t.pii_columns) for tid, t in context.snapshot.tables.items()}
+        return ReviewRequest(question, sql, intent, self.session.user, self.session, pii)
+
+    def _report(
+        self,
+        question: str,
+        draft: Draft,
+        executed: str,
+        result: Any,
+        explanation: str,
+        compliance: dict[str, Any],
+        cost: dict[str, Any],
+        audit_id: str | None,
+        timings: dict[str, float],
+        start: float,
+    ) -> dict[str, Any]:
+        if result is not None:
+            base = dict(display.build_report(result))
+        else:
+            base = {
+                "version": display.REPORT_VERSION,
+                "statement_type": "SELECT",
+                "notices": ["not run: SQL only"],
+                "result": {"columns": [], "rows_preview": [], "row_count": 0, "truncated": False},
+                "lineage": {"nodes": [], "edges": []},
+                "timings": {},
+            }
+        intent = draft.intent.to_dict()
+        intent["explanation"] = explanation
+        notices = list(base.get("notices", [])) + [
+            n for n in draft.notes if n.startswith("left out PII")
+        ]
+        base_timings = {k: float(v) for k, v in base.get("timings", {}).items() if v is not None}
+        all_timings = {**base_timings, **{k: round(v, 3) for k, v in timings.items()}}
+        all_timings["total_ms"] = round((time.perf_counter() - start) * 1000, 3)
+        actual = base.get("cost", {}).get("actual_ms")
+        return {
+            **base,
+            "kind": "nl",
+            "question": question,
+            "intent": intent,
+            "sql": draft.sql,
+            "executed_sql": executed,
+            "notices": notices,
+            "cost": {**cost, "actual_ms": actual},
+            "compliance": _merged(base.get("compliance"), compliance),
+            "audit_id": audit_id,
+            "timings": all_timings,
+        }
+
+    # -- learning and the conversation ------------------------------------------------------
+
+    def accept(self, answer: NLResult | None = None) -> str:
+        """Keep ``answer`` (default: the last one) as an accepted question→SQL pair."""
+        answer = answer or self.last
+        if answer is None:
+            raise UsageError("there is no answer to accept yet: ask a question first")
+        self.index  # noqa: B018 - opens the index
+        context_tables = tuple(sorted(self.index.snapshot.tables))
+        tables = tuple(t for t in context_tables if t.split(".")[-1] in answer.sql)
+        context = AgentContext(self.session, self.index, self.index.snapshot)
+        return self.engineer.learn(
+            Accepted(answer.question, answer.sql, self.session.user, tables), context
+        )
+
+    def reset(self) -> None:
+        """Forget the conversation: the next question stands alone."""
+        self.history.clear()
+        self.last = None
+
+
+def _merged(ran: dict[str, Any] | None, reviewed: dict[str, Any]) -> dict[str, Any]:
+    """The report's compliance part: what the engine's policies did, then the review step's."""
+    if not ran:
+        return reviewed
+    return {key: list(ran.get(key, [])) + list(reviewed.get(key, [])) for key in reviewed}

@@ -1,0 +1,395 @@
+"""Schema linking: which words of a question name which tables, columns, values and definitions.
+
+A phrase index is built once per schema view from what the metadata index holds: table and column
+names split into words (``support_tickets`` -> "support ticket", with the head noun alone as a
+weaker match), column docs (the verb of a date column, "Date the order was *placed*"; the state a
+NULL stands for, "NULL while the ticket is *open*"), sample values ("Germany", "small_business"),
+semantic definitions ("revenue") and generic synonyms. A question's words are then matched
+longest phrase first; words that match nothing exactly are tried against single-word entries by
+their root ("resolution" ~ ``resolved_at``). Each mention keeps every candidate with a score; the
+parser decides among them with the context of the whole question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from neurolake_lab.agents.planner import vocab
+from neurolake_lab.agents.planner.semantics import Semantics
+from neurolake_lab.agents.planner.tokens import Token
+from neurolake_lab.index.index import normalize_value
+from neurolake_lab.index.model import ColumnInfo, SchemaSnapshot, TableInfo
+from neurolake_lab.llm import lexicon
+
+#: Column-name words too generic to name a column on their own (weak matches only).
+GENERIC = frozenset(
+    {
+        "id",
+        "date",
+        "time",
+        "timestamp",
+        "name",
+        "type",
+        "code",
+        "flag",
+        "key",
+        "number",
+        "value",
+        "text",
+        "at",
+        "on",
+        "is",
+        "has",
+        "no",
+    }
+)
+#: Words that never link to the schema on their own (grammar, not content).
+_NEVER = frozenset(lexicon.STOPWORDS - {"no", "not", "only"}) | {"the", "a", "an", "there"}
+#: Structure words: aggregates, counting, grouping, ranking (a column word that is one of these
+#: still matches as part of a longer phrase, "total amount", never alone).
+STRUCTURE = (
+    frozenset(vocab.AGGREGATES)
+    | vocab.COUNT_WORDS
+    | vocab.SHARE_WORDS
+    | {
+        "top",
+        "bottom",
+        "first",
+        "last",
+        "most",
+        "least",
+        "per",
+        "each",
+        "every",
+        "by",
+        "average",
+    }
+)
+MAX_PHRASE = 4
+
+_NULL_STATE = re.compile(
+    r"\bnull\s+(?:while|when|if|as long as|until)\s+(?:the\s+|a\s+|an\s+|it\s+)?"
+    r"(?:[a-z]+\s+){0,2}?(?:is|are|remains|stays|was|is still)\s+(?:still\s+)?"
+    r"((?:in|on|under|at|being|not)\s+[a-z]+|[a-z]+)",
+    re.IGNORECASE,
+)
+_EVENT_VERB = re.compile(
+    r"^(?:the\s+)?(?:date|time|timestamp|day|moment|date and time|date/time)"
+    r"(?:\s*\([^)]*\))?\s+(?:when\s+|on which\s+|at which\s+)?(?:the|a|an|this)\s+"
+    r"[a-z]+(?:\s+[a-z]+)??\s+(?:was\s+|were\s+|got\s+|has been\s+|is\s+)?"
+    r"([a-z]+)(?:\s+(up|in|out|off))?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One reading of a phrase.
+
+    Attributes:
+        kind: ``table``, ``column``, ``value``, ``metric``, ``filter``, ``state`` or ``event``.
+        target: Table id, column id, metric or filter name.
+        score: How well the phrase names it (0..1).
+        value: For ``value``: the stored value; for ``state``: ``is null``, ``is not null``,
+            ``is true`` or ``is false``.
+    """
+
+    kind: str
+    target: str
+    score: float
+    value: str | None = None
+
+    @property
+    def table(self) -> str | None:
+        """The table the candidate belongs to (None for metrics and named filters)."""
+        if self.kind == "table":
+            return self.target
+        if self.kind in ("column", "value", "state", "event"):
+            return self.target.rpartition(".")[0]
+        return None
+
+
+@dataclass
+class Mention:
+    """Words of the question (tokens ``start`` to ``end``, exclusive) and what they may name."""
+
+    start: int
+    end: int
+    text: str
+    candidates: list[Candidate]
+    chosen: Candidate | None = None
+    role: str = ""
+    fields: dict[str, object] = field(default_factory=dict)
+
+    def best(self, kinds: Iterable[str] | None = None) -> Candidate | None:
+        """The highest-scoring candidate (of the given kinds)."""
+        wanted = set(kinds) if kinds is not None else None
+        found = [c for c in self.candidates if wanted is None or c.kind in wanted]
+        return max(found, key=lambda c: c.score) if found else None
+
+    def has(self, kind: str) -> bool:
+        """Whether any candidate is of ``kind``."""
+        return any(c.kind == kind for c in self.candidates)
+
+    def __repr__(self) -> str:
+        chosen = self.chosen or self.best()
+        return f"<{self.text!r} -> {chosen.kind}:{chosen.target}>" if chosen else f"<{self.text!r}>"
+
+
+def stems(words: Iterable[str]) -> tuple[str, ...]:
+    """Light stems of words."""
+    return tuple(lexicon.stem(w.lower()) for w in words)
+
+
+def same_root(a: str, b: str) -> bool:
+    """Whether two stems are forms of one word ("resolution"/"resolv", "signup"/"sign").
+
+    Example:
+        >>> same_root("resolution", "resolv"), same_root("cancellation", "cancel")
+        (True, True)
+        >>> same_root("status", "state"), same_root("date", "data")
+        (False, False)
+    """
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < 4 or not short.isalpha() or not long_.isalpha():
+        return False
+    if long_.startswith(short) and len(long_) - len(short) <= 5:
+        return True
+    common = 0
+    for x, y in zip(short, long_, strict=False):
+        if x != y:
+            break
+        common += 1
+    return common >= max(5, len(short) - 1)
+
+
+class PhraseIndex:
+    """Phrases (tuples of stems) -> candidates, for one schema and its semantic definitions."""
+
+    def __init__(self, snapshot: SchemaSnapshot, semantics: Semantics) -> None:
+        self.phrases: dict[tuple[str, ...], list[Candidate]] = {}
+        heads = {self._head(t) for t in snapshot.tables.values()}
+        self._table_heads = heads
+        for table in snapshot.tables.values():
+            self._add_table(table)
+            for col in table.columns:
+                self._add_column(table, col, heads)
+        for metric in semantics.metrics:
+            for word in metric.words:
+                self._add(word.split(), Candidate("metric", metric.name, 1.0))
+        for named in semantics.filters:
+            for word in named.words:
+                self._add(word.split(), Candidate("filter", named.name, 1.0))
+        self.single = {k[0]: v for k, v in self.phrases.items() if len(k) == 1}
+
+    @staticmethod
+    def _head(table: TableInfo) -> str:
+        words = lexicon.words(table.name)
+        return lexicon.stem(words[-1]) if words else table.name.lower()
+
+    def _add(self, words: Sequence[str], cand: Candidate) -> None:
+        key = stems(words)
+        if not key or any(not w for w in key):
+            return
+        found = self.phrases.setdefault(key, [])
+        for i, old in enumerate(found):
+            if (old.kind, old.target, old.value) == (cand.kind, cand.target, cand.value):
+                if cand.score > old.score:
+                    found[i] = cand
+                return
+        found.append(cand)
+
+    def _synonyms(self, word: str) -> list[str]:
+        out: list[str] = []
+        group = lexicon.concept(word)
+        if group is not None:
+            for g in lexicon.SYNONYMS:
+                if g[0] == group:
+                    out.extend(w for w in g if w != word)
+        base = lexicon.stem(word)
+        out.extend(w for w, c in vocab.CONCEPTS.items() if lexicon.stem(c) == base and w != word)
+        return out
+
+    def _add_table(self, table: TableInfo) -> None:
+        words = lexicon.words(table.name)
+        if not words:
+            return
+        if any(c.pii_entity == "PERSON" for c in table.columns):
+            # rows that are people: "how many people", "persons", "individuals"
+            for word in ("people", "person", "persons", "individuals"):
+                self._add([word], Candidate("table", table.id, 0.7))
+        self._add(words, Candidate("table", table.id, 1.0))
+        self._add(words[-1:], Candidate("table", table.id, 0.95))
+        for syn in self._synonyms(words[-1]):
+            self._add([syn], Candidate("table", table.id, 0.8))
+            if len(words) > 1:
+                self._add([*words[:-1], syn], Candidate("table", table.id, 0.85))
+
+    def _add_column(self, table: TableInfo, col: ColumnInfo, heads: set[str]) -> None:
+        words = lexicon.words(col.name)
+        if not words:
+            return
+        full = len(words)
+        self._add(words, Candidate("column", col.id, 1.0))
+        for n in range(full - 1, 0, -1):
+            for i in range(full - n + 1):
+                part = words[i : i + n]
+                score = 0.6 + 0.3 * n / full
+                if n == 1:
+                    stem = lexicon.stem(part[0])
+                    if part[0] in STRUCTURE:
+                        continue
+                    if part[0] in GENERIC:
+                        score = 0.45
+                    elif stem in heads:
+                        score = 0.4  # "order" in order_date names the orders table first
+                self._add(part, Candidate("column", col.id, score))
+        for i, word in enumerate(words):
+            if word in GENERIC or word in STRUCTURE:
+                continue
+            for syn in self._synonyms(word):
+                score = 0.75 if full > 1 else 0.8
+                self._add([syn], Candidate("column", col.id, score))
+                if full > 1:
+                    self._add([*words[:i], syn, *words[i + 1 :]], Candidate("column", col.id, 0.9))
+        if col.is_temporal:
+            self._add_events(col, words)
+        if col.is_boolean:
+            meaningful = [w for w in words if w not in GENERIC and w not in ("is", "has")]
+            if meaningful:
+                self._add(meaningful, Candidate("state", col.id, 0.9, "is true"))
+        for state in _null_states(col.description):
+            self._add(state.split(), Candidate("state", col.id, 1.0, "is null"))
+            for opposite in vocab.ANTONYMS.get(state, ()):
+                self._add([opposite], Candidate("state", col.id, 0.9, "is not null"))
+        for value in col.samples:
+            norm = normalize_value(value)
+            if norm and norm not in ("true", "false", "null", "none", "n/a", "other"):
+                self._add(norm.split(), Candidate("value", col.id, 0.95, value))
+
+    def _add_events(self, col: ColumnInfo, words: list[str]) -> None:
+        """A date column named for an event ("churned_at") or whose doc names one ("placed")."""
+        verbs = [w for w in words if w not in GENERIC and lexicon.stem(w) not in self._table_heads]
+        happened = [w for w in verbs if w.endswith("ed")]
+        match = _EVENT_VERB.match(col.description or "")
+        if match:
+            verbs.append(match.group(1).lower())
+            happened.append(match.group(1).lower())
+            if match.group(2):
+                self._add([match.group(1), match.group(2)], Candidate("event", col.id, 1.0))
+        for verb in verbs:
+            self._add([verb], Candidate("event", col.id, 0.95))
+        if col.nullable:
+            for verb in happened:
+                # "churned customers", "resolved tickets": the event happened
+                self._add([verb], Candidate("state", col.id, 0.85, "is not null"))
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def lookup(self, toks: Sequence[Token]) -> list[Candidate]:
+        """Candidates for exactly these tokens (their stems, or a generic synonym's)."""
+        key = tuple(t.stem for t in toks)
+        found = list(self.phrases.get(key, []))
+        if len(toks) == 1:
+            tok = toks[0]
+            concept = vocab.CONCEPTS.get(tok.low)
+            if concept is not None:
+                for cand in self.phrases.get((lexicon.stem(concept),), []):
+                    found.append(Candidate(cand.kind, cand.target, cand.score * 0.95, cand.value))
+        return found
+
+    def fuzzy(self, tok: Token) -> list[Candidate]:
+        """Single-word entries sharing the word's root, scored a little lower."""
+        out: list[Candidate] = []
+        for stem, cands in self.single.items():
+            if stem != tok.stem and same_root(stem, tok.stem):
+                # values are matched as written: "live" is not "Liverpool"
+                out.extend(
+                    Candidate(c.kind, c.target, c.score * 0.85, c.value)
+                    for c in cands
+                    if c.kind != "value"
+                )
+        return out
+
+
+def _null_states(doc: str) -> list[str]:
+    """State words a NULL stands for, from a column doc ("NULL while the ticket is open")."""
+    return [m.group(1).lower() for m in _NULL_STATE.finditer(doc or "")]
+
+
+def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[Mention]:
+    """Mentions of schema things among the tokens not ``taken`` by structure, left to right.
+
+    Longest phrase first; single words that match nothing exactly are matched by root.
+    """
+    mentions: list[Mention] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if i in taken or not (tok.is_word or tok.kind == "quoted"):
+            i += 1
+            continue
+        matched = False
+        shortest = 2 if tok.low in _NEVER else 1  # "in transit" may start with a small word
+        for n in range(min(MAX_PHRASE, len(tokens) - i), shortest - 1, -1):
+            span = tokens[i : i + n]
+            if any(t.i in taken or not t.is_word for t in span):
+                continue
+            if n == 1 and tok.kind == "quoted":
+                break
+            found = index.lookup(span)
+            if n == 1 and tok.low in STRUCTURE:
+                found = [c for c in found if c.kind in ("value", "metric", "filter")]
+            if n == 1 and found and len(tok.stem) >= 4 and tok.low not in STRUCTURE:
+                # a word's own root can beat a synonym's: "delivery" ~ delivered_at, not the
+                # shipping date its synonym "shipping" names
+                found += [c for c in index.fuzzy(tok) if c.kind in ("column", "event")]
+            if found:
+                text = " ".join(t.text for t in span)
+                exact = [_exact_bonus(c, span) for c in found]
+                mentions.append(Mention(i, i + n, text, exact))
+                i += n
+                matched = True
+                break
+        if not matched and tok.low in _NEVER:
+            i += 1
+            continue
+        if not matched:
+            if tok.kind == "quoted":
+                mentions.append(Mention(i, i + 1, tok.low, [], role="quoted"))
+            elif tok.low not in STRUCTURE and len(tok.stem) >= 4:
+                found = index.fuzzy(tok)
+                if found:
+                    mentions.append(Mention(i, i + 1, tok.text, found))
+            i += 1
+    return mentions
+
+
+def _exact_bonus(cand: Candidate, span: Sequence[Token]) -> Candidate:
+    """Prefer readings written exactly as the schema writes them.
+
+    "open" is the state a NULL ``resolved_at`` stands for, not the column ``opened_at`` (which
+    shares its stem); "opened" is that column, not the state.
+    """
+    written = [t.low for t in span]
+    one = span[0]
+    if (
+        cand.kind == "state"
+        and len(span) == 1
+        and cand.value == "is null"
+        and one.low != one.stem
+        and not one.low.startswith(one.stem + "s")
+    ):
+        return Candidate(cand.kind, cand.target, cand.score * 0.7, cand.value)
+    if cand.kind in ("column", "event"):
+        words = lexicon.words(cand.target.rpartition(".")[2])
+        plural_ok = all(
+            w in words or w.rstrip("s") in words or w[:-3] + "y" in words for w in written
+        )
+        if not plural_ok and cand.score >= 0.9:
+            return Candidate(cand.kind, cand.target, cand.score * 0.92, cand.value)
+    return cand
