@@ -27,9 +27,12 @@ def orchestrator_for(session: Session) -> Orchestrator:
     """The orchestrator of ``session`` (it keeps the conversation and the index)."""
     found = _ORCHESTRATORS.get(session)
     if found is None:
+        from neurolake_lab.agents.governance import CostOptimizerAgent, PolicyComplianceAgent
         from neurolake_lab.agents.orchestrator import Orchestrator
 
-        found = Orchestrator(session)
+        found = Orchestrator(
+            session, compliance=PolicyComplianceAgent(), optimizer=CostOptimizerAgent()
+        )
         _ORCHESTRATORS[session] = found
     return found
 

@@ -284,4 +284,9 @@ def _merged(ran: dict[str, Any] | None, reviewed: dict[str, Any]) -> dict[str, A
     """The report's compliance part: what the engine's policies did, then the review step's."""
     if not ran:
         return reviewed
-    return {key: list(ran.get(key, [])) + list(reviewed.get(key, [])) for key in reviewed}
+    merged: dict[str, Any] = {}
+    for key in reviewed:
+        items = list(ran.get(key, []))
+        items += [item for item in reviewed.get(key, []) if item not in items]
+        merged[key] = items
+    return merged
