@@ -14,6 +14,7 @@ from neurolake_lab.exceptions import UsageError
 if TYPE_CHECKING:
     from neurolake_lab.compliance.audit import AuditLog
     from neurolake_lab.compliance.pii.tags import PiiTag
+    from neurolake_lab.compliance.policy import PolicyStore
     from neurolake_lab.compliance.tagging import PiiTagger
     from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.lakehouse import Lakehouse
@@ -35,6 +36,9 @@ class ComplianceAPI:
         def _governance_inputs(
             self,
         ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, Any]]]: ...
+
+        @property
+        def policies(self) -> PolicyStore: ...  # noqa: D102
 
         def write_context(self, sql: str | None = None) -> WriteContext: ...  # noqa: D102
 
@@ -125,12 +129,29 @@ class ComplianceAPI:
         lake.write_hooks.append(encryptor.hook)
         encryptor.register(self.engine.con)
         lake.view_columns = lambda tid, props: decrypting_view_columns(
-            tid, props, self.may_decrypt(tid)
+            tid, props, lambda column: self.may_decrypt(tid, column)
         )
 
-    def may_decrypt(self, tid: TableId) -> bool:
-        """Whether this session's user sees encrypted columns in clear (the workspace owner)."""
-        return self.user == self.lakehouse.settings.owner
+    def may_decrypt(self, tid: TableId, column: str) -> bool:
+        """Whether this session's user sees an encrypted column in clear.
+
+        The policies decide: the column decrypts for a user who may read it unmasked (the
+        owner, by default); for anyone it is masked or denied for, it stays ciphertext.
+        """
+        from neurolake_lab.compliance.policy import enforce
+
+        policy = self.policies.current()
+        if policy.error is not None:  # an invalid policy file: fail closed
+            return False
+        schema, tags = self._governance_inputs()
+        quoted = '"' + column.replace('"', '""') + '"'
+        sql = f'SELECT {quoted} FROM "{tid[0]}"."{tid[1]}"'
+        try:
+            result = enforce(sql, schema=schema, tags=tags, user=self.user, policy=policy)
+        except Exception:  # anything unexpected: stay encrypted
+            return False
+        hidden = {m["column"] for m in result.masked} | {d["column"] for d in result.denied}
+        return not result.blocked and f"{tid[0]}.{tid[1]}.{column}" not in hidden
 
     def classify_pii(self, table: str) -> dict[str, PiiTag]:
         """The PII tag of every column of ``table`` (classifying columns without one now).
@@ -194,12 +215,20 @@ class ComplianceAPI:
         hidden = redact_all(predicate)
         ctx = self.write_context(f"-- erasure: rows where {hidden}")
         report = erase(lake, tid, predicate, ctx)
+        self._forget_cached_results()
         self.record(
             "erasure", table=report.table, predicate=hidden, rows_removed=report.rows_removed,
             snapshots_expired=report.snapshots_expired, files_deleted=report.files_deleted,
             also=report.also,
         )  # fmt: skip
         return report
+
+    def _forget_cached_results(self) -> None:
+        """Drop every cached result (an erasure must not survive in a cache file)."""
+        from neurolake_lab.cache import ResultCache
+
+        own = getattr(self, "_result_cache", None)
+        (own or ResultCache(self.lakehouse.settings.workspace)).clear()
 
     def _stored_tags(self, tid: TableId) -> dict[str, PiiTag]:
         from neurolake_lab.compliance.tagging import read_tags

@@ -298,13 +298,20 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         enforcement: Enforcement | None,
         no_pii: NoPii,
     ) -> CacheKey | None:
-        """The result-cache key of a query over lakehouse tables (``None``: not cacheable)."""
+        """The result-cache key of a query over lakehouse tables (``None``: not cacheable).
+
+        Results that show PII in clear are not cached: the cache spills to files.
+        """
         import hashlib
 
         from neurolake_lab.cache import CacheKey
 
         if kind != "SELECT" or not self.lakehouse.access.tables_in(sql):
             return None
+        if enforcement is not None:
+            masked = {m["column"] for m in enforcement.masked}
+            if any(c["column"] not in masked for c in enforcement.pii_columns):
+                return None  # personal data in clear never goes into cache files
         version = enforcement.policy_version if enforcement is not None else "none"
         digest = hashlib.sha256(run_sql.encode()).hexdigest()[:16]
         context = f"{version}|{self.user}|{no_pii}|{digest}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,13 +171,13 @@ def _aad(tid: TableId, column: str) -> str:
 
 
 def decrypting_view_columns(
-    tid: TableId, properties: Mapping[str, str], may_decrypt: bool
+    tid: TableId, properties: Mapping[str, str], may_decrypt: Callable[[str], bool]
 ) -> dict[str, str]:
     """Column → SQL expression for the table's view: ``nl_decrypt`` where the user may see."""
-    if not may_decrypt:
-        return {}
     out = {}
     for column in encrypted_columns(properties):
+        if not may_decrypt(column):
+            continue
         quoted = '"' + column.replace('"', '""') + '"'
         label = _aad(tid, column).replace("'", "''")
         out[column] = f"nl_decrypt({quoted}, '{label}')"

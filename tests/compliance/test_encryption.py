@@ -69,3 +69,20 @@ def test_ciphertext_is_bound_to_its_column() -> None:
     assert cipher.decrypt_array(sealed, "a.t.x").to_pylist() == ["secret", None]
     with pytest.raises(EncryptionError, match="does not decrypt"):
         cipher.decrypt_array(sealed, "a.t.y")
+
+
+def test_the_policy_decides_who_sees_encrypted_columns_in_clear(
+    session: Session, workspace: Path
+) -> None:
+    session.sql(
+        f"CREATE TABLE hr.pay WITH ('neurolake.encrypt' = 'ssn') AS SELECT 1 AS id, '{SSN}' AS ssn"
+    )
+    Path(workspace, "policies.yaml").write_text(
+        "roles:\n  hr: {}\nusers:\n  hana: {roles: [hr]}\n"
+        "rules:\n  - name: hr-sees-ssn\n    roles: [hr]\n    columns: [hr.pay.ssn]\n"
+        "    action: allow\n"
+    )
+    with neurolake_lab.connect(workspace, user="hana") as hana:
+        assert hana.sql("SELECT ssn FROM hr.pay").arrow()[0].to_pylist() == [SSN]
+    with neurolake_lab.connect(workspace, user="eve") as eve:
+        assert eve.sql("SELECT ssn FROM hr.pay").arrow()[0].to_pylist() != [SSN]

@@ -45,3 +45,23 @@ def test_erase_removes_the_rows_from_history_and_files(session: Session) -> None
     assert record.data["rows_removed"] == 1 and record.data["table"] == "crm.p"
     assert ANN not in Path(session.settings.workspace, "audit", "audit.jsonl").read_text()
     assert session.audit.verify().ok
+
+
+def test_erasure_empties_the_result_cache_and_clear_pii_is_never_cached(session: Session) -> None:
+    session.sql(
+        "CREATE TABLE crm.q AS SELECT * FROM (VALUES (1, 'x1@example.com', 5)) t(id, email, n)"
+    )
+    session.sql("SELECT sum(n) FROM crm.q")
+    again = session.sql("SELECT sum(n) FROM crm.q")  # no PII: served from the cache
+    assert any("result cache" in n for n in again.notices)
+    session.sql("SELECT email FROM crm.q")
+    repeat = session.sql("SELECT email FROM crm.q")  # PII in clear for the owner: never cached
+    assert not any("result cache" in n for n in repeat.notices)
+    assert session.result_cache.store.memory_used > 0
+    session.erase("crm.q", "id = 1")
+    assert session.result_cache.store.memory_used == 0
+    assert not list(Path(session.settings.workspace, "cache", "results").glob("*.arrow"))
+    fresh = session.sql("SELECT sum(n) FROM crm.q")
+    assert (
+        not any("result cache" in n for n in fresh.notices) and fresh.arrow()[0][0].as_py() is None
+    )
