@@ -37,11 +37,14 @@ if TYPE_CHECKING:
 
 SQL_USAGE = (
     "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain] [--no-pii[=drop]]\n"
+    "             [--optimize] [--yes]\n"
     "  -o, --out NAME   store the result (a QueryResult) in the variable NAME\n"
     "  --save NAME      keep the query as a snippet later queries can use as a table\n"
     "  --no-execute     with --save: only save, do not run\n"
     "  --explain        show DuckDB's plan instead of running the query\n"
-    "  --no-pii[=drop]  mask (or drop) every PII-tagged column the query reads"
+    "  --no-pii[=drop]  mask (or drop) every PII-tagged column the query reads\n"
+    "  --optimize       run the cheapest rewrite the optimizer finds that returns the same rows\n"
+    "  -y, --yes        run even when the predicted cost is above the confirmation threshold"
 )
 
 
@@ -54,6 +57,8 @@ class SqlOptions:
     no_execute: bool = False
     explain: bool = False
     no_pii: str | None = None
+    optimize: bool = False
+    yes: bool = False
 
 
 _TOKEN = re.compile(r"\S+")
@@ -93,6 +98,10 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
                 opts.out = value
         elif name == "--explain":
             opts.explain = True
+        elif name == "--optimize":
+            opts.optimize = True
+        elif name in ("--yes", "-y"):
+            opts.yes = True
         elif name == "--no-pii":
             if inline not in ("", "mask", "drop"):
                 raise UsageError(f"--no-pii takes mask or drop, not {inline!r}\n{SQL_USAGE}")
@@ -115,6 +124,8 @@ class NeuroLakeMagics(Magics):
     def __init__(self, shell: InteractiveShell) -> None:
         super().__init__(shell)
         self._session: Session | None = None
+        #: the confirmation panel of the last cell that asked before running (tests use it)
+        self.last_confirm: Any = None
 
     @property
     def session(self) -> Session:
@@ -171,10 +182,52 @@ class NeuroLakeMagics(Magics):
             plan = session.explain(text, namespace=self.user_ns)
             display(plan_bundle(plan), raw=True)  # type: ignore[no-untyped-call]
             return None
+        notices: list[str] = []
+        if opts.optimize or not opts.yes:
+            text, notices, ask = self._consider_cost(text, opts)
+            if ask is not None:
+                self._confirm(text, opts, ask)
+                return None
+        return self._run_sql(text, opts, notices)
+
+    def _consider_cost(self, text: str, opts: SqlOptions) -> tuple[str, list[str], str | None]:
+        """Apply ``--optimize``; say why the cell should ask first (``None``: it need not)."""
+        from neurolake_lab.optimizer import best, needs_confirmation
+
+        session = self.session
+        prediction = session.predict(text, namespace=self.user_ns)
+        if prediction is None:
+            return text, [], None
+        notices = []
+        if opts.optimize:
+            chosen = best(prediction.suggestions)
+            if chosen is not None and chosen.rewrite:
+                text = chosen.rewrite
+                notices.append(f"optimized: {chosen.message}")
+                prediction = session.predict(text, namespace=self.user_ns) or prediction
+        if opts.yes:
+            return text, notices, None
+        decision = needs_confirmation(prediction, session.settings.extra)
+        return text, notices, decision.reason if decision.needed else None
+
+    def _run_sql(self, text: str, opts: SqlOptions, notices: list[str]) -> QueryResult:
+        session = self.session
         result = session._run(text, None, self.user_ns, no_pii=opts.no_pii)  # type: ignore[arg-type]
+        result.notices[:0] = notices
         if opts.out:
             self.user_ns[opts.out] = result
         return result
+
+    def _confirm(self, text: str, opts: SqlOptions, reason: str) -> None:
+        """Show the cell's SQL with Run/Cancel: its predicted cost is above the threshold."""
+        from neurolake_lab.nl_widgets import ConfirmPanel
+
+        panel = ConfirmPanel(
+            text, run=lambda sql: self._run_sql(sql, opts, []),
+            message=f"Asking before running: {reason}. Run it, edit it, or cancel.",
+        )  # fmt: skip
+        self.last_confirm = panel
+        display(panel)  # type: ignore[no-untyped-call]
 
     @line_magic
     def tables(self, line: str = "") -> QueryResult:

@@ -29,14 +29,18 @@ class ConfirmPanel:
         sql: The generated SQL, shown for editing.
         run: Called with the (edited) SQL when Run is pressed; returns the answer to show.
         on_answer: Called with the answer after it is shown (stores ``-o``).
+        message: Why the panel asks (shown above the editor), e.g. a predicted cost.
     """
 
     def __init__(
         self,
         sql: str,
-        run: Callable[[str], NLResult],
-        on_answer: Callable[[NLResult], None] | None = None,
+        run: Callable[[str], Any],
+        on_answer: Callable[[Any], None] | None = None,
+        message: str | None = None,
     ) -> None:
+        import html
+
         import ipywidgets as w  # type: ignore[import-untyped]
 
         self._run = run
@@ -49,11 +53,12 @@ class ConfirmPanel:
         self.cancel_button = w.Button(description="Cancel", icon="times")
         self.output = w.Output()
         self.state = "waiting"
-        self.answer: NLResult | None = None
+        self.answer: Any = None
         self.error: NeuroLakeError | None = None
         self.run_button.on_click(lambda _: self.confirm())
         self.cancel_button.on_click(lambda _: self.cancel())
-        self.widget = w.VBox([self.editor, w.HBox([self.run_button, self.cancel_button]),
+        header = [w.HTML(f"<b>{html.escape(message)}</b>")] if message else []
+        self.widget = w.VBox([*header, self.editor, w.HBox([self.run_button, self.cancel_button]),
                               self.output])  # fmt: skip
 
     def _close(self) -> None:
@@ -61,7 +66,7 @@ class ConfirmPanel:
         self.cancel_button.disabled = True
         self.editor.disabled = True
 
-    def confirm(self) -> NLResult | None:
+    def confirm(self) -> Any:
         """Run the SQL in the editor (what the Run button does)."""
         if self.state != "waiting":
             return self.answer

@@ -1,0 +1,54 @@
+"""%%sql and the cost model: --optimize runs a cheaper equivalent, expensive cells ask first."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.testing.globalipapp import start_ipython
+
+import neurolake_lab
+from neurolake_lab.magics import get_magics
+
+
+@pytest.fixture
+def ip(workspace: Path) -> Iterator[InteractiveShell]:
+    shell = start_ipython() or InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "neurolake_lab")
+    magics = get_magics(shell)
+    magics.session = neurolake_lab.connect(workspace)
+    yield shell
+    magics.session.close()
+    shell.user_ns.pop("r", None)
+
+
+def test_expensive_cells_ask_before_running(ip: InteractiveShell, monkeypatch) -> None:
+    ip.run_cell("%sql CREATE TABLE big.t AS SELECT range AS id FROM range(200000)")
+    monkeypatch.setenv("NEUROLAKE_COST_CONFIRM_BYTES", "1000")  # a tiny threshold
+    result = ip.run_cell("%%sql -o r\nSELECT sum(id) AS s FROM big.t")
+    assert result.result is None and "r" not in ip.user_ns  # nothing ran yet
+    panel = get_magics(ip).last_confirm
+    assert panel is not None and panel.state == "waiting"
+    answer = panel.confirm()  # what the Run button does
+    assert answer.arrow()[0][0].as_py() == sum(range(200000)) and ip.user_ns["r"] is answer
+    # --yes runs at once; cancel runs nothing
+    assert ip.run_cell("%%sql --yes\nSELECT count(*) FROM big.t").result is not None
+    ip.run_cell("%sql SELECT max(id) FROM big.t")
+    panel = get_magics(ip).last_confirm
+    panel.cancel()
+    assert panel.state == "cancelled" and panel.answer is None
+
+
+def test_optimize_runs_the_equivalent_rewrite(ip: InteractiveShell) -> None:
+    ip.run_cell(
+        "%sql CREATE TABLE big.s PARTITIONED BY (month(day)) AS SELECT range AS id, DATE '2025-01-01' + INTERVAL (range % 300) DAY AS day FROM range(50000)"
+    )
+    plain = ip.run_cell(
+        "%%sql --yes\nSELECT count(*) AS n FROM big.s WHERE year(day) = 2025 AND month(day) = 3"
+    ).result
+    optimized = ip.run_cell(
+        "%%sql --yes --optimize\nSELECT count(*) AS n FROM big.s WHERE year(day) = 2025 AND month(day) = 3"
+    ).result
+    assert optimized.arrow().to_pylist() == plain.arrow().to_pylist()
+    assert optimized.notices[0].startswith("optimized:")
+    assert "year(" in plain.executed_sql and "year(" not in optimized.executed_sql
