@@ -116,6 +116,33 @@ class CostAPI:
         except Exception:  # a lost history line must not fail a cell that ran
             _log.exception("recording the cost of a cell failed")
 
+    def preflight_question(self, question: str) -> dict[str, Any]:
+        """Preflight of a ``%%nl`` question: the offline planner's SQL, then its preflight.
+
+        It never calls the LLM and leaves the conversation as it was.
+        """
+        from neurolake_lab.agents import orchestrator_for
+
+        start = time.perf_counter()
+        empty: dict[str, Any] = {
+            "sql": None, "cost": None, "lineage": {"nodes": [], "edges": []},
+            "compliance": dict(_EMPTY_COMPLIANCE), "error": None,
+        }  # fmt: skip
+        if not question:
+            return empty
+        orchestrator = orchestrator_for(self._session)
+        try:
+            context = orchestrator.context(mode="offline", options={"learn": False})
+            draft = orchestrator.engineer.run(question, context)
+        except NeuroLakeError as err:
+            empty["error"] = {"title": err.title, "message": err.message, "hint": err.hint}
+            return empty
+        out = self.preflight(draft.sql)
+        out["sql"] = draft.sql
+        out["intent"] = draft.intent.to_dict()
+        out["preflight_ms"] = round((time.perf_counter() - start) * 1000, 3)
+        return out
+
     def preflight(self, text: str, *, no_pii: bool | str = False) -> dict[str, Any]:
         """Cost, lineage and compliance of a ``%%sql`` cell, without running it.
 

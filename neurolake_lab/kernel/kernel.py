@@ -29,6 +29,9 @@ class NeuroLakeKernel(IPythonKernel):
         super().__init__(**kwargs)
         assert self.shell is not None
         load(self.shell)
+        from neurolake_lab.kernel.preflight import register
+
+        register(lambda: self.magics.session)
 
     @property
     def magics(self) -> NeuroLakeMagics:
