@@ -99,9 +99,18 @@ class CostAPI:
             return self.cost_model.predict(
                 self._session, text, params, namespace=namespace or {}, suggest=suggest
             )
-        except NeuroLakeError:
+        except NeuroLakeError as err:
+            if getattr(err, "kind", None) == "interrupted":
+                raise  # the user interrupted the kernel: stop the cell, not just the advice
             return None
-        except Exception:  # advice: a bug in the model must never stop the query itself
+        except Exception as exc:  # advice: a bug in the model must never stop the query itself
+            if "interrupted" in str(exc).lower():
+                from neurolake_lab.exceptions import QueryError
+
+                raise QueryError(
+                    "the query was cancelled; the session is unchanged and ready",
+                    kind="interrupted",
+                ) from None
             _log.exception("cost prediction failed")
             return None
 

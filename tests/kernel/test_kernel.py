@@ -122,7 +122,7 @@ def test_sql_completion_and_inspection(kernel: tuple[KernelManager, Any]) -> Non
 def test_interrupt_cancels_query_and_keeps_state(kernel: tuple[KernelManager, Any]) -> None:
     km, kc = kernel
     run(kc, "%sql CREATE TABLE kept AS SELECT 7 AS v")
-    msg_id = kc.execute(f"%sql {LONG_QUERY}")
+    msg_id = kc.execute(f"%sql --yes {LONG_QUERY}")  # --yes: it would ask first, being huge
     time.sleep(1.0)
     started = time.monotonic()
     km.interrupt_kernel()
