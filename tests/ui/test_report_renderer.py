@@ -16,6 +16,15 @@ GOVERNED = (
     "SELECT id, email FROM crm.people ORDER BY id"
 )
 
+EVENTS = (
+    "%%sql\n"
+    "CREATE TABLE lab.events PARTITIONED BY (month(day)) AS SELECT range AS id, "
+    "DATE '2025-01-01' + INTERVAL (range % 300) DAY AS day FROM range(60000)"
+)
+SLOW_FILTER = (
+    "%%sql -o march\nSELECT count(*) AS n FROM lab.events WHERE year(day) = 2025 AND month(day) = 3"
+)
+
 SQL = (
     "%%sql\n"
     "CREATE TABLE orders AS SELECT range AS order_id, ['Germany', 'France', 'Japan'][range % 3 + 1] AS country,\n"
@@ -28,7 +37,8 @@ def test_sql_cells_render_table_strip_and_compliance(
     lab: Any, browser: Any, artifacts: Path
 ) -> None:
     lab.write_notebook(
-        "report.ipynb", [SQL, "%sql SELECT range AS n FROM range(1000000)", GOVERNED]
+        "report.ipynb",
+        [SQL, "%sql SELECT range AS n FROM range(1000000)", GOVERNED, EVENTS, SLOW_FILTER],
     )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(60_000)
@@ -41,7 +51,7 @@ def test_sql_cells_render_table_strip_and_compliance(
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
 
         strips = page.locator(".jp-OutputArea-output .nl-strip")
-        strips.nth(2).wait_for()
+        strips.nth(4).wait_for()
         first = page.locator(".jp-OutputArea-output").filter(has=page.locator(".nl-strip")).first
         headers = first.locator("thead th").all_inner_texts()
         assert [h.split("\n")[0].strip() for h in headers][:3] == ["country", "orders", "revenue"]
@@ -61,17 +71,34 @@ def test_sql_cells_render_table_strip_and_compliance(
         # the governed cell: a compliance badge whose details open on click
         badge = strips.nth(2).locator("button[data-nl-item='compliance']")
         assert badge.inner_text().startswith("PII: 1 column")
-        details = page.locator("[data-nl-details='compliance']")
+        details = (
+            page.locator(".jp-OutputArea-output .nl-report")
+            .nth(2)
+            .locator("[data-nl-details='compliance']")
+        )
         assert not details.is_visible()
         badge.click()
         details.wait_for(state="visible")
         text = details.inner_text()
         assert "PII column crm.people.email: EMAIL_ADDRESS" in text and "audit record a-" in text
         strips.nth(2).locator("button[data-nl-item='lineage']").click()
-        lineage = page.locator("[data-nl-details='lineage']").last.inner_text()
+        governed = page.locator(".jp-OutputArea-output .nl-report").nth(2)
+        lineage = governed.locator("[data-nl-details='lineage']").inner_text()
         assert "output.email ← crm.people.email (identity)" in lineage
         page.screenshot(path=str(artifacts / "ui-compliance-details.png"), full_page=True)
         badge.click()  # closed again for the README screenshot
+        # the cost model's suggestion goes into the cell with one click, magic line kept
+        cost = strips.nth(4).locator("button[data-nl-item='cost']")
+        assert cost.inner_text().startswith("predicted ") and "suggestion" in cost.inner_text()
+        cost.click()
+        report = page.locator(".jp-OutputArea-output .nl-report").nth(4)
+        report.locator("[data-nl-details='cost'] button.nl-apply").first.click()
+        editor = page.locator(".jp-Cell").nth(4).locator(".jp-InputArea-editor")
+        page.wait_for_function(
+            "el => !el.textContent.includes('year(day)')", arg=editor.element_handle()
+        )
+        text = editor.inner_text()
+        assert text.startswith("%%sql -o march") and "day >=" in text and "day <" in text
         page.locator(".jp-Cell").first.click()
         page.screenshot(path=str(artifacts / "ui-sql-cell.png"), full_page=True)
     except Exception:

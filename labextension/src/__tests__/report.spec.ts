@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { renderReport } from '../report/render';
-import { stripItems } from '../report/strip';
+import { withRewrite } from '../report/rewrite';
+import { APPLY_REWRITE_EVENT, stripItems } from '../report/strip';
 import { IReport } from '../report/types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -174,6 +175,42 @@ describe('renderReport', () => {
     expect(item?.label).toBe('lineage: 2 columns of 1 table');
     expect(item?.details).toContain(
       'output.revenue \u2190 main.sales.amount (aggregation)'
+    );
+  });
+
+  it('shows the cost prediction and applies a suggestion with one click', () => {
+    const report = example('sql-groupby.json');
+    report.cost.predicted_ms = 12.5;
+    report.cost.confidence = 0.8;
+    report.cost.suggestions = [
+      {
+        message: 'filter order_date by range so files can be skipped',
+        rewrite: 'SELECT 1',
+        predicted_saving_ms: 9
+      }
+    ];
+    const item = stripItems(report).find(i => i.id === 'cost');
+    expect(item?.label).toBe('predicted 12.5 ms \u00b7 1 suggestion');
+    const node = renderReport(report, document);
+    document.body.appendChild(node);
+    const seen: string[] = [];
+    document.addEventListener(APPLY_REWRITE_EVENT, e =>
+      seen.push((e as CustomEvent<{ sql: string }>).detail.sql)
+    );
+    (node.querySelector('button[data-nl-item="cost"]') as HTMLElement).click();
+    const apply = node.querySelector('button.nl-apply') as HTMLElement;
+    expect(apply.parentElement?.textContent).toContain('saves about 9.0 ms');
+    apply.click();
+    expect(seen).toEqual(['SELECT 1']);
+    node.remove();
+  });
+
+  it('keeps the magic line when a rewrite goes into the cell', () => {
+    expect(
+      withRewrite('%%sql -o r\nSELECT *\nFROM t', 'SELECT a\nFROM t')
+    ).toBe('%%sql -o r\nSELECT a\nFROM t');
+    expect(withRewrite('%sql SELECT * FROM t', 'SELECT a\nFROM t')).toBe(
+      '%sql SELECT a FROM t'
     );
   });
 });

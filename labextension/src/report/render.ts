@@ -1,7 +1,7 @@
 /** Builds the DOM of a NeuroLake cell report: the bounded preview table and the strip. */
 
 import { isNumericType } from './format';
-import { stripItems } from './strip';
+import { APPLY_REWRITE_EVENT, stripItems } from './strip';
 import { IReport, PreviewValue } from './types';
 
 function cellText(value: PreviewValue): string {
@@ -77,7 +77,27 @@ function renderStrip(report: IReport, doc: Document): HTMLElement[] {
       panel.hidden = true;
       for (const line of item.details ?? []) {
         const li = doc.createElement('li');
-        li.textContent = line;
+        if (typeof line === 'string') {
+          li.textContent = line;
+        } else {
+          li.append(line.text);
+          const sql = line.apply;
+          if (sql) {
+            const apply = doc.createElement('button');
+            apply.className = 'nl-apply';
+            apply.textContent = 'apply';
+            apply.title = sql;
+            apply.addEventListener('click', () => {
+              apply.dispatchEvent(
+                new CustomEvent(APPLY_REWRITE_EVENT, {
+                  bubbles: true,
+                  detail: { sql }
+                })
+              );
+            });
+            li.append(' ', apply);
+          }
+        }
         panel.appendChild(li);
       }
       node.setAttribute('aria-expanded', 'false');

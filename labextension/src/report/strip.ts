@@ -18,8 +18,17 @@ export interface IStripItem {
   title?: string;
   severity?: Severity;
   /** Lines shown under the strip when the item is clicked (it becomes a button). */
-  details?: string[];
+  details?: (string | IDetail)[];
 }
+
+/** A detail line with an action: ``apply`` is SQL that replaces the cell's query. */
+export interface IDetail {
+  text: string;
+  apply?: string;
+}
+
+/** The event an "apply" button sends; the notebook plugin puts the SQL into the cell. */
+export const APPLY_REWRITE_EVENT = 'neurolake:apply-rewrite';
 
 export type StripSection = (report: IReport) => IStripItem | null;
 
@@ -122,6 +131,49 @@ export const complianceSection: StripSection = report => {
   };
 };
 
+/** Cost: the prediction against what it took, and cheaper rewrites to apply on click. */
+export const costSection: StripSection = report => {
+  const { cost } = report;
+  if (cost.predicted_ms === null || cost.predicted_ms === undefined) {
+    return null;
+  }
+  const label =
+    cost.suggestions.length > 0
+      ? `predicted ${formatMs(cost.predicted_ms)} · ${cost.suggestions.length} ${cost.suggestions.length === 1 ? 'suggestion' : 'suggestions'}`
+      : `predicted ${formatMs(cost.predicted_ms)}`;
+  const details: (string | IDetail)[] = [
+    `predicted ${formatMs(cost.predicted_ms)}` +
+      (cost.actual_ms !== null && cost.actual_ms !== undefined
+        ? `, took ${formatMs(cost.actual_ms)}`
+        : '') +
+      (cost.confidence !== null
+        ? ` (${Math.round(cost.confidence * 100)}% likely within 2\u00d7)`
+        : ''),
+    ...(cost.estimated_rows !== null
+      ? [`about ${formatCount(cost.estimated_rows)} rows out`]
+      : []),
+    ...(cost.estimated_bytes !== null
+      ? [`about ${formatCount(cost.estimated_bytes)} bytes scanned`]
+      : []),
+    ...cost.suggestions.map(s => ({
+      text:
+        s.message +
+        (s.predicted_saving_ms !== undefined
+          ? ` (saves about ${formatMs(s.predicted_saving_ms)})`
+          : ''),
+      apply: s.rewrite
+    }))
+  ];
+  return {
+    id: 'cost',
+    label,
+    title:
+      'The cost predicted before the query ran; click for details and cheaper rewrites',
+    severity: cost.suggestions.length > 0 ? 'warning' : 'info',
+    details
+  };
+};
+
 /** Lineage: which stored columns the result came from; the edges on click. */
 export const lineageSection: StripSection = report => {
   const { edges } = report.lineage;
@@ -175,6 +227,7 @@ export const STRIP_SECTIONS: StripSection[] = [
   rowsSection,
   timeSection,
   complianceSection,
+  costSection,
   lineageSection,
   auditSection,
   noticesSection

@@ -32,6 +32,8 @@ export interface ISuggestion {
   message: string;
   rewrite?: string;
   predicted_saving_ms?: number;
+  kind?: string;
+  equivalent?: boolean;
 }
 
 export interface ICost {
