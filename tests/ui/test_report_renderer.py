@@ -38,8 +38,9 @@ def test_sql_cells_render_table_strip_and_compliance(
 ) -> None:
     lab.write_notebook(
         "report.ipynb",
-        [SQL, "%sql SELECT range AS n FROM range(1000000)", GOVERNED, EVENTS, SLOW_FILTER],
-    )
+        [SQL, "%sql SELECT range AS n FROM range(1000000)", GOVERNED, EVENTS, SLOW_FILTER,
+         "%%nl --confirm\nHow many events are there?"],
+    )  # fmt: skip
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(60_000)
     try:
@@ -99,6 +100,15 @@ def test_sql_cells_render_table_strip_and_compliance(
         )
         text = editor.inner_text()
         assert text.startswith("%%sql -o march") and "day >=" in text and "day <" in text
+        # %%nl --confirm: the SQL waits in an ipywidgets editor until Run is clicked
+        confirm = page.locator(".jp-Cell").nth(5)
+        run = confirm.locator(".jupyter-widgets button", has_text="Run")
+        run.wait_for()
+        assert "count(*)" in confirm.locator(".jupyter-widgets textarea").input_value()
+        assert confirm.locator(".nl-strip").count() == 0  # nothing ran yet
+        run.click()
+        confirm.locator(".nl-strip [data-nl-item='rows']").wait_for()
+        assert confirm.locator(".nl-table tbody td").first.inner_text().strip() == "60000"
         page.locator(".jp-Cell").first.click()
         page.screenshot(path=str(artifacts / "ui-sql-cell.png"), full_page=True)
     except Exception:
