@@ -10,28 +10,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.exceptions import UsageError
+from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
     from neurolake_lab.compliance.audit import AuditLog
     from neurolake_lab.compliance.pii.tags import PiiTag
     from neurolake_lab.compliance.policy import PolicyStore
     from neurolake_lab.compliance.tagging import PiiTagger
-    from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.erasure import ErasureReport
     from neurolake_lab.lakehouse.statements import TableId
-    from neurolake_lab.lakehouse.tables import WriteContext
 
 
-class ComplianceAPI:
+class ComplianceAPI(SessionCore):
     """``Session.classify_pii``, ``set_pii`` and the write-time PII tagging."""
 
     if TYPE_CHECKING:  # provided by Session
         _tagger: PiiTagger | None
         _audit: AuditLog | None
-
-        @property
-        def user(self) -> str: ...  # noqa: D102
 
         def _governance_inputs(
             self,
@@ -39,14 +35,6 @@ class ComplianceAPI:
 
         @property
         def policies(self) -> PolicyStore: ...  # noqa: D102
-
-        def write_context(self, sql: str | None = None) -> WriteContext: ...  # noqa: D102
-
-        @property
-        def engine(self) -> DuckDBEngine: ...  # noqa: D102
-
-        @property
-        def lakehouse(self) -> Lakehouse: ...  # noqa: D102
 
     @property
     def tagger(self) -> PiiTagger:

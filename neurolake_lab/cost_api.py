@@ -14,14 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.exceptions import NeuroLakeError
+from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
     from neurolake_lab.cache import ResultCache
     from neurolake_lab.compliance.policy import Enforcement, NoPii
-    from neurolake_lab.config import Settings
     from neurolake_lab.cost import CostModel, Prediction
-    from neurolake_lab.engine import DuckDBEngine
-    from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lineage.graph import LineageGraph
     from neurolake_lab.session import Session
 
@@ -35,22 +33,12 @@ _EMPTY_COMPLIANCE: dict[str, list[Any]] = {
 }
 
 
-class CostAPI:
+class CostAPI(SessionCore):
     """``Session.predict``, ``Session.preflight``, ``Session.result_cache``."""
 
     if TYPE_CHECKING:  # provided by Session
-        settings: Settings
         _cost_model: CostModel | None
         _result_cache: ResultCache | None
-
-        @property
-        def engine(self) -> DuckDBEngine: ...  # noqa: D102
-
-        @property
-        def lakehouse(self) -> Lakehouse: ...  # noqa: D102
-
-        @property
-        def user(self) -> str: ...  # noqa: D102
 
         def govern(  # noqa: D102
             self, sql: str, statement_type: str, no_pii: NoPii = None, *, audit: bool = True

@@ -10,35 +10,23 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.exceptions import UsageError
+from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
     from datetime import timedelta
 
     import pyarrow as pa
 
-    from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.access_patterns import LayoutSuggestion
     from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.quality import QualityRules
-    from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
+    from neurolake_lab.lakehouse.tables import WriteOutcome
     from neurolake_lab.result import QueryResult
 
 
-class LakehouseAPI:
+class LakehouseAPI(SessionCore):
     """``Session.write``, ``snapshots``, ``rollback``, ``maintain``, ``set_quality``, ``layout``."""
-
-    if TYPE_CHECKING:  # provided by Session
-
-        @property
-        def engine(self) -> DuckDBEngine: ...  # noqa: D102
-
-        @property
-        def lakehouse(self) -> Lakehouse: ...  # noqa: D102
-
-        def write_context(self, sql: str | None = None) -> WriteContext: ...  # noqa: D102
-
-        def record(self, kind: str, sql: str | None = None, **data: Any) -> str: ...  # noqa: D102
 
     def write(
         self,

@@ -15,11 +15,9 @@ import sqlglot
 from sqlglot import exp
 
 from neurolake_lab.exceptions import UsageError
+from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
-    from neurolake_lab.config import Settings
-    from neurolake_lab.engine import DuckDBEngine
-    from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.tables import WriteContext
     from neurolake_lab.lineage.graph import LineageEdge, LineageGraph
 
@@ -27,17 +25,8 @@ if TYPE_CHECKING:
 LINEAGE_TYPES = frozenset({"SELECT", "CREATE", "INSERT"})
 
 
-class LineageAPI:
+class LineageAPI(SessionCore):
     """``Session.statement_lineage``, ``Session.lineage``."""
-
-    if TYPE_CHECKING:  # provided by Session
-        settings: Settings
-
-        @property
-        def engine(self) -> DuckDBEngine: ...  # noqa: D102
-
-        @property
-        def lakehouse(self) -> Lakehouse: ...  # noqa: D102
 
     def statement_lineage(
         self, sql: str, statement_type: str, output_table: str | None = None

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from neurolake_lab.session_core import SessionCore
+
 if TYPE_CHECKING:
     from neurolake_lab.compliance.policy import Enforcement, NoPii, Policy, PolicyStore
-    from neurolake_lab.config import Settings
-    from neurolake_lab.engine import DuckDBEngine
-    from neurolake_lab.lakehouse import Lakehouse
 
 #: Iceberg type → DuckDB type name, for the schema the policy rewrites against.
 _DUCKDB_TYPES = {
@@ -25,25 +24,13 @@ _DUCKDB_TYPES = {
 }  # fmt: skip
 
 
-class PolicyAPI:
+class PolicyAPI(SessionCore):
     """``Session.policies``, ``Session.govern``."""
 
     if TYPE_CHECKING:  # provided by Session
-        settings: Settings
         _policies: PolicyStore | None
         _governed: tuple[object, dict[str, dict[str, str]], dict[str, dict[str, Any]]] | None
         _policy_version: str | None
-
-        @property
-        def engine(self) -> DuckDBEngine: ...  # noqa: D102
-
-        @property
-        def lakehouse(self) -> Lakehouse: ...  # noqa: D102
-
-        @property
-        def user(self) -> str: ...  # noqa: D102
-
-        def record(self, kind: str, sql: str | None = None, **data: Any) -> str: ...  # noqa: D102
 
     @property
     def policies(self) -> PolicyStore:

@@ -32,6 +32,61 @@ def session(workspace: Path) -> Iterator[Session]:
         yield s
 
 
+@pytest.fixture
+def ip(workspace: Path) -> Iterator[Any]:
+    """IPython with ``%load_ext neurolake_lab`` and a session on this test's workspace.
+
+    Variables the test leaves in the shell's namespace are removed afterwards.
+    """
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    from neurolake_lab.magics import get_magics
+
+    shell = start_ipython() or InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "neurolake_lab")
+    magics = get_magics(shell)
+    assert magics is not None
+    before = set(shell.user_ns)
+    magics.session = neurolake_lab.connect(workspace)
+    yield shell
+    magics.session.close()
+    for name in set(shell.user_ns) - before:
+        shell.user_ns.pop(name, None)
+
+
+@pytest.fixture(scope="session")
+def retail_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The retail demo (seed 7), loaded once for the planner and agent tests."""
+    from tests.support.nl_fixtures import retail_workspace
+
+    return retail_workspace(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def hr_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second schema (HR) the planner has never seen, loaded once."""
+    from tests.support.nl_fixtures import hr_workspace
+
+    return hr_workspace(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def retail(retail_root: Path) -> Iterator[Session]:
+    from tests.support.nl_fixtures import open_session
+
+    with open_session(retail_root) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def hr(hr_root: Path) -> Iterator[Session]:
+    from tests.support.nl_fixtures import open_session
+
+    with open_session(hr_root) as s:
+        yield s
+
+
 @pytest.fixture(scope="session")
 def report_validator() -> Any:
     from jsonschema import Draft202012Validator

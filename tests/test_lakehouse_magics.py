@@ -1,27 +1,7 @@
 """The lakehouse and PII magics in a real IPython shell: %snapshots, %rollback, %maintain,
 %layout, %pii, and the cell context recorded with each write."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
-
-import neurolake_lab
-from neurolake_lab.magics import get_magics
-
-
-@pytest.fixture
-def ip(workspace: Path) -> Iterator[InteractiveShell]:
-    shell = start_ipython() or InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "neurolake_lab")
-    magics = get_magics(shell)
-    magics.session = neurolake_lab.connect(workspace)
-    yield shell
-    magics.session.close()
-    for name in ("hist", "first", "r"):
-        shell.user_ns.pop(name, None)
 
 
 def cell(ip: InteractiveShell, code: str):

@@ -1,31 +1,13 @@
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 
-import neurolake_lab
 from neurolake_lab.display import REPORT_MIME
 from neurolake_lab.exceptions import UsageError
-from neurolake_lab.magics import SqlOptions, get_magics, parse_sql_line
+from neurolake_lab.magics import SqlOptions, parse_sql_line
 from neurolake_lab.result import QueryResult
-
-
-@pytest.fixture
-def ip(workspace: Path) -> Iterator[InteractiveShell]:
-    shell = start_ipython() or InteractiveShell.instance()
-    assert shell is not None
-    shell.run_line_magic("load_ext", "neurolake_lab")
-    magics = get_magics(shell)
-    assert magics is not None
-    magics.session = neurolake_lab.connect(workspace)
-    yield shell
-    magics.session.close()
-    for name in ("res", "df", "who", "threshold", "out"):
-        shell.user_ns.pop(name, None)
 
 
 def run(ip: InteractiveShell, code: str) -> Any:

@@ -1,25 +1,8 @@
 """%%sql and the cost model: --optimize runs a cheaper equivalent, expensive cells ask first."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 
-import neurolake_lab
 from neurolake_lab.magics import get_magics
-
-
-@pytest.fixture
-def ip(workspace: Path) -> Iterator[InteractiveShell]:
-    shell = start_ipython() or InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "neurolake_lab")
-    magics = get_magics(shell)
-    magics.session = neurolake_lab.connect(workspace)
-    yield shell
-    magics.session.close()
-    shell.user_ns.pop("r", None)
 
 
 def test_expensive_cells_ask_before_running(ip: InteractiveShell, monkeypatch) -> None:

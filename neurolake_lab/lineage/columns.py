@@ -18,8 +18,6 @@ structural hash) and a fingerprint of the schema, so re-running a cell costs a d
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Final
@@ -34,6 +32,7 @@ from neurolake_lab.lineage.errors import LineageError
 from neurolake_lab.lineage.graph import OUTPUT_PREFIX, LineageEdge, LineageGraph
 from neurolake_lab.lineage.schema_index import Schema, TableIndex, fingerprint
 from neurolake_lab.lineage.scopes import RANK_NAMES, Columns, Deps, ScopeWalker
+from neurolake_lab.lru import LRU
 
 __all__ = ["Schema", "clear_cache", "query_lineage"]
 
@@ -41,35 +40,8 @@ _CACHE_SIZE: Final = 256
 _INDEX_CACHE_SIZE: Final = 16
 
 
-class _LRU:
-    """A small thread-safe LRU map (the kernel may ask from its comm thread and its shell)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._data: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> object | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: object) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_graphs = _LRU(_CACHE_SIZE)
-_indexes = _LRU(_INDEX_CACHE_SIZE)
+_graphs: LRU[object] = LRU(_CACHE_SIZE)
+_indexes: LRU[object] = LRU(_INDEX_CACHE_SIZE)
 
 
 def clear_cache() -> None:

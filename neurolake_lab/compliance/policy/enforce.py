@@ -36,7 +36,6 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from neurolake_lab.compliance.policy import guard
-from neurolake_lab.compliance.policy.cache import LRU
 from neurolake_lab.compliance.policy.dialect import to_sql
 from neurolake_lab.compliance.policy.enforcement import Enforcement
 from neurolake_lab.compliance.policy.errors import PolicyError
@@ -47,6 +46,7 @@ from neurolake_lab.compliance.policy.references import referenced_columns
 from neurolake_lab.compliance.policy.rewrite import govern_write_target, replace_reads
 from neurolake_lab.compliance.policy.splice import splice
 from neurolake_lab.compliance.policy.tables import Schema, TableIndex, is_cte_reference, position
+from neurolake_lab.lru import LRU
 
 #: ``{"ns.table": {column: PiiTag | its JSON dict | None}}``.
 Tags = Mapping[str, Mapping[str, Any]]

@@ -15,7 +15,6 @@ from typing import Final
 
 from sqlglot import exp
 
-from neurolake_lab.compliance.policy.cache import LRU
 from neurolake_lab.compliance.policy.dialect import to_sql
 from neurolake_lab.compliance.policy.masking import (
     SALT_ALIAS,
@@ -26,6 +25,7 @@ from neurolake_lab.compliance.policy.masking import (
 )
 from neurolake_lab.compliance.policy.model import Identity, Policy, TagInfo
 from neurolake_lab.compliance.policy.user_functions import inline_user_functions
+from neurolake_lab.lru import LRU
 
 #: Policy name reported for decisions of ``defaults`` (no rule matched).
 DEFAULTS: Final = "defaults"

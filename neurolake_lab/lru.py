@@ -1,4 +1,7 @@
-"""A small thread-safe LRU map: the kernel may enforce from its shell and its comm thread."""
+"""A small thread-safe LRU map, shared by the caches of the policy and lineage layers.
+
+The kernel may plan a cell from its shell thread and from its comm thread (preflight) at once.
+"""
 
 from __future__ import annotations
 
