@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from neurolake_lab.exceptions import NeuroLakeError
+from neurolake_lab.keyfiles import key_file, read_secret
 
 if TYPE_CHECKING:
     import duckdb
@@ -59,19 +60,11 @@ def load_key(workspace: Path) -> bytes:
         if len(key) != 32:
             raise EncryptionError(f"${ENV_VAR} must be 64 hex characters (a 256-bit key)")
         return key
-    folder = workspace / "keys"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / "fields.key"
-    try:  # O_EXCL: two kernels creating the key at once agree on one
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(fd, "w") as fh:
-        key = secrets.token_bytes(32)
-        fh.write(key.hex())
-        fh.flush()
-        os.fsync(fh.fileno())
-    return key
+    text = read_secret(
+        key_file(workspace, "fields.key"), create=True, what="field key", error=EncryptionError
+    )
+    assert text is not None
+    return bytes.fromhex(text)
 
 
 class FieldCipher:

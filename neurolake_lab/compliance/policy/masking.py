@@ -22,10 +22,8 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -33,6 +31,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from neurolake_lab.compliance.policy.errors import PolicyError
+from neurolake_lab.keyfiles import key_file, read_secret
 
 if TYPE_CHECKING:
     import duckdb
@@ -140,7 +139,7 @@ def _data_type(duckdb_type: str) -> exp.DataType:
 
 def salt_path(workspace: Path) -> Path:
     """Where a workspace keeps its masking salt (beside the audit key, outside ``audit/``)."""
-    return workspace / "keys" / "mask.salt"
+    return key_file(workspace, "mask.salt")
 
 
 def workspace_salt(workspace: str | os.PathLike[str]) -> str:
@@ -157,41 +156,8 @@ def workspace_salt(workspace: str | os.PathLike[str]) -> str:
         if len(env) < MIN_SALT_CHARS:
             raise PolicyError(f"{SALT_ENV} is too short: use at least {MIN_SALT_CHARS} characters")
         return env
-    path = salt_path(Path(workspace))
-    for _ in range(2):
-        try:
-            text = path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            _create(path)
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PolicyError(f"cannot read the masking salt {path}: {exc}") from None
-        if len(text) < MIN_SALT_CHARS:
-            raise PolicyError(f"the masking salt {path} is too short or empty")
-        return text
-    raise PolicyError(f"the masking salt {path} vanished right after it was created")
-
-
-def _create(path: Path) -> None:
-    """Write a new salt so that every process racing to create it ends up with the same one.
-
-    It is written whole to a private file, then hard-linked into place: exactly one link wins.
-    """
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, (secrets.token_hex(32) + "\n").encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-    except OSError as exc:
-        raise PolicyError(f"cannot create the masking salt {path}: {exc}") from None
+    text = read_secret(
+        salt_path(Path(workspace)), create=True, what="masking salt", error=PolicyError
+    )
+    assert text is not None
+    return text
