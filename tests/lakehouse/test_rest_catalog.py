@@ -20,7 +20,7 @@ import pyarrow as pa
 import pytest
 
 import neurolake_lab
-from neurolake_lab.exceptions import LakehouseError
+from neurolake_lab.exceptions import LakehouseError, QueryError
 from neurolake_lab.session import Session
 from tests.support.rest_catalog import RestCatalogServer
 
@@ -111,7 +111,7 @@ def test_sql_writes_history_and_time_travel_through_rest(
         assert count(s, "SELECT count(*) FROM sales.t2") == 6
         assert server_pointer(server, "sales", "t") == []
         s.sql("DROP TABLE sales.t2")
-        with pytest.raises(Exception, match="t2"):
+        with pytest.raises(QueryError, match="t2"):
             s.sql("SELECT * FROM sales.t2")
         assert server_pointer(server, "sales", "t2") == []
         assert not list((warehouse / "sales" / "t").rglob("*.parquet"))  # purged by the server
@@ -183,15 +183,23 @@ def test_two_processes_appending_through_rest_lose_no_rows(
         tmp_path / "main", catalog_uri=server.uri, warehouse=str(warehouse)
     ) as s:
         s.sql("CREATE TABLE c.events (writer INTEGER, seq INTEGER)")
-        code = """
-            import neurolake_lab
+        go = tmp_path / "go"
+        code = f"""
+            import os, time, neurolake_lab
             session = neurolake_lab.connect()
+            session.sql("SELECT count(*) FROM c.events")  # catalog open, extension loaded
+            print("ready", flush=True)
+            while not os.path.exists({str(go)!r}):
+                time.sleep(0.01)
             for i in range(15):
-                session.sql(f"INSERT INTO c.events SELECT {w}, {i} * 10 + range FROM range(10)")
+                session.sql(f"INSERT INTO c.events SELECT {{w}}, {{i}} * 10 + range FROM range(10)")
         """
         env = {"NEUROLAKE_CATALOG_URI": server.uri, "NEUROLAKE_WAREHOUSE": str(warehouse)}
         procs = [start_writer(w, code, {**env, "NEUROLAKE_WORKSPACE": str(tmp_path / f"w{w}")})
                  for w in (1, 2)]  # fmt: skip
+        for proc in procs:  # both writers start at the same moment
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        go.touch()
         for proc in procs:
             _, err = proc.communicate(timeout=300)
             assert proc.returncode == 0, err
