@@ -11,8 +11,9 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from neurolake_lab.config import Settings, Workspace
@@ -32,7 +33,8 @@ class CatalogConfig:
     """Where the catalog and the data files are."""
 
     uri: str
-    warehouse: str
+    #: a location, or (REST) the warehouse to ask the server for; ``None``: the server's default
+    warehouse: str | None
     properties: dict[str, str]
 
     @property
@@ -55,29 +57,43 @@ class CatalogConfig:
 
 
 def catalog_config(settings: Settings) -> CatalogConfig:
-    """The catalog of a session: configured, or SQLite and a local folder in the workspace."""
+    """The catalog of a session: configured, or SQLite and a local folder in the workspace.
+
+    A REST catalog decides where its tables live: it is asked for a warehouse only when one is
+    configured (a local folder becomes a ``file:`` location, anything else such as a warehouse
+    name goes as given), never for the workspace's own folder, so that every workspace pointed at
+    one server sees the same tables.
+    """
     ws = Workspace(settings.workspace)
     uri = settings.catalog_uri or f"sqlite:///{ws.catalog_db}"
+    props = dict(settings.catalog_properties)
+    if uri.startswith(("http://", "https://")):
+        wanted = settings.warehouse
+        if wanted and "://" not in wanted and wanted.startswith(("/", "~", ".")):
+            wanted = Path(wanted).expanduser().resolve().as_uri()
+        return CatalogConfig(uri=uri, warehouse=wanted or None, properties=props)
     warehouse = settings.warehouse or ws.warehouse.as_uri()
     if "://" not in warehouse:
         warehouse = Path(warehouse).expanduser().resolve().as_uri()
-    return CatalogConfig(uri=uri, warehouse=warehouse, properties=dict(settings.catalog_properties))
+    return CatalogConfig(uri=uri, warehouse=warehouse, properties=props)
 
 
 def open_catalog(config: CatalogConfig) -> Catalog:
     """Open the pyiceberg catalog (SQL on SQLite/PostgreSQL, or REST)."""
-    props = {"warehouse": config.warehouse, **config.properties}
+    warehouse = {"warehouse": config.warehouse} if config.warehouse else {}
+    props = {**warehouse, **config.properties}
+    if config.is_rest:
+        try:
+            return _rest_catalog_class()(CATALOG_NAME, uri=config.uri, **props)
+        except Exception as exc:  # requests' and pyiceberg's errors: one line naming the server
+            raise rest_failure(config, exc, "cannot open") from None
     try:
-        if config.is_rest:
-            from pyiceberg.catalog.rest import RestCatalog
-
-            return RestCatalog(CATALOG_NAME, uri=config.uri, **props)
         from pyiceberg.catalog.sql import SqlCatalog
 
         uri = config.uri
         if config.sqlite_path is not None:
             config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-            if config.warehouse.startswith("file:"):
+            if config.warehouse and config.warehouse.startswith("file:"):
                 Path(unquote(urlparse(config.warehouse).path)).mkdir(parents=True, exist_ok=True)
             _enable_wal(config.sqlite_path)
             # several kernels commit to one file: wait for its lock instead of failing at once
@@ -87,6 +103,53 @@ def open_catalog(config: CatalogConfig) -> Catalog:
         raise
     except Exception as exc:  # pyiceberg/SQLAlchemy raise many kinds; name the catalog
         raise LakehouseError(f"cannot open the Iceberg catalog {config.uri}: {exc}") from None
+
+
+def rest_failure(config: CatalogConfig, exc: BaseException, doing: str) -> LakehouseError:
+    """The error for a REST catalog call that failed: the server's URI and why, in one line."""
+    import requests
+
+    hint = None
+    if isinstance(exc, requests.ConnectionError):
+        why = "the server does not answer"
+        hint = "is it running, and is the catalog URI (NEUROLAKE_CATALOG_URI) right?"
+    elif isinstance(exc, requests.Timeout):
+        why = "the server did not answer in time"
+    else:
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return LakehouseError(f"{doing} the Iceberg REST catalog {config.uri}: {why}", hint=hint)
+
+
+@cache
+def _rest_catalog_class() -> type[Catalog]:
+    """The ``RestCatalog`` class of pyiceberg, counting the changes made through it (``changes``).
+
+    The REST catalog's table listing is cached for a second; a change this session made must
+    show in its next statement at once, so the listing is redone whenever the count moved.
+    """
+    from pyiceberg.catalog.rest import RestCatalog
+
+    def counted(method: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(method)
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            finally:  # a failed call may have changed the catalog too
+                self.changes += 1
+
+        return run
+
+    class CountingRestCatalog(RestCatalog):  # type: ignore[misc]  # pyiceberg is untyped here
+        changes = 0
+        commit_table = counted(RestCatalog.commit_table)
+        create_table = counted(RestCatalog.create_table)
+        register_table = counted(RestCatalog.register_table)
+        drop_table = counted(RestCatalog.drop_table)  # purge_table calls it as well
+        rename_table = counted(RestCatalog.rename_table)
+        create_namespace = counted(RestCatalog.create_namespace)
+        drop_namespace = counted(RestCatalog.drop_namespace)
+
+    return CountingRestCatalog
 
 
 def _enable_wal(path: Path) -> None:
@@ -105,7 +168,8 @@ class PointerReader:
         self.config = config
         self._catalog = catalog
         self._con: sqlite3.Connection | None = None
-        self._cached: tuple[float, Pointers, set[str]] | None = None
+        #: (when, the catalog's change count then, pointers, namespaces) of the last listing
+        self._cached: tuple[float, int, Pointers, set[str]] | None = None
 
     def read(self) -> tuple[Pointers, set[str]]:
         """``(pointers, namespaces)`` as committed right now."""
@@ -114,12 +178,20 @@ class PointerReader:
             return self._read_sqlite(path)
         if self.config.is_sql:
             return self._read_sql()
-        # a REST catalog: list at most once a second (each listing is a round trip per table)
+        # a REST catalog: list at most once a second (each listing is a round trip per table),
+        # and again as soon as this session changed something
         now = time.monotonic()
-        if self._cached is not None and now - self._cached[0] < 1.0:
-            return self._cached[1], self._cached[2]
-        pointers, namespaces = self._read_catalog()
-        self._cached = (now, pointers, namespaces)
+        changes = int(getattr(self._catalog(), "changes", 0))
+        cached = self._cached
+        if cached is not None and now - cached[0] < 1.0 and cached[1] == changes:
+            return cached[2], cached[3]
+        try:
+            pointers, namespaces = self._read_catalog()
+        except LakehouseError:
+            raise
+        except Exception as exc:  # the server went away, or answered with an error
+            raise rest_failure(self.config, exc, "cannot list the tables of") from None
+        self._cached = (now, changes, pointers, namespaces)
         return pointers, namespaces
 
     def _read_sqlite(self, path: Path) -> tuple[Pointers, set[str]]:
