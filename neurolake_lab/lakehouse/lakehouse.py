@@ -291,9 +291,13 @@ class Lakehouse:
             self.access.flush()
         self._reader.close()
         if self._catalog is not None:
-            engine = getattr(self._catalog, "engine", None)
+            engine = getattr(self._catalog, "engine", None)  # SQL catalogs: the connection pool
             if engine is not None:
                 engine.dispose()
+            http = getattr(self._catalog, "_session", None)  # REST catalogs: the HTTP session
+            if http is not None:
+                with contextlib.suppress(Exception):
+                    http.close()
             self._catalog = None
 
     def current_snapshot_id(self, tid: TableId) -> int | None:
