@@ -8,7 +8,6 @@ values or the caller's variables, the last statement's result returned.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from collections import ChainMap
@@ -31,6 +30,7 @@ from neurolake_lab.exceptions import (
     UsageError,
 )
 from neurolake_lab.lakehouse.dialect import Statement, split_cell
+from neurolake_lab.lakehouse.time_travel import has_time_travel
 from neurolake_lab.lakehouse_api import LakehouseAPI, query_result
 from neurolake_lab.lineage_api import LineageAPI
 from neurolake_lab.policy_api import PolicyAPI
@@ -237,7 +237,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
             bound = _bind(stmt.named_parameters, params, namespace)
             enforcement = self.govern(sql, kind, no_pii)
             run_sql = enforcement.sql if enforcement is not None else sql
-            if _maybe_time_travel(run_sql):
+            if has_time_travel(run_sql):
                 run_sql = lake.rewrite_time_travel(run_sql, _parameter(params, namespace))
                 if isinstance(bound, dict):  # a $name used as the version is a literal now
                     left = {n for s in engine.split(run_sql) for n in s.named_parameters}
@@ -404,7 +404,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         sql = snippet_mod.compose(stmt.query.strip(), self.snippets)
         enforcement = self.govern(sql, stmt.type)
         run_sql = enforcement.sql if enforcement is not None else sql
-        if _maybe_time_travel(run_sql):
+        if has_time_travel(run_sql):
             run_sql = self.lakehouse.rewrite_time_travel(run_sql, _parameter(params, namespace))
         return self.engine.explain(run_sql, _bind(stmt.named_parameters, params, namespace))
 
@@ -544,14 +544,6 @@ def _parameter(
         return found[name] if isinstance(found, dict) else None
 
     return value
-
-
-def _maybe_time_travel(text: str) -> bool:
-    """Cheap test on every cell: whether it may hold ``FOR VERSION|TIMESTAMP AS OF``."""
-    return " OF" in text.upper() and _AS_OF.search(text) is not None
-
-
-_AS_OF = re.compile(r"\bFOR\s+(?:SYSTEM_)?(?:VERSION|TIMESTAMP|TIME)\s+AS\s+OF\b", re.IGNORECASE)
 
 
 def _table_listing(local: pa.Table, lake: Lakehouse) -> pa.Table:

@@ -120,11 +120,11 @@ def _read(session: Session, sql: str, tree: exp.Expr | None) -> _Reading | NotCa
     from neurolake_lab.engine.params import colon_to_dollar
     from neurolake_lab.exceptions import NeuroLakeError
     from neurolake_lab.lakehouse.dialect import split_cell
-    from neurolake_lab.session import _maybe_time_travel
+    from neurolake_lab.lakehouse.time_travel import has_time_travel
 
     lake = session.lakehouse
     original = text = colon_to_dollar(sql)
-    travel = _maybe_time_travel(text)
+    travel = has_time_travel(text)
     try:
         if travel:
             text = lake.rewrite_time_travel(text)

@@ -153,12 +153,13 @@ class CostModel:
         from neurolake_lab import snippets as snippet_mod
         from neurolake_lab.engine.params import colon_to_dollar
         from neurolake_lab.lakehouse.dialect import split_cell
-        from neurolake_lab.session import _bind, _maybe_time_travel
+        from neurolake_lab.lakehouse.time_travel import has_time_travel
+        from neurolake_lab.session import _bind
 
         namespace = namespace if namespace is not None else {}
         lake = session.lakehouse
         text = colon_to_dollar(sql)
-        if _maybe_time_travel(text):
+        if has_time_travel(text):
             text = lake.rewrite_time_travel(text)
         out: list[StatementEstimate] = []
         for stmt in split_cell(session.engine, text):

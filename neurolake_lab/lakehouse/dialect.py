@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from neurolake_lab.exceptions import QueryError
-from neurolake_lab.lakehouse.time_travel import split_statements
+from neurolake_lab.lakehouse.time_travel import AS_OF, has_time_travel, split_statements
 
 if TYPE_CHECKING:
     from neurolake_lab.engine import DuckDBEngine
@@ -27,11 +27,8 @@ _EXTENSION = re.compile(
     r"^\s*(?:(?P<insert>INSERT\s+OVERWRITE)\b|ALTER\s+TABLE\s+\S+\s+WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY\b)",
     re.IGNORECASE,
 )
-_AS_OF = re.compile(r"\bFOR\s+(?:SYSTEM_)?(?:VERSION|TIMESTAMP|TIME)\s+AS\s+OF\b", re.I)
 _ANYWHERE = re.compile(
-    r"\b(?:INSERT\s+OVERWRITE|WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY|"
-    r"FOR\s+(?:SYSTEM_)?(?:VERSION|TIMESTAMP|TIME)\s+AS\s+OF)\b",
-    re.I,
+    rf"\b(?:INSERT\s+OVERWRITE|WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY)\b|{AS_OF.pattern}", re.I
 )
 #: The statement type a time-travel statement gets from its sqlglot node (DuckDB's names).
 _TYPES = {
@@ -62,7 +59,7 @@ def split_cell(engine: DuckDBEngine, text: str) -> list[Statement]:
         if match:
             kind = "INSERT" if match.group("insert") else "ALTER"
             out.append(Statement(chunk, kind, _parameters(chunk)))
-        elif _AS_OF.search(chunk):  # time travel: rewritten for DuckDB after the policy ran
+        elif has_time_travel(chunk):  # time travel: rewritten for DuckDB after the policy ran
             tree = _parse(chunk)
             kind = _TYPES.get(type(tree).__name__, "SELECT")
             out.append(Statement(chunk, kind, _parameters(chunk)))

@@ -33,8 +33,8 @@ Evaluate = Callable[[str], Any]
 
 
 def has_time_travel(text: str) -> bool:
-    """Cheap test: whether ``text`` may hold a versioned table reference."""
-    return bool(AS_OF.search(text))
+    """Cheap test, run on every cell: whether ``text`` may hold a versioned table reference."""
+    return AS_OF.search(text) is not None
 
 
 def split_statements(text: str) -> list[str]:
