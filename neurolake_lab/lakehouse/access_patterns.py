@@ -79,10 +79,14 @@ class AccessRecorder:
         self._pending: list[tuple[str, list[TableId]]] = []
         self._names: dict[str, list[TableId]] = {}
         self._pattern: re.Pattern[str] | None = None
+        # One statement is looked up by the policy, the audit redaction, the audit's snapshot
+        # list, the result cache and ``observe`` in turn: the last answer is kept for them.
+        self._last: tuple[str, list[TableId]] = ("", [])
 
     def tables_changed(self, tables: Iterable[TableId]) -> None:
         """Learn the current table names (called when the catalog's tables change)."""
         self._names = {}
+        self._last = ("", [])
         for tid in tables:
             self._names.setdefault(tid[1].lower(), []).append(tid)
         words = sorted(self._names, key=len, reverse=True)
@@ -96,17 +100,17 @@ class AccessRecorder:
         """The Iceberg tables whose names appear in ``sql`` (a regex search, no parsing)."""
         if self._pattern is None:
             return []
-        found = {m.group(1).lower() for m in self._pattern.finditer(sql)}
-        return [t for name in sorted(found) for t in self._names[name]]
+        if self._last[0] != sql:
+            found = {m.group(1).lower() for m in self._pattern.finditer(sql)}
+            self._last = (sql, [t for name in sorted(found) for t in self._names[name]])
+        return list(self._last[1])
 
     def observe(self, sql: str) -> None:
         """Remember a query if it names an Iceberg table (cheap: one regex search)."""
-        if self._pattern is None:
+        tables = self.tables_in(sql)
+        if not tables:
             return
-        found = {m.group(1).lower() for m in self._pattern.finditer(sql)}
-        if not found:
-            return
-        self._pending.append((sql, [t for name in found for t in self._names[name]]))
+        self._pending.append((sql, tables))
         if len(self._pending) >= FLUSH_EVERY:
             self.flush()
 
