@@ -13,6 +13,7 @@ from neurolake_lab.exceptions import UsageError
 from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
+    from neurolake_lab.cache import ResultCache
     from neurolake_lab.compliance.audit import AuditLog
     from neurolake_lab.compliance.pii.tags import PiiTag
     from neurolake_lab.compliance.policy import PolicyStore
@@ -35,6 +36,9 @@ class ComplianceAPI(SessionCore):
 
         @property
         def policies(self) -> PolicyStore: ...  # noqa: D102
+
+        @property
+        def result_cache(self) -> ResultCache: ...  # noqa: D102
 
     @property
     def tagger(self) -> PiiTagger:
@@ -80,21 +84,11 @@ class ComplianceAPI(SessionCore):
     def redacted(self, sql: str) -> str:
         """``sql`` without the literals that could hold personal data of the tables it names."""
         from neurolake_lab.compliance.redact import redact_sql
-        from neurolake_lab.compliance.tagging import read_tags
-        from neurolake_lab.lakehouse.lakehouse import read_properties
 
-        lake = self.lakehouse
         columns: set[str] = set()
         tables: set[str] = set()
-        for tid in lake.access.tables_in(sql):
-            location = lake.pointers.get(tid)
-            if location is None:
-                continue
-            try:
-                tags = read_tags(read_properties(location))
-            except OSError:
-                continue
-            pii = {c for c, t in tags.items() if t.entity}
+        for tid in self.lakehouse.access.tables_in(sql):
+            pii = {c for c, t in self._stored_tags(tid).items() if t.entity}
             if pii:
                 columns |= pii
                 tables |= {tid[1], f"{tid[0]}.{tid[1]}"}
@@ -203,7 +197,7 @@ class ComplianceAPI(SessionCore):
         hidden = redact_all(predicate)
         ctx = self.write_context(f"-- erasure: rows where {hidden}")
         report = erase(lake, tid, predicate, ctx)
-        self._forget_cached_results()
+        self.result_cache.clear()  # an erasure must not survive in a cache file
         self.record(
             "erasure", table=report.table, predicate=hidden, rows_removed=report.rows_removed,
             snapshots_expired=report.snapshots_expired, files_deleted=report.files_deleted,
@@ -211,22 +205,16 @@ class ComplianceAPI(SessionCore):
         )  # fmt: skip
         return report
 
-    def _forget_cached_results(self) -> None:
-        """Drop every cached result (an erasure must not survive in a cache file)."""
-        from neurolake_lab.cache import ResultCache
-
-        own = getattr(self, "_result_cache", None)
-        (own or ResultCache(self.lakehouse.settings.workspace)).clear()
-
     def _stored_tags(self, tid: TableId) -> dict[str, PiiTag]:
+        """The PII tags stored on a table (none when the table is unknown or was dropped)."""
         from neurolake_lab.compliance.tagging import read_tags
-        from neurolake_lab.lakehouse.lakehouse import read_metadata
+        from neurolake_lab.lakehouse.lakehouse import read_properties
 
         location = self.lakehouse.pointers.get(tid)
         if location is None:
             return {}
         try:
-            return read_tags(read_metadata(location).properties)
+            return read_tags(read_properties(location))
         except OSError:  # dropped by another kernel since this session last looked
             return {}
 
