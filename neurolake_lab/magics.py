@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -268,8 +269,6 @@ class NeuroLakeMagics(Magics):
     @line_magic
     def maintain(self, line: str) -> QueryResult:
         """``%maintain TABLE [--expire-older-than 7d] [--retain-last 5] [--no-compact] ...``."""
-        import shlex
-
         parser = _MagicParser(prog="%maintain", add_help=False)
         parser.add_argument("table")
         parser.add_argument("--expire-older-than", default="7d")
@@ -278,10 +277,7 @@ class NeuroLakeMagics(Magics):
         parser.add_argument("--small-file-mb", type=float, default=32)
         parser.add_argument("--no-orphans", action="store_true")
         parser.add_argument("--orphans-older-than", default="1d")
-        try:
-            args = parser.parse_args(shlex.split(line))
-        except (argparse.ArgumentError, ValueError) as exc:
-            raise UsageError(f"{exc}\n{parser.format_usage().strip()}") from None
+        args = parser.parse_line(line)
         session = self.session
         session.cell_context = self.cell_context()
         report = session.maintain(
@@ -364,8 +360,6 @@ class NeuroLakeMagics(Magics):
     @line_magic
     def lineage(self, line: str) -> QueryResult:
         """``%lineage NS.TABLE[.COLUMN] [--downstream] [--depth N]``: recorded column lineage."""
-        import shlex
-
         import pyarrow as pa
 
         from neurolake_lab.lineage_api import lineage_rows
@@ -374,7 +368,7 @@ class NeuroLakeMagics(Magics):
         parser.add_argument("target")
         parser.add_argument("--downstream", action="store_true")
         parser.add_argument("--depth", type=int, default=5)
-        args = parser.parse_args(shlex.split(line))
+        args = parser.parse_line(line)
         graph = self.session.lineage(
             args.target, "downstream" if args.downstream else "upstream", args.depth
         )
@@ -414,6 +408,14 @@ class _MagicParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+    def parse_line(self, line: str) -> argparse.Namespace:
+        """Parse a magic's line split as a shell would; an unclosed quote is a usage error too."""
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            self.error(str(exc))
+        return self.parse_args(words)
 
 
 def _audit_summary(data: dict[str, Any]) -> str:

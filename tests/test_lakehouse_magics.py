@@ -41,6 +41,10 @@ def test_maintain_layout_and_pii(ip: InteractiveShell, capsys) -> None:
     # the compaction's own snapshot is the one kept
     assert steps["expire snapshots"] == 2 and steps["compact files"] == 2
     assert "unrecognized arguments" in str(ip.run_cell("%maintain lab.m --bogus").error_in_exec)
+    for magic in ("%maintain", "%lineage"):  # an unclosed quote is a usage error, not a crash
+        error = ip.run_cell(f"{magic} 'lab.m").error_in_exec
+        assert type(error).__name__ == "UsageError" and "No closing quotation" in str(error)
+        assert f"usage: {magic}" in str(error)
     cell(ip, "%layout lab.m")
     assert "no layout change suggested" in capsys.readouterr().out
     tags = {r["column"]: r for r in cell(ip, "%pii lab.m").arrow().to_pylist()}
