@@ -99,7 +99,7 @@ class QueryResult:
         return display.build_report(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return display.report_bundle(self.report)
+        return display.report_bundle(display.with_pages(self.report, self._table))
 
     def __repr__(self) -> str:
         return display.report_text(self.report)

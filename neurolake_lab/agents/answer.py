@@ -73,7 +73,9 @@ class NLResult:
         return self.result
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return display.report_bundle(self.report)
+        if self.result is None:
+            return display.report_bundle(self.report)
+        return display.report_bundle(display.with_pages(self.report, self.result.arrow()))
 
     def __repr__(self) -> str:
         return f"{self.explanation}\n{self.sql}\n{display.report_text(self.report)}"
