@@ -236,7 +236,11 @@ export class LineageView {
     this._apply();
   }
 
-  private _drawGroup(group: ElkNode, boxes: SVGGElement, columns: SVGGElement): void {
+  private _drawGroup(
+    group: ElkNode,
+    boxes: SVGGElement,
+    columns: SVGGElement
+  ): void {
     const table = group.id.slice('table:'.length);
     const collapsed = this.options.collapsed.has(table);
     const g = s('g', {
@@ -278,7 +282,10 @@ export class LineageView {
       });
     }
     boxes.append(g);
-    const inner = s('g', { transform: `translate(${group.x ?? 0},${group.y ?? 0})`, 'data-table': table });
+    const inner = s('g', {
+      transform: `translate(${group.x ?? 0},${group.y ?? 0})`,
+      'data-table': table
+    });
     for (const child of group.children ?? []) {
       const masked = this._isMasked(child.id);
       const pii = this._pii(child.id);

@@ -165,8 +165,8 @@ export class ResultTable {
     if (!this._pageable) {
       const i = this.report.result.columns.findIndex(c => c.name === column);
       const numeric = this._numeric[i];
-      this._rows = [...this.report.result.rows_preview].sort(
-        (a, b) => compare(a[i], b[i], numeric) * (descending ? -1 : 1)
+      this._rows = [...this.report.result.rows_preview].sort((a, b) =>
+        compare(a[i], b[i], numeric, descending)
       );
       this._offset = 0;
       this._draw();
@@ -288,12 +288,18 @@ export class ResultTable {
   private _table: HTMLTableElement;
 }
 
-function compare(a: PreviewValue, b: PreviewValue, numeric: boolean): number {
+/** Order of two values; NULLs last either way (as DuckDB's default NULLS LAST). */
+function compare(
+  a: PreviewValue,
+  b: PreviewValue,
+  numeric: boolean,
+  descending: boolean
+): number {
   if (a === null || b === null) {
-    return a === b ? 0 : a === null ? 1 : -1; // NULLs last
+    return a === b ? 0 : a === null ? 1 : -1;
   }
-  if (numeric) {
-    return Number(a) - Number(b);
-  }
-  return cellText(a).localeCompare(cellText(b));
+  const order = numeric
+    ? Number(a) - Number(b)
+    : cellText(a).localeCompare(cellText(b));
+  return descending ? -order : order;
 }
