@@ -158,7 +158,7 @@ def sql_tokens(sql: str) -> list[list[str]]:
     from pygments.lexers.sql import SqlLexer
 
     out: list[list[str]] = []
-    for token, text in SqlLexer().get_tokens(sql.rstrip("\n")):
+    for token, text in SqlLexer(ensurenl=False).get_tokens(sql):
         kind = str(token).split(".")[1:2]
         cls = {"Keyword": "k", "Name": "n", "Literal": "s", "Operator": "o", "Comment": "c",
                "Punctuation": "p"}.get(kind[0] if kind else "", "t")  # fmt: skip
