@@ -174,7 +174,8 @@ def sql_tokens(sql: str) -> list[list[str]]:
 def answer_bundle(answer: NLResult, how: str, answer_id: str | None) -> dict[str, Any]:
     """A ``%%nl`` answer for the extension: intent, SQL (as tokens), explanation, buttons' id.
 
-    ``text/html`` and ``text/plain`` carry the same as the separate displays other front ends see.
+    ``text/html``, ``text/markdown`` and ``text/plain`` carry what the separate displays carry
+    for front ends without the extension.
     """
     understood = understood_bundle(answer, how)
     sql = sql_bundle(answer.sql)
@@ -193,6 +194,7 @@ def answer_bundle(answer: NLResult, how: str, answer_id: str | None) -> dict[str
     return {
         NL_MIME: data,
         "text/html": understood["text/html"] + sql["text/html"],
+        "text/markdown": f"{understood['text/markdown']}\n\n{sql['text/markdown']}",
         "text/plain": f"{understood['text/plain']}\n{answer.sql}",
     }
 

@@ -172,7 +172,7 @@ const preflight: JupyterFrontEndPlugin<void> = {
   ) => {
     const manager = new PreflightManager(tracker, {
       enabled: true,
-      delay: 250
+      delay: 100
     });
     const apply = (settings: ISettingRegistry.ISettings) => {
       manager.configure({

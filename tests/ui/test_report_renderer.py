@@ -84,8 +84,12 @@ def test_sql_cells_render_table_strip_and_compliance(
         assert "PII column crm.people.email: EMAIL_ADDRESS" in text and "audit record a-" in text
         strips.nth(2).locator("button[data-nl-item='lineage']").click()
         governed = page.locator(".jp-OutputArea-output .nl-report").nth(2)
-        lineage = governed.locator("[data-nl-details='lineage']").inner_text()
-        assert "output.email ← crm.people.email (identity)" in lineage
+        graph = governed.locator("[data-neurolake='lineage-graph']")
+        edge = graph.locator(".nl-edge[data-source='crm.people.email']")
+        edge.wait_for()
+        assert edge.get_attribute("data-target") == "output.email"
+        assert edge.get_attribute("data-kinds") == "IDENTITY"
+        strips.nth(2).locator("button[data-nl-item='lineage']").click()  # closed again
         page.screenshot(path=str(artifacts / "ui-compliance-details.png"), full_page=True)
         badge.click()  # closed again for the README screenshot
         # the cost model's suggestion goes into the cell with one click, magic line kept

@@ -68,6 +68,8 @@ export class PreflightClient {
   sent = 0;
   /** Answers ignored because newer text was already sent. */
   dropped = 0;
+  /** Time the kernel spent answering, ms (what preflight added to its busy time). */
+  kernelMs = 0;
 
   set delay(ms: number) {
     this.options = { ...this.options, delay: ms };
@@ -129,6 +131,7 @@ export class PreflightClient {
   }
 
   private _receive(reply: IPreflightReply): void {
+    this.kernelMs += reply.ms ?? 0;
     const code = this._code.get(reply.id);
     this._code.delete(reply.id);
     if (reply.id !== this._latest || code === undefined) {

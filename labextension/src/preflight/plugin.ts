@@ -21,6 +21,13 @@ export interface IPreflightSettings {
   delay: number;
 }
 
+/** A code cell queued or running: its notebook, when it started running, its bar's timer. */
+interface IPending {
+  panel: NotebookPanel | null;
+  start: number | null;
+  timer: number;
+}
+
 /** The bar under a cell's editor (made on first use). */
 export function cellBar(cell: Cell): HTMLElement {
   const found = cell.node.querySelector<HTMLElement>(
@@ -89,6 +96,11 @@ export class PreflightManager {
             return; // the user moved on: an answer for other text is not shown
           }
           this._show(cell, renderPreflight(reply));
+          // what the browser tests and the benchmark read: requests sent, kernel time used
+          const bar = cellBar(cell);
+          bar.dataset.requests = String(client.sent);
+          bar.dataset.dropped = String(client.dropped);
+          bar.dataset.kernelMs = client.kernelMs.toFixed(1);
         },
         onClear: () => {
           const cell = panel.content.activeCell;
@@ -144,13 +156,17 @@ export class PreflightManager {
   }
 
   private _started(cell: Cell): void {
-    const code = cell.model.sharedModel.getSource();
-    if (cell.model.type !== 'code' || !isNeuroLakeCell(code)) {
+    if (cell.model.type !== 'code') {
       return;
     }
-    const panel = this.tracker.find(p => p.content.widgets.includes(cell));
+    const panel =
+      this.tracker.find(p => p.content.widgets.includes(cell)) ?? null;
+    const pending: IPending = { panel, start: null, timer: 0 };
+    this._pending.set(cell, pending);
+    if (!isNeuroLakeCell(cell.model.sharedModel.getSource())) {
+      return; // Python cells only hold their place in the queue
+    }
     const bar = cellBar(cell);
-    const start = performance.now();
     const elapsed = h(
       'span',
       { class: 'nl-elapsed', 'data-neurolake': 'elapsed' },
@@ -178,24 +194,30 @@ export class PreflightManager {
     );
     bar.hidden = false;
     const tick = () => {
-      const kernel = panel?.sessionContext.session?.kernel;
-      const ms = performance.now() - start;
-      elapsed.textContent =
-        kernel?.status === 'busy' || ms > 300
-          ? `running ${formatMs(ms).replace(/\.\d ms$/, ' ms')}`
-          : 'queued';
+      // cells run in the order they were queued: the first pending cell of the notebook runs
+      const first = Array.from(this._pending.entries()).find(
+        ([, p]) => p.panel === panel
+      );
+      if (first?.[0] !== cell) {
+        elapsed.textContent = 'queued';
+        return;
+      }
+      pending.start = pending.start ?? performance.now();
+      const ms = performance.now() - pending.start;
+      elapsed.textContent = `running ${ms < 1000 ? `${Math.round(ms)} ms` : formatMs(ms)}`;
+      bar.dataset.elapsedMs = String(Math.round(ms));
     };
     tick();
-    this._timers.set(cell, window.setInterval(tick, 100));
+    pending.timer = window.setInterval(tick, 100);
   }
 
   private _finished(cell: Cell): void {
-    const timer = this._timers.get(cell);
-    if (timer === undefined) {
+    const pending = this._pending.get(cell);
+    this._pending.delete(cell);
+    if (!pending || !pending.timer) {
       return;
     }
-    window.clearInterval(timer);
-    this._timers.delete(cell);
+    window.clearInterval(pending.timer);
     const bar = cellBar(cell);
     bar.classList.remove('nl-running');
     bar.replaceChildren();
@@ -204,5 +226,5 @@ export class PreflightManager {
 
   private _clients = new Map<NotebookPanel, PreflightClient>();
   private _watched: Cell | null = null;
-  private _timers = new Map<Cell, number>();
+  private _pending = new Map<Cell, IPending>();
 }
