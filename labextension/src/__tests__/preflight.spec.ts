@@ -91,9 +91,12 @@ describe('PreflightClient', () => {
     kernel.status = 'busy';
     const { c, cleared } = client(kernel);
     c.update('%%sql\nSELECT 1');
-    jest.advanceTimersByTime(500);
+    jest.advanceTimersByTime(2000);
     expect(kernel.comm.sent).toEqual([]);
-    kernel.status = 'idle';
+    kernel.status = 'idle'; // the cell ended: the text still waiting goes now, once
+    jest.advanceTimersByTime(2000);
+    expect(kernel.comm.sent.map(m => m.code)).toEqual(['%%sql\nSELECT 1']);
+    kernel.comm.sent = [];
     c.update('x = 1');
     jest.advanceTimersByTime(500);
     expect(kernel.comm.sent).toEqual([]);

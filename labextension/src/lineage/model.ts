@@ -6,8 +6,11 @@
  * `COLLAPSE_ABOVE` source columns start with every table collapsed, so 50+ columns stay readable.
  */
 
-import ELK from 'elkjs/lib/elk.bundled.js';
-import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
+import type {
+  ELK as ElkLayout,
+  ElkExtendedEdge,
+  ElkNode
+} from 'elkjs/lib/elk-api';
 
 import { EdgeKind, ILineage } from '../report/types';
 
@@ -201,13 +204,17 @@ export function elkGraph(model: IGraphModel, options: IViewOptions): ElkNode {
   };
 }
 
-let elk: InstanceType<typeof ELK> | null = null;
+let elk: Promise<ElkLayout> | null = null;
 
-/** Positions for the current view (ELK runs in this thread: graphs here are small). */
+/** Positions for the current view. ELK (1.5 MB) loads when the first graph is opened. */
 export async function layout(
   model: IGraphModel,
   options: IViewOptions
 ): Promise<ElkNode> {
-  elk = elk ?? new ELK();
-  return elk.layout(elkGraph(model, options));
+  elk =
+    elk ??
+    import('elkjs/lib/elk.bundled.js').then(
+      ({ default: ELK }) => new ELK() as unknown as ElkLayout
+    );
+  return (await elk).layout(elkGraph(model, options));
 }

@@ -217,6 +217,10 @@ export class GovernancePanel extends Widget {
       h('div', { class: 'nl-muted' }, `Classifying ${table}\u2026`)
     );
     try {
+      if (this._me === null) {
+        // the panel may not have been shown yet: who is asking, and who owns the workspace
+        await Promise.all([this._whoAmI(), this.refreshPolicies()]);
+      }
       const found = await this.api.pii(table);
       if (this._piiTable !== table) {
         return;

@@ -4,7 +4,8 @@
  * `update(code)` is called on every keystroke. It waits until typing pauses (`delay` ms), drops a
  * request the user typed past (only the newest text is sent; an answer to an older one is
  * ignored), sends nothing for plain Python or while the kernel is busy (so preflight never
- * queues behind a running cell), and calls `onResult` with the answer.
+ * queues behind a running cell; the text is sent once the kernel is idle again), and calls
+ * `onResult` with the answer.
  */
 
 import { ICompliance, ICost, ILineage } from '../report/types';
@@ -43,6 +44,8 @@ export interface IPreflightKernel {
 }
 
 export const PREFLIGHT_TARGET = 'neurolake.preflight';
+/** How often a busy kernel is looked at again, ms. */
+export const BUSY_RETRY_MS = 250;
 
 /** Whether a cell is one preflight reads: `%%sql`, `%%nl` or a `%sql` line. */
 export function isNeuroLakeCell(code: string): boolean {
@@ -102,8 +105,19 @@ export class PreflightClient {
 
   private _send(id: number, code: string): void {
     const kernel = this.kernel();
-    if (!kernel || kernel.isDisposed || kernel.status !== 'idle') {
-      return; // silent while the kernel works: preflight must not queue behind a cell
+    if (!kernel || kernel.isDisposed) {
+      return;
+    }
+    if (kernel.status !== 'idle') {
+      // silent while the kernel works (preflight must not queue behind a cell); the text
+      // is looked at again once it is idle, unless the user typed on
+      if (id === this._latest) {
+        this._timer = window.setTimeout(
+          () => this._send(id, code),
+          BUSY_RETRY_MS
+        );
+      }
+      return;
     }
     const comm = this._open(kernel);
     if (!comm) {

@@ -41,8 +41,13 @@ export function cellBar(cell: Cell): HTMLElement {
     'data-neurolake': 'preflight',
     hidden: true
   });
-  const input = cell.node.querySelector('.jp-Cell-inputWrapper') ?? cell.node;
-  input.append(bar);
+  // between the editor and the output, lined up with the editor
+  const input = cell.node.querySelector(':scope > .jp-Cell-inputWrapper');
+  if (input) {
+    input.after(bar);
+  } else {
+    cell.node.append(bar);
+  }
   return bar;
 }
 
