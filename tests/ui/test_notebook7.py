@@ -31,8 +31,8 @@ def test_report_and_preflight_in_notebook7(
     write_notebook(root / "nb7.ipynb", ["%%sql\nSELECT id, email, spend FROM crm.people ORDER BY id", ""])
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack}"))
     page.set_default_timeout(90_000)
     try:
         page.goto(f"{url}/notebooks/nb7.ipynb?token={TOKEN}")
@@ -57,7 +57,11 @@ def test_report_and_preflight_in_notebook7(
         pii.wait_for()
         assert pii.inner_text() == "PII email (EMAIL_ADDRESS): in clear"
         page.screenshot(path=str(artifacts / "ui-notebook7.png"))
-        assert errors == []
+        (artifacts / "ui-notebook7-console.txt").write_text("\n\n".join(errors))
+        # Notebook 7.6.5's shortcuts plugin logs this on every page load, with or without this
+        # extension (seen with neurolake-lab disabled); anything else is ours
+        notebook_own = "Cannot read properties of undefined (reading 'schema')"
+        assert [e for e in errors if not e.startswith(notebook_own)] == []
     except Exception:
         page.screenshot(path=str(artifacts / "ui-notebook7-failure.png"))
         raise

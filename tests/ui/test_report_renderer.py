@@ -58,7 +58,7 @@ def test_sql_cells_render_table_strip_and_compliance(
         assert [h.split("\n")[0].strip() for h in headers][:3] == ["country", "orders", "revenue"]
         rows = first.locator("tbody tr")
         assert rows.count() == 3
-        assert rows.first.inner_text().split()[:2] == ["France", "40000"]
+        assert rows.first.inner_text().split()[:2] == ["France", "40,000"]
         strip = strips.first
         assert strip.locator("[data-nl-item='rows']").inner_text().strip() == "3 rows"
         assert strip.locator("[data-nl-item='time']").inner_text().strip().endswith(("ms", "s"))
@@ -112,7 +112,7 @@ def test_sql_cells_render_table_strip_and_compliance(
         assert confirm.locator(".nl-strip").count() == 0  # nothing ran yet
         run.click()
         confirm.locator(".nl-strip [data-nl-item='rows']").wait_for()
-        assert confirm.locator(".nl-table tbody td").first.inner_text().strip() == "60000"
+        assert confirm.locator(".nl-table tbody td").first.inner_text().strip() == "60,000"
         page.locator(".jp-Cell").first.click()
         page.screenshot(path=str(artifacts / "ui-sql-cell.png"), full_page=True)
     except Exception:

@@ -147,6 +147,17 @@ def run_cell(page: Any, i: int) -> None:
     page.keyboard.press("Shift+Enter")
 
 
+def strip_latency(page: Any, out: Any, latency: dict[str, Any]) -> None:
+    """Kernel reply (the report message reaching the browser) -> rendered strip, page clock."""
+    replies = page.evaluate("() => window.__nl.replies")
+    rendered = float(out.locator(".nl-ReportWidget").last.get_attribute("data-rendered-at"))
+    ms = rendered - max(t for t in replies if t <= rendered)
+    samples = latency.setdefault("strip_ms", {"samples": []})["samples"]
+    samples.append(round(ms, 1))
+    latency["strip_ms"]["median"] = round(statistics.median(samples), 1)
+    latency["strip_ms"]["max"] = max(samples)
+
+
 def shot(page: Any, artifacts: Path, name: str, target: Any = None) -> None:
     (target or page).screenshot(path=str(artifacts / name))
 
@@ -207,10 +218,7 @@ def test_report_table_strip_banner_lineage(page: Any, artifacts: Path, latency: 
     run_cell(page, 1)
     out = cell(page, 1)
     out.locator("[data-neurolake='strip']").wait_for()
-    # kernel reply -> rendered strip, on the page's clock
-    replies = page.evaluate("() => window.__nl.replies")
-    rendered = float(out.locator(".nl-ReportWidget").get_attribute("data-rendered-at"))
-    strip_ms = [rendered - max(t for t in replies if t <= rendered)]
+    strip_latency(page, out, latency)
     banner = out.locator("[data-neurolake='pii-banner']")
     assert "Personal data in clear" in banner.inner_text() and "email (EMAIL_ADDRESS)" in banner.inner_text()
     table = out.locator("[data-neurolake='result-table']")
@@ -254,7 +262,6 @@ def test_report_table_strip_banner_lineage(page: Any, artifacts: Path, latency: 
     graph.locator("[data-action='expand']").click()
     graph.locator(".nl-column-node[data-column='retail.customers.email']").wait_for()
     out.screenshot(path=str(artifacts / "ui-lineage-graph.png"))
-    latency["strip_ms"] = {"samples": [round(s, 1) for s in strip_ms]}
 
 
 def test_running_bar_and_misprediction(page: Any, artifacts: Path, latency: dict[str, Any]) -> None:
@@ -269,6 +276,7 @@ def test_running_bar_and_misprediction(page: Any, artifacts: Path, latency: dict
     shot(page, artifacts, "ui-running.png", cell(page, 2))
     strip = cell(page, 2).locator("[data-neurolake='strip']")
     strip.wait_for()
+    strip_latency(page, cell(page, 2), latency)
     assert bar.count() == 0, "the running bar goes when the cell ends"
     # no DuckDB progress bar widget in the output
     assert cell(page, 2).locator(".jp-OutputArea-output .widget-progress").count() == 0
@@ -277,8 +285,6 @@ def test_running_bar_and_misprediction(page: Any, artifacts: Path, latency: dict
     assert took / predicted > 10, f"the cost model now predicts this query ({predicted} ms, took {took} ms): pick another"
     flag = strip.locator("[data-neurolake='misprediction']")
     assert flag.is_visible() and "slower than predicted" in flag.inner_text()
-    renders = page.evaluate("() => window.__nl.replies.length")
-    latency["reports_seen"] = renders
 
 
 def _ms(text: str) -> float:
@@ -287,10 +293,11 @@ def _ms(text: str) -> float:
     return float(value.replace(",", "")) * (1000 if unit == "s" else 1)
 
 
-def test_masked_cells_for_another_identity(page: Any, artifacts: Path) -> None:
+def test_masked_cells_for_another_identity(page: Any, artifacts: Path, latency: dict[str, Any]) -> None:
     run_cell(page, 3)
     out = cell(page, 3)
     out.locator("[data-neurolake='strip']").wait_for()
+    strip_latency(page, out, latency)
     assert out.locator("[data-neurolake='pii-banner']").count() == 0
     masked = out.locator("td.nl-masked")
     assert masked.count() >= 50
@@ -299,7 +306,7 @@ def test_masked_cells_for_another_identity(page: Any, artifacts: Path) -> None:
     shot(page, artifacts, "ui-masked.png", out)
 
 
-def test_nl_answer_copy_insert_accept(page: Any, artifacts: Path) -> None:
+def test_nl_answer_copy_insert_accept(page: Any, artifacts: Path, latency: dict[str, Any]) -> None:
     run_cell(page, 4)
     out = cell(page, 4)
     sql = out.locator("[data-neurolake='nl-sql']")
@@ -308,6 +315,7 @@ def test_nl_answer_copy_insert_accept(page: Any, artifacts: Path) -> None:
     assert out.locator("[data-neurolake='nl-intent'] .nl-chip").count() >= 2
     assert "Understood:" in out.locator(".nl-understood").inner_text()
     out.locator("[data-neurolake='strip']").wait_for()
+    strip_latency(page, out, latency)
     out.locator("[data-action='copy']").click()
     status = out.locator("[data-neurolake='nl-feedback-status']")
     page.wait_for_function("el => el.textContent === 'SQL copied.'", arg=status.element_handle())
@@ -375,12 +383,13 @@ def test_lakehouse_panel_inserts_a_table(page: Any, artifacts: Path) -> None:
     panel.screenshot(path=str(artifacts / "ui-lakehouse-panel.png"))
 
 
-def test_governance_panel_lists_the_cell_just_run(page: Any, artifacts: Path) -> None:
+def test_governance_panel_lists_the_cell_just_run(page: Any, artifacts: Path, latency: dict[str, Any]) -> None:
     last = page.locator(".jp-Notebook .jp-Cell").count() - 1
     run_cell(page, last)  # the time-travel query from the Lakehouse panel
     out = cell(page, last)
     audit = out.locator("[data-nl-item='audit']")
     audit.wait_for()
+    strip_latency(page, out, latency)
     audit_id = audit.inner_text().split()[-1]
     page.locator(".jp-SideBar .lm-TabBar-tab[title^='Governance']").click()
     panel = page.locator("[data-neurolake='governance-panel']")
