@@ -53,6 +53,7 @@ def main() -> int:
     parser.add_argument("--schemas", default=",".join(nl_eval.SCHEMAS))
     parser.add_argument("--mode", choices=["offline", "llm"], default="offline")
     parser.add_argument("--show-test", action="store_true")
+    parser.add_argument("--dev-only", action="store_true", help="skip the test split (tuning)")
     parser.add_argument("--check-gold", action="store_true")
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--json", default=None)
@@ -75,7 +76,7 @@ def main() -> int:
                 print("\n".join(f"    {p}" for p in problems) or "    reference SQL ok")
                 continue
             results[schema] = {}
-            for split in ("dev", "test"):
+            for split in ("dev",) if args.dev_only else ("dev", "test"):
                 summary = nl_eval.evaluate(session, nl_eval.questions(schema, split), args.mode)
                 data = summary.to_json()
                 if split == "test" and not args.show_test:

@@ -140,6 +140,9 @@ class Intent:
         unmatched: Words of the question that were not used.
         notes: What the reader decided that the user should know.
         source: ``planner``, ``template`` (an accepted answer reused) or ``llm``.
+        via: Which reference to take where a table references another more than once:
+            ``"child>parent" -> column`` ("flights arriving in Chicago": the destination).
+        readings: How each part of the question was read: (words, reading), in order.
     """
 
     question: str
@@ -158,6 +161,8 @@ class Intent:
     unmatched: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     source: str = "planner"
+    via: dict[str, str] = field(default_factory=dict)
+    readings: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def remove_pii(self) -> bool:

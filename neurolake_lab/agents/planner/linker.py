@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from neurolake_lab.agents.planner import vocab
+from neurolake_lab.agents.planner import docs, vocab
 from neurolake_lab.agents.planner.semantics import Semantics
 from neurolake_lab.agents.planner.tokens import Token
 from neurolake_lab.index.index import normalize_value
@@ -172,7 +172,11 @@ class PhraseIndex:
 
     def __init__(self, snapshot: SchemaSnapshot, semantics: Semantics) -> None:
         self.phrases: dict[tuple[str, ...], list[Candidate]] = {}
+        self._vocabulary = _vocabulary(snapshot)
         heads = {self._head(t) for t in snapshot.tables.values()}
+        for t in snapshot.tables.values():
+            heads.update(lexicon.stem(w[0]) for w, s in docs.table_phrases(t.description)
+                         if len(w) == 1 and s >= 0.85)  # fmt: skip
         self._table_heads = heads
         for table in snapshot.tables.values():
             self._add_table(table)
@@ -214,10 +218,16 @@ class PhraseIndex:
         out.extend(w for w, c in vocab.CONCEPTS.items() if lexicon.stem(c) == base and w != word)
         return out
 
+    def name_words(self, name: str) -> list[str]:
+        """A name's words, concatenations split by the schema's vocabulary (``lineitem``)."""
+        return [p for w in lexicon.words(name) for p in docs.split_compound(w, self._vocabulary)]
+
     def _add_table(self, table: TableInfo) -> None:
-        words = lexicon.words(table.name)
+        words = self.name_words(table.name)
         if not words:
             return
+        for phrase, score in docs.table_phrases(table.description):
+            self._add(phrase, Candidate("table", table.id, score))
         if any(c.pii_entity == "PERSON" for c in table.columns):
             # rows that are people: "how many people", "persons", "individuals"
             for word in ("people", "person", "persons", "individuals"):
@@ -230,9 +240,10 @@ class PhraseIndex:
                 self._add([*words[:-1], syn], Candidate("table", table.id, 0.85))
 
     def _add_column(self, table: TableInfo, col: ColumnInfo, heads: set[str]) -> None:
-        words = lexicon.words(col.name)
+        words = self.name_words(col.name)
         if not words:
             return
+        self._add_description(col, heads)
         full = len(words)
         self._add(words, Candidate("column", col.id, 1.0))
         for n in range(full - 1, 0, -1):
@@ -270,6 +281,24 @@ class PhraseIndex:
             norm = normalize_value(value)
             if norm and norm not in ("true", "false", "null", "none", "n/a", "other"):
                 self._add(norm.split(), Candidate("value", col.id, 0.95, value))
+
+    def _add_description(self, col: ColumnInfo, heads: set[str]) -> None:
+        """What the column's description says: its noun phrases, codes and the state it flags."""
+        for phrase, score in docs.column_phrases(col.description):
+            if len(phrase) == 1 and (lexicon.stem(phrase[0]) in heads or phrase[0] in GENERIC):
+                score = 0.4  # "Customer who placed the order" names the customers table first
+            if not (len(phrase) == 1 and phrase[0] in STRUCTURE):
+                self._add(phrase, Candidate("column", col.id, score))
+        for code, meaning in docs.coded_values(col.description):
+            self._add(meaning, Candidate("value", col.id, 0.95, code))
+            if len(meaning) > 1:
+                self._add(meaning[:1], Candidate("value", col.id, 0.85, code))
+        state = docs.flag_state(col.description) if col.is_boolean else None
+        if state:
+            self._add(state, Candidate("state", col.id, 0.95, "is true"))
+            if len(state) > 1:
+                self._add(state[-1:], Candidate("state", col.id, 0.8, "is true"))
+                self._add(state[:1], Candidate("state", col.id, 0.85, "is true"))
 
     def _add_events(self, col: ColumnInfo, words: list[str]) -> None:
         """A date column named for an event ("churned_at") or whose doc names one ("placed")."""
@@ -314,6 +343,19 @@ class PhraseIndex:
                     if c.kind != "value"
                 )
         return out
+
+
+def _vocabulary(snapshot: SchemaSnapshot) -> set[str]:
+    """Words the schema uses anywhere (names, descriptions) and the lexicon's synonyms."""
+    out: set[str] = {w for group in lexicon.SYNONYMS for w in group}
+    for table in snapshot.tables.values():
+        texts = [table.description, *(c.description for c in table.columns)]
+        names = [table.name, *(c.name for c in table.columns)]
+        for word in [w for t in texts for w in docs.words_of(t)] + [
+            w for n in names for w in lexicon.words(n)
+        ]:
+            out.update((word, lexicon.stem(word)))
+    return out
 
 
 def _null_states(doc: str) -> list[str]:

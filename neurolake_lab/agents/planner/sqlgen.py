@@ -98,6 +98,7 @@ class _Query:
 
     view: PlannerView
     fact: str
+    prefer: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     joins: list[str] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
@@ -121,7 +122,16 @@ class _Query:
         """The alias of ``table``, joining it along the many-to-one path from the fact."""
         if table in self.aliases:
             return self.aliases[table]
-        path = self.view.graph.path_up(self.fact, table)
+        graph = self.view.graph
+        path = graph.path_up(self.fact, table, self.prefer)
+        options = graph.ambiguous(self.fact, table, self.prefer)
+        if options:
+            ways = " or ".join(f"{e.columns[0]}" for e in options)
+            raise PlanningError(
+                f"{table} is reached from {options[0].child} through {ways}: which one? "
+                "(say it, e.g. 'from' or 'to', 'origin' or 'destination')",
+                suggestions=[f"{e.child}.{e.columns[0]}" for e in options],
+            )
         if path is None:
             raise PlanningError(
                 f"{table} cannot be joined to {self.fact} without multiplying its rows "
@@ -243,7 +253,7 @@ class _Generator:
     def sql(self) -> tuple[str, list[str]]:
         it = self.it
         fact, definition = self._fact()
-        q = _Query(self.view, fact)
+        q = _Query(self.view, fact, dict(it.via))
         entity_rows = it.entity and it.entity != fact and self._entity_group_needed()
         if entity_rows and it.entity and self.view.graph.path_up(fact, it.entity) is not None:
             it.grouping.insert(0, GroupKey(table=it.entity, text="each"))
@@ -296,11 +306,24 @@ class _Generator:
                 suggestions=[c for c in [self._dated(q.fact)] if c] + [column],
             ) from None
         w.column = column
+        start, end = w.start, w.end
+        relative = any("current_date" in b for b in (start, end) if b)
+        anchor = self.view.anchor(column) if relative else None
+        if anchor is not None:
+            today = f"DATE '{anchor.isoformat()}'"
+            start = start.replace("current_date", today) if start else start
+            end = end.replace("current_date", today) if end else end
+            note = (
+                f"{w.text!r} read relative to the latest {_short(column)} in the data, "
+                f"{anchor.isoformat()} (the data ends before today)"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
         out = []
-        if w.start:
-            out.append(f"{col} >= {w.start}")
-        if w.end:
-            out.append(f"{col} < {w.end}")
+        if start:
+            out.append(f"{col} >= {start}")
+        if end:
+            out.append(f"{col} < {end}")
         return out
 
     def _dated(self, table: str) -> str | None:
@@ -337,12 +360,12 @@ class _Generator:
     def _relation(self, q: _Query, rel: Relation) -> str:
         entity = self.it.entity or q.fact
         outer = q.reach(entity)
-        path = self.view.graph.path_up(rel.table, entity)
+        path = self.view.graph.path_up(rel.table, entity, self.it.via)
         if not path:
             raise PlanningError(
                 f"{rel.table} does not reference {entity}", suggestions=[rel.table, entity]
             )
-        sub = _Query(self.view, rel.table)
+        sub = _Query(self.view, rel.table, dict(self.it.via))
         # correlate on the last step of the path (the edge into the entity)
         for edge in path[:-1]:
             sub.reach(edge.parent)
@@ -593,6 +616,10 @@ class _Generator:
         if groups:
             sql += f"\nGROUP BY {outer_groups}\nORDER BY {outer_groups}"
         return sql
+
+
+def _short(column_id: str) -> str:
+    return column_id.rpartition(".")[2]
 
 
 def column_words(col: ColumnInfo) -> list[str]:
