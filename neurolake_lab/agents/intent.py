@@ -33,6 +33,8 @@ class Filter:
         sql: For ``op == "sql"``: the condition, with the table's columns bare.
         table: The table the condition applies to.
         text: The words of the question it comes from.
+        via: The reference column (``ns.child.column``) through which ``table`` is reached,
+            when the rows reference it more than once (origin or destination airport).
     """
 
     column: str | None
@@ -41,6 +43,7 @@ class Filter:
     sql: str | None = None
     table: str | None = None
     text: str = ""
+    via: str | None = None
 
 
 @dataclass

@@ -141,7 +141,7 @@ class JoinGraph:
         return self.path_up(a, b) is not None or self.path_up(b, a) is not None
 
 
-def _prefix(table: TableInfo) -> str:
+def column_prefix(table: TableInfo) -> str:
     """The prefix most of a table's columns share (``c_`` in TPC-H's customer), or ''."""
     heads = [c.name.split("_", 1)[0] for c in table.columns if "_" in c.name]
     if len(heads) < max(2, int(0.8 * len(table.columns))):
@@ -182,7 +182,7 @@ def infer_keys(
     snapshot: SchemaSnapshot, probe: DataProbe | None, declared: list[Edge]
 ) -> tuple[dict[str, tuple[str, ...]], list[Edge]]:
     """Every table's key (declared or inferred) and the references no property declares."""
-    prefixes = {t.id: _prefix(t) for t in snapshot.tables.values()}
+    prefixes = {t.id: column_prefix(t) for t in snapshot.tables.values()}
     keys = {t.id: _table_key(t, prefixes[t.id], probe) for t in snapshot.tables.values()}
     taken = {(e.child, c) for e in declared for c in e.columns}
     found: list[Edge] = []

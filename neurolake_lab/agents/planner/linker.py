@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from neurolake_lab.agents.planner import docs, vocab
+from neurolake_lab.agents.planner.graph import column_prefix
 from neurolake_lab.agents.planner.semantics import Semantics
 from neurolake_lab.agents.planner.tokens import Token
 from neurolake_lab.index.index import normalize_value
@@ -240,7 +241,9 @@ class PhraseIndex:
                 self._add([*words[:-1], syn], Candidate("table", table.id, 0.85))
 
     def _add_column(self, table: TableInfo, col: ColumnInfo, heads: set[str]) -> None:
-        words = self.name_words(col.name)
+        prefix = column_prefix(table)
+        bare = col.name[len(prefix) :] if prefix and col.name.startswith(prefix) else col.name
+        words = self.name_words(bare)
         if not words:
             return
         self._add_description(col, heads)
@@ -346,14 +349,17 @@ class PhraseIndex:
 
 
 def _vocabulary(snapshot: SchemaSnapshot) -> set[str]:
-    """Words the schema uses anywhere (names, descriptions) and the lexicon's synonyms."""
+    """Words (and stems) the schema's descriptions use, short name words, the lexicon's synonyms.
+
+    Long name words are left out: they may be the very concatenations to split (``lineitem``).
+    """
     out: set[str] = {w for group in lexicon.SYNONYMS for w in group}
     for table in snapshot.tables.values():
         texts = [table.description, *(c.description for c in table.columns)]
         names = [table.name, *(c.name for c in table.columns)]
-        for word in [w for t in texts for w in docs.words_of(t)] + [
-            w for n in names for w in lexicon.words(n)
-        ]:
+        found = [w for t in texts for w in docs.words_of(t)]
+        found += [w for n in names for w in lexicon.words(n) if len(w) < 7]
+        for word in found:
             out.update((word, lexicon.stem(word)))
     return out
 
@@ -390,6 +396,7 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
                 # a word's own root can beat a synonym's: "delivery" ~ delivered_at, not the
                 # shipping date its synonym "shipping" names
                 found += [c for c in index.fuzzy(tok) if c.kind in ("column", "event")]
+            found = [c for c in found if _as_written(c, span)]
             if found:
                 text = " ".join(t.text for t in span)
                 exact = [_exact_bonus(c, span) for c in found]
@@ -409,6 +416,23 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
                     mentions.append(Mention(i, i + 1, tok.text, found))
             i += 1
     return mentions
+
+
+def _as_written(cand: Candidate, span: Sequence[Token]) -> bool:
+    """Whether a stored value is written as stored ("trucks" is TRUCK; "shipped" is not SHIP).
+
+    Only values matched by their own words are checked; a value found through the meaning its
+    column's description gives it ("female" for ``F``) is taken as it is.
+    """
+    if cand.kind != "value" or cand.value is None:
+        return True
+    stored = normalize_value(cand.value).split()
+    if stems(stored) != tuple(t.stem for t in span):
+        return True
+    return all(
+        t.low in (w, w + "s", w + "es") or (w.endswith("y") and t.low == w[:-1] + "ies")
+        for t, w in zip(span, stored, strict=True)
+    )
 
 
 def _exact_bonus(cand: Candidate, span: Sequence[Token]) -> Candidate:

@@ -106,8 +106,9 @@ class _Query:
     def __post_init__(self) -> None:
         self.alias(self.fact)
 
-    def alias(self, table: str) -> str:
-        if table not in self.aliases:
+    def alias(self, table: str, key: str | None = None) -> str:
+        key = key or table
+        if key not in self.aliases:
             name = self.view.table(table).name
             base = "".join(w[0] for w in name.split("_") if w) or "t"
             alias = base
@@ -115,16 +116,20 @@ class _Query:
             while alias in self.aliases.values() or alias in _RESERVED:
                 alias = f"{base}{n}"
                 n += 1
-            self.aliases[table] = alias
-        return self.aliases[table]
+            self.aliases[key] = alias
+        return self.aliases[key]
 
     def reach(self, table: str) -> str:
         """The alias of ``table``, joining it along the many-to-one path from the fact."""
         if table in self.aliases:
             return self.aliases[table]
         graph = self.view.graph
-        path = graph.path_up(self.fact, table, self.prefer)
-        options = graph.ambiguous(self.fact, table, self.prefer)
+        through = self.prefer.get("@" + table)
+        if through is not None and through != self.fact and through not in self.aliases:
+            self.reach(through)  # "supplier nation": through the supplier
+        start = through if through is not None and through in self.aliases else self.fact
+        path = graph.path_up(start, table, self.prefer)
+        options = graph.ambiguous(start, table, self.prefer)
         if options:
             ways = " or ".join(f"{e.columns[0]}" for e in options)
             raise PlanningError(
@@ -153,9 +158,23 @@ class _Query:
         )
         self.joins.append(f"JOIN {table_sql(edge.parent)} AS {parent} ON {on}")
 
-    def col(self, column_id: str) -> str:
+    def col(self, column_id: str, via: str | None = None) -> str:
+        """``alias.column``; ``via`` (a reference column id) picks one of several references."""
         table, _, name = column_id.rpartition(".")
-        return f"{self.reach(table)}.{ident(name)}"
+        if via is None:
+            return f"{self.reach(table)}.{ident(name)}"
+        child, _, ref = via.rpartition(".")
+        key = f"{table}@{via}"
+        if key not in self.aliases:
+            edge = next(e for e in self.view.graph.between(child, table) if ref in e.columns)
+            child_alias = self.reach(child)
+            alias = self.alias(table, key)
+            on = " AND ".join(
+                f"{child_alias}.{ident(c)} = {alias}.{ident(r)}"
+                for c, r in zip(edge.columns, edge.ref_columns, strict=True)
+            )
+            self.joins.append(f"JOIN {table_sql(table)} AS {alias} ON {on}")
+        return f"{self.aliases[key]}.{ident(name)}"
 
     def from_sql(self) -> str:
         return " ".join([f"FROM {table_sql(self.fact)} AS {self.aliases[self.fact]}", *self.joins])
@@ -280,7 +299,7 @@ class _Generator:
     def _condition(self, q: _Query, f: Filter, alias_of: Callable[[str], str] | None = None) -> str:
         if f.op == "sql":
             return f"({self._rewrite(q, f.sql or 'TRUE', f.table or q.fact)})"
-        col = alias_of(f.column) if alias_of and f.column else q.col(f.column or "")
+        col = alias_of(f.column) if alias_of and f.column else q.col(f.column or "", f.via)
         op = f.op
         if op in ("is null", "is not null"):
             return f"{col} {op.upper()}"

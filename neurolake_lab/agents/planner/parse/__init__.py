@@ -28,6 +28,7 @@ from neurolake_lab.agents.planner.parse.finish import FinishMixin
 from neurolake_lab.agents.planner.parse.measures import MeasuresMixin
 from neurolake_lab.agents.planner.parse.mentions import MentionsMixin
 from neurolake_lab.agents.planner.parse.ranking import RankingMixin
+from neurolake_lab.agents.planner.parse.references import ReferencesMixin
 from neurolake_lab.agents.planner.parse.roles import RolesMixin
 from neurolake_lab.agents.planner.parse.windows import WindowsMixin
 from neurolake_lab.agents.planner.tokens import Token
@@ -63,7 +64,15 @@ def parse_question(question: str, view: PlannerView, previous: Intent | None = N
     return _Parser(question, view, previous).run()
 
 
-class _Parser(MentionsMixin, MeasuresMixin, RankingMixin, RolesMixin, WindowsMixin, FinishMixin):
+class _Parser(
+    MentionsMixin,
+    MeasuresMixin,
+    RankingMixin,
+    RolesMixin,
+    WindowsMixin,
+    ReferencesMixin,
+    FinishMixin,
+):
     """The passes in order (:meth:`run`); each mixin module holds the passes of one kind."""
 
     def run(self) -> ParseResult:
@@ -71,9 +80,7 @@ class _Parser(MentionsMixin, MeasuresMixin, RankingMixin, RolesMixin, WindowsMix
         self._noun_totals()
         self._compounds()
         self._entity()
-        for m in self.mentions:
-            if m.chosen is None and m.candidates:
-                m.chosen = self._choose(m)
+        self._choose_all()
         self._absorb()
         self._events_by_windows()
         self._limit_subject()
@@ -85,7 +92,9 @@ class _Parser(MentionsMixin, MeasuresMixin, RankingMixin, RolesMixin, WindowsMix
         self._grains()
         self._default_measure()
         self._ranking()
+        self._references()
         self._finish()
+        self._accounted()
         self._unmatched()
         built = None if self.problems else self.intent
         return ParseResult(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from neurolake_lab.agents.intent import Measure
 from neurolake_lab.agents.planner import vocab
-from neurolake_lab.agents.planner.parse.base import ParserBase
+from neurolake_lab.agents.planner.parse.base import ParserBase, cue_word
 from neurolake_lab.llm import lexicon
 
 
@@ -44,6 +44,35 @@ class FinishMixin(ParserBase):
             it.action = "list"
             keep = self._list_projection()
             it.projections = keep
+
+    def _accounted(self) -> None:
+        """Refuse when a part of the question that was read is not in the intent.
+
+        A column, value or table that was recognised but given no part in the answer, an
+        aggregate or count word that applies to nothing, a negation that negates nothing: each
+        would make the answer silently answer another question.
+        """
+        it = self.intent
+        if self.problems:
+            return
+        unused = []
+        for m in self.mentions:
+            if m.chosen is None:
+                continue
+            dropped = m.role == "projection" and (
+                it.action != "list" or m.chosen.target not in it.projections
+            )
+            if m.role == "" or dropped:
+                unused.append(f"{m.text!r} ({m.chosen.target})")
+        if unused:
+            self.problems.append("read but not used in the answer: " + ", ".join(unused))
+        if self.st.cues_of("agg") and not it.measures and not it.order:
+            words = ", ".join(repr(cue_word(self.toks, c)) for c in self.st.cues_of("agg"))
+            self.problems.append(f"{words}: found nothing to compute it of")
+        negs = self.st.cues_of("neg")
+        if negs and not any(m.fields.get("negated") for m in self.mentions):
+            words = ", ".join(repr(cue_word(self.toks, c)) for c in negs)
+            self.problems.append(f"{words}: could not tell what it negates")
 
     def _list_projection(self) -> list[str]:
         cols = [

@@ -195,6 +195,8 @@ class MentionsMixin(ParserBase):
         for k, m in enumerate(self.mentions[:-1]):
             nxt = self.mentions[k + 1]
             table, col = m.best(), nxt.best()
+            if self._owner_compound(m, nxt):
+                continue
             if table is None or col is None or table.kind != "table" or col.kind != "column":
                 continue
             if nxt.has("event") or nxt.has("state") or self.view.column(col.target).is_temporal:
@@ -215,6 +217,22 @@ class MentionsMixin(ParserBase):
                 nxt.chosen = Candidate("table", owner, 0.9)
                 nxt.candidates = [nxt.chosen]
                 nxt.text = f"{m.text} {nxt.text}"
+
+    def _owner_compound(self, m: Mention, nxt: Mention) -> bool:
+        """Two tables, the first referencing the second: "supplier nation" (a path)."""
+        first, second = m.best(("table",)), nxt.best(("table",))
+        if first is None or second is None or nxt.start != m.end or m.best() is not first:
+            return False
+        if first.target == second.target or nxt.best() is not second:
+            return False
+        if self.view.graph.path_up(first.target, second.target) is None:
+            return False
+        m.role = "qualifier"
+        m.chosen = first
+        self.intent.via["@" + second.target] = first.target
+        self.intent.readings.append((f"{m.text} {nxt.text}",
+                                     f"{second.target} of the {first.target} row"))  # fmt: skip
+        return True
 
     def _events_by_windows(self) -> None:
         """A word that is both a value and a date's event ("placed") read as the event.
