@@ -29,6 +29,8 @@ _LEADING = frozenset(
     {"date", "time", "timestamp", "number", "name", "whether", "identifier", "id", "code",
      "total", "amount", "free", "text", "flag", "indicator", "key", "count", "value"}
 )  # fmt: skip
+#: Words that end a table description's head noun phrase ("Procedures and services performed").
+_BREAK = frozenset({"during", "across", "within", "between", "including", "like", "such"})
 _CLAUSE_END = re.compile(r"[.;:()\[\]]|,\s|\s-\s|\bwhere\b|\bwhen\b|\bwhile\b|\bnull\b", re.I)
 _CODE = re.compile(r"(?:^|[\s,;:(])([A-Za-z0-9][\w#./-]{0,11})\s*=\s*([^,;.()=]+)")
 _WHETHER = re.compile(
@@ -87,13 +89,26 @@ def column_phrases(doc: str) -> list[tuple[list[str], float]]:
 
 
 def table_phrases(doc: str) -> list[tuple[list[str], float]]:
-    """Phrases of a table description that name its rows ("case", "hospital stay")."""
+    """Phrases of a table description that name its rows ("case", "hospital stay").
+
+    The head noun phrase is the description's start up to the first preposition or
+    participle ("Aircraft in the fleet" -> "aircraft", "Patients registered at ..." ->
+    "patients"); "one row per X" and names in brackets count as well.
+
+    Example:
+        >>> [" ".join(w) for w, s in table_phrases("Aircraft in the fleet, one row per airframe.")]
+        ['aircraft', 'airframe']
+    """
     out: list[tuple[list[str], float]] = []
-    head = _content(first_clause(doc))
+    head: list[str] = []
+    for word in re.findall(r"[^\W\d_][\w'-]*", first_clause(doc).lower()):
+        if word in lexicon.STOPWORDS or word in _BREAK or (head and word.endswith("ed")):
+            break
+        head.extend(p for p in word.split("-") if len(p) > 1)
     if head:
-        out.append((head[-1:], 0.85))
+        out.append((head[-1:], 0.9))
         if len(head) > 1:
-            out.append((head[-2:], 0.85))
+            out.append((head[-2:], 0.9))
             out.extend(([w], 0.6) for w in head[:-1])
     for match in [*_ROW_PER.finditer(doc or ""), *_PARENS.finditer(first_clause_with_parens(doc))]:
         words = _content(match.group(1))

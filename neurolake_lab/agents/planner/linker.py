@@ -284,6 +284,9 @@ class PhraseIndex:
             norm = normalize_value(value)
             if norm and norm not in ("true", "false", "null", "none", "n/a", "other"):
                 self._add(norm.split(), Candidate("value", col.id, 0.95, value))
+                words = norm.split()
+                if len(words) > 1 and words[0].isdigit():  # "1-URGENT": "urgent"
+                    self._add(words[1:], Candidate("value", col.id, 0.9, value))
 
     def _add_description(self, col: ColumnInfo, heads: set[str]) -> None:
         """What the column's description says: its noun phrases, codes and the state it flags."""
@@ -413,7 +416,7 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
             elif tok.low not in STRUCTURE and len(tok.stem) >= 4:
                 found = index.fuzzy(tok)
                 if found:
-                    mentions.append(Mention(i, i + 1, tok.text, found))
+                    mentions.append(Mention(i, i + 1, tok.text, found, fields={"fuzzy": True}))
             i += 1
     return mentions
 

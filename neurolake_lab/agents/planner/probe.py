@@ -68,16 +68,28 @@ class DataProbe:
         return row[0] if row and row[0] is not None else None
 
     def values(self, text: str, table: str, columns: Sequence[ColumnInfo]) -> list[tuple[str, str]]:
-        """(column id, stored value) of the ``columns`` (non-PII text) holding ``text``."""
+        """(column id, stored value) of the ``columns`` (non-PII text) holding ``text``.
+
+        An exact match (case-insensitive) first; else a value that starts with ``text`` as
+        whole words ("Delta" -> 'Delta Air Lines'), when exactly one such value exists.
+        """
         cols = [c for c in columns if c.is_text and not c.is_pii]
         if not cols:
             return []
-        conds = " OR ".join(f"lower({quote_ident(c.name)}) = lower($1)" for c in cols)
         names = [quote_ident(c.name) for c in cols]
+        key = (text.casefold(), table, tuple(names))
+        exact = " OR ".join(f"lower({n}) = lower($1)" for n in names)
         picks = ", ".join(f"max(CASE WHEN lower({n}) = lower($1) THEN {n} END)" for n in names)
-        row = self._one(
-            ("values", text.casefold(), table, tuple(c.name for c in cols)),
-            f"SELECT {picks} FROM {table_ref(table)} WHERE {conds}",
-            [text],
-        )
-        return [(c.id, str(v)) for c, v in zip(cols, row or (), strict=False) if v is not None]
+        row = self._one(("values", *key), f"SELECT {picks} FROM {table_ref(table)} WHERE {exact}",
+                        [text])  # fmt: skip
+        found = [(c.id, str(v)) for c, v in zip(cols, row or (), strict=False) if v is not None]
+        if found or len(text) < 4:
+            return found
+        like = [f"lower({n}) LIKE lower($1) || ' %'" for n in names]
+        counts = ", ".join(f"count(DISTINCT CASE WHEN {w} THEN {n} END), max(CASE WHEN {w} "
+                           f"THEN {n} END)" for w, n in zip(like, names, strict=True))  # fmt: skip
+        row = self._one(("prefix", *key), f"SELECT {counts} FROM {table_ref(table)}", [text])
+        for i, col in enumerate(cols):
+            if row and row[2 * i] == 1:
+                found.append((col.id, str(row[2 * i + 1])))
+        return found

@@ -24,6 +24,7 @@ _CONTRACTIONS = (
 _TOKEN = re.compile(
     r"""(?P<quoted>"[^"]+"|'[^']+'|\u201c[^\u201d]+\u201d|\u2018[^\u2019]+\u2019)
       | (?P<date>\d{4}-\d{2}-\d{2})
+      | (?P<code>(?:[^\W\d_]+\#?\d[\w#.]*|\d+[^\W\d_][\w#.]*)(?<![.]))
       | (?P<number>[$€£]?\d+(?:[.,]\d{3})*(?:\.\d+)?%?)
       | (?P<word>[^\W\d_]+(?:[-_][^\W\d_]+)*)
       | (?P<punct>[,;:?!.()])""",
@@ -106,6 +107,8 @@ def tokenize(question: str) -> list[Token]:
             out.append(Token(len(out), raw, inner.lower(), inner.lower(), "quoted"))
         elif kind == "date":
             out.append(Token(len(out), raw, raw, raw, "date"))
+        elif kind == "code":  # "E175", "Q4", "Brand#13": one word, as written
+            out.append(Token(len(out), raw, raw.lower(), raw.lower(), "word"))
         elif kind == "number":
             digits = raw.lstrip("$€£").rstrip("%").replace(",", "")
             out.append(

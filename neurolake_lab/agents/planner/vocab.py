@@ -15,7 +15,7 @@ AGGREGATES: dict[str, str] = {
     "total": "sum", "sum": "sum", "combined": "sum", "overall": "sum",
     "minimum": "min", "min": "min", "lowest": "min", "smallest": "min", "least": "min",
     "maximum": "max", "max": "max", "highest": "max", "largest": "max", "biggest": "max",
-    "greatest": "max",
+    "greatest": "max", "longest": "max", "shortest": "min",
 }  # fmt: skip
 #: Superlatives that rank rather than aggregate when a set of rows is listed.
 RANK_DESC = frozenset({"most", "highest", "largest", "biggest", "greatest", "top", "best", "max"})
@@ -113,6 +113,7 @@ FILLER = frozenset({
     "kinds", "know", "least", "let", "lets", "like", "list", "live", "lives", "living",
     "located", "made", "make", "making", "many", "may", "me", "might", "much", "my", "need",
     "neither", "new", "now", "number", "occur", "occurred", "of", "on", "one", "ones", "only",
+    "out",
     "or", "our", "over", "overall", "per", "performing", "place", "placed", "please", "produce",
     "produced", "produces", "rather", "record", "records", "registered", "reside", "resides",
     "respectively", "return", "returns", "right", "row", "rows", "same", "see", "selling",

@@ -32,7 +32,9 @@ class MentionsMixin(ParserBase):
                 m.role = ""
                 if not found:
                     self.problems.append(f"no column holds the value {m.text!r}")
-        covered = {i for m in self.mentions for i in range(m.start, m.end)}
+        fuzzy = [m for m in self.mentions if m.fields.get("fuzzy") and m.start > 0
+                 and self.toks[m.start].text[:1].isupper()]  # fmt: skip
+        covered = {i for m in self.mentions if m not in fuzzy for i in range(m.start, m.end)}
         i = 0
         while i < len(self.toks):
             tok = self.toks[i]
@@ -57,6 +59,8 @@ class MentionsMixin(ParserBase):
             text = " ".join(t.text for t in self.toks[i : j + 1])
             found = self._value_root(text) or self.view.probe_value(text, tables)
             if found:
+                # a capitalised word the data holds is that value, not a column it resembles
+                self.mentions = [m for m in self.mentions if not (i <= m.start <= j and m in fuzzy)]
                 self.mentions.append(
                     Mention(i, j + 1, text, [Candidate("value", c, 0.95, v) for c, v in found])
                 )

@@ -9,6 +9,7 @@ from neurolake_lab.agents.intent import Filter, Relation
 from neurolake_lab.agents.planner.cues import Cue
 from neurolake_lab.agents.planner.linker import Candidate, Mention
 from neurolake_lab.agents.planner.parse.base import BRIDGE, NEG_GAP, VERB_GAP, ParserBase, negate
+from neurolake_lab.index.model import ColumnInfo
 
 
 class RolesMixin(ParserBase):
@@ -162,6 +163,10 @@ class RolesMixin(ParserBase):
         if col.is_temporal and cand.kind == "event":
             m.role = "verb"
             return
+        if self._verb_of_rows(m, col):
+            m.role = "verb"  # "flights departed from JFK", "miles flown": the rows' own verb
+            self.intent.readings.append((m.text, f"a verb of {col.table} rows (no condition)"))
+            return
         if col.is_boolean:
             m.role = "filter"
             self._add_filter(
@@ -171,6 +176,23 @@ class RolesMixin(ParserBase):
             return
         m.role = "projection"
         self.intent.projections.append(col.id)
+
+    def _verb_of_rows(self, m: Mention, col: ColumnInfo) -> bool:
+        """Whether ``m`` is a verb that only says the counted rows happened ("flights departed").
+
+        A participle or a verb after an auxiliary ("did ... operate"), naming a column of the
+        rows the question counts or lists that holds no yes/no or state (nothing to filter on).
+        """
+        if col.is_boolean or m.has("state") or m.end - m.start != 1:
+            return False
+        tok = self.toks[m.start]
+        aux = any(t.low in ("did", "do", "does", "was", "were") for t in self.toks[: m.start])
+        verbal = tok.low.endswith(("ed", "en", "own", "ew", "ing")) or aux
+        rows = {self.entity, self._measure_table()}
+        used = any(x is not m and x.chosen == m.chosen and x.role for x in self.mentions)
+        if not verbal or tok.low == tok.stem + "s" or col.table not in rows:
+            return False
+        return used or not col.is_numeric
 
     def _cue_neg(self, cue: Cue, nxt: Cue | None) -> None:
         m = self._next_mention(cue.end, NEG_GAP | BRIDGE)
