@@ -63,6 +63,8 @@ class Measure:
         condition: For ``share``: what the counted rows meet.
         label: The output column's name.
         implied: Not asked for in words: the row count a grouping implies.
+        expression: A value computed per row of ``table`` (bare column names), aggregated
+            with ``func``: an age from a date of birth.
     """
 
     func: str
@@ -75,6 +77,7 @@ class Measure:
     condition: list[Filter] = field(default_factory=list)
     label: str = ""
     implied: bool = False
+    expression: str | None = None
 
 
 @dataclass

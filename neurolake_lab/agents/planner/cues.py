@@ -270,10 +270,19 @@ def _comparisons(tokens: list[Token], s: Structure) -> None:
                 "below",
                 "under",
                 "lower",
+                "older",
+                "younger",
             )
         ):
-            op = ">=" if after[1] in ("more", "above", "over", "higher", "greater") else "<="
-            s.comparisons.append(Comparison(op, value, i, i + 3, text=_text(tokens, i, i + 3)))
+            op = (
+                ">="
+                if after[1] in ("more", "above", "over", "higher", "greater", "older")
+                else "<="
+            )
+            hint = "age" if after[1] in ("older", "younger") else None
+            s.comparisons.append(
+                Comparison(op, value, i, i + 3, hint=hint, text=_text(tokens, i, i + 3))
+            )
             _take(s, i, i + 3)
             i += 3
             continue

@@ -55,7 +55,7 @@ def _content(text: str) -> list[str]:
     out = []
     for word in re.findall(r"[^\W\d_][\w'-]*", text.lower()):
         for part in word.split("-"):
-            if len(part) > 1 and part not in lexicon.STOPWORDS:
+            if len(part) > 1 and part.isalpha() and part not in lexicon.STOPWORDS:
                 out.append(part)
     return out
 
@@ -76,7 +76,7 @@ def column_phrases(doc: str) -> list[tuple[list[str], float]]:
 
     Example:
         >>> [(" ".join(w), s) for w, s in column_phrases("Departure delay in minutes.")][:3]
-        [('departure delay minutes', 0.8), ('departure delay', 0.8), ('delay minutes', 0.75)]
+        [('departure delay minutes', 0.8), ('departure delay', 0.8), ('delay departure', 0.7)]
     """
     words = [w for w in _content(first_clause(doc))]
     while words and words[0] in _LEADING and len(words) > 1:
@@ -85,6 +85,8 @@ def column_phrases(doc: str) -> list[tuple[list[str], float]]:
     for gram in _ngrams(words):
         leading = gram == words[: len(gram)]
         out.append((gram, 0.7 if len(gram) == 1 else 0.8 if leading else 0.75))
+        if len(gram) == 2:  # "amount billed" is also asked as "billed amount"
+            out.append((gram[::-1], 0.7))
     return out
 
 
@@ -97,7 +99,7 @@ def table_phrases(doc: str) -> list[tuple[list[str], float]]:
 
     Example:
         >>> [" ".join(w) for w, s in table_phrases("Aircraft in the fleet, one row per airframe.")]
-        ['aircraft', 'airframe']
+        ['aircraft', 'fleet', 'airframe']
     """
     out: list[tuple[list[str], float]] = []
     head: list[str] = []
@@ -110,6 +112,8 @@ def table_phrases(doc: str) -> list[tuple[list[str], float]]:
         if len(head) > 1:
             out.append((head[-2:], 0.9))
             out.extend(([w], 0.6) for w in head[:-1])
+    rest = _content(first_clause(doc))[len(head) :]
+    out.extend(([w], 0.5) for w in rest if not w.endswith("ed"))  # "Aircraft in the fleet"
     for match in [*_ROW_PER.finditer(doc or ""), *_PARENS.finditer(first_clause_with_parens(doc))]:
         words = _content(match.group(1))
         if words and len(words) <= 4:

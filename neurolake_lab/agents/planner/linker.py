@@ -144,6 +144,15 @@ def stems(words: Iterable[str]) -> tuple[str, ...]:
     return tuple(lexicon.stem(w.lower()) for w in words)
 
 
+def _derived(stem: str) -> str:
+    """The verb a noun is made from: "admission" -> "admit", "departure" -> "depart"."""
+    for suffix, base in (("ission", "it"), ("ation", ""), ("ure", ""), ("ival", "iv"),
+                         ("ment", "")):  # fmt: skip
+        if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
+            return stem[: -len(suffix)] + base
+    return stem
+
+
 def same_root(a: str, b: str) -> bool:
     """Whether two stems are forms of one word ("resolution"/"resolv", "signup"/"sign").
 
@@ -152,9 +161,15 @@ def same_root(a: str, b: str) -> bool:
         (True, True)
         >>> same_root("status", "state"), same_root("date", "data")
         (False, False)
+        >>> same_root("admission", "admit"), same_root("death", "died"), same_root("born", "birth")
+        (True, True, True)
     """
     if a == b:
         return True
+    a, b = vocab.IRREGULAR.get(a, a), vocab.IRREGULAR.get(b, b)
+    if a == b:
+        return True
+    a, b = _derived(a), _derived(b)
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) < 4 or not short.isalpha() or not long_.isalpha():
         return False
@@ -173,6 +188,7 @@ class PhraseIndex:
 
     def __init__(self, snapshot: SchemaSnapshot, semantics: Semantics) -> None:
         self.phrases: dict[tuple[str, ...], list[Candidate]] = {}
+        self.meanings: set[tuple[str, ...]] = set()
         self._vocabulary = _vocabulary(snapshot)
         heads = {self._head(t) for t in snapshot.tables.values()}
         for t in snapshot.tables.values():
@@ -290,16 +306,19 @@ class PhraseIndex:
 
     def _add_description(self, col: ColumnInfo, heads: set[str]) -> None:
         """What the column's description says: its noun phrases, codes and the state it flags."""
-        for phrase, score in docs.column_phrases(col.description):
+        flag = docs.flag_state(col.description) if col.is_boolean else None
+        for phrase, score in [] if flag else docs.column_phrases(col.description):
             if len(phrase) == 1 and (lexicon.stem(phrase[0]) in heads or phrase[0] in GENERIC):
                 score = 0.4  # "Customer who placed the order" names the customers table first
             if not (len(phrase) == 1 and phrase[0] in STRUCTURE):
                 self._add(phrase, Candidate("column", col.id, score))
         for code, meaning in docs.coded_values(col.description):
             self._add(meaning, Candidate("value", col.id, 0.95, code))
+            self.meanings.add(stems(meaning))
             if len(meaning) > 1:
                 self._add(meaning[:1], Candidate("value", col.id, 0.85, code))
-        state = docs.flag_state(col.description) if col.is_boolean else None
+                self.meanings.add(stems(meaning[:1]))
+        state = flag
         if state:
             self._add(state, Candidate("state", col.id, 0.95, "is true"))
             if len(state) > 1:
@@ -342,11 +361,12 @@ class PhraseIndex:
         out: list[Candidate] = []
         for stem, cands in self.single.items():
             if stem != tok.stem and same_root(stem, tok.stem):
-                # values are matched as written: "live" is not "Liverpool"
+                # values are matched as written ("live" is not "Liverpool"), except the
+                # meanings a description gives codes ("privately" ~ "private" for PKV)
                 out.extend(
                     Candidate(c.kind, c.target, c.score * 0.85, c.value)
                     for c in cands
-                    if c.kind != "value"
+                    if c.kind != "value" or (stem,) in self.meanings
                 )
         return out
 
@@ -398,7 +418,7 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
             if n == 1 and found and len(tok.stem) >= 4 and tok.low not in STRUCTURE:
                 # a word's own root can beat a synonym's: "delivery" ~ delivered_at, not the
                 # shipping date its synonym "shipping" names
-                found += [c for c in index.fuzzy(tok) if c.kind in ("column", "event")]
+                found += [c for c in index.fuzzy(tok) if c.kind in ("column", "event", "state")]
             found = [c for c in found if _as_written(c, span)]
             if found:
                 text = " ".join(t.text for t in span)

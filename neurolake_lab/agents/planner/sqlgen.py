@@ -519,6 +519,8 @@ class _Generator:
             return self._rewrite(q, definition.expression, definition.table)
         if ms.func == "share":
             return self._share(q, ms, definition)
+        if ms.expression:
+            return f"{ms.func}({self._rewrite(q, ms.expression, ms.table or q.fact)})"
         if ms.duration:
             return f"{ms.func}({self._duration(q, ms)})"
         if ms.func in ("sum", "avg", "median", "min", "max"):

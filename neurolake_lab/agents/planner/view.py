@@ -109,6 +109,21 @@ class PlannerView:
         found = named or required or others
         return found[0] if found else None
 
+    def duration_columns(self, table_id: str) -> tuple[ColumnInfo, ColumnInfo] | None:
+        """(start, end) of a table whose rows last a while, or None when that is not clear.
+
+        Its main date and its one other date or timestamp (a stay's admission and discharge).
+        """
+        start = self.main_date(table_id)
+        if start is None:
+            return None
+        others = [
+            c
+            for c in self.table(table_id).columns
+            if c.is_temporal and c.name != start.name and not c.is_pii
+        ]
+        return (start, others[0]) if len(others) == 1 else None
+
     def label(self, table_id: str) -> ColumnInfo | None:
         """A non-PII text column that names a row (``product_name``), if the table has one."""
         for col in self.table(table_id).columns:

@@ -37,7 +37,18 @@ GRAINS: dict[str, str] = {
 #: Grain adjectives that group on their own ("monthly signups").
 GRAIN_ADJECTIVES = frozenset({"daily", "weekly", "monthly", "quarterly", "yearly", "annual"})
 #: Negation before a related table or a value.
-NEGATIONS = frozenset({"never", "without", "no", "not", "none", "excluding", "except", "exclude"})
+NEGATIONS = frozenset(
+    {"never", "without", "no", "not", "none", "excluding", "except", "exclude", "neither", "nor"}
+)
+#: Irregular English forms -> one shared form, so that "deaths" finds "died" and "flown" "fly"
+#: (light stems of both sides).
+IRREGULAR: dict[str, str] = {
+    "death": "die", "died": "die", "dead": "die", "born": "birth",
+    "flown": "fly", "flew": "fly", "flight": "fly", "built": "build", "left": "leave",
+    "sold": "sell", "bought": "buy", "paid": "pay", "spent": "spend", "lost": "lose",
+    "won": "win", "made": "make", "sent": "send", "held": "hold", "taught": "teach",
+    "ran": "run", "gave": "give", "given": "give", "took": "take", "taken": "take",
+}  # fmt: skip
 #: Words that say "count the rows".
 COUNT_WORDS = frozenset({"count", "number", "many"})
 DISTINCT_WORDS = frozenset({"distinct", "different", "unique"})
@@ -112,7 +123,7 @@ FILLER = frozenset({
     "including", "info", "information", "instead", "into", "is", "it", "its", "just", "kind",
     "kinds", "know", "least", "let", "lets", "like", "list", "live", "lives", "living",
     "located", "made", "make", "making", "many", "may", "me", "might", "much", "my", "need",
-    "neither", "new", "now", "number", "occur", "occurred", "of", "on", "one", "ones", "only",
+    "new", "now", "number", "occur", "occurred", "of", "on", "one", "ones", "only",
     "out",
     "or", "our", "over", "overall", "per", "performing", "place", "placed", "please", "produce",
     "produced", "produces", "rather", "record", "records", "registered", "reside", "resides",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from neurolake_lab.agents.intent import Intent
 from neurolake_lab.agents.planner.cues import Structure
 from neurolake_lab.agents.planner.linker import Mention
+from neurolake_lab.agents.planner.parse.derived import DerivedMixin
 from neurolake_lab.agents.planner.parse.finish import FinishMixin
 from neurolake_lab.agents.planner.parse.measures import MeasuresMixin
 from neurolake_lab.agents.planner.parse.mentions import MentionsMixin
@@ -66,6 +67,7 @@ def parse_question(question: str, view: PlannerView, previous: Intent | None = N
 
 class _Parser(
     MentionsMixin,
+    DerivedMixin,
     MeasuresMixin,
     RankingMixin,
     RolesMixin,
@@ -84,6 +86,7 @@ class _Parser(
         self._absorb()
         self._events_by_windows()
         self._limit_subject()
+        self._derived()
         self._cue_roles()
         self._comparisons()
         self._default_roles()

@@ -242,7 +242,7 @@ class ParserBase:
                 return ms.column.rpartition(".")[0]
             if ms.duration:
                 return ms.duration[1].rpartition(".")[0]
-            if ms.table and ms.func in ("count", "avg_count"):
+            if ms.table and ms.func in ("count", "avg_count", "share"):
                 return ms.table
         return None
 
@@ -341,6 +341,23 @@ class ParserBase:
                      None)  # fmt: skip
         if state is not None:
             m.fields["happened"] = state.target
+
+    def _child_relation(self, table: str | None, text: str) -> Relation | None:
+        """An EXISTS over rows that belong to the entity, for a condition on them.
+
+        "patients still in hospital": some stay of theirs is open.
+        """
+        entity = self.entity
+        if table is None or entity is None or table == entity:
+            return None
+        if table in self._up(entity) or table in self._up(self._measure_table()):
+            return None
+        if self.view.graph.path_up(table, entity) is None:
+            return None
+        rel = Relation(table, text=text)
+        self.intent.relations.append(rel)
+        self.intent.readings.append((text, f"some {table} row of each {entity} row"))
+        return rel
 
 
 def demonym(value: str, word: str) -> bool:

@@ -32,6 +32,8 @@ class MeasuresMixin(ParserBase):
             before = self._before(cue.i, frozenset())
             if before is not None and self._is_table(before) and self.pending_rank is None:
                 self.pending_rank = True  # "carriers by average weight": ranked by it
+            if self.st.limit is not None or self.st.cues_of("rank"):
+                return  # "top 10 patients by total charges": the aggregate measures, we rank
         if m is None:
             return  # "by number of ...": the count cue measures it
         if m.role and m.role != "entity":
@@ -352,7 +354,10 @@ class MeasuresMixin(ParserBase):
         m = self._before(cue.i, frozenset({"the"}))
         if m is None or m.chosen is None:
             return
-        if self.entity is None and m.chosen.table:
-            self.entity = m.chosen.table
-        self._add_measure(Measure("share", table=self.entity, label="rate"))
+        rows = m.chosen.table
+        if self.entity is None and rows:
+            self.entity = rows
+        elif rows and self.entity and self.view.graph.path_up(rows, self.entity) is None:
+            rows = self.entity  # the condition is on a table the rows belong to
+        self._add_measure(Measure("share", table=rows or self.entity, label="rate"))
         m.fields["share_condition"] = True

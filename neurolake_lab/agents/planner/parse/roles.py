@@ -116,7 +116,7 @@ class RolesMixin(ParserBase):
             share = next(ms for ms in self.intent.measures if ms.func == "share")
             share.condition.append(f)
             return
-        rel = self._relation_for(f.table)
+        rel = self._relation_for(f.table) or self._child_relation(f.table, m.text)
         if rel is not None:
             rel.filters.append(f)
             return

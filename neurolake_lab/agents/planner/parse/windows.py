@@ -17,7 +17,8 @@ class WindowsMixin(ParserBase):
             if anchor is not None:
                 window.column = anchor
                 window.explicit_column = True
-                target = self._relation_for(anchor.rpartition(".")[0])
+                table = anchor.rpartition(".")[0]
+                target = self._relation_for(table) or self._child_relation(table, w.text)
             else:
                 before = self._before(w.start, frozenset({"was", "were", "in", "the", "during"}))
                 rel_idx = self.mentions.index(before) if before is not None else -1
