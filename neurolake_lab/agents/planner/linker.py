@@ -308,8 +308,11 @@ class PhraseIndex:
         """What the column's description says: its noun phrases, codes and the state it flags."""
         flag = docs.flag_state(col.description) if col.is_boolean else None
         for phrase, score in [] if flag else docs.column_phrases(col.description):
-            if len(phrase) == 1 and (lexicon.stem(phrase[0]) in heads or phrase[0] in GENERIC):
-                score = 0.4  # "Customer who placed the order" names the customers table first
+            head = [w for w in phrase if lexicon.stem(w) in heads]
+            if len(phrase) > 1 and head:
+                continue  # "Customer who placed the order": no "customer placed" column
+            if len(phrase) == 1 and (head or phrase[0] in GENERIC):
+                score = 0.4  # the customers table first
             if not (len(phrase) == 1 and phrase[0] in STRUCTURE):
                 self._add(phrase, Candidate("column", col.id, score))
         for code, meaning in docs.coded_values(col.description):
@@ -452,8 +455,13 @@ def _as_written(cand: Candidate, span: Sequence[Token]) -> bool:
     stored = normalize_value(cand.value).split()
     if stems(stored) != tuple(t.stem for t in span):
         return True
-    return all(
-        t.low in (w, w + "s", w + "es") or (w.endswith("y") and t.low == w[:-1] + "ies")
+    # a verb made of a stored noun is not the noun ("shipped" is not SHIP); the stored form of
+    # a word may be longer than the question's ("return" is 'returned')
+    return not any(
+        t.low != w
+        and t.low not in (w + "s", w + "es")
+        and t.low.startswith(w[:3])
+        and len(t.low) > len(w)
         for t, w in zip(span, stored, strict=True)
     )
 

@@ -199,6 +199,26 @@ class ParserBase:
     def _has_kind(self, kind: str) -> bool:
         return any(m.best((kind,)) is not None for m in self.mentions)
 
+    def _count_child_rows(self, m: Mention) -> bool:
+        """Rank by counting the child rows a condition names ("the most deaths").
+
+        "by emergency admissions" likewise; adds the count measure, the condition stays.
+        """
+        cand = m.chosen
+        if cand is None or self.entity is None:
+            return False
+        flag = cand.kind == "column" and self.view.column(cand.target).is_boolean
+        if cand.kind not in ("state", "value", "event") and not flag:
+            return False
+        table = cand.table
+        if table is None or table == self.entity:
+            return False
+        if self.view.graph.path_up(table, self.entity) is None:
+            return False
+        self._add_measure(Measure("count", table=table, label=self.view.table(table).name))
+        self.intent.readings.append((m.text, f"ranked by the number of {table} rows"))
+        return True
+
     def _choose(self, m: Mention, kinds: tuple[str, ...] | None = None) -> Candidate | None:
         up = set(self._up(self.entity))
         for t in list(self.context):

@@ -21,7 +21,7 @@ from neurolake_lab.llm import lexicon
 
 UNITS = {"second": "second", "minute": "minute", "hour": "hour", "day": "day", "week": "week"}
 _SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
-_LENGTH = frozenset({"length", "duration", "lasted", "last", "long"})
+_LENGTH = frozenset({"length", "duration", "lasted", "long"})
 
 
 def duration_sql(start: ColumnInfo, end: ColumnInfo, unit: str) -> str:

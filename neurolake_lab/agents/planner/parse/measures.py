@@ -12,7 +12,13 @@ from neurolake_lab.agents.intent import GroupKey, Measure, Order
 from neurolake_lab.agents.planner import vocab
 from neurolake_lab.agents.planner.cues import Cue
 from neurolake_lab.agents.planner.linker import Mention
-from neurolake_lab.agents.planner.parse.base import BRIDGE, ParserBase, cue_word, label_of
+from neurolake_lab.agents.planner.parse.base import (
+    BRIDGE,
+    ParserBase,
+    cue_word,
+    label_of,
+    plural_noun,
+)
 from neurolake_lab.llm import lexicon
 
 
@@ -34,6 +40,9 @@ class MeasuresMixin(ParserBase):
                 self.pending_rank = True  # "carriers by average weight": ranked by it
             if self.st.limit is not None or self.st.cues_of("rank"):
                 return  # "top 10 patients by total charges": the aggregate measures, we rank
+        ranks = self.st.limit is not None or bool(self.st.cues_of("rank"))
+        if ranks and m is not None and self._count_child_rows(m):
+            return  # "top 3 departments by emergency admissions": count them
         if m is None:
             return  # "by number of ...": the count cue measures it
         if m.role and m.role != "entity":
@@ -115,9 +124,9 @@ class MeasuresMixin(ParserBase):
             if after is None:
                 break
             m = after
-        if m is None or m.chosen is None or m.role:
+        if m is None or m.chosen is None or m.role or m.chosen.kind in ("state", "value"):
             if func in ("max", "min") and self.st.cues_of("list"):
-                self.pending_rank = func == "max"
+                self.pending_rank = func == "max"  # "which airline has the highest ... rate"
             return
         cand = m.chosen
         follow = self._after(m, frozenset())
@@ -286,8 +295,11 @@ class MeasuresMixin(ParserBase):
             return
         distinct = any(c.kind == "distinct" and cue.end <= c.i <= cue.end + 1 for c in self.st.cues)
         m = self._free_after(cue.end, BRIDGE | {"distinct", "different", "unique"})
+        first = m
         while m is not None and self._adjective(m):
             m = self._free_after(m.end, BRIDGE | {"and", "or"})
+        if first is not None and first is not m and self._events_counted(first, m):
+            return
         if m is None or m.chosen is None:
             if self.entity:
                 self._add_measure(Measure("count", table=self.entity, label="count"), cue)
@@ -319,6 +331,19 @@ class MeasuresMixin(ParserBase):
         elif cand.kind == "metric":
             m.role = "measure"
             self._add_measure(Measure("metric", metric=cand.target, label=cand.target), cue)
+
+    def _events_counted(self, first: Mention, after: Mention | None) -> bool:
+        """A state used as a noun counts its rows: "number of cancellations per reason"."""
+        if first.chosen is None or first.chosen.kind not in ("state", "value", "event"):
+            return False
+        if after is not None and self._is_table(after) and after.start - first.end <= 1:
+            return False  # "number of cancelled flights": the flights are counted
+        table = first.chosen.table
+        if table is None or not plural_noun(self.toks[first.end - 1]):
+            return False
+        self._add_measure(Measure("count", table=table, label=self.view.table(table).name))
+        self.intent.readings.append((first.text, f"rows of {table} that are {first.text}"))
+        return True
 
     def _cue_share(self, cue: Cue, nxt: Cue | None) -> None:
         percent = bool(cue.data)

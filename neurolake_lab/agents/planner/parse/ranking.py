@@ -21,6 +21,8 @@ class RankingMixin(ParserBase):
             return
         if m.chosen is None or m.role not in ("", "entity", "counted"):
             return
+        if self._count_child_rows(m):
+            return
         cand = m.chosen
         if (cand.kind == "table" and cand.target != self.entity) or (
             cand.kind == "table" and m.role == "" and self.intent.grouping
@@ -183,9 +185,7 @@ class RankingMixin(ParserBase):
                 Order(measure=0, descending=desc if desc is not None else True)
             )
         elif not self.intent.order and desc is not None and self.entity:
-            col = self._default_numeric(self.entity, None)
-            if col is not None:
-                self.intent.order.append(Order(column=col.id, descending=desc))
+            self.problems.append("ranked by what? name the number to rank by")
         if self.intent.limit is None and desc is not None and self.intent.order:
             entity_mention = next((m for m in self.mentions if m.role == "entity"), None)
             if entity_mention is not None and not self._plural(entity_mention):

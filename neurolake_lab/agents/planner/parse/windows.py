@@ -50,6 +50,8 @@ class WindowsMixin(ParserBase):
         for m in self.mentions:
             if m.chosen is None or m.role not in ("filter", "verb"):
                 continue
+            if m.chosen.kind == "state" and m.chosen.value == "is null":
+                continue  # "cancelled" as "no departure time": not a date to window on
             col = self._temporal_candidate(m) if m.chosen.kind != "table" else None
             if col is not None and m.best(("event", "state")) is not None:
                 found.add(col.id)
