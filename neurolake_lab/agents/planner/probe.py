@@ -67,6 +67,13 @@ class DataProbe:
                         f"SELECT max({col})::DATE FROM {table_ref(table)}")  # fmt: skip
         return row[0] if row and row[0] is not None else None
 
+    def max_abs(self, table: str, column: str) -> float | None:
+        """The largest absolute value of a number column (None for an empty table)."""
+        col = quote_ident(column)
+        row = self._one(("max_abs", table, column),
+                        f"SELECT max(abs({col}))::DOUBLE FROM {table_ref(table)}")  # fmt: skip
+        return float(row[0]) if row and row[0] is not None else None
+
     def values(self, text: str, table: str, columns: Sequence[ColumnInfo]) -> list[tuple[str, str]]:
         """(column id, stored value) of the ``columns`` (non-PII text) holding ``text``.
 

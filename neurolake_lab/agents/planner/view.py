@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neurolake_lab.agents.planner.graph import JoinGraph
+from neurolake_lab.agents.planner.graph import JoinGraph, column_prefix
 from neurolake_lab.agents.planner.linker import PhraseIndex
 from neurolake_lab.agents.planner.probe import DataProbe
 from neurolake_lab.agents.planner.semantics import Semantics, load_semantics, read_workspace_file
@@ -123,6 +123,12 @@ class PlannerView:
             if c.is_temporal and c.name != start.name and not c.is_pii
         ]
         return (start, others[0]) if len(others) == 1 else None
+
+    def column_words(self, col: ColumnInfo) -> list[str]:
+        """A column's name as words: table prefix set aside, concatenations split."""
+        prefix = column_prefix(self.table(col.table))
+        bare = col.name[len(prefix) :] if prefix and col.name.startswith(prefix) else col.name
+        return self.phrases.name_words(bare)
 
     def label(self, table_id: str) -> ColumnInfo | None:
         """A non-PII text column that names a row (``product_name``), if the table has one."""

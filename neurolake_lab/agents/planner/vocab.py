@@ -168,3 +168,10 @@ REFINEMENT_STARTS = frozenset(
         "again",
     }
 )  # fmt: skip
+
+#: Stems of quantities where more is worse, so that "worst" ranks them highest first and "best"
+#: lowest first ("the worst average delay", "best return rate").
+WORSE_WHEN_HIGHER = frozenset(
+    {"delay", "late", "wait", "cost", "churn", "return", "cancel", "complaint", "error",
+     "defect", "death", "die", "loss", "readmission", "debt", "risk", "failure", "incident"}
+)  # fmt: skip

@@ -80,6 +80,7 @@ class _Parser(
     def run(self) -> ParseResult:
         self._values_from_words()
         self._noun_totals()
+        self._noun_values()
         self._compounds()
         self._entity()
         self._choose_all()

@@ -299,7 +299,7 @@ class ParserBase:
             return self.view.main_date(table)
         for t in self._up(table):
             for col in self.view.table(t).columns:
-                words = lexicon.words(col.name)
+                words = self.view.column_words(col)
                 if col.is_numeric and any(lexicon.stem(w) == lexicon.stem(concept) for w in words):
                     return col
         return None
@@ -313,11 +313,13 @@ class ParserBase:
         cols = [
             c
             for c in self.view.table(table).columns
-            if c.is_numeric and c.name not in keys and lexicon.words(c.name)[-1:] != ["id"]
+            if c.is_numeric
+            and c.name not in keys
+            and self.view.column_words(c)[-1:] not in (["id"], ["key"])
         ]
         for concept in ("amount", "price", "total", "value"):
             for c in cols:
-                if concept in lexicon.words(c.name):
+                if concept in self.view.column_words(c):
                     return c
         return cols[0] if len(cols) == 1 else None
 

@@ -39,13 +39,14 @@ class DerivedMixin(ParserBase):
     """Durations and ages, read before the structure words claim their mentions."""
 
     def _derived(self) -> None:
+        before = set(self.st.taken)
         self._event_durations()
         self._time_to_event()
         self._row_durations()
         self._ages()
-        taken = self.st.taken
+        used = self.st.taken - before  # "14 days": the unit is the duration's, not a column
         self.mentions = [
-            m for m in self.mentions if m.role or any(i not in taken for i in range(m.start, m.end))
+            m for m in self.mentions if m.role or any(i not in used for i in range(m.start, m.end))
         ]
 
     # -- helpers -----------------------------------------------------------------------------

@@ -86,6 +86,28 @@ class MentionsMixin(ParserBase):
             self.mentions.append(found)
             self.mentions.sort(key=lambda x: x.start)
 
+    def _noun_values(self) -> None:
+        """The table's money column for "order value", "value of orders" (amount, price)."""
+        for i, tok in enumerate(self.toks):
+            if tok.low not in ("value", "worth") or i in self.st.taken or self._mention_at(i):
+                continue
+            prev = next((m for m in self.mentions if m.end == i), None)
+            after = self._next_mention(i + 1, frozenset({"of", "the", "all", "our"}))
+            owner = prev if prev is not None and self._is_table(prev) else None
+            if owner is None and self._low(i + 1) == "of" and after and self._is_table(after):
+                owner = after
+            if owner is None:
+                continue
+            table = (owner.best(("table",)) or Candidate("table", "", 0)).target
+            col = self._default_numeric(table, None)
+            if col is None:
+                continue
+            if owner is prev:
+                prev.role = "qualifier"
+            self.mentions.append(Mention(i, i + 1, tok.text, [Candidate("column", col.id, 0.9)]))
+            self.mentions.sort(key=lambda x: x.start)
+            self.intent.readings.append((f"{tok.text}", f"{col.id}"))
+
     def _value_root(self, text: str) -> list[tuple[str, str]]:
         """Sampled values a capitalised word is an adjective of ("German" ~ 'Germany')."""
         word = text.lower()

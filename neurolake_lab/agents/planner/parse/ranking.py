@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from neurolake_lab.agents.intent import Filter, GroupKey, Measure, Order, Relation
+from neurolake_lab.agents.planner import vocab
 from neurolake_lab.agents.planner.cues import Comparison, Cue
+from neurolake_lab.agents.planner.linker import same_root
 from neurolake_lab.agents.planner.parse.base import COMPARE_GAP, ParserBase, plural_noun
+from neurolake_lab.llm import lexicon
 
 
 class RankingMixin(ParserBase):
@@ -103,6 +106,36 @@ class RankingMixin(ParserBase):
     def _comparisons(self) -> None:
         for comp in self.st.comparisons:
             self._comparison(comp)
+        self._signs()
+
+    def _signs(self) -> None:
+        """A sign word before a number column: "a negative balance" (< 0), "positive" (> 0)."""
+        for i, tok in enumerate(self.toks):
+            if tok.low not in ("negative", "positive") or i in self.st.taken:
+                continue
+            m = self._mention_at(i + 1)
+            if m is None or m.chosen is None or m.role or m.chosen.kind != "column":
+                continue
+            col = self.view.column(m.chosen.target)
+            if not col.is_numeric:
+                continue
+            op = "<" if tok.low == "negative" else ">"
+            m.role = "comparison"
+            self.st.taken.add(i)
+            text = f"{tok.text} {m.text}"
+            self.intent.filters.append(Filter(col.id, op, 0, table=col.table, text=text))
+            self.intent.readings.append((text, f"{col.name} {op} 0"))
+
+    def _scaled(self, comp: Comparison, col: Any) -> float:
+        """A percentage compared with a column of fractions (0.05 = 5%) is divided by 100."""
+        if not comp.percent or self.view.probe is None:
+            return comp.value
+        top = self.view.probe.max_abs(col.table, col.name)
+        if top is not None and top <= 1.0:
+            self.intent.readings.append((comp.text, f"{comp.value / 100:g} ({col.name} holds "
+                                                    "fractions)"))  # fmt: skip
+            return comp.value / 100
+        return comp.value
 
     def _comparison(self, comp: Comparison) -> None:
         value: Any = [comp.value, comp.value2] if comp.op == "between" else comp.value
@@ -115,6 +148,14 @@ class RankingMixin(ParserBase):
             and self.entity is not None
         ):
             after.role = "relation"
+            verb = self._before(comp.start, frozenset({"have", "has", "had", "ever", "made"}))
+            if (
+                verb is not None
+                and not verb.role
+                and any(c.table == after.chosen.target for c in verb.candidates)
+            ):
+                verb.role = "verb"  # "placed more than 20 orders": placing is having them
+                self.intent.readings.append((verb.text, f"the verb of {after.text}"))
             rel = Relation(
                 after.chosen.target,
                 min_count=(comp.op, comp.value),
@@ -143,6 +184,8 @@ class RankingMixin(ParserBase):
                         col = self.view.column(max(numeric, key=lambda c: c.score).target)
                 if col.is_numeric:
                     before.role = "comparison"
+                    if comp.op != "between":
+                        value = self._scaled(comp, col)
                     self.intent.filters.append(
                         Filter(col.id, comp.op, value, table=col.table, text=comp.text)
                     )
@@ -171,6 +214,25 @@ class RankingMixin(ParserBase):
             label = self.view.table(entity).name
             it.measures.append(Measure("count", table=entity, label=label, implied=True))
 
+    def _polarity(self, desc: bool | None) -> bool | None:
+        """Flip best/worst for quantities where more is worse ("the worst delay": highest)."""
+        words = {self.toks[c.i].low for c in self.st.cues_of("rank")}
+        if self.st.limit is not None:
+            words.add(self.toks[self.st.limit.start].low)
+        if not words & {"best", "worst"} or desc is None:
+            return desc
+        ms = self.intent.measures[0]
+        text = " ".join(filter(None, [ms.column, ms.label, ms.metric, *(
+            f.column or "" for f in ms.condition)]))  # fmt: skip
+        stems = {lexicon.stem(w) for w in lexicon.words(text)}
+        if ms.column:
+            stems |= {
+                lexicon.stem(w) for w in lexicon.words(self.view.column(ms.column).description)
+            }
+        if any(same_root(s, w) for s in stems for w in vocab.WORSE_WHEN_HIGHER):
+            return not desc
+        return desc
+
     def _ranking(self) -> None:
         limit = self.st.limit
         desc = limit.descending if limit is not None else None
@@ -181,6 +243,7 @@ class RankingMixin(ParserBase):
         if desc is None and limit is None:
             return
         if not self.intent.order and self.intent.measures:
+            desc = self._polarity(desc)
             self.intent.order.append(
                 Order(measure=0, descending=desc if desc is not None else True)
             )

@@ -163,7 +163,11 @@ class ReferencesMixin(ParserBase):
             return None
         name = prev.chosen.target.rpartition(".")[2]
         picked = next((e for e in options if name in e.columns), None)
-        if picked is not None and prev.role in ("", "projection", "group"):
+        if picked is None:
+            return None
+        if prev.role == "group" and m.chosen is not None and m.chosen.kind == "table":
+            m.role = "qualifier"  # "by destination airport": the reference column groups
+        elif prev.role in ("", "projection", "group"):
             if prev.role == "group":
                 self.intent.grouping = [g for g in self.intent.grouping
                                         if g.column != prev.chosen.target]  # fmt: skip
