@@ -332,6 +332,7 @@ class _Generator:
             today = f"DATE '{anchor.isoformat()}'"
             start = start.replace("current_date", today) if start else start
             end = end.replace("current_date", today) if end else end
+            w.start, w.end = start, end  # the explanation shows the dates it was read as
             note = (
                 f"{w.text!r} read relative to the latest {_short(column)} in the data, "
                 f"{anchor.isoformat()} (the data ends before today)"
