@@ -357,7 +357,22 @@ class PhraseIndex:
             if concept is not None:
                 for cand in self.phrases.get((lexicon.stem(concept),), []):
                     found.append(Candidate(cand.kind, cand.target, cand.score * 0.95, cand.value))
+            if not found and tok.low.startswith(("un", "non")) and len(tok.low) > 5:
+                found = self._opposite(tok)
         return found
+
+    def _opposite(self, tok: Token) -> list[Candidate]:
+        """The opposite of the state the rest of the word names ("unresolved", "nonpaying")."""
+        rest = tok.low[3:] if tok.low.startswith("non") else tok.low[2:]
+        inner = Token(tok.i, rest, rest, lexicon.stem(rest), "word")
+        cands = self.phrases.get((inner.stem,), []) + self.fuzzy(inner)
+        flip = {"is null": "is not null", "is not null": "is null", "is true": "is false",
+                "is false": "is true"}  # fmt: skip
+        return [
+            Candidate("state", c.target, c.score * 0.95, flip[c.value])
+            for c in cands
+            if c.kind == "state" and c.value in flip
+        ]
 
     def fuzzy(self, tok: Token) -> list[Candidate]:
         """Single-word entries sharing the word's root, scored a little lower."""
