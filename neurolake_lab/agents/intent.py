@@ -149,6 +149,8 @@ class Intent:
         via: Which reference to take where a table references another more than once:
             ``"child>parent" -> column`` ("flights arriving in Chicago": the destination).
         readings: How each part of the question was read: (words, reading), in order.
+        per_group: Keep this many top rows (by ``order``) within each value of the first group
+            key: "for each region, which nation has the most customers" (1).
     """
 
     question: str
@@ -169,6 +171,7 @@ class Intent:
     source: str = "planner"
     via: dict[str, str] = field(default_factory=dict)
     readings: list[tuple[str, str]] = field(default_factory=list)
+    per_group: int | None = None
 
     @property
     def remove_pii(self) -> bool:

@@ -401,7 +401,7 @@ def _cues(tokens: list[Token], s: Structure) -> None:
         elif low in _SORT_VERBS and nxt == "by":
             cue = Cue("sort", i, i + 2)
         elif low in ("for", "in") and nxt in ("each", "every"):
-            cue = Cue("group", i, i + 2)
+            cue = Cue("group", i, i + 2, "each")
         elif low in ("broken", "split", "grouped", "breakdown", "segmented", "break") and nxt in (
             "by",
             "down",
@@ -409,7 +409,7 @@ def _cues(tokens: list[Token], s: Structure) -> None:
             end = i + 2 + (_low(tokens, i + 2, s) == "by")
             cue = Cue("group", i, end)
         elif low in vocab.GROUP_WORDS:
-            cue = Cue("group", i, i + 1)
+            cue = Cue("group", i, i + 1, "each" if low in ("each", "every") else None)
         elif low in ("other", "apart") and nxt in ("than", "from"):
             cue = Cue("neg", i, i + 2)
         elif low in vocab.NEGATIONS:
@@ -429,9 +429,13 @@ def _cues(tokens: list[Token], s: Structure) -> None:
             elif low == "most" and nxt == "recent":
                 cue = Cue("rankadj", i, i + 2, ("date", True))
             elif low in ("most", "least", "fewest"):
-                cue = Cue("rank", i, i + 1, low == "most")
+                # "the most common diagnosis": how often, i.e. a count
+                end = i + 1 + (nxt in ("common", "frequent", "popular", "usual"))
+                cue = Cue("rank", i, end, low == "most")
         elif low in ("best", "worst"):
             cue = Cue("rank", i, i + 1, low == "best")
+        elif low in ("busiest", "commonest", "popular"):
+            cue = Cue("rank", i, i + 1, True)
         elif low in vocab.AGGREGATES:
             cue = Cue("agg", i, i + 1, vocab.AGGREGATES[low])
         elif low in _LIST_WORDS:

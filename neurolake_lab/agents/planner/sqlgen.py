@@ -577,12 +577,39 @@ class _Generator:
         having = [self._having(f, measures) for f in it.having]
         if having:
             parts.append("HAVING " + " AND ".join(having))
+        if it.per_group is not None and len(it.grouping) > 1 and it.order:
+            parts.append(self._qualify(q, groups, measures))
+            order = [ident(name) for _, name in groups[: self._first_key_items(q)]]
+            parts.append("ORDER BY " + ", ".join(order))
+            return "\n".join(parts)
         order = self._order(q, groups, measures)
         if order:
             parts.append("ORDER BY " + ", ".join(order))
         if it.limit is not None:
             parts.append(f"LIMIT {int(it.limit)}")
         return "\n".join(parts)
+
+    def _first_key_items(self, q: _Query) -> int:
+        """How many select items the first group key makes (a table key may make several)."""
+        first = self.it.grouping[0]
+        if first.table:
+            return len(self._table_key(q, first.table))
+        return 1
+
+    def _qualify(
+        self, q: _Query, groups: list[tuple[str, str]], measures: list[tuple[str, str]]
+    ) -> str:
+        """Keep the top rows within each value of the first group key."""
+        n = self._first_key_items(q)
+        partition = ", ".join(e for e, _ in groups[:n])
+        o = self.it.order[0]
+        key = measures[o.measure][0] if o.measure is not None else q.col(o.column or "")
+        direction = "DESC" if o.descending else "ASC"
+        self.notes.append(f"the top {self.it.per_group} within each {groups[0][1]}")
+        return (
+            f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {key} {direction}) "
+            f"<= {int(self.it.per_group or 1)}"
+        )
 
     def _having(self, f: Filter, measures: list[tuple[str, str]]) -> str:
         index = int((f.column or "measure:0").split(":")[1])

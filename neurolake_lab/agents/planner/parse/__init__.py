@@ -94,6 +94,7 @@ class _Parser(
         self._windows()
         self._verb_conditions()
         self._grains()
+        self._per_group()
         self._default_measure()
         self._ranking()
         self._references()

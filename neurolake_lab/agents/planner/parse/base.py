@@ -146,6 +146,7 @@ class ParserBase:
         self.group_by_mention: dict[int, GroupKey] = {}
         self.measure_from: dict[int, int] = {}  # cue index -> measure index
         self.pending_rank: bool | None = None
+        self.each_group: GroupKey | None = None  # "for each region": ranked within it
 
     def _low(self, i: int) -> str:
         return self.toks[i].low if 0 <= i < len(self.toks) else ""

@@ -58,6 +58,12 @@ class MeasuresMixin(ParserBase):
                 return
             if cand.kind in ("value", "state", "filter"):
                 return  # "by phone": a filter, left to the default roles
+            numeric = cand.kind == "column" and self.view.column(cand.target).is_numeric
+            if numeric and ranking and not self.intent.measures:
+                m.role = "measure"  # "best-selling product ... by quantity": ranked by its sum
+                col = self.view.column(cand.target)
+                self._add_measure(Measure("sum", column=col.id, label=label_of("sum", col.name)))
+                return
             if cand.kind == "table" and cand.target == self._measure_table():
                 m.role = "context"  # "quantity per order line": one row each already
                 return
@@ -66,6 +72,7 @@ class MeasuresMixin(ParserBase):
                     self.entity == cand.target
                     and m.role == "entity"
                     and (self._measure_table() in (None, self.entity))
+                    and cue.data != "each"
                 ):
                     return
                 m.role = "group"
@@ -79,6 +86,8 @@ class MeasuresMixin(ParserBase):
                 return
             self.intent.grouping.append(key)
             self.group_by_mention[self.mentions.index(m)] = key
+            if cue.data == "each" and self.each_group is None:
+                self.each_group = key
             follow = self._next_mention(m.end, frozenset({"and", "or", ",", "then", "the"}))
             if (
                 follow is None

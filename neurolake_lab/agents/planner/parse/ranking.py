@@ -7,8 +7,8 @@ from typing import Any
 from neurolake_lab.agents.intent import Filter, GroupKey, Measure, Order, Relation
 from neurolake_lab.agents.planner import vocab
 from neurolake_lab.agents.planner.cues import Comparison, Cue
-from neurolake_lab.agents.planner.linker import same_root
-from neurolake_lab.agents.planner.parse.base import COMPARE_GAP, ParserBase, plural_noun
+from neurolake_lab.agents.planner.linker import Mention, same_root
+from neurolake_lab.agents.planner.parse.base import BRIDGE, COMPARE_GAP, ParserBase, plural_noun
 from neurolake_lab.llm import lexicon
 
 
@@ -233,11 +233,69 @@ class RankingMixin(ParserBase):
             return not desc
         return desc
 
+    def _per_group(self) -> None:
+        """Ranked within each group: "for each region, which nation has the most customers"."""
+        each = self.each_group
+        ranked = self.pending_rank is not None or self.st.limit is not None
+        if each is None or not ranked:
+            return
+        subject = self._ranked_subject(each)
+        if subject is None or subject.chosen is None:
+            self.problems.append("ranked within each group, but which rows are ranked?")
+            return
+        cand = subject.chosen
+        if cand.kind == "table":
+            key = GroupKey(table=cand.target, text=subject.text)
+        elif cand.kind in ("column", "event") and not self.view.column(cand.target).is_numeric:
+            key = GroupKey(column=cand.target, text=subject.text)
+        else:
+            self.problems.append(f"cannot rank {subject.text!r} within each group")
+            return
+        if subject.role == "relation":
+            self.intent.relations = [r for r in self.intent.relations if r.text != subject.text]
+        subject.role = "group"
+        self.intent.grouping = [each, key]
+        if not self.intent.measures:
+            if key.column is None:
+                self.problems.append(f"ranked by what? say what to count or add up per "
+                                     f"{subject.text}")  # fmt: skip
+                return
+            table = key.column.rpartition(".")[0]
+            self.intent.measures.append(Measure("count", table=table, label="count"))
+        desc = self.st.limit.descending if self.st.limit is not None else None
+        desc = self._polarity(self.pending_rank if desc is None else desc)
+        self.intent.order = [Order(measure=0, descending=desc if desc is not None else True)]
+        self.intent.per_group = self.st.limit.n if self.st.limit is not None else 1
+        label = self.intent.measures[0].label
+        reading = f"the top {self.intent.per_group} per {each.text} by {label}"
+        self.intent.readings.append((subject.text, reading))
+
+    def _ranked_subject(self, each: GroupKey) -> Mention | None:
+        """The mention after "which"/"what is the most common" or after a ranking word."""
+        starts = [c.end for c in self.st.cues_of("list")] + [c.end for c in self.st.cues_of("rank")]
+        for start in starts:
+            j = start
+            while j < len(self.toks):
+                m = self._mention_at(j)
+                if m is not None:
+                    if m.text != each.text and m.role in ("", "entity", "relation", "counted",
+                                                          "group", "projection"):  # fmt: skip
+                        return m
+                    break
+                low = self.toks[j].low
+                skip = low in BRIDGE or low in ("its", "their") or low in vocab.FILLER
+                if not skip and j not in self.st.taken:
+                    break
+                j += 1
+        return None
+
     def _ranking(self) -> None:
         limit = self.st.limit
         desc = limit.descending if limit is not None else None
         if desc is None:
             desc = self.pending_rank
+        if self.intent.per_group is not None:
+            return
         if limit is not None:
             self.intent.limit = limit.n
         if desc is None and limit is None:
