@@ -61,7 +61,14 @@ SCHEMAS: dict[str, Callable[[Any], None]] = {
 
 
 def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
-    """The questions of one schema's set (of one split, or all)."""
+    """The questions of one schema's set (of one split, or all).
+
+    ``split`` is ``dev``, ``test`` or ``later`` (dev questions written after the first tuning
+    round, in ``<schema>.later.jsonl``, to find new failure modes without touching the test
+    split); ``dev`` does not include the later ones.
+    """
+    if split == "later":
+        return load_items(DATA / f"{schema}.later.jsonl")
     items = load_items(DATA / f"{schema}.jsonl")
     return [i for i in items if split is None or i["split"] == split]
 

@@ -370,6 +370,9 @@ def _grains(
 
 def _cues(tokens: list[Token], s: Structure) -> None:
     n = len(tokens)
+    for i in range(1, n):
+        if tokens[i].low == "single" and tokens[i - 1].low in ("a", "any", "one", "each"):
+            s.taken.add(i)  # "the maximum for a single stay": one row, said twice
     i = 0
     while i < n:
         if i in s.taken:
@@ -384,7 +387,11 @@ def _cues(tokens: list[Token], s: Structure) -> None:
             cue = Cue("duration", i, i + 2)
         elif low in ("number", "count", "amount") and nxt == "of":
             cue = Cue("count", i, i + 2)
-        elif low == "count" and (i == 0 or _low(tokens, i - 1, s) in ("the", "a", "total")):
+        elif low == "count" and (
+            i == 0
+            or tokens[i - 1].kind == "punct"
+            or _low(tokens, i - 1, s) in ("the", "a", "total")
+        ):
             cue = Cue("count", i, i + 1)
         elif low in ("what", "which") and nxt in (
             "percent",

@@ -303,6 +303,8 @@ class PhraseIndex:
                 words = norm.split()
                 if len(words) > 1 and words[0].isdigit():  # "1-URGENT": "urgent"
                     self._add(words[1:], Candidate("value", col.id, 0.9, value))
+                if re.fullmatch(r"\d+-\w+", value):  # "2-HIGH" is one word in a question
+                    self._add([value.lower()], Candidate("value", col.id, 0.95, value))
 
     def _add_description(self, col: ColumnInfo, heads: set[str]) -> None:
         """What the column's description says: its noun phrases, codes and the state it flags."""

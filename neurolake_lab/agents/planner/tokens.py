@@ -21,10 +21,16 @@ _CONTRACTIONS = (
     (re.compile(r"'(s|re|ve|d|ll|m)\b", re.I), ""),
     (re.compile(r"s'(?=\s|$)", re.I), "s"),
 )
+#: Units and ordinals a number may carry without being a code ("30-day", "20kg", "3rd").
+_UNIT_SUFFIX = (
+    r"(?:day|week|month|year|hour|minute|second|quarter|kg|km|g|mi|eur|usd|k|m|st|nd|rd|th)s?\b"
+)
 _TOKEN = re.compile(
     r"""(?P<quoted>"[^"]+"|'[^']+'|\u201c[^\u201d]+\u201d|\u2018[^\u2019]+\u2019)
       | (?P<date>\d{4}-\d{2}-\d{2})
-      | (?P<code>(?:[^\W\d_]+\#?\d[\w#.]*|\d+[^\W\d_][\w#.]*)(?<![.]))
+      | (?P<code>(?:[^\W\d_]+\#?\d[\w#.]*|\d+-?(?!"""
+    + _UNIT_SUFFIX
+    + r""")[^\W\d_][\w#.]*)(?<![.]))
       | (?P<number>[$€£]?\d+(?:[.,]\d{3})*(?:\.\d+)?%?)
       | (?P<word>[^\W\d_]+(?:[-_][^\W\d_]+)*)
       | (?P<punct>[,;:?!.()])""",

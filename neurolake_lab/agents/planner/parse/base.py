@@ -200,6 +200,21 @@ class ParserBase:
     def _has_kind(self, kind: str) -> bool:
         return any(m.best((kind,)) is not None for m in self.mentions)
 
+    def _event_date(self, m: Mention) -> Any:
+        """The date of the event ``m`` names, if it names one that happened ("signups").
+
+        Not for a state that is an absence ("cancelled": no departure time) or a flag.
+        """
+        chosen = m.chosen
+        if chosen is None or chosen.kind == "table":
+            return None
+        if chosen.kind == "state" and chosen.value != "is not null":
+            return None
+        col = self.view.snapshot.column(chosen.target)
+        if col is not None and not col.is_temporal:
+            return None
+        return self._temporal_candidate(m)
+
     def _count_child_rows(self, m: Mention) -> bool:
         """Rank by counting the child rows a condition names ("the most deaths").
 

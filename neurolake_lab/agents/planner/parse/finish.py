@@ -69,7 +69,20 @@ class FinishMixin(ParserBase):
         if self.st.cues_of("agg") and not it.measures and not it.order:
             words = ", ".join(repr(cue_word(self.toks, c)) for c in self.st.cues_of("agg"))
             self.problems.append(f"{words}: found nothing to compute it of")
+        for cue in self.st.cues_of("group"):
+            word = self._low(cue.i)
+            if word not in ("per", "each", "every", "for", "in"):
+                continue  # "by" also says how ("shipped by truck")
+            target = self._free_after(cue.end)
+            if target is not None and target.role in ("entity", ""):
+                self.problems.append(
+                    f"{cue_word(self.toks, cue)} {target.text!r}: found nothing to compute per "
+                    f"{target.text} (say what to count or add up)"
+                )
         negs = self.st.cues_of("neg")
+        for m in self.mentions:
+            if m.fields.get("negated") and m.role in ("context", "", "qualifier"):
+                self.problems.append(f"could not tell how {m.text!r} is negated")
         if negs and not any(m.fields.get("negated") for m in self.mentions):
             words = ", ".join(repr(cue_word(self.toks, c)) for c in negs)
             self.problems.append(f"{words}: could not tell what it negates")

@@ -47,6 +47,10 @@ class MeasuresMixin(ParserBase):
             return  # "by number of ...": the count cue measures it
         if m.role and m.role != "entity":
             return
+        if not self.intent.measures:
+            before = self._before(cue.i, frozenset())
+            if before is not None and not before.role:
+                self._events_counted(before, None)  # "security cancellations per airline"
         ranking = self.st.limit is not None or self.st.cues_of("rank")
         while m is not None:
             cand = m.chosen
@@ -133,6 +137,9 @@ class MeasuresMixin(ParserBase):
             if after is None:
                 break
             m = after
+        largest = m is not None and m.chosen is not None and m.chosen.kind == "table"
+        if largest and func in ("max", "min") and m is not None and self._largest_row(m, func):
+            return
         if m is None or m.chosen is None or m.role or m.chosen.kind in ("state", "value"):
             if func in ("max", "min") and self.st.cues_of("list"):
                 self.pending_rank = func == "max"  # "which airline has the highest ... rate"
@@ -181,6 +188,17 @@ class MeasuresMixin(ParserBase):
                     f"cannot take the {cue_word(self.toks, cue)} of {m.text!r}"
                     f" ({col.id} is {col.data_type})"
                 )
+
+    def _largest_row(self, m: Mention, func: str) -> bool:
+        """The row with the largest money column (amount, price): "the largest order"."""
+        table = m.chosen.target if m.chosen else ""
+        col = self._default_numeric(table, None)
+        if col is None:
+            return False
+        self.intent.order.append(Order(column=col.id, descending=func == "max"))
+        self.pending_rank = func == "max"
+        self.intent.readings.append((m.text, f"by {col.name}"))
+        return True
 
     def _ranks_entity(self, cue: Cue) -> bool:
         """A superlative that ranks the listed rows: "which <entity> has the highest ..."."""

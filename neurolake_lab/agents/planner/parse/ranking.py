@@ -11,6 +11,10 @@ from neurolake_lab.agents.planner.linker import Mention, same_root
 from neurolake_lab.agents.planner.parse.base import BRIDGE, COMPARE_GAP, ParserBase, plural_noun
 from neurolake_lab.llm import lexicon
 
+#: Units of time (light stems) in seconds, for comparisons with a duration column.
+_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600,
+            "day": 86400, "week": 604800}  # fmt: skip
+
 
 class RankingMixin(ParserBase):
     """Negation, ranking, sorting, comparison and limit."""
@@ -126,6 +130,23 @@ class RankingMixin(ParserBase):
             self.intent.filters.append(Filter(col.id, op, 0, table=col.table, text=text))
             self.intent.readings.append((text, f"{col.name} {op} 0"))
 
+    def _converted(self, comp: Comparison, col: Any, value: float) -> float:
+        """Units of time converted: "a delay over 2 hours" on a column in minutes is 120."""
+        tok = self.toks[comp.end] if comp.end < len(self.toks) else None
+        unit = _SECONDS.get(tok.stem) if tok is not None and tok.is_word else None
+        if unit is None or tok is None:
+            return value
+        words = self.view.column_words(col) + lexicon.words(col.description)
+        own = next((_SECONDS[w] for w in (lexicon.stem(x) for x in words) if w in _SECONDS), None)
+        if own is None:
+            return value  # the column's unit is unknown: the unit word stays unexplained
+        self.st.taken.add(comp.end)
+        if own != unit:
+            self.intent.readings.append(
+                (f"{comp.text} {tok.text}", f"{col.name} {comp.op} {value * unit / own:g}")
+            )
+        return value * unit / own
+
     def _scaled(self, comp: Comparison, col: Any) -> float:
         """A percentage compared with a column of fractions (0.05 = 5%) is divided by 100."""
         if not comp.percent or self.view.probe is None:
@@ -185,7 +206,7 @@ class RankingMixin(ParserBase):
                 if col.is_numeric:
                     before.role = "comparison"
                     if comp.op != "between":
-                        value = self._scaled(comp, col)
+                        value = self._converted(comp, col, self._scaled(comp, col))
                     self.intent.filters.append(
                         Filter(col.id, comp.op, value, table=col.table, text=comp.text)
                     )

@@ -78,6 +78,9 @@ class RolesMixin(ParserBase):
                 for e in graph.children(self.entity)
                 if graph.path_up(e.child, target) is not None
             ]
+            verb_table = m.fields.get("through")
+            if verb_table in bridge:
+                bridge = [str(verb_table)]  # the verb names the rows that link them
             if len(bridge) == 1:
                 through, related = bridge[0], True
         if related:
@@ -202,8 +205,10 @@ class RolesMixin(ParserBase):
             return
         m.fields["negated"] = True
         cand = m.chosen
+        verbal = self.toks[m.end - 1].low.endswith("ed")  # "never supplied a part"
         verb = cand.kind == "event" or (
-            cand.kind == "column" and (m.has("event") or self.view.column(cand.target).is_temporal)
+            cand.kind == "column"
+            and (m.has("event") or self.view.column(cand.target).is_temporal or verbal)
         )
         if verb or (cand.kind == "value" and self._table_after(m)):
             table = self._table_after(m) or cand.table
@@ -212,6 +217,7 @@ class RolesMixin(ParserBase):
                 follow = self._free_after(m.end, NEG_GAP | BRIDGE)
                 if follow is not None and follow.chosen and follow.chosen.kind == "table":
                     follow.fields["negated"] = True
+                    follow.fields["through"] = cand.table  # "never supplied a part"
                 elif self.entity is not None:
                     # "employees who never requested leave": the verb names the related table
                     m.chosen = Candidate("table", table, 0.9)

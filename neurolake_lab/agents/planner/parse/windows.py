@@ -50,8 +50,11 @@ class WindowsMixin(ParserBase):
         for m in self.mentions:
             if m.chosen is None or m.role not in ("filter", "verb"):
                 continue
-            if m.chosen.kind == "state" and m.chosen.value == "is null":
-                continue  # "cancelled" as "no departure time": not a date to window on
+            if m.chosen.kind == "state" and m.chosen.value != "is not null":
+                continue  # "cancelled" as "no departure time" or a flag: not a date to window on
+            chosen = self.view.snapshot.column(m.chosen.target)
+            if chosen is not None and not chosen.is_temporal:
+                continue  # the word was read as something else than this event's date
             col = self._temporal_candidate(m) if m.chosen.kind != "table" else None
             if col is not None and m.best(("event", "state")) is not None:
                 found.add(col.id)
@@ -74,6 +77,15 @@ class WindowsMixin(ParserBase):
             return str(m.fields["count_anchor"])
         if m.chosen is not None and m.chosen.kind == "table":
             return None  # "vacation requests this year": the table's main date
+        chosen = m.chosen
+        if chosen is not None and chosen.kind == "state" and chosen.value != "is not null":
+            return None  # "cancelled last month" (no departure time): the rows' own date
+        if (
+            chosen is not None
+            and chosen.kind == "column"
+            and self.view.column(chosen.target).is_boolean
+        ):
+            return None
         col = (
             self._temporal_candidate(m)
             if m.role in ("anchor", "verb", "anchor-count", "filter", "")
@@ -97,7 +109,7 @@ class WindowsMixin(ParserBase):
             anchor = None
             m = self._next_mention(pos + 1, BRIDGE) or self._before(pos, BRIDGE)
             if m is not None:
-                col = self._temporal_candidate(m)
+                col = self._event_date(m)
                 if col is not None:
                     anchor = col.id
                     if m.role in ("", "projection", "verb", "anchor"):
