@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from neurolake_lab.exceptions import UsageError
+from neurolake_lab.exceptions import QueryError, UsageError
 from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
@@ -76,8 +76,12 @@ class ComplianceAPI(SessionCore):
         if not tags:
             return {}
         try:
+            if sql.lstrip()[:5].upper() == "MERGE":  # the source's columns, matched by name
+                from neurolake_lab.lakehouse.merge import parse_source_query
+
+                sql = parse_source_query(sql)
             carried = carry_tags(sql, schema=schema, tags=tags)
-        except (PolicyError, ValueError):
+        except (PolicyError, ValueError, QueryError):
             return {}
         return {column: dict(c.tag) for column, c in carried.items()}
 

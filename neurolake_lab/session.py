@@ -342,7 +342,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
             if graph is not None and enforcement is not None:
                 graph = graph.mark_masked(m["column"] for m in enforcement.masked)
             ctx.column_lineage = graph.to_report() if graph is not None else None
-            if plan.kind in ("ctas", "insert"):
+            if plan.kind in ("ctas", "insert", "merge"):
                 ctx.carried_tags = self.carried_tags(sql, plan.table)
         outcome = lake.execute(plan, bound, namespace.get, ctx)
         if graph is not None:
@@ -353,8 +353,9 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         audit_id = self.record(
             "write", sql, statement_type=kind, table=outcome.table, operation=outcome.operation,
             rows_added=outcome.rows_added, rows_removed=outcome.rows_removed,
-            quarantined=outcome.quarantined, snapshot_id=outcome.snapshot_id,
-            sources=self.tables_read(sql), executed_sql=run_sql if run_sql != sql else None,
+            rows_updated=outcome.rows_updated or None, quarantined=outcome.quarantined,
+            snapshot_id=outcome.snapshot_id, sources=self.tables_read(sql),
+            executed_sql=run_sql if run_sql != sql else None,
             **decisions,
         )  # fmt: skip
         return Execution(outcome.to_arrow(), [], kind, run_sql, elapsed, 0.0), audit_id

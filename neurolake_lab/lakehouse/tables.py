@@ -96,19 +96,21 @@ class WriteOutcome:
     snapshot_id: int | None = None
     quarantined: int = 0
     notices: list[str] = field(default_factory=list)
+    #: rows changed in place (a MERGE's updates; not counted in ``rows_added``/``rows_removed``)
+    rows_updated: int = 0
 
     def to_arrow(self) -> pa.Table:
         """One row describing the write: what a write statement's cell shows."""
-        return pa.table(
-            {
-                "table": pa.array([self.table], pa.string()),
-                "operation": pa.array([self.operation], pa.string()),
-                "rows_added": pa.array([self.rows_added], pa.int64()),
-                "rows_removed": pa.array([self.rows_removed], pa.int64()),
-                "quarantined": pa.array([self.quarantined], pa.int64()),
-                "snapshot_id": pa.array([self.snapshot_id], pa.int64()),
-            }
-        )
+        counts = ["rows_added", "rows_updated", "rows_removed", "quarantined"]
+        if self.operation != "merge":  # only a merge updates rows in place
+            counts.remove("rows_updated")
+        columns: dict[str, pa.Array[Any]] = {
+            "table": pa.array([self.table], pa.string()),
+            "operation": pa.array([self.operation], pa.string()),
+        }
+        columns.update({c: pa.array([getattr(self, c)], pa.int64()) for c in counts})
+        columns["snapshot_id"] = pa.array([self.snapshot_id], pa.int64())
+        return pa.table(columns)
 
 
 #: A compliance hook: sees the rows about to be written to a table (and the table's properties)
@@ -338,7 +340,7 @@ class TableWriter:
         outcome = WriteOutcome(name, op, notices=prepared.notices)
         if prepared.quarantine is not None:
             outcome.quarantined = prepared.quarantine.num_rows
-            self._quarantine(tid, prepared.quarantine, ctx)
+            self.quarantine(tid, prepared.quarantine, ctx)
         rows = prepared.data
         if rows.num_rows == 0 and not overwrite:
             outcome.snapshot_id = table.metadata.current_snapshot_id
@@ -419,7 +421,7 @@ class TableWriter:
         outcome = WriteOutcome(name, operation, notices=prepared.notices)
         if prepared.quarantine is not None:
             outcome.quarantined = prepared.quarantine.num_rows
-            self._quarantine(tid, prepared.quarantine, ctx)
+            self.quarantine(tid, prepared.quarantine, ctx)
         return _finish(outcome, table)
 
     def _prepare_in(
@@ -472,10 +474,10 @@ class TableWriter:
         outcome = WriteOutcome(name, f"{operation} (replace)", notices=notices)
         if quarantined:
             outcome.quarantined = quarantined[0].num_rows
-            self._quarantine(tid, quarantined[0], ctx)
+            self.quarantine(tid, quarantined[0], ctx)
         return _finish(outcome, table)
 
-    def _quarantine(self, tid: TableId, bad: pa.Table, ctx: WriteContext) -> None:
+    def quarantine(self, tid: TableId, bad: pa.Table, ctx: WriteContext) -> None:
         """Keep rows that broke the quality checks in ``<table>__quarantine``, with why."""
         import datetime as dt
 
