@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.statements import LakeStatement
     from neurolake_lab.lakehouse.tables import WriteContext
+    from neurolake_lab.pipelines import Pipelines
 
 _MISSING = object()
 
@@ -72,6 +73,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         self._policy_version: str | None = None
         self._cost_model: CostModel | None = None
         self._result_cache: ResultCache | None = None
+        self._pipelines: Pipelines | None = None
         self.notices: list[str] = []
 
     @property
@@ -101,6 +103,20 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
             self.install_compliance_hooks(self._lakehouse)
             self.install_policy()
         return self._lakehouse
+
+    @property
+    def pipelines(self) -> Pipelines:
+        """The workspace's data pipelines: create, run, schedule, monitor them."""
+        if self._pipelines is None:
+            import dataclasses
+
+            from neurolake_lab.pipelines import Pipelines
+
+            settings = self.settings
+            self._pipelines = Pipelines(
+                self, lambda user: Session(dataclasses.replace(settings, user=user))
+            )
+        return self._pipelines
 
     def write_context(self, sql: str | None = None) -> WriteContext:
         """Who writes and from which cell: what a write's snapshot summary records."""
@@ -450,6 +466,9 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         """Release the engine and its spill folder; the session can be used again afterwards."""
         lake, audit, engine = self._lakehouse, self._audit, self._engine
         self._lakehouse = self._audit = self._engine = None
+        if self._pipelines is not None:
+            self._pipelines.close()
+            self._pipelines = None
         try:
             if lake is not None:
                 lake.close()

@@ -61,6 +61,16 @@ class WriteContext:
     #: (column → tag JSON), so that a CTAS cannot launder PII into an untagged table
     carried_tags: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    @property
+    def on_failure(self) -> str | None:
+        """What this write does with rows that break the checks, if not what the table says.
+
+        A pipeline run that the Monitor heals after a refusal for bad rows sets ``on_failure``
+        to ``"quarantine"`` in its context: the good rows are written, the bad ones kept aside.
+        """
+        value = (self.cell or {}).get("on_failure")
+        return value if value in ("refuse", "quarantine") else None
+
     def summary(self, operation: str, **counts: int) -> dict[str, str]:
         """The snapshot summary properties of a write made in this context.
 
@@ -293,7 +303,7 @@ class TableWriter:
                 )
             if outcome.bad.num_rows:
                 summary = ", ".join(f"{k}: {v} rows" for k, v in outcome.violations.items())
-                if rules.on_failure == "quarantine":
+                if (ctx.on_failure or rules.on_failure) == "quarantine":
                     prepared.data = outcome.good
                     prepared.quarantine = outcome.bad
                     prepared.notices.append(
