@@ -249,6 +249,11 @@ def test_rest_api_answers_as_the_hub_user(hub: dict[str, Any]) -> None:
     # bob's token opens nothing on ana's server
     code, _ = api(f"{hub['url']}/user/ana/neurolake/status", token=bob)
     assert code in (302, 403, 404)
+    # the REST API governs as the Hub user, by the shared policy in the catalog's database
+    code, policy = api(f"{hub['url']}/user/bob/neurolake/api/policies", token=bob)
+    assert code == 200 and policy["text"] == POLICY and "neurolake_policies" in policy["path"]
+    code, verified = api(f"{hub['url']}/user/bob/neurolake/api/audit/verify", "POST", {}, bob)
+    assert code == 200 and verified["ok"] and verified["records"] > 0
 
 
 def test_shared_audit_log_names_each_hub_user(hub: dict[str, Any]) -> None:

@@ -466,6 +466,18 @@ class PolicyStore:
     def close(self) -> None:
         """Release what the store holds open (nothing for the file)."""
 
+    @property
+    def location(self) -> str:
+        """Where the policy is kept, for people: the file's path."""
+        return str(self.path)
+
+    def stored_text(self) -> str | None:
+        """The policy document as stored (``None``: there is none)."""
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            return None
+
     def _load(self) -> Policy:
         """The policy as stored now (never raises)."""
         return load_policy(self.workspace, owner=self.owner, protected_paths=self._paths)

@@ -132,6 +132,20 @@ class SqlPolicyStore(PolicyStore):
         return _from_bytes(str(row[1]).encode("utf-8"), self._where(int(row[0])), self.owner,
                            self._paths)  # fmt: skip
 
+    @property
+    def location(self) -> str:
+        """Where the policy is kept, for people: the database and table (no password)."""
+        return str(self._where())
+
+    def stored_text(self) -> str | None:
+        """The newest published policy document (``None``: none was published)."""
+        from sqlalchemy import text
+
+        with self.engine.begin() as con:
+            _ensure(con)
+            row = con.execute(text(f"SELECT text FROM {TABLE} ORDER BY id DESC LIMIT 1")).fetchone()
+        return str(row[0]) if row else None
+
     def published(self) -> None:
         """Ask the database again at the next statement (this process just published)."""
         self._checked = None
