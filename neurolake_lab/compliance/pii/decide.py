@@ -88,7 +88,7 @@ FREE_TEXT_TRIGGERS = frozenset(PRIORITY) - {"LOCATION", "NRP"}
 _PHONE_FORMAT_CHARS = frozenset("+ -()./")
 # A capitalised word, possibly with apostrophes, hyphens or a final dot (O'Neil, Jean-Luc, Dr.)
 _APOSTROPHES = "'\u2019"
-_NAME_TOKEN = re.compile(rf"^[^\W\d_][^\W\d_{_APOSTROPHES}.\-]*\.?$")
+_NAME_TOKEN = re.compile(rf"^[^\W\d_]+(?:[{_APOSTROPHES}\-][^\W\d_]+)*\.?$")
 _NAME_PARTICLES = frozenset((
     "de", "da", "do", "dos", "das", "del", "della", "di", "du", "la", "le", "van", "von", "der",
     "den", "bin", "al", "y", "e",
@@ -346,6 +346,7 @@ def _short_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
     shape = sum(1 for v in names if _name_shaped(v)) / n
     comma = sum(1 for name, inverted in forms if inverted and _name_shaped(name)) / n
     company = sum(1 for v in sample if _legal_form(v)) / n
+    multi = sum(1 for v in names if len(v.split()) >= 2) / n
 
     is_person = False
     if not hints.person_negative and company < 0.3:
@@ -353,6 +354,8 @@ def _short_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
             is_person = shape >= 0.8 or (person >= 0.2 and shape >= 0.5)
         elif hints.person == "weak":
             is_person = shape >= 0.8 and place < 0.5 and (person >= 0.15 or comma >= 0.8)
+            # "account_holder": two or more name words in nearly every value, no places
+            is_person = is_person or (shape >= 0.9 and multi >= 0.8 and place < 0.3)
         else:
             # "Last, First" in nearly every value is a way of writing people's names; places
             # written "City, Country" are what NER tells apart
@@ -415,7 +418,7 @@ def _free_text(values: Sequence[str], ev: _Evidence, engine: PiiEngine) -> PiiTa
         seen = {
             f.entity
             for f in findings
-            if f.score >= MIN_SCORE[f.entity] and not _sentence_initial_word(text, f)
+            if f.score >= MIN_SCORE[f.entity] and not _implausible_person(text, f)
         }
         for entity in seen:
             ner_hits[entity] = ner_hits.get(entity, 0) + 1
@@ -443,13 +446,19 @@ def _free_text(values: Sequence[str], ev: _Evidence, engine: PiiEngine) -> PiiTa
     return PiiTag(entity, entities, round(min(1.0, score), 3), category_of(entity), free_text=True)
 
 
-def _sentence_initial_word(text: str, f: Finding) -> bool:
-    """A one-word PERSON at the start of a sentence: the small model's usual false alarm.
+def _implausible_person(text: str, f: Finding) -> bool:
+    """A PERSON found in prose that is the small model's usual false alarm, not a name.
 
-    A capitalised first word of an unfamiliar language ("Fugiat sapiente...", "Neus moeder...")
-    reads as a name; people in notes are mostly written with two words or mid-sentence.
+    Names in text are capitalised: lower-case words ("compagnon banc") are not a person. A
+    capitalised first word of a sentence in an unfamiliar language ("Keuken been welke...") is
+    not one either; people in notes are mostly written with two words or mid-sentence.
     """
-    if f.entity != "PERSON" or " " in text[f.start : f.end].strip():
+    if f.entity != "PERSON":
+        return False
+    words = [w for w in text[f.start : f.end].split() if w.lower() not in _NAME_PARTICLES]
+    if not words or any(not w[0].isupper() for w in words):
+        return True
+    if len(words) > 1:
         return False
     before = text[: f.start].rstrip()
     return not before or before.endswith((".", "!", "?", ":", ";"))

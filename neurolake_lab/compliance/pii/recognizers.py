@@ -123,7 +123,8 @@ _EN_TYPES = (
 )
 _DE_SUFFIX = (
     "straße|strasse|str\\.|gasse|weg|allee|platz|damm|ufer|chaussee|steig|pfad|"
-    "straat|laan|gracht|plein|kade|dijk|singel|gade|vej|vägen|gatan|veien"
+    "straat|laan|gracht|plein|kade|dijk|singel|gade|vej|vägen|gatan|veien|ring|hof|markt|"
+    "park|pad|dreef|steeg|wal|stieg|zeile|graben|berg|torget|gränd|stigen|backe"
 )
 _DE_WORDS = "Straße|Strasse|Str\\.|Weg|Allee|Platz|Gasse|Damm|Ufer|Chaussee|Straat|Laan|Plein"
 _FR_TYPES = (
@@ -151,7 +152,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "name then number (de, nl, nordic)",
-            rf"{_START}{_UP}\p{{Ll}}*(?:{_DE_SUFFIX})\s*\d{{1,4}}\s?[a-zA-Z]?\b",
+            rf"{_START}{_UP}[{_L}'.-]*?(?i:{_DE_SUFFIX})\s*\d{{1,4}}\s?[a-zA-Z]?\b",
             SCORE,
         ),
         Pattern(

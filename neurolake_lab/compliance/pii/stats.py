@@ -105,6 +105,11 @@ _IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 #: 30/36/38/39, Discover 6011/64/65, JCB 35, UnionPay 62, Maestro 50/56-58/6.
 _CARD_PREFIX = re.compile(r"^(4|5[0-8]|2[2-7]|3[04-9]|6)")
 _DIGITS_AND_SEPARATORS = re.compile(r"^[\d][\d \-]*\d$")
+#: Dates, times, versions and IPv4 addresses are digit groups too, but never phone numbers.
+_NOT_PHONE = re.compile(
+    r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,3}(?:\.\d{1,3}){1,3}"
+    r"|\d{1,2}:\d{2}(?::\d{2})?)$"
+)
 _PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{6,24}(?:\s*(?:x|ext\.?|#)\s*\d{1,6})?$", re.I)
 
 #: Share of values a rule needs (sampled values are distinct; one odd value in twenty is allowed).
@@ -173,6 +178,8 @@ def _phones(values: Sequence[str], hints: Hints) -> PiiTag | None:
         return None
     sample = list(values[:PHONE_SAMPLE])
     if _share([bool(_PHONE_SHAPE.match(v)) for v in sample]) < AGREE:
+        return None
+    if _share([bool(_NOT_PHONE.match(v.strip())) for v in sample]) > 0.1:
         return None
     hinted = hints.supports("PHONE_NUMBER")
     international = _share([v.startswith(("+", "00")) for v in sample])
