@@ -154,7 +154,7 @@ def main() -> int:
     if "speed" in out:
         sp = out["speed"]
         print(
-            f"\nmodel load {sp['model_load_seconds']:.2f} s; {sp['rows']:,} rows × "
+            f"\nmodel load {sp['model_load_seconds']:.2f} s; {sp['rows']:,} rows x "
             f"{sp['columns']} columns, median of {args.repeat} (warm):"
         )
         for key, sec in sp["median_seconds"].items():

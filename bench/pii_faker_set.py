@@ -59,6 +59,7 @@ PHONE_REGIONS = ("DE", "US", "GB", "FR", "ES", "IT", "NL", "BR", "JP", "IN", "PL
 STYLES = ("snake", "snake", "camel", "pascal", "upper", "abbrev", "prefixed", "compound")
 
 Gen = Callable[[Faker, random.Random], object]
+S = pa.string()
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Spec:
     label: str | None
     names: dict[str, tuple[str, ...]]
     gen: Gen | tuple[Gen, ...]  # several: one is picked per column (one format per column)
-    type: pa.DataType = pa.string()
+    type: pa.DataType = S
     opaque_ok: bool = True  # may get an uninformative name
     free_text: bool = False
     locales: tuple[str, ...] = ()  # only these locales (empty: any)
@@ -100,7 +101,9 @@ def _amex_or_diners(f: Faker, rng: random.Random) -> str:
 
 def _valid_phone(region: str, rng: random.Random) -> phonenumbers.PhoneNumber:
     """A valid mobile or fixed-line number of ``region`` (example number, random subscriber)."""
-    kind = rng.choice([phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE])
+    kind = rng.choice(
+        [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+    )
     example = phonenumbers.example_number_for_type(region, kind)
     national = str(example.national_number)
     keep = max(2, len(national) // 3)
@@ -201,7 +204,6 @@ def _upper_name(f: Faker, rng: random.Random) -> object:
 # column kinds: label, name words per language (space-separated words; styles join them)
 # --------------------------------------------------------------------------------------------
 
-S = pa.string()
 SPECS: tuple[Spec, ...] = (
     # ---- people
     Spec("full_name", "PERSON", {
@@ -305,12 +307,12 @@ SPECS: tuple[Spec, ...] = (
         "en": ("street address", "address line1", "street", "addr"), "de": ("strasse", "anschrift", "adresse"),
         "fr": ("adresse", "rue"), "es": ("direccion", "calle", "domicilio"), "it": ("indirizzo", "via"),
         "nl": ("adres", "straat"), "pt": ("endereco", "morada", "rua"),
-    }, lambda f, rng: f.street_address(), locales=tuple(l for l in LOCALES if l != "ja_JP")),
+    }, lambda f, rng: f.street_address(), locales=tuple(loc for loc in LOCALES if loc != "ja_JP")),
     Spec("full_address", "STREET_ADDRESS", {
         "en": ("address", "mailing address", "shipping address", "ship to"),
         "de": ("anschrift", "lieferadresse", "wohnadresse"), "fr": ("adresse postale", "adresse livraison"),
         "es": ("direccion envio",), "it": ("indirizzo",), "nl": ("bezorgadres",), "pt": ("endereco",),
-    }, lambda f, rng: f.address().replace("\n", ", "), locales=tuple(l for l in LOCALES if l != "ja_JP")),
+    }, lambda f, rng: f.address().replace("\n", ", "), locales=tuple(loc for loc in LOCALES if loc != "ja_JP")),
     Spec("dob", "DATE_OF_BIRTH", {
         "en": ("dob", "date of birth", "birth date", "birthday"), "de": ("geburtsdatum", "geb datum", "gebdat"),
         "fr": ("date naissance", "date de naissance"), "es": ("fecha nacimiento", "fecha nac"),
@@ -523,7 +525,13 @@ def faker_tables(rows: int = ROWS, seed: int = SEED, tables: int = TABLES) -> li
 
 
 def _column(
-    spec: Spec, fake: Faker, rng: random.Random, lang: str, style: str, table: str, rows: int,
+    spec: Spec,
+    fake: Faker,
+    rng: random.Random,
+    lang: str,
+    style: str,
+    table: str,
+    rows: int,
     index: int,
 ) -> LabelledColumn:
     options = spec.names.get(lang) or spec.names["en"]

@@ -110,7 +110,10 @@ def test_ean_barcodes_are_not_cards() -> None:
 
 
 def test_doctests() -> None:
+    from neurolake_lab.compliance.pii import decide
+
     assert doctest.testmod(stats).failed == 0
+    assert doctest.testmod(decide).failed == 0
 
 
 def test_check_digits() -> None:

@@ -111,7 +111,7 @@ def classify_column(
         doc: The column's description, if any.
         table_name: The table's name, if known.
     """
-    from neurolake_lab.compliance.pii import decide
+    from neurolake_lab.compliance.pii import decide, stats
     from neurolake_lab.compliance.pii.engine import get_engine
 
     hints = hints_for(name, doc, table_name)
@@ -125,10 +125,10 @@ def classify_column(
     if kind == "integer" and hints.entities & _NUMERIC_ENTITIES:
         texts = [str(v) for v in _distinct(values)]
         if hints.supports("PHONE_NUMBER"):  # an E.164 number stored as an integer lost its "+"
-            tag = decide.stats.decide([f"+{t}" for t in texts if not t.startswith("-")], hints)
+            tag = stats.decide([f"+{t}" for t in texts if not t.startswith("-")], hints)
             if tag is not None and tag.entity == "PHONE_NUMBER":
                 return tag
-        tag = decide.stats.decide(texts, hints)
+        tag = stats.decide(texts, hints)
         if tag is not None and tag.entity is not None and hints.supports(tag.entity):
             return tag
         readings = [[t] for t in texts]

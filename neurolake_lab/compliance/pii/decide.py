@@ -181,7 +181,11 @@ def _is_wordy(values: Sequence[str]) -> bool:
 
 
 def _name_shaped(value: str) -> bool:
-    """Looks like a person's name: one to five capitalised words (particles allowed)."""
+    """Looks like a person's name: one to five capitalised words (particles allowed).
+
+    >>> _name_shaped("Jean-Luc O'Neil"), _name_shaped("木村 陽一"), _name_shaped("oak stool")
+    (True, True, False)
+    """
     toks = _tokens(value)
     if not 1 <= len(toks) <= 5:
         return False
@@ -189,7 +193,8 @@ def _name_shaped(value: str) -> bool:
     for t in toks:
         if t.lower() in _NAME_PARTICLES:
             continue
-        if not _NAME_TOKEN.match(t) or not t[0].isupper():
+        # scripts without case (木村 陽一) count as capitalised
+        if not _NAME_TOKEN.match(t) or not (t[0].isupper() or t[0].lower() == t[0].upper()):
             return False
         capitalised += 1
     return capitalised >= 1

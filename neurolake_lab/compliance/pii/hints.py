@@ -28,8 +28,9 @@ WORDS: dict[str, frozenset[str]] = {
         "phone", "phones", "telephone", "tel", "tél", "tele", "mobile", "cell", "cellphone", "fax",
         "handy", "telefon", "telefono", "teléfono", "téléphone", "portable", "movil", "móvil",
         "celular", "msisdn", "whatsapp", "mobil", "telefoon", "gsm", "call", "calls", "rufen",
-        "ph", "phn", "mob", "mobiel", "cellulare", "telemovel", "telemóvel", "rufnummer", "festnetz",
-        "landline", "sms", "tfn", "fon", "telefone", "telf", "tlf", "fixe", "fijo", "cel",
+        "ph", "phn", "mob", "mobiel", "cellulare", "telemovel", "telemóvel", "rufnummer",
+        "festnetz", "landline", "sms", "tfn", "fon", "telefone", "telf", "tlf", "fixe", "fijo",
+        "cel",
     )),
     "CREDIT_CARD": frozenset((
         "card", "cards", "creditcard", "cc", "pan", "kreditkarte", "kreditkartennummer", "tarjeta",
@@ -51,8 +52,9 @@ WORDS: dict[str, frozenset[str]] = {
         "address", "addresses", "addr", "street", "anschrift", "adresse", "adressen", "strasse",
         "straße", "direccion", "dirección", "domicilio", "endereco", "endereço", "morada",
         "indirizzo", "adres", "jusho", "residence", "domicile", "wohnort", "postal", "mailing",
-        "adr", "addr1", "addr2", "line1", "line2", "calle", "rue", "rua", "via", "straat", "street1",
-        "lieferadresse", "wohnadresse", "bezorgadres", "postadres", "ship", "shipping", "billing",
+        "adr", "addr1", "addr2", "line1", "line2", "calle", "rue", "rua", "via", "straat",
+        "street1", "lieferadresse", "wohnadresse", "bezorgadres", "postadres", "ship", "shipping",
+        "billing",
     )),
     "DATE_OF_BIRTH": frozenset((
         "dob", "birth", "born", "birthday", "birthdate", "bday", "geburtsdatum", "geburtstag",
