@@ -37,8 +37,17 @@ class PolicyAPI(SessionCore):
         """The workspace's policy store (``policies.yaml``, re-read when it changes)."""
         if self._policies is None:
             from neurolake_lab.compliance.policy import PolicyStore
+            from neurolake_lab.lakehouse.naming import local_path
 
-            self._policies = PolicyStore(self.settings.workspace, owner=self.settings.owner)
+            # only the catalog reads the workspace and the warehouse (which may be elsewhere,
+            # on another disk or an object store)
+            protected = [str(self.settings.workspace)]
+            warehouse = self.lakehouse.config.warehouse
+            if warehouse and (warehouse.startswith("file:") or "://" in warehouse):
+                protected.append(local_path(warehouse) or warehouse)
+            self._policies = PolicyStore(
+                self.settings.workspace, owner=self.settings.owner, protected_paths=protected
+            )
         return self._policies
 
     def policy(self) -> Policy:
