@@ -159,7 +159,9 @@ def main() -> int:
         report("TEST half (scored, not inspected)", out["test"], show_mistakes=False)
     report("hand-written set (pii_labelled.py)", out["hand"], show_mistakes=True)
     if "extra" in out:
-        report(f"seed {args.extra_seed}, all tables (tuning data)", out["extra"], show_mistakes=True)
+        report(
+            f"seed {args.extra_seed}, all tables (tuning data)", out["extra"], show_mistakes=True
+        )
     if "speed" in out:
         sp = out["speed"]
         print(
