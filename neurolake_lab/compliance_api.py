@@ -46,7 +46,10 @@ class ComplianceAPI(SessionCore):
         if self._tagger is None:
             from neurolake_lab.compliance.tagging import PiiTagger
 
-            self._tagger = PiiTagger(lambda: self.lakehouse.catalog)
+            self._tagger = PiiTagger(
+                lambda: self.lakehouse.catalog,
+                phone_regions=self.lakehouse.settings.pii_phone_regions,
+            )
         return self._tagger
 
     @property
@@ -162,7 +165,10 @@ class ComplianceAPI(SessionCore):
                 f"SELECT {select} FROM {qualified(tid)} USING SAMPLE 200 ROWS"
             ).to_arrow_table()
             found = classify_table(
-                sample, column_docs=self._column_docs(tid), table_name=f"{tid[0]}.{tid[1]}"
+                sample,
+                column_docs=self._column_docs(tid),
+                table_name=f"{tid[0]}.{tid[1]}",
+                phone_regions=self.tagger.phone_regions,
             )
             self.tagger.store(tid, found, replace_overrides=False)
             lake.refresh(self.engine.con)
