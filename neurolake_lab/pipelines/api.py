@@ -32,6 +32,7 @@ from neurolake_lab.pipelines.sources import committed_by, table_metadata
 from neurolake_lab.pipelines.store import PipelineError, PipelineStore, store_uri
 
 if TYPE_CHECKING:
+    from neurolake_lab.agents.pipeline_builder import PipelineBuild
     from neurolake_lab.config import Settings
 
 #: Opens a session acting as the given user on the same workspace (closed by the caller).
@@ -81,6 +82,7 @@ class Pipelines:
         checks: dict[str, Any] | None = None,
         *,
         question: str | None = None,
+        no_pii: str | None = None,
         replace: bool = False,
     ) -> Pipeline:
         """Define a pipeline: ``sql`` (one SELECT) written into ``into`` with ``mode``.
@@ -94,6 +96,8 @@ class Pipelines:
             schedule: ``"every 1h"``, ``"daily at 02:00"``, a cron expression, or ``None``.
             checks: Quality rules for the target, as ``Session.set_quality`` takes them.
             question: The plain-language question the SQL answers, if it came from one.
+            no_pii: ``"mask"`` (or ``"drop"``) the personal data the SQL reads in what it
+                writes, as ``%%sql --no-pii`` does.
             replace: Update an existing pipeline of that name (its SQL gets a new version).
 
         Raises:
@@ -115,6 +119,7 @@ class Pipelines:
         pipeline = Pipeline(
             name, body(sql), into.strip(), mode, keys, schedule or None, dict(checks or {}),
             owner=existing.owner if existing else self.session.user, question=question,
+            no_pii=no_pii,
         )  # fmt: skip
         self._validate(pipeline)
         reason = "created"
@@ -135,6 +140,19 @@ class Pipelines:
             sql=pipeline.sql, version=pipeline.version,
         )  # fmt: skip
         return pipeline
+
+    def build(self, question_or_sql: str, into: str, **options: Any) -> PipelineBuild:
+        """Let the Data Engineer build a pipeline, step by step (``DataEngineerAgent``).
+
+        Analyses the SQL or question, designs the mode and key, applies the policy (masking
+        personal data unless ``keep_pii=True``), dry-runs a sample into a scratch table, deploys
+        and runs it once under the Monitor; the result shows every step.
+        """
+        from neurolake_lab.agents import orchestrator_for
+
+        orchestrator = orchestrator_for(self.session)  # type: ignore[arg-type]
+        context = orchestrator.context(options={"learn": True})
+        return orchestrator.engineer.build_pipeline(question_or_sql, into, context, **options)
 
     def _validate(self, pipeline: Pipeline) -> None:
         """The SQL is one query that runs (on no data) as its owner; checks and key fit it.

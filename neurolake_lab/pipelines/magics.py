@@ -48,6 +48,8 @@ def _parser() -> Any:
     parser.add_argument("--unique", action="append", default=[], help="unique column(s)")
     parser.add_argument("--quarantine", action="store_true", help="quarantine bad rows")
     parser.add_argument("--no-run", action="store_true", help="define it, do not run it now")
+    parser.add_argument("--no-pii", nargs="?", const="mask", choices=["mask", "drop"],
+                        help="mask (or drop) personal data in what it writes")  # fmt: skip
     parser.add_argument("--nl", action="store_true", help="the body is a question, not SQL")
     return parser
 
@@ -100,7 +102,8 @@ class PipelineMagics(Magics):
         pipelines = self.session.pipelines
         pipeline = pipelines.create(
             args.name, text, args.into, mode=args.mode, key=_columns(args.key) or None,
-            schedule=args.schedule, checks=checks_from(args), question=question, replace=True,
+            schedule=args.schedule, checks=checks_from(args), question=question,
+            no_pii=args.no_pii, replace=True,
         )  # fmt: skip
         what = f"pipeline {pipeline.name} (v{pipeline.version}): {pipeline.mode} into "
         what += f"{pipeline.target}" + (f", {pipeline.schedule}" if pipeline.schedule else "")

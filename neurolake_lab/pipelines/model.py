@@ -64,6 +64,8 @@ class Pipeline:
         question: The plain-language question it was built from, if any.
         version: The SQL's version (1, then +1 per change or repair).
         paused_reason: Why it is paused (an alert the Monitor raised, or a person).
+        no_pii: ``"mask"`` or ``"drop"``: personal data the SQL reads is masked (or left out)
+            in what it writes, for everyone (a compliance remediation), as ``%%sql --no-pii``.
     """
 
     name: str
@@ -79,6 +81,7 @@ class Pipeline:
     question: str | None = None
     version: int = 1
     paused_reason: str | None = None
+    no_pii: str | None = None
     created_at: float = field(default_factory=now)
     updated_at: float = field(default_factory=now)
 
@@ -88,6 +91,8 @@ class Pipeline:
             raise UsageError(f"mode must be append, overwrite or merge, not {self.mode!r}")
         if self.mode == "merge" and not self.key:
             raise UsageError("a merge pipeline needs a key: --key id (or key=['id'])")
+        if self.no_pii not in (None, "mask", "drop"):
+            raise UsageError(f"no_pii must be 'mask' or 'drop', not {self.no_pii!r}")
         if self.mode != "merge" and self.key:
             raise UsageError(f"--key only applies to merge pipelines, not {self.mode}")
         parts = self.target.split(".")

@@ -123,7 +123,8 @@ def quality_rules(pipeline: Pipeline) -> dict[str, Any]:
 
 def output_columns(session: OwnerSession, pipeline: Pipeline) -> list[str]:
     """The columns the pipeline's SQL gives, found without reading data (governed, audited)."""
-    probe = session.sql(f"SELECT * FROM ({body(pipeline.sql)}) AS {_SRC} LIMIT 0", namespace={})
+    probe = session.sql(f"SELECT * FROM ({body(pipeline.sql)}) AS {_SRC} LIMIT 0", namespace={},
+                        no_pii=pipeline.no_pii or False)  # fmt: skip
     return list(probe.columns)
 
 
@@ -252,7 +253,8 @@ class Runner:
         lake.refresh(session.engine.con)
         if _snapshot(lake, pipeline.target, missing=-1) == -1:
             self._create_target(pipeline, session)
-        result = session.sql(write_sql(pipeline, columns), namespace={})
+        result = session.sql(write_sql(pipeline, columns), namespace={},
+                             no_pii=pipeline.no_pii or False)  # fmt: skip
         row = result.arrow().to_pylist()[0] if len(result) else {}
         run.rows_written = int(row.get("rows_added") or 0) + int(row.get("rows_updated") or 0)
         run.rows_quarantined = int(row.get("quarantined") or 0)
@@ -263,7 +265,7 @@ class Runner:
         """The target, empty, with the columns of the SQL and the pipeline's quality checks."""
         select = f"SELECT * FROM ({body(pipeline.sql)}) AS {_SRC} LIMIT 0"
         session.sql(f"CREATE TABLE IF NOT EXISTS {target_sql(pipeline.target)} AS {select}",
-                    namespace={})  # fmt: skip
+                    namespace={}, no_pii=pipeline.no_pii or False)  # fmt: skip
         rules = quality_rules(pipeline)
         if rules:
             session.set_quality(pipeline.target, **rules)
