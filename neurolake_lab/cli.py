@@ -192,7 +192,7 @@ def _sql(query: str, fmt: str) -> int:
         with connect() as session:
             result = session.sql(query, namespace={})
             if fmt == "table":
-                from neurolake_lab.display import report_text
+                from neurolake_lab.report import report_text
 
                 print(report_text(result.report, max_rows=result.preview_limit))
             elif fmt == "csv":
@@ -202,7 +202,7 @@ def _sql(query: str, fmt: str) -> int:
             else:
                 import json
 
-                from neurolake_lab.display import to_json_value
+                from neurolake_lab.report import to_json_value
 
                 for row in result.arrow().to_pylist():
                     print(json.dumps({k: to_json_value(v) for k, v in row.items()}))
