@@ -67,7 +67,7 @@ def load_retail(
     lake.refresh(session.engine.con)
     _drop_namespace(session)
     lake.refresh(session.engine.con)
-    ctx = session.services.write_context(f"-- neurolake demo load --scale {scale} --seed {seed}")
+    ctx = session.write_context(f"-- neurolake demo load --scale {scale} --seed {seed}")
     counts: dict[str, int] = {}
     try:
         for table in tables:
@@ -80,7 +80,7 @@ def load_retail(
             counts[table.name] = table.data.num_rows
     finally:
         lake.refresh(session.engine.con)
-    session.services.recorder.record(
+    session.record(
         "write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed, rows=counts
     )
     return counts

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.erasure import ErasureReport
     from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.quality import QualityRules
-    from neurolake_lab.lakehouse.tables import WriteOutcome
+    from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
     from neurolake_lab.lineage.tracker import WorkspaceLineage
     from neurolake_lab.result import QueryResult
 
@@ -112,6 +112,14 @@ class Session:
     def result_cache(self) -> ResultCache:
         """Results keyed by SQL, input snapshots and policy context (memory, then disk)."""
         return self.services.result_cache
+
+    def write_context(self, sql: str | None = None) -> WriteContext:
+        """Who writes and from which cell: what a write's snapshot summary records."""
+        return self.services.write_context(sql)
+
+    def record(self, kind: str, sql: str | None = None, **data: Any) -> str:
+        """Append one audit record as this session's user (SQL redacted); returns its id."""
+        return self.services.recorder.record(kind, sql, **data)
 
     @property
     def orchestrator(self) -> Orchestrator:

@@ -91,8 +91,8 @@ def test_time_travel_estimates_the_snapshot_read(session: Session) -> None:
     from neurolake_lab.cost import CostModel
 
     model = CostModel(session.settings.workspace)
-    now = model.estimate(session, "SELECT sum(id) FROM p.tt")[0]
-    then = model.estimate(session, f"SELECT sum(id) FROM p.tt FOR VERSION AS OF {first}")[0]
+    now = model.estimate(session.query, "SELECT sum(id) FROM p.tt")[0]
+    then = model.estimate(session.query, f"SELECT sum(id) FROM p.tt FOR VERSION AS OF {first}")[0]
     rows = [sum(s.rows_kept for s in e.scans if s is not None) for e in (now, then)]
     assert rows == [500, 100]
 
