@@ -115,8 +115,18 @@ class Services:
         """The workspace's policy store (``policies.yaml``, re-read when it changes)."""
         if self._policies is None:
             from neurolake_lab.compliance.policy import PolicyStore
+            from neurolake_lab.lakehouse.catalog import catalog_config
+            from neurolake_lab.lakehouse.naming import local_path
 
-            self._policies = PolicyStore(self.settings.workspace, owner=self.settings.owner)
+            # only the catalog reads the workspace and the warehouse (which may be elsewhere,
+            # on another disk or an object store)
+            protected = [str(self.settings.workspace)]
+            warehouse = catalog_config(self.settings).warehouse
+            if warehouse and (warehouse.startswith("file:") or "://" in warehouse):
+                protected.append(local_path(warehouse) or warehouse)
+            self._policies = PolicyStore(
+                self.settings.workspace, owner=self.settings.owner, protected_paths=protected
+            )
         return self._policies
 
     @property
