@@ -4,9 +4,9 @@ Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakeho
 ``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``, ``%audit``;
 lineage: ``%lineage``.
 
-Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
-rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
-loaded at start by the NeuroLake kernel.
+Thin by design (docs/architecture.md): parse the magic line, call the session, hand back the
+result, whose rich display is the cell report. Works in any IPython kernel via
+``%load_ext neurolake_lab`` and is loaded at start by the NeuroLake kernel.
 """
 
 from __future__ import annotations

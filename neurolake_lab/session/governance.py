@@ -11,27 +11,16 @@ from typing import TYPE_CHECKING
 
 from neurolake_lab.compliance.recorder import stored_tags
 from neurolake_lab.exceptions import UsageError
+from neurolake_lab.session.facade import Facade
 
 if TYPE_CHECKING:
     from neurolake_lab.compliance.pii.tags import PiiTag
-    from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.erasure import ErasureReport
     from neurolake_lab.lakehouse.statements import TableId
-    from neurolake_lab.services import Services
 
 
-class GovernanceOps:
+class GovernanceOps(Facade):
     """``Session.classify_pii``, ``set_pii`` and ``erase``."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    @property
-    def lakehouse(self) -> Lakehouse:
-        """The session's lakehouse, brought up to the catalog's current snapshots."""
-        lake = self.services.lakehouse
-        lake.refresh(self.services.engine.con)
-        return lake
 
     def classify_pii(self, table: str) -> dict[str, PiiTag]:
         """The PII tag of every column of ``table`` (classifying columns without one now).

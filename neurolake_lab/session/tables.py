@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.cell.execute import layout_notice
 from neurolake_lab.exceptions import UsageError
+from neurolake_lab.session.facade import Facade
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -24,21 +25,10 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.quality import QualityRules
     from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
     from neurolake_lab.result import QueryResult
-    from neurolake_lab.services import Services
 
 
-class TableOps:
+class TableOps(Facade):
     """``Session.write``, ``snapshots``, ``rollback``, ``maintain``, ``set_quality``, ``layout``."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    @property
-    def lakehouse(self) -> Lakehouse:
-        """The session's lakehouse, brought up to the catalog's current snapshots."""
-        lake = self.services.lakehouse
-        lake.refresh(self.services.engine.con)
-        return lake
 
     def write_context(self, sql: str | None = None) -> WriteContext:
         """Who writes and from which cell."""

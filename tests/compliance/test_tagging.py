@@ -32,7 +32,9 @@ def test_ctas_classifies_columns_and_stores_the_tags(session: Session) -> None:
 def test_new_columns_are_classified_when_values_arrive(session: Session) -> None:
     session.sql("CREATE TABLE crm.people AS SELECT 1 AS id, 'x' AS note")
     session.sql("ALTER TABLE crm.people ADD COLUMN ip VARCHAR")
-    assert "ip" not in stored_tags(session.lakehouse, ("crm", "people"))  # no values yet: no verdict
+    assert "ip" not in stored_tags(
+        session.lakehouse, ("crm", "people")
+    )  # no values yet: no verdict
     session.sql("INSERT INTO crm.people VALUES (2, 'y', '203.0.113.7'), (3, 'z', '198.51.100.23')")
     assert stored_tags(session.lakehouse, ("crm", "people"))["ip"].entity == "IP_ADDRESS"
 
