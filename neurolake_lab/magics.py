@@ -2,7 +2,7 @@
 
 Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
 ``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``, ``%audit``;
-lineage: ``%lineage``.
+lineage: ``%lineage``; data pipelines: ``%%pipeline``, ``%pipelines`` (``pipeline_magics.py``).
 
 Thin by design (docs/architecture.md): parse the magic line, call the session, hand back the
 result, whose rich display is the cell report. Works in any IPython kernel via

@@ -16,7 +16,7 @@ from neurolake_lab.engine import DuckDBEngine
 
 if TYPE_CHECKING:
     from neurolake_lab.cache import ResultCache
-    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.compliance.audit import AuditStore
     from neurolake_lab.compliance.governor import Governor
     from neurolake_lab.compliance.policy import PolicyStore
     from neurolake_lab.compliance.recorder import AuditRecorder
@@ -51,7 +51,7 @@ class Services:
         self._governor: Governor | None = None
         self._recorder: AuditRecorder | None = None
         self._tagger: PiiTagger | None = None
-        self._audit: AuditLog | None = None
+        self._audit: AuditStore | None = None
         self._policies: PolicyStore | None = None
         self._lineage: LineageTracker | None = None
         self._cost_model: CostModel | None = None
@@ -124,9 +124,18 @@ class Services:
             warehouse = catalog_config(self.settings).warehouse
             if warehouse and (warehouse.startswith("file:") or "://" in warehouse):
                 protected.append(local_path(warehouse) or warehouse)
-            self._policies = PolicyStore(
-                self.settings.workspace, owner=self.settings.owner, protected_paths=protected
-            )
+            owner = self.settings.owner or None  # none under a Hub that names no owner
+            uri = catalog_config(self.settings).uri
+            if uri.startswith("postgresql"):  # the shared deployment: one policy for all users
+                from neurolake_lab.compliance.policy.sql_store import SqlPolicyStore
+
+                self._policies = SqlPolicyStore(
+                    uri, self.settings.workspace, owner=owner, protected_paths=protected
+                )
+            else:
+                self._policies = PolicyStore(
+                    self.settings.workspace, owner=owner, protected_paths=protected
+                )
         return self._policies
 
     @property
@@ -137,12 +146,14 @@ class Services:
         return self._governor
 
     @property
-    def audit(self) -> AuditLog:
-        """The workspace's tamper-evident audit log."""
+    def audit(self) -> AuditStore:
+        """The workspace's tamper-evident audit log (in the catalog's database when shared)."""
         if self._audit is None:
-            from neurolake_lab.compliance.audit import AuditLog
+            from neurolake_lab.compliance.audit import open_audit_log
+            from neurolake_lab.lakehouse.catalog import catalog_config
 
-            self._audit = AuditLog(self.settings.workspace)
+            uri = catalog_config(self.settings).uri
+            self._audit = open_audit_log(self.settings.workspace, uri)
         return self._audit
 
     @property
@@ -160,7 +171,9 @@ class Services:
         if self._tagger is None:
             from neurolake_lab.compliance.tagging import PiiTagger
 
-            self._tagger = PiiTagger(lambda: self.lakehouse.catalog)
+            self._tagger = PiiTagger(
+                lambda: self.lakehouse.catalog, phone_regions=self.settings.pii_phone_regions
+            )
         return self._tagger
 
     @property
@@ -224,6 +237,7 @@ class Services:
     def close(self) -> None:
         """Release the engine, the catalog and the audit log; they reopen on next use."""
         lake, audit, engine = self._lakehouse, self._audit, self._engine
+        policies, self._policies = self._policies, None
         self._lakehouse = self._audit = self._engine = None
         self._query = self._governor = self._lineage = None
         try:
@@ -231,6 +245,8 @@ class Services:
                 lake.close()
             if audit is not None:
                 audit.close()
+            if policies is not None:
+                policies.close()
         finally:
             if engine is not None:
                 engine.close()

@@ -21,13 +21,15 @@ import pytest
 #: Layers from the surface down; names in one row are siblings that may not import each other.
 LAYERS: list[tuple[str, ...]] = [
     ("kernel", "server", "cli"),  # processes: the Jupyter kernel, the server extension, the CLI
+    ("pipelines_cli",),  # neurolake pipelines ...
     ("extension",),  # %load_ext: registers the magics
-    ("nl_magics",),  # %%nl (uses the %%sql magics' session)
+    ("nl_magics", "pipeline_magics"),  # %%nl, %%pipeline (on the %%sql magics' session)
     ("magics",),  # %%sql and the exploration magics
     ("nl_widgets", "completion", "demo"),  # widgets, completion, the demo data loader
     ("display",),  # IPython displays of errors and plans
     ("session",),  # Session: the facade a notebook holds
     ("agents",),  # %%nl: intent -> SQL -> review -> the cell pipeline
+    ("pipelines",),  # data pipelines: runs, schedules, the monitor and self-healing
     ("cell",),  # one cell's pipeline: plan, stages, preflight
     ("services",),  # what a session works with, built in one place
     ("optimizer", "cache"),  # rewrites judged by the cost model; the result cache

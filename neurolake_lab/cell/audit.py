@@ -28,7 +28,8 @@ def audit(plan: CellPlan, step: StatementPlan, services: Services) -> None:
         step.audit_id = recorder.record(
             "write", step.sql, statement_type=step.kind, table=outcome.table,
             operation=outcome.operation, rows_added=outcome.rows_added,
-            rows_removed=outcome.rows_removed, quarantined=outcome.quarantined,
+            rows_removed=outcome.rows_removed, rows_updated=outcome.rows_updated or None,
+            quarantined=outcome.quarantined,
             snapshot_id=outcome.snapshot_id, sources=recorder.tables_read(step.sql),
             executed_sql=executed, **decisions(step.enforcement),
         )  # fmt: skip

@@ -56,7 +56,7 @@ def write(plan: CellPlan, step: StatementPlan, services: Services) -> None:
         if graph is not None and step.enforcement is not None:
             graph = graph.mark_masked(m["column"] for m in step.enforcement.masked)
         ctx.column_lineage = step.lineage = graph.to_report() if graph is not None else None
-        if target.kind in ("ctas", "insert"):
+        if target.kind in ("ctas", "insert", "merge"):
             ctx.carried_tags = services.governor.carried_tags(step.sql, target.table)
     outcome = lake.execute(target, step.bound, plan.namespace.get, ctx)
     if graph is not None:

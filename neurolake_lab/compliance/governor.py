@@ -180,13 +180,18 @@ class Governor:
         """The PII tags a CTAS/INSERT's target columns get from the columns they copy."""
         from neurolake_lab.compliance.policy import carry_tags
         from neurolake_lab.compliance.policy.errors import PolicyError
+        from neurolake_lab.exceptions import QueryError
 
         schema, tags = self.inputs()
         if not tags:
             return {}
         try:
+            if sql.lstrip()[:5].upper() == "MERGE":  # the source's columns, matched by name
+                from neurolake_lab.lakehouse.merge import parse_source_query
+
+                sql = parse_source_query(sql)
             carried = carry_tags(sql, schema=schema, tags=tags)
-        except (PolicyError, ValueError):
+        except (PolicyError, ValueError, QueryError):
             return {}
         return {column: dict(c.tag) for column, c in carried.items()}
 

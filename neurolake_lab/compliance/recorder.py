@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.compliance.audit import AuditStore
     from neurolake_lab.compliance.pii.tags import PiiTag
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.statements import TableId
@@ -27,7 +27,7 @@ class AuditRecorder:
     """
 
     def __init__(
-        self, audit: Callable[[], AuditLog], lakehouse: Callable[[], Lakehouse], user: str
+        self, audit: Callable[[], AuditStore], lakehouse: Callable[[], Lakehouse], user: str
     ) -> None:
         self._audit = audit
         self._lakehouse = lakehouse

@@ -292,12 +292,12 @@ def verify(session: Session) -> dict[str, Any]:
 
 def policies(session: Session) -> dict[str, Any]:
     """The policy in force: the file's text, its version and source, its validation error."""
-    policy = session.policies.current()
-    path = session.policies.path
-    text = path.read_text(encoding="utf-8") if path.exists() else None
+    store = session.policies
+    policy = store.current()
+    text = store.stored_text()
     error = policy.error
     return {
-        "path": str(path),
+        "path": store.location,
         "exists": text is not None,
         "text": text,
         "version": policy.version,

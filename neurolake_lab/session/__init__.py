@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from neurolake_lab.agents.answer import NLResult
     from neurolake_lab.agents.orchestrator import Orchestrator
     from neurolake_lab.cache import ResultCache
-    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.compliance.audit import AuditStore
     from neurolake_lab.compliance.pii.tags import PiiTag
     from neurolake_lab.compliance.policy import NoPii, PolicyStore
     from neurolake_lab.context import QueryContext
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.quality import QualityRules
     from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
     from neurolake_lab.lineage.tracker import WorkspaceLineage
+    from neurolake_lab.pipelines import Pipelines
     from neurolake_lab.result import QueryResult
 
 
@@ -56,6 +57,7 @@ class Session:
         self._tables = TableOps(self.services)
         self._governance = GovernanceOps(self.services)
         self._orchestrator: Orchestrator | None = None
+        self._pipelines: Pipelines | None = None
 
     # -- who, and with what ---------------------------------------------------------------
 
@@ -94,7 +96,7 @@ class Session:
         self.services.cell_context = value
 
     @property
-    def audit(self) -> AuditLog:
+    def audit(self) -> AuditStore:
         """The workspace's tamper-evident audit log (``.verify()``, ``.tail(n)``)."""
         return self.services.audit
 
@@ -117,6 +119,10 @@ class Session:
         """Who writes and from which cell: what a write's snapshot summary records."""
         return self.services.write_context(sql)
 
+    def tables_read(self, sql: str) -> dict[str, int | None]:
+        """The Iceberg tables ``sql`` names, with the snapshot each is read at now."""
+        return self.services.recorder.tables_read(sql)
+
     def record(self, kind: str, sql: str | None = None, **data: Any) -> str:
         """Append one audit record as this session's user (SQL redacted); returns its id."""
         return self.services.recorder.record(kind, sql, **data)
@@ -129,6 +135,20 @@ class Session:
 
             self._orchestrator = orchestrator_for(self.services)
         return self._orchestrator
+
+    @property
+    def pipelines(self) -> Pipelines:
+        """The workspace's data pipelines: create, run, schedule, monitor them."""
+        if self._pipelines is None:
+            import dataclasses
+
+            from neurolake_lab.pipelines import Pipelines
+
+            settings = self.settings
+            self._pipelines = Pipelines(
+                self, lambda user: Session(dataclasses.replace(settings, user=user))
+            )
+        return self._pipelines
 
     # -- SQL and questions ----------------------------------------------------------------
 
@@ -362,10 +382,17 @@ class Session:
         """Right to erasure: delete the rows matching ``predicate`` from ``table`` for good."""
         return self._governance.erase(table, predicate)
 
+    def publish_policy(self, text: str) -> int:
+        """Make ``text`` the shared policy in force (PostgreSQL catalog; the owner only)."""
+        return self._governance.publish_policy(text)
+
     # -- lifetime -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the engine and its spill folder; the session can be used again afterwards."""
+        if self._pipelines is not None:
+            self._pipelines.close()
+            self._pipelines = None
         self.services.close()
 
     def __enter__(self) -> Session:

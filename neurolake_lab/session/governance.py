@@ -43,7 +43,10 @@ class GovernanceOps(Facade):
                 f"SELECT {select} FROM {qualified(tid)} USING SAMPLE 200 ROWS"
             ).to_arrow_table()
             found = classify_table(
-                sample, column_docs=self._column_docs(tid), table_name=f"{tid[0]}.{tid[1]}"
+                sample,
+                column_docs=self._column_docs(tid),
+                table_name=f"{tid[0]}.{tid[1]}",
+                phone_regions=self.services.tagger.phone_regions,
             )
             self.services.tagger.store(tid, found, replace_overrides=False)
             lake.refresh(self.services.engine.con)
@@ -88,6 +91,28 @@ class GovernanceOps(Facade):
             also=report.also,
         )  # fmt: skip
         return report
+
+    def publish_policy(self, text: str) -> int:
+        """Make ``text`` the shared policy in force (PostgreSQL catalog; the owner only).
+
+        Returns the new version's id; the change is audited like any policy change.
+        """
+        from neurolake_lab.compliance.policy.sql_store import SqlPolicyStore, publish_policy
+
+        store = self.services.policies
+        settings = self.services.settings
+        if not isinstance(store, SqlPolicyStore):
+            raise UsageError(
+                "policies are published to a PostgreSQL catalog; this workspace's policy is its "
+                "policies.yaml file",
+            )
+        if not settings.owner or self.services.user != settings.owner:
+            raise UsageError(
+                f"only the owner may publish policies; {self.services.user} is not the owner"
+            )
+        version = publish_policy(store.engine, text, author=self.services.user)
+        store.published()
+        return version
 
     def _column_docs(self, tid: TableId) -> dict[str, str]:
         from neurolake_lab.lakehouse.lakehouse import read_metadata

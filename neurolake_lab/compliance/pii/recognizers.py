@@ -40,16 +40,11 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from neurolake_lab.compliance.pii.hints import WORDS
+from neurolake_lab.compliance.pii.stats import DEFAULT_PHONE_REGIONS, phone_regions
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
-#: Regions whose national phone formats are recognised (numbers written with + are found
-#: whatever the region). Presidio's default is US, GB, DE, FR, IL, IN, CA, BR.
-PHONE_REGIONS = (
-    "US", "GB", "DE", "FR", "ES", "IT", "NL", "JP", "IN", "BR", "MX", "AU", "CA", "CH", "AT",
-    "BE", "PT", "PL", "SE", "IE", "ZA", "NG", "CN", "KR", "IL",
-)  # fmt: skip
 
 #: Entities the pattern recognizers find (no NLP model needed).
 PATTERN_ENTITIES = (
@@ -128,7 +123,8 @@ _EN_TYPES = (
 )
 _DE_SUFFIX = (
     "straße|strasse|str\\.|gasse|weg|allee|platz|damm|ufer|chaussee|steig|pfad|"
-    "straat|laan|gracht|plein|kade|dijk|singel|gade|vej|vägen|gatan|veien"
+    "straat|laan|gracht|plein|kade|dijk|singel|gade|vej|vägen|gatan|veien|ring|hof|markt|"
+    "park|pad|dreef|steeg|wal|stieg|zeile|graben|berg|torget|gränd|stigen|backe"
 )
 _DE_WORDS = "Straße|Strasse|Str\\.|Weg|Allee|Platz|Gasse|Damm|Ufer|Chaussee|Straat|Laan|Plein"
 _FR_TYPES = (
@@ -156,7 +152,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "name then number (de, nl, nordic)",
-            rf"{_START}{_UP}\p{{Ll}}*(?:{_DE_SUFFIX})\s*\d{{1,4}}\s?[a-zA-Z]?\b",
+            rf"{_START}{_UP}[{_L}'.-]*?(?i:{_DE_SUFFIX})\s*\d{{1,4}}\s?[a-zA-Z]?\b",
             SCORE,
         ),
         Pattern(
@@ -212,7 +208,8 @@ class MultiRegionPhoneRecognizer(PhoneRecognizer):
     Presidio runs python-phonenumbers' matcher once per supported region; over 25 regions that
     was most of the classifier's time. Here numbers written with ``+`` are found in one pass
     (region ``ZZ``: international format only), and national formats are tried region by region
-    only until every national-looking digit run is matched. The results are Presidio's own
+    (the regions of the current classification, :func:`stats.phone_regions`) only until every
+    national-looking digit run is matched. The results are Presidio's own
     (same scores, explanations and context words); only the loop differs, hence the override.
     """
 
@@ -228,7 +225,7 @@ class MultiRegionPhoneRecognizer(PhoneRecognizer):
             return []
         results = self._matches(text, "ZZ", nlp_artifacts)
         national = [r for r in runs if not text.startswith("+", r[0])]
-        for region in self.supported_regions:
+        for region in phone_regions():
             if all(any(m.start < e and s < m.end for m in results) for s, e in national):
                 break
             results += self._matches(text, region, nlp_artifacts)
@@ -266,7 +263,7 @@ def build_recognizers() -> list[EntityRecognizer]:
     return [
         EmailRecognizer(),
         MultiRegionPhoneRecognizer(
-            context=sorted(WORDS["PHONE_NUMBER"]), supported_regions=PHONE_REGIONS
+            context=sorted(WORDS["PHONE_NUMBER"]), supported_regions=DEFAULT_PHONE_REGIONS
         ),
         CreditCardRecognizer(),
         IbanRecognizer(),
