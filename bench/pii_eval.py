@@ -127,6 +127,11 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-speed", action="store_true", help="skip the 1M-row timing")
     ap.add_argument("--tune-only", action="store_true", help="score the tune half only (tuning)")
+    ap.add_argument(
+        "--extra-seed",
+        type=int,
+        help="also score every table of the set drawn with this seed, as more tuning data",
+    )
     ap.add_argument("--json", type=Path, help="write every number to this file")
     args = ap.parse_args()
 
@@ -145,12 +150,18 @@ def main() -> int:
     if not args.tune_only:
         out["test"] = score(splits["test"])
     out["hand"] = score(hand.labelled_tables(hand.ROWS, hand.SEED))
+    if args.extra_seed is not None:
+        out["extra"] = score(faker_set.faker_tables(args.rows, args.extra_seed))
 
     print(f"PII column classifier — Faker set seed {args.seed}, {args.rows} rows per table")
     report("tune half", out["tune"], show_mistakes=True)
     if "test" in out:
         report("TEST half (scored, not inspected)", out["test"], show_mistakes=False)
     report("hand-written set (pii_labelled.py)", out["hand"], show_mistakes=True)
+    if "extra" in out:
+        report(
+            f"seed {args.extra_seed}, all tables (tuning data)", out["extra"], show_mistakes=True
+        )
     if "speed" in out:
         sp = out["speed"]
         print(

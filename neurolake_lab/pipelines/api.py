@@ -137,10 +137,16 @@ class Pipelines:
         return pipeline
 
     def _validate(self, pipeline: Pipeline) -> None:
-        """The SQL is one query that runs (on no data) as its owner; checks and key fit it."""
+        """The SQL is one query that runs (on no data) as its owner; checks and key fit it.
+
+        A query reading the target of another pipeline that has not run yet cannot be tried;
+        it is accepted (a chain of pipelines can be defined before it first runs), and its first
+        run checks it instead.
+        """
         import sqlglot
         from sqlglot import exp
 
+        from neurolake_lab.exceptions import QueryError
         from neurolake_lab.lakehouse.quality import QualityRules
 
         try:
@@ -150,7 +156,15 @@ class Pipelines:
         if len(trees) > 1 or (trees and not isinstance(trees[0], exp.Query)):
             raise UsageError("a pipeline's SQL is one query (SELECT ...): its rows are written")
         rules = QualityRules(**quality_rules(pipeline))
-        columns = output_columns(self.session, pipeline)
+        pending = self._pending_targets(trees[0]) if trees else set()
+        sources = set(self.session.tables_read(pipeline.sql)) | pending
+        pipeline.sources = sorted(sources - {pipeline.target})
+        try:
+            columns = output_columns(self.session, pipeline)
+        except QueryError as err:
+            if err.kind == "unknown_table" and pending:
+                return
+            raise
         lower = {c.lower() for c in columns}
         missing = [k for k in pipeline.key if k.lower() not in lower]
         if missing:
@@ -160,8 +174,6 @@ class Pipelines:
         if unknown:
             raise UsageError(f"the checks name {', '.join(unknown)}, which the SQL does not give "
                              f"(it gives {', '.join(columns)})")  # fmt: skip
-        pipeline.sources = sorted(t for t in self.session.tables_read(pipeline.sql)
-                                  if t != pipeline.target)  # fmt: skip
         meta = table_metadata(self.session.lakehouse, pipeline.target)
         if meta is not None:
             known = {f.name.lower() for f in meta.schema().fields}
@@ -172,6 +184,17 @@ class Pipelines:
                     hint=f"ALTER TABLE {pipeline.target} ADD COLUMN ... first, or pick another "
                     "target",
                 )
+
+    def _pending_targets(self, tree: Any) -> set[str]:
+        """Tables the query names that do not exist yet but another pipeline will write."""
+        from sqlglot import exp
+
+        lake = self.session.lakehouse
+        lake.refresh(self.session.engine.con)
+        named = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db}
+        missing = {n for n in named if tuple(n.split(".")) not in lake.pointers}
+        targets = {p.target for p in self.store.all()}
+        return missing & targets
 
     def _apply_checks(self, pipeline: Pipeline) -> None:
         if table_metadata(self.session.lakehouse, pipeline.target) is not None:

@@ -28,10 +28,11 @@ from neurolake_lab.pipelines.sources import (
 
 if TYPE_CHECKING:
     from neurolake_lab.lakehouse import Lakehouse
-    from neurolake_lab.pipelines.model import Pipeline, Run
+    from neurolake_lab.pipelines.model import Pipeline
 
-_MISSING_COLUMN = re.compile(
+_MISSING_COLUMN = re.compile(  # DuckDB's binder errors, and the lakehouse's own
     r'(?:Referenced column "?(?P<a>[^"\s]+)"? not found'
+    r'|does not have a column named "(?P<d>[^"]+)"'
     r'|column "?(?P<b>[^"\s]+)"? (?:does not exist|not found)'
     r"|has no column '?(?P<c>[^'\s,]+)'?)",
     re.IGNORECASE,
@@ -57,8 +58,14 @@ class Diagnosis:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-def diagnose(exc: BaseException, pipeline: Pipeline, lake: Lakehouse, run: Run) -> Diagnosis:
-    """Read ``exc`` (raised by a run of ``pipeline``) against the catalog as it is now."""
+def diagnose(
+    exc: BaseException, pipeline: Pipeline, lake: Lakehouse, baseline: dict[str, Any]
+) -> Diagnosis:
+    """Read ``exc`` (raised by a run of ``pipeline``) against the catalog as it is now.
+
+    ``baseline`` is the sources' state when the pipeline last ran well (``sources.source_state``):
+    what a rename, a drop or a new column is measured against.
+    """
     from neurolake_lab.compliance.policy.errors import PolicyViolation
 
     text = str(exc)
@@ -75,28 +82,27 @@ def diagnose(exc: BaseException, pipeline: Pipeline, lake: Lakehouse, run: Run) 
     lake.refresh(lake.engine.con)
     dropped = [s for s in pipeline.sources if table_metadata(lake, s) is None]
     if dropped:
-        return _dropped(dropped[0], run, lake)
+        return _dropped(dropped[0], baseline, lake)
     missing = _missing_column(exc)
     if missing is not None:
         found = _renamed(missing, pipeline, lake)
         if found is not None:
             return found
-    changes = schema_changes(run.sources, source_state(lake, pipeline.sources))
-    if isinstance(exc, QueryError) or "has no column" in text:
-        other = [c for c in changes if c.kind in ("added", "dropped", "type_changed")]
-        if other:
-            return Diagnosis(
-                "column_changed", "; ".join(c.describe() for c in other),
-                {"changes": [c.__dict__ for c in other]},
-            )  # fmt: skip
-        match = _TARGET_NO_COLUMN.search(text)
-        if match:  # the sources gained a column the target does not have
-            cols = re.findall(r"'([^']+)'", match.group("cols"))
-            return Diagnosis(
-                "column_changed", f"the SQL now gives column(s) {', '.join(cols)} that "
-                f"{pipeline.target} does not have (a source column was added)",
-                {"added": cols},
-            )  # fmt: skip
+    changes = schema_changes(baseline, source_state(lake, pipeline.sources))
+    match = _TARGET_NO_COLUMN.search(text)
+    if match:  # the sources gained a column the target does not have
+        cols = re.findall(r"'([^']+)'", match.group("cols"))
+        return Diagnosis(
+            "column_changed", f"the SQL now gives column(s) {', '.join(cols)} that "
+            f"{pipeline.target} does not have (a source column was added)",
+            {"added": cols, "changes": [c.__dict__ for c in changes]},
+        )  # fmt: skip
+    other = [c for c in changes if c.kind in ("dropped", "type_changed", "added")]
+    if isinstance(exc, QueryError) and other:
+        return Diagnosis(
+            "column_changed", "; ".join(c.describe() for c in other),
+            {"changes": [c.__dict__ for c in other]},
+        )  # fmt: skip
     return Diagnosis("unknown", text.strip().splitlines()[0] if text.strip() else repr(exc))
 
 
@@ -120,8 +126,8 @@ def _io_cause(exc: BaseException) -> Diagnosis | None:
     return None
 
 
-def _dropped(table: str, run: Run, lake: Lakehouse) -> Diagnosis:
-    recorded = run.sources.get(table, {})
+def _dropped(table: str, baseline: dict[str, Any], lake: Lakehouse) -> Diagnosis:
+    recorded = baseline.get(table, {})
     uuid = recorded.get("uuid")
     renamed = find_by_uuid(lake, uuid) if uuid else None
     if renamed is not None:
@@ -136,7 +142,7 @@ def _missing_column(exc: BaseException) -> str | None:
     match = _MISSING_COLUMN.search(str(exc))
     if match is None:
         return None
-    name = match.group("a") or match.group("b") or match.group("c")
+    name = match.group("a") or match.group("d") or match.group("b") or match.group("c")
     return name.split(".")[-1] if name else None
 
 

@@ -99,7 +99,10 @@ class Monitor:
         self, exc: BaseException, pipeline: Pipeline, session: OwnerSession, run: Run, attempt: int
     ) -> Decision:
         """Diagnose a failed attempt and decide (and do) what heals it."""
-        found = diagnose(exc, pipeline, session.lakehouse, run)
+        last_good = next((r for r in self.store.runs(pipeline.name, limit=20)
+                          if r.ok and r.sources), None)  # fmt: skip
+        baseline = {**run.sources, **(last_good.sources if last_good else {})}
+        found = diagnose(exc, pipeline, session.lakehouse, baseline)
         incident = self._incident_for(run, pipeline, found)
         decision = self._heal(found, pipeline, session, run, attempt, incident)
         if not decision.retry:

@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from neurolake_lab.lakehouse.naming import quote_ident
 from neurolake_lab.pipelines.model import Pipeline, Run, now
 from neurolake_lab.pipelines.sources import source_state
-from neurolake_lab.pipelines.store import PipelineError, PipelineStore, holder_id
+from neurolake_lab.pipelines.store import (
+    PipelineError,
+    PipelineForbidden,
+    PipelineStore,
+    holder_id,
+)
 
 if TYPE_CHECKING:
     from neurolake_lab.config import Settings
@@ -281,7 +286,7 @@ def _one_line(exc: BaseException) -> str:
 def ensure_runnable(pipeline: Pipeline, user: str, owner: str) -> None:
     """Only a pipeline's owner (or the workspace's owner) runs or changes it."""
     if user not in (pipeline.owner, owner):
-        raise PipelineError(
+        raise PipelineForbidden(
             f"pipeline {pipeline.name} belongs to {pipeline.owner}; only {pipeline.owner} or the "
             f"workspace owner ({owner}) may run or change it"
         )

@@ -38,6 +38,12 @@ class PipelineError(NeuroLakeError):
     title = "Pipeline error"
 
 
+class PipelineForbidden(PipelineError):
+    """The user may not run or change this pipeline (not its owner, nor the workspace's)."""
+
+    title = "Not allowed"
+
+
 def store_uri(settings: Settings) -> str:
     """The database pipeline state lives in: the SQL catalog's, else the workspace's SQLite."""
     from neurolake_lab.lakehouse.catalog import catalog_config

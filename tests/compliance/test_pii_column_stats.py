@@ -149,6 +149,11 @@ def test_versions_dates_and_vouchers_are_not_phones_or_cards() -> None:
     rng = random.Random(5)
     versions = [".".join(str(rng.randint(0, 20)) for _ in range(4)) for _ in range(60)]
     assert tag_of("build", versions).entity is None
+    assert tag_of("c5", versions).entity is None  # all parts small: versions, not IPv4
+    ips = [
+        f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}" for _ in range(60)
+    ]
+    assert tag_of("c6", ips).entity == "IP_ADDRESS"
     vouchers = []
     while len(vouchers) < 60:
         d = "".join(str(rng.randrange(10)) for _ in range(16))
@@ -167,8 +172,32 @@ def test_names_with_titles_hyphens_and_roles() -> None:
     assert tag_of("account_holder", [fake.name() for _ in range(100)]).entity == "PERSON"
     products = [f"{fake.color_name()} {fake.word().title()}" for _ in range(100)]
     assert tag_of("artikel_name", products).entity is None
+    polish = Faker("pl_PL")
+    polish.seed_instance(2)
+    lower_titles = [
+        f"{polish.prefix()} {polish.first_name()} {polish.last_name()}" for _ in range(80)
+    ]
+    assert tag_of("contact_person", lower_titles).entity == "PERSON"  # "pan", "pani"
     companies = [fake.company() for _ in range(100)]
     assert tag_of("kunde_name", companies).entity is None
+
+
+def test_addresses_in_layouts_without_a_street_word() -> None:
+    uk = ["Flat 4, Marlow Heights, Derby DE1 3AB", "12 Kingfisher Rise, Truro TR1 2XY",
+          "Studio 9\nOld Mill Yard", "Apartment 21, Harbour View, Leith EH6 6QQ",
+          "7 Tannery Row, Kendal LA9 4HE", "Unit 3, Foundry Wharf, Bristol BS1 6XR"]  # fmt: skip
+    assert tag_of("addr", uk).entity == "STREET_ADDRESS"
+    br = ["Largo do Machado, 12, Catete, 22221-020 Rio de Janeiro / RJ",
+          "Vila Madalena, Beco do Batman 45, 05445-010 São Paulo / SP",
+          "Setor Comercial Sul, Quadra 2, 70302-000 Brasília / DF",
+          "Ladeira da Barra 300, Barra, 40140-010 Salvador / BA"]  # fmt: skip
+    assert tag_of("endereco", br).entity == "STREET_ADDRESS"
+    # a name that says address does not make other values addresses
+    assert tag_of("address_type", ["Home", "Work", "Billing", "Shipping"]).entity is None
+    assert (
+        tag_of("ship_to", ["Central Warehouse", "Store Berlin Mitte", "Outlet Leipzig"]).entity
+        is None
+    )
 
 
 def test_prose_in_other_languages_is_not_a_person() -> None:

@@ -266,7 +266,7 @@ def decide_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
                 break
     # Values that *are* PII win even when they read like prose (French addresses have many
     # lower-case words: "5 rue de la Paix").
-    tag = _structured(ev, hints)
+    tag = _structured(ev, hints) or _address_layout(values, ev, hints)
     if tag is not None:
         return tag
     if prose:
@@ -316,6 +316,35 @@ def _structured(ev: _Evidence, hints: Hints) -> PiiTag | None:
     )
     score = round(min(1.0, ev.mean_score(entity) * min(1.0, shares[entity] / 0.8)), 3)
     return PiiTag(entity, tuple(entities), score, category_of(entity))
+
+
+#: A part of an address: a house number (``12``, ``4b``, ``17/3``) or a postcode-like token.
+_ADDRESS_NUMBER = re.compile(
+    r"^(?:\d{1,5}[a-zA-Z]?(?:[/-]\d{1,4})?|[A-Z]{1,2}\d[A-Z\d]?|\d{4,5}-?\d{0,3})[,.]?$"
+)
+
+
+def _address_layout(values: Sequence[str], ev: _Evidence, hints: Hints) -> PiiTag | None:
+    """Addresses in layouts the street patterns do not know, when the column name says address.
+
+    Nearly every value must read like an address: three or more words, capitalised words and a
+    house number or postcode among them, and no value that is some other entity.
+    """
+    if not values or not hints.supports("STREET_ADDRESS"):
+        return None
+    if ev.covered_any - ev.stats.get("STREET_ADDRESS", _Stats()).covered > 0.2 * ev.n:
+        return None  # values that are emails, phones or dates: not this rule's to decide
+
+    def looks(v: str) -> bool:
+        toks = v.replace(",", " ").split()
+        caps = sum(1 for t in toks if t[:1].isupper() and any(c.isalpha() for c in t))
+        return len(toks) >= 3 and caps >= 2 and any(_ADDRESS_NUMBER.match(t) for t in toks)
+
+    share = sum(1 for v in values if looks(v)) / len(values)
+    if share < 0.8:
+        return None
+    score = round(0.5 + 0.3 * share, 3)
+    return PiiTag("STREET_ADDRESS", ("STREET_ADDRESS",), score, category_of("STREET_ADDRESS"))
 
 
 def _rounding(n: int) -> float:
@@ -380,7 +409,8 @@ def _short_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
 _HONORIFICS = frozenset((
     "mr", "mrs", "ms", "mx", "miss", "dr", "prof", "sir", "dame", "herr", "frau", "fr", "hr",
     "mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "dott", "dssa", "don", "dona", "doña",
-    "ing", "dipl", "mag", "lic", "mba", "phd", "jr", "sr", "md", "dds", "ii", "iii", "iv",
+    "ing", "dipl", "mag", "lic", "mba", "phd", "jr", "md", "dds", "ii", "iii", "iv", "pan",
+    "pani", "dhr", "mevr", "mw", "hr", "sig", "sigg", "gent", "egr", "av", "lda",
 ))  # fmt: skip
 #: Legal forms that make a capitalised value a company ("Valverde e Hijos", "Kühn GmbH").
 _LEGAL_FORMS = frozenset((

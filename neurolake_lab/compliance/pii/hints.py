@@ -43,7 +43,7 @@ WORDS: dict[str, frozenset[str]] = {
         "compte", "bank", "payout",
     )),
     "US_SSN": frozenset((
-        "ssn", "ssns", "social", "security", "socialsecurity", "tin", "taxpayer",
+        "ssn", "ssns", "social", "security", "socialsecurity", "tin", "taxpayer", "tax",
     )),
     "IP_ADDRESS": frozenset((
         "ip", "ips", "ipv4", "ipv6", "ipaddress", "remote_addr", "peer", "client", "remote",

@@ -119,7 +119,10 @@ _START = r"(?<![\p{L}\d])"
 _EN_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|way|"
     "terrace|close|crescent|highway|hwy|square|sq|parkway|pkwy|circle|cir|trail|mews|"
-    "gardens|grove|walk|parade|marg"
+    "gardens|grove|walk|parade|marg|park|passage|heights|hill|hills|green|row|rise|vale|view|"
+    "meadow|meadows|mill|mills|center|centre|point|ridge|estate|wharf|yard|alley|hollow|"
+    "junction|crossing|fields|manor|cottages|port|bypass|causeway|loop|pike|plaza|run|"
+    "spur|summit|track|turnpike|via|village|vista|wells"
 )
 _DE_SUFFIX = (
     "straße|strasse|str\\.|gasse|weg|allee|platz|damm|ufer|chaussee|steig|pfad|"
@@ -170,6 +173,12 @@ class StreetAddressRecognizer(PatternRecognizer):
             "street type, name, number (es, pt, it)",
             rf"{_START}(?:{_LATIN_TYPES})\s+(?:[{_L}'.ºª-]+\s+){{0,5}}?[{_L}\d'.ºª-]+?,?\s+"
             rf"(?:n[º°o.]\s*)?\d{{1,5}}[a-zA-Z]?\b",
+            SCORE,
+        ),
+        Pattern(
+            "flat or unit, then a street (en)",
+            rf"{_START}(?i:flat|studio|apartment|apt\.?|unit|suite|ste\.?)\s+\d{{1,4}}[a-zA-Z]?"
+            rf"(?:,\s*|\s*\n\s*){_UP}[{_L}'.-]*(?:\s+{_UP}[{_L}'.-]*){{0,3}}",
             SCORE,
         ),
         Pattern(
