@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.agents.base import AgentContext
-from neurolake_lab.agents.intent import Intent, IntentParser
+from neurolake_lab.agents.intent import Intent
+from neurolake_lab.agents.intent_parser import IntentParser
 from neurolake_lab.agents.validate import validate
 from neurolake_lab.exceptions import LLMOutputError, PlanningError, QueryError
 
@@ -214,7 +215,7 @@ class DataEngineerAgent:
     @staticmethod
     def _validate(sql: str, context: AgentContext, what: str) -> None:
         try:
-            validate(sql, context.session, context.snapshot)
+            validate(sql, context.services.query, context.snapshot)
         except QueryError as exc:
             exc.message = f"{what} does not run: {exc.message}"
             raise
