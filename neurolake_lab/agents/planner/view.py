@@ -24,7 +24,7 @@ from neurolake_lab.index.model import ColumnInfo, SchemaSnapshot, TableInfo
 from neurolake_lab.llm import lexicon
 
 if TYPE_CHECKING:
-    from neurolake_lab.session import Session
+    from neurolake_lab.context import QueryContext
 
 _LABEL_WORDS = ("name", "title", "label")
 _START_WORDS = frozenset(
@@ -63,7 +63,7 @@ class PlannerView:
     semantics: Semantics
     phrases: PhraseIndex
     graph: JoinGraph
-    session: Session | None = None
+    query: QueryContext | None = None
     probe: DataProbe | None = None
     _fresh: dict[str, bool] = field(default_factory=dict)
 
@@ -191,7 +191,7 @@ _CACHE: OrderedDict[tuple[str, str, float], PlannerView] = OrderedDict()
 
 
 def planner_view(
-    snapshot: SchemaSnapshot, workspace: Path | None, session: Session | None = None
+    snapshot: SchemaSnapshot, workspace: Path | None, query: QueryContext | None = None
 ) -> PlannerView:
     """The view of ``snapshot`` (cached by its key and the workspace definitions' version)."""
     mtime = 0.0
@@ -205,15 +205,15 @@ def planner_view(
         read_workspace_file(workspace)
     key = (snapshot.key, str(workspace), mtime)
     view = _CACHE.get(key)
-    if view is None or view.session is not session:
+    if view is None or view.query is not query:
         semantics = load_semantics(snapshot, workspace)
-        probe = DataProbe(session.engine.con) if session is not None else None
+        probe = DataProbe(query.engine.con) if query is not None else None
         view = PlannerView(
             snapshot,
             semantics,
             PhraseIndex(snapshot, semantics),
             JoinGraph(snapshot, probe),
-            session,
+            query,
             probe,
         )
         _CACHE[key] = view
