@@ -24,10 +24,11 @@ from neurolake_lab.agents.validate import validate
 from neurolake_lab.exceptions import LLMOutputError, PlanningError, QueryError
 
 if TYPE_CHECKING:
-    from neurolake_lab.agents.pipeline_builder import PipelineBuild
+    from neurolake_lab.agents.pipeline_builder import BuildSession
     from neurolake_lab.agents.planner.templates import TemplateMatch
     from neurolake_lab.index.index import PairHit
     from neurolake_lab.llm.base import ChatMessage
+    from neurolake_lab.pipelines.build import PipelineBuild
 
 
 @dataclass
@@ -121,7 +122,12 @@ class DataEngineerAgent:
         return self.act(self.reason(self.perceive(task, context)))
 
     def build_pipeline(
-        self, question_or_sql: str, into: str, context: AgentContext, **options: Any
+        self,
+        question_or_sql: str,
+        into: str,
+        context: AgentContext,
+        session: BuildSession,
+        **options: Any,
     ) -> PipelineBuild:
         """Build a data pipeline writing ``into`` (``ns.table``) from SQL or a question.
 
@@ -133,7 +139,7 @@ class DataEngineerAgent:
         """
         from neurolake_lab.agents.pipeline_builder import PipelineBuilder
 
-        return PipelineBuilder(self, context).build(question_or_sql, into, **options)
+        return PipelineBuilder(self, context, session).build(question_or_sql, into, **options)
 
     # -- routes ---------------------------------------------------------------------------------
 

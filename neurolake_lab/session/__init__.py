@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
     from neurolake_lab.lineage.tracker import WorkspaceLineage
     from neurolake_lab.pipelines import Pipelines
+    from neurolake_lab.pipelines.build import PipelineBuild
     from neurolake_lab.result import QueryResult
 
 
@@ -146,9 +147,18 @@ class Session:
 
             settings = self.settings
             self._pipelines = Pipelines(
-                self, lambda user: Session(dataclasses.replace(settings, user=user))
+                self,
+                lambda user: Session(dataclasses.replace(settings, user=user)),
+                build=self._build_pipeline,
             )
         return self._pipelines
+
+    def _build_pipeline(self, question_or_sql: str, into: str, **options: Any) -> PipelineBuild:
+        """The Data Engineer builds a pipeline for this session (``pipelines.build``)."""
+        orchestrator = self.orchestrator
+        context = orchestrator.context(options={"learn": True})
+        engineer = orchestrator.engineer
+        return engineer.build_pipeline(question_or_sql, into, context, self, **options)
 
     # -- SQL and questions ----------------------------------------------------------------
 
