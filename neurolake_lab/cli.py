@@ -1,6 +1,7 @@
 """The ``neurolake`` command: ``neurolake lab`` starts JupyterLab, ``neurolake sql`` runs a query.
 
-``neurolake learn export`` / ``neurolake learn merge FILE...`` share the cost model's learning.
+``neurolake learn export`` / ``neurolake learn merge FILE...`` share the cost model's learning;
+``neurolake pipelines run-due`` runs the data pipelines that are due (``pipelines_cli.py``).
 
 Every command takes ``--workspace DIR`` (default: ``$NEUROLAKE_WORKSPACE``, else ``~/.neurolake``).
 """
@@ -95,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
         "merge", parents=[common], help="fold updates from other workspaces into this one"
     )
     merge.add_argument("files", nargs="+", metavar="FILE", help="update files (learn export)")
+
+    from neurolake_lab import pipelines_cli
+
+    pipelines_cli.add_parser(sub, common)
     return parser
 
 
@@ -111,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo_load(args.scale, args.seed)
     if args.command == "learn":
         return _learn(args)
+    if args.command == "pipelines":
+        from neurolake_lab import pipelines_cli
+
+        return pipelines_cli.main(args)
     return _lab(args)
 
 
@@ -192,7 +201,7 @@ def _sql(query: str, fmt: str) -> int:
         with connect() as session:
             result = session.sql(query, namespace={})
             if fmt == "table":
-                from neurolake_lab.display import report_text
+                from neurolake_lab.report import report_text
 
                 print(report_text(result.report, max_rows=result.preview_limit))
             elif fmt == "csv":
@@ -202,7 +211,7 @@ def _sql(query: str, fmt: str) -> int:
             else:
                 import json
 
-                from neurolake_lab.display import to_json_value
+                from neurolake_lab.report import to_json_value
 
                 for row in result.arrow().to_pylist():
                     print(json.dumps({k: to_json_value(v) for k, v in row.items()}))
@@ -214,26 +223,27 @@ def _sql(query: str, fmt: str) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     """``neurolake audit verify`` (exit status 0 only when intact) and ``neurolake audit tail``."""
-    from neurolake_lab.compliance.audit import AuditLog
-    from neurolake_lab.config import default_workspace
+    from neurolake_lab.compliance.audit import open_audit_log
+    from neurolake_lab.config import default_workspace, resolve_settings
     from neurolake_lab.exceptions import NeuroLakeError, WorkspaceError
+    from neurolake_lab.lakehouse.catalog import catalog_config
 
     root = default_workspace().resolve()
     try:
         if not root.is_dir():
             raise WorkspaceError(f"no workspace folder at {root}")
-        log = AuditLog(root)
+        log = open_audit_log(root, catalog_config(resolve_settings(root)).uri)
         if args.audit_command == "verify":
             result = log.verify()
             records = f"{result.records} record{'' if result.records == 1 else 's'}"
             if result.ok:
-                print(f"audit log intact: {records} ({log.path})")
+                print(f"audit log intact: {records} ({log.location})")
                 if result.reason:
                     print(f"note: {result.reason}")
                 return 0
             print(f"audit log NOT intact: {result.reason}")
             first = f"; first bad record: {result.first_bad}" if result.first_bad else ""
-            print(f"{records} verified before the problem{first} ({log.path})")
+            print(f"{records} verified before the problem{first} ({log.location})")
             return 1
         import json
 

@@ -1,8 +1,8 @@
 """Settings and the workspace folder.
 
 Settings resolve as: explicit arguments > ``NEUROLAKE_*`` environment variables > the workspace's
-``neurolake.toml`` > defaults. The workspace folder holds everything NeuroLake persists (DESIGN.md,
-"Workspace"); this module only lays it out and reads its settings.
+``neurolake.toml`` > defaults. The workspace folder holds everything NeuroLake persists
+(docs/architecture.md, "The workspace"); this module only lays it out and reads its settings.
 """
 
 from __future__ import annotations
@@ -27,9 +27,14 @@ def default_workspace() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".neurolake"
 
 
+def hub_user() -> str | None:
+    """The JupyterHub user this process serves (``$JUPYTERHUB_USER``), ``None`` outside a Hub."""
+    return os.environ.get("JUPYTERHUB_USER") or None
+
+
 def current_user() -> str:
-    """Who runs this process: ``$JUPYTERHUB_USER``, ``$NEUROLAKE_USER``, else the OS user."""
-    for var in ("NEUROLAKE_USER", "JUPYTERHUB_USER"):
+    """Who runs this process: the Hub's user, else ``$NEUROLAKE_USER``, else the OS user."""
+    for var in ("JUPYTERHUB_USER", "NEUROLAKE_USER"):
         if os.environ.get(var):
             return os.environ[var]
     try:
@@ -59,6 +64,10 @@ class Settings:
     catalog_properties: dict[str, str] = field(default_factory=dict)
     #: whether each cell's actual cost goes into the workspace's history (the cost model learns)
     learn_costs: bool = True
+    #: ISO 3166 regions whose national phone formats the PII classifier reads, most likely first
+    #: (``pii_phone_regions = ["DE", "AT", "CH"]``, or ``NEUROLAKE_PII_PHONE_REGIONS=DE,AT,CH``);
+    #: None: its default list. Numbers written with ``+`` are read whatever the regions.
+    pii_phone_regions: tuple[str, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -140,6 +149,22 @@ def _flag(value: Any) -> bool:
     return str(value).strip().lower() not in ("0", "false", "no", "off", "")
 
 
+def _regions(value: Any) -> tuple[str, ...] | None:
+    """Phone regions given as a list or as comma/space-separated text (``"DE, AT"``)."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    regions = tuple(str(r).strip().upper() for r in items if str(r).strip())
+    import phonenumbers  # small; only when the setting is given
+
+    bad = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if bad:
+        raise WorkspaceError(
+            f"invalid pii_phone_regions {', '.join(bad)}: use two-letter ISO 3166 codes (DE, US)"
+        )
+    return regions or None
+
+
 def resolve_settings(workspace: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Resolve the settings of a session on ``workspace`` (created if missing)."""
     root = Path(workspace).expanduser() if workspace is not None else default_workspace()
@@ -162,19 +187,42 @@ def resolve_settings(workspace: str | os.PathLike[str] | None = None, **override
         thread_count = int(threads) if threads is not None else None
     except ValueError as exc:
         raise WorkspaceError(f"invalid number in settings: {exc}") from None
+    owner, user = _identity(stored, pick("user", current_user()))
     return Settings(
         workspace=ws.root,
-        owner=str(stored.get("owner", current_user())),
-        user=str(pick("user", current_user())),
+        owner=owner,
+        user=user,
         memory_limit=pick("memory_limit"),
         threads=thread_count,
         timezone=str(pick("timezone", "UTC")),
         preview_rows=preview_rows,
         catalog_uri=pick("catalog_uri"),
         learn_costs=_flag(pick("learn_costs", True)),
+        pii_phone_regions=_regions(pick("pii_phone_regions")),
         warehouse=pick("warehouse"),
         catalog_properties={str(k): str(v) for k, v in dict(stored.get("catalog", {})).items()},
         extra={
             k: v for k, v in stored.items() if k not in {*Settings.__dataclass_fields__, "catalog"}
         },
     )
+
+
+def _identity(stored: dict[str, Any], asked: Any) -> tuple[str, str]:
+    """``(owner, user)`` of a session.
+
+    Outside JupyterHub both are self-asserted: the user as asked (argument, ``$NEUROLAKE_USER``,
+    ``neurolake.toml``), the owner as recorded in ``neurolake.toml``. Under JupyterHub the Hub
+    authenticated the user, so ``$JUPYTERHUB_USER`` is the identity and asking for another one is
+    refused; and since every user can write their own ``neurolake.toml``, the owner comes only
+    from the deployment's environment (``$NEUROLAKE_OWNER``, set by the Hub's spawner): without
+    it nobody is the owner, so nobody bypasses the policies.
+    """
+    hub = hub_user()
+    if hub is None:
+        return str(stored.get("owner", current_user())), str(asked)
+    if asked is not None and str(asked) != hub:
+        raise WorkspaceError(
+            f"under JupyterHub the identity is the Hub's user {hub!r}: it cannot be set to "
+            f"{str(asked)!r}"
+        )
+    return os.environ.get("NEUROLAKE_OWNER", ""), hub

@@ -51,7 +51,7 @@ def page(
     ``sort`` is ``[(column, descending), ...]``. Raises ``KeyError`` for a result that is no
     longer kept and ``ValueError`` for a bad request (both become the reply's ``error``).
     """
-    from neurolake_lab.display import preview_rows
+    from neurolake_lab.report import preview_rows
 
     table = _results.get(result_id)
     if table is None:

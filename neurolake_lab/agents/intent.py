@@ -1,4 +1,4 @@
-"""``Intent``: a question as a structured request, and the ``IntentParser`` agent that reads it.
+"""``Intent``: a question as a structured request (``agents/intent_parser.py`` reads it).
 
 An intent names what to compute (``action``, ``measures``), over which rows (``entity``,
 ``filters``, ``window``, ``relations``), how to group, order and cut the result, and what to do to
@@ -11,12 +11,7 @@ carries as ``intent``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from neurolake_lab.agents.base import AgentContext
-
-if TYPE_CHECKING:
-    from neurolake_lab.agents.planner.parse import ParseResult
+from typing import Any
 
 ACTIONS = ("count", "aggregate", "list", "unknown")
 
@@ -33,6 +28,8 @@ class Filter:
         sql: For ``op == "sql"``: the condition, with the table's columns bare.
         table: The table the condition applies to.
         text: The words of the question it comes from.
+        via: The reference column (``ns.child.column``) through which ``table`` is reached,
+            when the rows reference it more than once (origin or destination airport).
     """
 
     column: str | None
@@ -41,6 +38,7 @@ class Filter:
     sql: str | None = None
     table: str | None = None
     text: str = ""
+    via: str | None = None
 
 
 @dataclass
@@ -60,6 +58,8 @@ class Measure:
         condition: For ``share``: what the counted rows meet.
         label: The output column's name.
         implied: Not asked for in words: the row count a grouping implies.
+        expression: A value computed per row of ``table`` (bare column names), aggregated
+            with ``func``: an age from a date of birth.
     """
 
     func: str
@@ -72,6 +72,7 @@ class Measure:
     condition: list[Filter] = field(default_factory=list)
     label: str = ""
     implied: bool = False
+    expression: str | None = None
 
 
 @dataclass
@@ -140,6 +141,11 @@ class Intent:
         unmatched: Words of the question that were not used.
         notes: What the reader decided that the user should know.
         source: ``planner``, ``template`` (an accepted answer reused) or ``llm``.
+        via: Which reference to take where a table references another more than once:
+            ``"child>parent" -> column`` ("flights arriving in Chicago": the destination).
+        readings: How each part of the question was read: (words, reading), in order.
+        per_group: Keep this many top rows (by ``order``) within each value of the first group
+            key: "for each region, which nation has the most customers" (1).
     """
 
     question: str
@@ -158,6 +164,9 @@ class Intent:
     unmatched: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     source: str = "planner"
+    via: dict[str, str] = field(default_factory=dict)
+    readings: list[tuple[str, str]] = field(default_factory=list)
+    per_group: int | None = None
 
     @property
     def remove_pii(self) -> bool:
@@ -168,38 +177,3 @@ class Intent:
         """The intent as JSON (what the cell report carries)."""
         data = asdict(self)
         return {k: v for k, v in data.items() if v not in (None, [], "")}
-
-
-class IntentParser:
-    """Agent: a question (and the conversation so far) in, an :class:`Intent` out.
-
-    Perceive: tokenize the question and load the schema view and semantic definitions.
-    Reason: link words to tables, columns, values and definitions; read the structure.
-    Act: the :class:`Intent` (or :class:`~neurolake_lab.exceptions.PlanningError` saying what
-    was not understood). Learn: nothing of its own; accepted answers are learnt by the index.
-    """
-
-    name = "intent"
-
-    def perceive(self, task: str, context: AgentContext) -> tuple[str, AgentContext]:
-        """The question and the context it is read in."""
-        return task.strip(), context
-
-    def reason(self, observation: tuple[str, AgentContext]) -> ParseResult:
-        """Read the question against the schema."""
-        from neurolake_lab.agents.planner.parse import parse_question
-
-        question, context = observation
-        previous = context.previous_intent if context.follow_up else None
-        return parse_question(question, context.planner_view(), previous=previous)
-
-    def act(self, plan: ParseResult) -> Intent:
-        """The intent (raises PlanningError for a question that could not be mapped)."""
-        return plan.intent()
-
-    def learn(self, feedback: Any) -> None:
-        """Nothing to learn here: the index keeps accepted answers."""
-
-    def run(self, question: str, context: AgentContext) -> Intent:
-        """Perceive -> reason -> act."""
-        return self.act(self.reason(self.perceive(question, context)))

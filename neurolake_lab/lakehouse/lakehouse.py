@@ -14,7 +14,6 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -23,7 +22,7 @@ import pyarrow as pa
 from neurolake_lab.config import Settings
 from neurolake_lab.engine.extensions import load_extension
 from neurolake_lab.exceptions import LakehouseError, QueryError
-from neurolake_lab.lakehouse import statements
+from neurolake_lab.lakehouse import statements, storage
 from neurolake_lab.lakehouse.catalog import (
     CatalogConfig,
     PointerReader,
@@ -31,6 +30,12 @@ from neurolake_lab.lakehouse.catalog import (
     catalog_config,
     open_catalog,
 )
+from neurolake_lab.lakehouse.metadata_files import (  # re-exported: read across the package
+    iceberg_columns as iceberg_columns,
+)
+from neurolake_lab.lakehouse.metadata_files import metadata_json
+from neurolake_lab.lakehouse.metadata_files import read_metadata as read_metadata
+from neurolake_lab.lakehouse.metadata_files import read_properties as read_properties
 from neurolake_lab.lakehouse.naming import (
     display_name,
     local_path,
@@ -55,52 +60,6 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.sql_writes import SqlWriter
 
 
-@lru_cache(maxsize=512)
-def _metadata_json(metadata_location: str) -> dict[str, Any]:
-    """A local metadata file as JSON: the hot path reads it without importing pyiceberg."""
-    import json
-
-    path = local_path(metadata_location)
-    if path is None:
-        meta = read_metadata(metadata_location)
-        return {
-            "properties": dict(meta.properties),
-            "current-snapshot-id": meta.current_snapshot_id,
-        }
-    with open(path, encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
-
-
-def iceberg_columns(metadata_location: str) -> dict[str, str]:
-    """Column name → Iceberg type name of a table's current schema (no pyiceberg import)."""
-    meta = _metadata_json(metadata_location)
-    if "schemas" not in meta:  # a remote table read through pyiceberg
-        return {f.name: str(f.field_type) for f in read_metadata(metadata_location).schema().fields}
-    current = meta.get("current-schema-id", 0)
-    schema = next(
-        (s for s in meta["schemas"] if s.get("schema-id") == current), meta["schemas"][-1]
-    )
-    return {f["name"]: f["type"] if isinstance(f["type"], str) else f["type"].get("type", "struct")
-            for f in schema["fields"]}  # fmt: skip
-
-
-def read_properties(metadata_location: str) -> dict[str, str]:
-    """A table's properties (from its metadata file, cached by location)."""
-    props: dict[str, str] = _metadata_json(metadata_location).get("properties", {})
-    return props
-
-
-@lru_cache(maxsize=256)
-def read_metadata(metadata_location: str) -> TableMetadata:
-    """A table's metadata file, parsed (immutable, so cached by location)."""
-    from pyiceberg.io import load_file_io
-    from pyiceberg.serializers import FromInputFile
-
-    io = load_file_io(location=metadata_location)
-    return FromInputFile.table_metadata(io.new_input(metadata_location))
-
-
 class Lakehouse:
     """The workspace's Iceberg catalog, mirrored into one session's DuckDB as views."""
 
@@ -118,6 +77,8 @@ class Lakehouse:
 
         self.access = AccessRecorder(Workspace(settings.workspace).catalog_db, self.column_names)
         self.config: CatalogConfig = catalog_config(settings)
+        if self.config.store is not None:
+            storage.configure({k: v for k, v in self.config.properties.items() if k[:3] == "s3."})
         self._catalog: Catalog | None = None
         self._reader = PointerReader(self.config, lambda: self.catalog)
         self.pointers: Pointers = {}
@@ -161,8 +122,7 @@ class Lakehouse:
         if self.pointers == self._views and self.namespaces == self._schemas:
             return
         if self.pointers and not self._loaded:
-            load_extension(con, "iceberg")
-            self._loaded = True
+            self._load_readers(con)
         for ns in sorted(self.namespaces - self._schemas):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(ns)}")
         for tid in sorted(set(self._views) - set(self.pointers)):
@@ -178,6 +138,16 @@ class Lakehouse:
         self._schemas = set(self.namespaces)
         self._sync_aliases(con)
 
+    def _load_readers(self, con: duckdb.DuckDBPyConnection) -> None:
+        """DuckDB's Iceberg reader, and for an object store its ``httpfs`` and credentials."""
+        load_extension(con, "iceberg")
+        store = self.config.store
+        if store is not None or any(storage.is_remote(loc) for loc in self.pointers.values()):
+            load_extension(con, "httpfs")
+            if store is not None:
+                con.execute(store.secret_sql())
+        self._loaded = True
+
     def select_sql(self, tid: TableId, location: str, snapshot_id: int | None = None) -> str:
         """The SELECT that reads a table: ``iceberg_scan``, with the view column replacements."""
         scan = scan_sql(location, snapshot_id)
@@ -192,16 +162,18 @@ class Lakehouse:
             con.execute(
                 f"CREATE OR REPLACE VIEW {qualified(tid)} AS {self.select_sql(tid, location)}"
             )
-        except duckdb.Error as exc:
-            # an unreadable table must not hide the others; querying it gives the error again
-            con.execute(
-                f"CREATE OR REPLACE VIEW {qualified(tid)} AS SELECT error("
-                + "'"
-                + f"table {display_name(tid)} cannot be read: {_first_line(exc)}".replace("'", "''")
-                + "') AS unreadable"
-            )
-        except LakehouseError:
             return
+        except duckdb.Error as exc:
+            why = _first_line(exc)
+            if storage.is_remote(location) and "HTTP" in why:
+                why = storage.storage_failure(exc, "reading its metadata").message
+        except LakehouseError as exc:
+            why = exc.message
+        # an unreadable table must not hide the others; querying it gives the error again
+        message = f"table {display_name(tid)} cannot be read: {why}".replace("'", "''")
+        con.execute(
+            f"CREATE OR REPLACE VIEW {qualified(tid)} AS SELECT error('{message}') AS unreadable"
+        )
 
     def _sync_aliases(self, con: duckdb.DuckDBPyConnection) -> None:
         counts = Counter(name for _, name in self.pointers)
@@ -305,7 +277,7 @@ class Lakehouse:
         location = self.pointers.get(tid)
         if location is None:
             return None
-        snapshot_id = _metadata_json(location).get("current-snapshot-id")
+        snapshot_id = metadata_json(location).get("current-snapshot-id")
         return None if snapshot_id in (None, -1) else int(snapshot_id)
 
     # -- writes -------------------------------------------------------------------------------
@@ -335,6 +307,11 @@ class Lakehouse:
         """Carry out a write statement, then show its effect to this session at once."""
         try:
             return self.sql_writer.run(stmt, params, lookup, ctx)
+        except OSError as exc:
+            if not storage.is_storage_error(exc):
+                raise
+            target = display_name(stmt.table) if stmt.table else "the table"
+            raise storage.storage_failure(exc, f"writing {target}: not committed") from None
         finally:
             self.refresh(self.engine.con)
 

@@ -59,7 +59,7 @@ def _index(session: Session) -> SchemaSnapshot:
     from neurolake_lab.agents import orchestrator_for
 
     session.tables()  # refreshes the session's view of the catalog first
-    return orchestrator_for(session).index.refresh(session)
+    return orchestrator_for(session).index.refresh(session.query)
 
 
 def _table_info(session: Session, table: str) -> TableInfo:
@@ -177,7 +177,7 @@ def table_lineage(session: Session, table: str, direction: str, depth: int) -> d
 
 def sample(session: Session, table: str, limit: int) -> dict[str, Any]:
     """The first rows of ``table`` as the requesting user may see them (policies applied)."""
-    from neurolake_lab.display import preview_rows
+    from neurolake_lab.report import preview_rows
 
     info = _table_info(session, table)
     result = session.sql(f"SELECT * FROM {info.id} LIMIT {int(limit)}")
@@ -292,12 +292,12 @@ def verify(session: Session) -> dict[str, Any]:
 
 def policies(session: Session) -> dict[str, Any]:
     """The policy in force: the file's text, its version and source, its validation error."""
-    policy = session.policies.current()
-    path = session.policies.path
-    text = path.read_text(encoding="utf-8") if path.exists() else None
+    store = session.policies
+    policy = store.current()
+    text = store.stored_text()
     error = policy.error
     return {
-        "path": str(path),
+        "path": store.location,
         "exists": text is not None,
         "text": text,
         "version": policy.version,

@@ -19,8 +19,8 @@ from jupyter_client.manager import KernelManager, start_new_kernel
 
 import neurolake_lab
 from neurolake_lab.demo import load_retail
-from neurolake_lab.display import REPORT_MIME
 from neurolake_lab.nl_widgets import NL_MIME
+from neurolake_lab.report import REPORT_MIME
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +86,9 @@ def test_a_truncated_result_pages_through_the_kernel(kernel: Any) -> None:
     amounts = [float(r[1]) for r in top["rows"]]
     assert amounts == sorted(amounts, reverse=True)
     assert amounts[0] == max(float(r[1]) for r in page["rows"] + top["rows"])
-    last = ask(kc, comm, {"id": 3, "result_id": result["result_id"], "offset": total - 5, "limit": 50})
+    last = ask(
+        kc, comm, {"id": 3, "result_id": result["result_id"], "offset": total - 5, "limit": 50}
+    )
     assert len(last["rows"]) == 5
     bad = ask(kc, comm, {"id": 4, "result_id": result["result_id"], "offset": 0, "limit": 10,
                          "sort": [{"column": "nope"}]})  # fmt: skip
@@ -109,7 +111,11 @@ def test_nl_answers_take_accept_and_reject(kernel: Any, workspace: Path) -> None
     assert any(REPORT_MIME in d for d in shown)  # the result follows the answer
     comm = open_comm(kc, "neurolake.feedback")
     accepted = ask(kc, comm, {"id": 1, "answer_id": answer["answer_id"], "verdict": "accept"})
-    assert accepted == {"id": 1, "ok": True, "message": "Kept: similar questions will use this SQL."}
+    assert accepted == {
+        "id": 1,
+        "ok": True,
+        "message": "Kept: similar questions will use this SQL.",
+    }
     with neurolake_lab.connect(workspace) as s:
         from neurolake_lab.agents import orchestrator_for
 

@@ -28,10 +28,14 @@ def test_report_and_preflight_in_notebook7(
     env = {"NEUROLAKE_WORKSPACE": str(workspace),
            "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("nb7-rt"))}  # fmt: skip
     url = launch_jupyter("notebook", TOKEN, env, f"--ServerApp.root_dir={root}")
-    write_notebook(root / "nb7.ipynb", ["%%sql\nSELECT id, email, spend FROM crm.people ORDER BY id", ""])
+    write_notebook(
+        root / "nb7.ipynb", ["%%sql\nSELECT id, email, spend FROM crm.people ORDER BY id", ""]
+    )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    page.on(
+        "console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error" else None
+    )
     page.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack}"))
     page.set_default_timeout(90_000)
     try:

@@ -121,7 +121,9 @@ def page(demo_lab: Lab, artifacts: Path) -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def _screenshot_on_failure(request: pytest.FixtureRequest, page: Any, artifacts: Path) -> Iterator[None]:
+def _screenshot_on_failure(
+    request: pytest.FixtureRequest, page: Any, artifacts: Path
+) -> Iterator[None]:
     yield
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -214,23 +216,31 @@ def test_preflight_warns_while_typing(page: Any, artifacts: Path, latency: dict[
     bar.wait_for(state="hidden")
 
 
-def test_report_table_strip_banner_lineage(page: Any, artifacts: Path, latency: dict[str, Any]) -> None:
+def test_report_table_strip_banner_lineage(
+    page: Any, artifacts: Path, latency: dict[str, Any]
+) -> None:
     run_cell(page, 1)
     out = cell(page, 1)
     out.locator("[data-neurolake='strip']").wait_for()
     strip_latency(page, out, latency)
     banner = out.locator("[data-neurolake='pii-banner']")
-    assert "Personal data in clear" in banner.inner_text() and "email (EMAIL_ADDRESS)" in banner.inner_text()
+    assert (
+        "Personal data in clear" in banner.inner_text()
+        and "email (EMAIL_ADDRESS)" in banner.inner_text()
+    )
     table = out.locator("[data-neurolake='result-table']")
     status = out.locator(".nl-pager-status")
-    assert status.inner_text() == "1–50 of 60,000"
+    assert status.inner_text() == "1\u201350 of 60,000"
     assert out.locator("tbody tr").count() == 50
     # numbers right-aligned with separators; wide table scrolls sideways instead of being cut
     amount = out.locator("tbody tr").first.locator("td").nth(9)
     assert "nl-number" in (amount.get_attribute("class") or "")
     assert table.evaluate("el => el.scrollWidth > el.clientWidth")
     # NULL set apart (churned_at of a customer who did not churn)
-    assert out.locator("td.nl-null").count() > 0 and out.locator("td.nl-null").first.inner_text() == "NULL"
+    assert (
+        out.locator("td.nl-null").count() > 0
+        and out.locator("td.nl-null").first.inner_text() == "NULL"
+    )
     # next page comes from the kernel
     first_id = out.locator("tbody tr").first.locator("td").nth(5).inner_text()
     out.locator("[data-neurolake='pager'] [data-action='next']").click()
@@ -240,12 +250,20 @@ def test_report_table_strip_banner_lineage(page: Any, artifacts: Path, latency: 
     # sorting by a column sorts the whole result in the kernel, descending on a second click
     header = out.locator("th[data-column='total_amount']")
     header.click()
-    page.wait_for_function("el => el.textContent.startsWith('1–')", arg=status.element_handle())
+    page.wait_for_function(
+        "el => el.textContent.startsWith('1\\u2013')", arg=status.element_handle()
+    )
     header.click()
     page.wait_for_selector("th[data-column='total_amount'][aria-sort='descending']")
     page.wait_for_timeout(300)
-    top = [float(x.replace(",", "")) for x in out.locator("tbody tr td:nth-child(10)").all_inner_texts()[:5]]
-    assert top == sorted(top, reverse=True) and "," in out.locator("tbody tr td:nth-child(10)").first.inner_text()
+    top = [
+        float(x.replace(",", ""))
+        for x in out.locator("tbody tr td:nth-child(10)").all_inner_texts()[:5]
+    ]
+    assert (
+        top == sorted(top, reverse=True)
+        and "," in out.locator("tbody tr td:nth-child(10)").first.inner_text()
+    )
     # the lineage graph opens from the strip
     out.locator("[data-neurolake='lineage']").click()
     graph = out.locator("[data-neurolake='lineage-graph']")
@@ -282,7 +300,9 @@ def test_running_bar_and_misprediction(page: Any, artifacts: Path, latency: dict
     assert cell(page, 2).locator(".jp-OutputArea-output .widget-progress").count() == 0
     predicted = _ms(strip.locator("[data-neurolake='cost']").inner_text().split("predicted ")[1])
     took = _ms(strip.locator("[data-nl-item='time']").inner_text())
-    assert took / predicted > 10, f"the cost model now predicts this query ({predicted} ms, took {took} ms): pick another"
+    assert took / predicted > 10, (
+        f"the cost model now predicts this query ({predicted} ms, took {took} ms): pick another"
+    )
     flag = strip.locator("[data-neurolake='misprediction']")
     assert flag.is_visible() and "slower than predicted" in flag.inner_text()
 
@@ -293,7 +313,9 @@ def _ms(text: str) -> float:
     return float(value.replace(",", "")) * (1000 if unit == "s" else 1)
 
 
-def test_masked_cells_for_another_identity(page: Any, artifacts: Path, latency: dict[str, Any]) -> None:
+def test_masked_cells_for_another_identity(
+    page: Any, artifacts: Path, latency: dict[str, Any]
+) -> None:
     run_cell(page, 3)
     out = cell(page, 3)
     out.locator("[data-neurolake='strip']").wait_for()
@@ -320,11 +342,15 @@ def test_nl_answer_copy_insert_accept(page: Any, artifacts: Path, latency: dict[
     status = out.locator("[data-neurolake='nl-feedback-status']")
     page.wait_for_function("el => el.textContent === 'SQL copied.'", arg=status.element_handle())
     out.locator("[data-action='accept']").click()
-    page.wait_for_function("el => el.textContent.startsWith('Kept')", arg=status.element_handle(), timeout=90_000)
+    page.wait_for_function(
+        "el => el.textContent.startsWith('Kept')", arg=status.element_handle(), timeout=90_000
+    )
     shot(page, artifacts, "ui-nl-answer.png", out)
     cells_before = page.locator(".jp-Notebook .jp-Cell").count()
     out.locator("[data-action='insert']").click()
-    page.wait_for_function(f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length === {cells_before + 1}")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length === {cells_before + 1}"
+    )
     inserted = cell(page, 5).locator(".jp-InputArea-editor").inner_text()
     assert inserted.startswith("%%sql\nSELECT") and "GROUP BY" in inserted.upper()
 
@@ -357,14 +383,20 @@ def test_lakehouse_panel_inserts_a_table(page: Any, artifacts: Path) -> None:
     page.keyboard.press("Control+a")
     page.keyboard.type("%%sql\nSELECT count(*) FROM ")
     panel.locator("[data-neurolake='lakehouse-table']", has_text="orders").first.dblclick()
-    page.wait_for_function("el => el.textContent.includes('FROM retail.orders')", arg=editor.element_handle())
+    page.wait_for_function(
+        "el => el.textContent.includes('FROM retail.orders')", arg=editor.element_handle()
+    )
     table = panel.locator("details[data-table='retail.customers']")
     table.locator("summary").click()
     table.locator("li[data-column='email'] .nl-pii-tag").wait_for()
     assert table.locator("li[data-column='email'] .nl-pii-tag").inner_text() == "EMAIL_ADDRESS"
-    lineage = panel.locator("details[data-table='retail.customers'] [data-neurolake='lakehouse-lineage']")
+    lineage = panel.locator(
+        "details[data-table='retail.customers'] [data-neurolake='lakehouse-lineage']"
+    )
     lineage.locator("summary").click()
-    page.wait_for_function("el => el.textContent.includes('retail.big_spenders')", arg=lineage.element_handle())
+    page.wait_for_function(
+        "el => el.textContent.includes('retail.big_spenders')", arg=lineage.element_handle()
+    )
     # search over the metadata index
     panel.locator("[data-neurolake='lakehouse-search']").fill("email")
     results = panel.locator("[data-neurolake='lakehouse-search-results']")
@@ -377,13 +409,19 @@ def test_lakehouse_panel_inserts_a_table(page: Any, artifacts: Path) -> None:
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")
     snaps.locator("[data-neurolake='query-as-of']").first.click()
-    page.wait_for_function("el => el.textContent.includes('FOR VERSION AS OF')", arg=editor.element_handle())
+    page.wait_for_function(
+        "el => el.textContent.includes('FOR VERSION AS OF')", arg=editor.element_handle()
+    )
     lines = editor.locator(".cm-line").all_inner_texts()
-    assert lines[0] == "%%sql" and lines[1].startswith("SELECT * FROM retail.customers FOR VERSION AS OF")
+    assert lines[0] == "%%sql" and lines[1].startswith(
+        "SELECT * FROM retail.customers FOR VERSION AS OF"
+    )
     panel.screenshot(path=str(artifacts / "ui-lakehouse-panel.png"))
 
 
-def test_governance_panel_lists_the_cell_just_run(page: Any, artifacts: Path, latency: dict[str, Any]) -> None:
+def test_governance_panel_lists_the_cell_just_run(
+    page: Any, artifacts: Path, latency: dict[str, Any]
+) -> None:
     last = page.locator(".jp-Notebook .jp-Cell").count() - 1
     run_cell(page, last)  # the time-travel query from the Lakehouse panel
     out = cell(page, last)
@@ -412,7 +450,9 @@ def test_governance_panel_lists_the_cell_just_run(page: Any, artifacts: Path, la
     panel.screenshot(path=str(artifacts / "ui-governance-panel.png"))
 
 
-def test_settings_and_dark_theme_without_console_errors(page: Any, demo_lab: Lab, artifacts: Path) -> None:
+def test_settings_and_dark_theme_without_console_errors(
+    page: Any, demo_lab: Lab, artifacts: Path
+) -> None:
     url = f"{demo_lab.url}/lab/api/settings/neurolake-lab:plugin?token={TOKEN}"
     with urllib.request.urlopen(url, timeout=30) as r:
         settings = json.loads(r.read())

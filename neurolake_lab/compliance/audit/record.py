@@ -38,6 +38,10 @@ KINDS = frozenset(
         "erasure",
         "maintenance",
         "nl_feedback",  # Accept/Reject of a %%nl answer
+        # data pipelines: definitions and their changes, runs, the Monitor's incidents and fixes
+        "pipeline",
+        "pipeline_run",
+        "pipeline_incident",
     }
 )
 
