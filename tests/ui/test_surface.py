@@ -62,7 +62,7 @@ CELLS = [
     "ORDER BY o.order_id",
     # 2: far slower than predicted on a fresh workspace (DuckDB's plan cannot see how deep a
     # recursive query goes; seconds for a prediction of well under a second)
-    "%%sql\nWITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 25000)\n"
+    "%%sql\nWITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 80000)\n"
     "SELECT count(*) AS n FROM t",
     # 3: the same identity-free read as someone the policy masks
     "import neurolake_lab\nneurolake_lab.connect(user='mallory').sql("
