@@ -109,7 +109,8 @@ def page(demo_lab: Lab, artifacts: Path) -> Iterator[Any]:
         pg = context.new_page()
         pg.set_default_timeout(60_000)
         pg.console_errors = []  # type: ignore[attr-defined]
-        pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+        pg.on("console", lambda m: pg.console_errors.append(f"{m.text} {m.location.get('url', '')}")
+              if m.type == "error" else None)  # fmt: skip
         pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
         pg.goto(demo_lab.page_url("lab/tree/surface.ipynb"))
         pg.get_by_text("NeuroLake | Idle").wait_for()
@@ -472,4 +473,5 @@ def test_settings_and_dark_theme_without_console_errors(
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
     cell(page, 1).scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "ui-surface.png"))
+    (artifacts / "ui-console.txt").write_text("\n".join(page.console_errors))
     assert page.console_errors == []
