@@ -144,16 +144,21 @@ def report_html(report: dict[str, Any]) -> str:
     res = report["result"]
     parts = ['<div class="neurolake-report">']
     if res["columns"]:
-        head = "".join(f"<th>{html.escape(c['name'])}</th>" for c in res["columns"])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row) + "</tr>"
-            for row in res["rows_preview"]
-        )
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        parts.append(rows_html([c["name"] for c in res["columns"]], res["rows_preview"]))
     parts.append(f"<p><small>{html.escape(summary_line(report))}</small></p>")
     parts.extend(f"<p><small>Note: {html.escape(n)}</small></p>" for n in report.get("notices", []))
     parts.append("</div>")
     return "".join(parts)
+
+
+def rows_html(names: list[str], rows: list[list[Any]]) -> str:
+    """An HTML table of ``rows`` (JSON values, as :func:`preview_rows` gives) under ``names``."""
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in names)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def report_text(report: dict[str, Any], max_rows: int = 20, max_width: int = 40) -> str:

@@ -38,14 +38,16 @@ if TYPE_CHECKING:
 
 SQL_USAGE = (
     "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain] [--no-pii[=drop]]\n"
-    "             [--optimize] [--yes]\n"
+    "             [--optimize] [--yes] [--explore | --chart[=KIND]]\n"
     "  -o, --out NAME   store the result (a QueryResult) in the variable NAME\n"
     "  --save NAME      keep the query as a snippet later queries can use as a table\n"
     "  --no-execute     with --save: only save, do not run\n"
     "  --explain        show DuckDB's plan instead of running the query\n"
     "  --no-pii[=drop]  mask (or drop) every PII-tagged column the query reads\n"
     "  --optimize       run the cheapest rewrite the optimizer finds that returns the same rows\n"
-    "  -y, --yes        run even when the predicted cost is above the confirmation threshold"
+    "  -y, --yes        run even when the predicted cost is above the confirmation threshold\n"
+    "  --explore        page, sort, filter and profile the whole result in a widget\n"
+    "  --chart[=KIND]   chart the result (bar, line or scatter; picked from the column types)"
 )
 
 
@@ -60,6 +62,8 @@ class SqlOptions:
     no_pii: str | None = None
     optimize: bool = False
     yes: bool = False
+    explore: bool = False
+    chart: str | None = None  # "auto" or a kind
 
 
 _TOKEN = re.compile(r"\S+")
@@ -71,8 +75,9 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
     Options come first; the SQL is the rest of the line verbatim (never re-tokenized, so quotes
     and spacing in it are kept).
 
-    >>> parse_sql_line("-o res --explain SELECT 'a  b'")
-    (SqlOptions(out='res', save=None, no_execute=False, explain=True, no_pii=None), "SELECT 'a  b'")
+    >>> opts, sql = parse_sql_line("-o res --chart=bar SELECT 'a  b'")
+    >>> opts.out, opts.chart, sql
+    ('res', 'bar', "SELECT 'a  b'")
     """
     opts = SqlOptions()
     pos = 0
@@ -103,6 +108,14 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
             opts.optimize = True
         elif name in ("--yes", "-y"):
             opts.yes = True
+        elif name == "--explore":
+            opts.explore = True
+        elif name == "--chart":
+            from neurolake_lab.charts import KINDS
+
+            if inline and inline not in KINDS:
+                raise UsageError(f"--chart takes {', '.join(KINDS)}, not {inline!r}\n{SQL_USAGE}")
+            opts.chart = inline or "auto"
         elif name == "--no-pii":
             if inline not in ("", "mask", "drop"):
                 raise UsageError(f"--no-pii takes mask or drop, not {inline!r}\n{SQL_USAGE}")
@@ -115,6 +128,8 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
         i += 1
     if opts.no_execute and not opts.save:
         raise UsageError(f"--no-execute only makes sense with --save\n{SQL_USAGE}")
+    if opts.explore and opts.chart:
+        raise UsageError(f"--explore and --chart are two views: choose one\n{SQL_USAGE}")
     return opts, line[pos:].strip()
 
 
@@ -155,11 +170,12 @@ class NeuroLakeMagics(Magics):
 
     @no_var_expand
     @line_cell_magic
-    def sql(self, line: str, cell: str | None = None) -> QueryResult | None:
+    def sql(self, line: str, cell: str | None = None) -> Any:
         """Run SQL on the NeuroLake session; the last statement's result is the cell's value.
 
         ``$name`` and ``:name`` are bound parameters taken from the notebook's variables, and
-        DataFrames or Arrow tables in the notebook can be queried by name.
+        DataFrames or Arrow tables in the notebook can be queried by name. With ``--explore``
+        or ``--chart`` the value is the explorer or chart (its ``.result`` is the result).
         """
         opts, rest = parse_sql_line(line)
         if cell is None:
@@ -189,7 +205,16 @@ class NeuroLakeMagics(Magics):
             if ask is not None:
                 self._confirm(text, opts, ask)
                 return None
-        return self._run_sql(text, opts, notices)
+        return self._present(self._run_sql(text, opts, notices), opts)
+
+    @staticmethod
+    def _present(result: QueryResult, opts: SqlOptions) -> Any:
+        """What the cell shows: the result (its report), or its explorer or chart."""
+        if opts.explore:
+            return result.explore()
+        if opts.chart:
+            return result.chart(None if opts.chart == "auto" else opts.chart)
+        return result
 
     def _consider_cost(self, text: str, opts: SqlOptions) -> tuple[str, list[str], str | None]:
         """Apply ``--optimize``; say why the cell should ask first (``None``: it need not)."""
@@ -224,7 +249,7 @@ class NeuroLakeMagics(Magics):
         from neurolake_lab.nl_widgets import ConfirmPanel
 
         panel = ConfirmPanel(
-            text, run=lambda sql: self._run_sql(sql, opts, []),
+            text, run=lambda sql: self._present(self._run_sql(sql, opts, []), opts),
             message=f"Asking before running: {reason}. Run it, edit it, or cancel.",
         )  # fmt: skip
         self.last_confirm = panel

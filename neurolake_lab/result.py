@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
 
+    from neurolake_lab.charts import ChartView
+    from neurolake_lab.explorer import Explorer
+
 
 class QueryResult:
     """The result of one query (the last statement of a cell)."""
@@ -80,6 +83,25 @@ class QueryResult:
         frame = polars.from_arrow(self._table)
         assert isinstance(frame, polars.DataFrame)
         return frame
+
+    def explore(self, page_size: int = 50) -> Explorer:
+        """An explorer widget: page, sort, filter and profile the whole result in the kernel.
+
+        The browser only receives the page on screen (see :mod:`neurolake_lab.explorer`).
+        """
+        from neurolake_lab.explorer import Explorer
+
+        return Explorer(self, page_size=page_size)
+
+    def chart(self, kind: str | None = None) -> ChartView:
+        """A chart of the result with a control to switch its kind and columns.
+
+        Bar, line or scatter is picked from the column types; ``kind`` forces one (see
+        :mod:`neurolake_lab.charts`).
+        """
+        from neurolake_lab.charts import ChartView
+
+        return ChartView(self, kind=kind)
 
     @property
     def columns(self) -> list[str]:
