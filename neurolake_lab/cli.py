@@ -17,7 +17,8 @@ from pathlib import Path
 
 from neurolake_lab import __version__
 
-QUICKSTART = "quickstart.ipynb"
+#: the notebook ``neurolake lab`` opens (every shipped notebook is copied beside it)
+TOUR = "tour.ipynb"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -250,6 +251,19 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def copy_notebooks(folder: Path) -> list[Path]:
+    """Copy the shipped demo notebooks into ``folder``, keeping any the user already has."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for source in resources.files("neurolake_lab.notebooks").iterdir():
+        target = folder / source.name
+        if source.name.endswith(".ipynb") and not target.exists():
+            with resources.as_file(source) as path:
+                shutil.copyfile(path, target)
+            copied.append(target)
+    return copied
+
+
 def _lab(args: argparse.Namespace) -> int:
     from neurolake_lab.config import Workspace, default_workspace
 
@@ -261,12 +275,8 @@ def _lab(args: argparse.Namespace) -> int:
         if _demo_load(1.0, 42) != 0:
             return 1
     root = Path(args.notebook_dir).resolve() if args.notebook_dir else workspace.notebooks
-    root.mkdir(parents=True, exist_ok=True)
-    notebook = root / QUICKSTART
-    if not notebook.exists():
-        source = resources.files("neurolake_lab.notebooks").joinpath(QUICKSTART)
-        with resources.as_file(source) as path:
-            shutil.copyfile(path, notebook)
+    copy_notebooks(root)
+    notebook = root / TOUR
     argv = [
         "jupyter-lab",
         f"--ServerApp.root_dir={root}",
