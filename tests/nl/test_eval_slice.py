@@ -1,0 +1,58 @@
+"""A fast slice of the four-schema ``%%nl`` evaluation (``bench/nl_eval.py``), as a regression test.
+
+For each schema a few dev-split questions the planner answers correctly must stay correct, and a
+few more (harder ones and unanswerable ones) must never be answered wrongly: a refusal is fine, a
+wrong table is not. The whole evaluation, with its test split, runs in ``make bench``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import neurolake_lab
+from neurolake_lab.session import Session
+from tests.support import nl_eval
+
+pytestmark = pytest.mark.slow
+
+#: schema -> (ids that must be answered correctly, ids that must not be answered wrongly)
+SLICE: dict[str, tuple[list[str], list[str]]] = {
+    "retail": (
+        ["retail-11", "retail-13", "retail-23", "retail-29", "retail-35"],
+        ["retail-27", "retail-u01", "retail-u05"],
+    ),
+    "tpch": (["tpch-12"], ["tpch-03", "tpch-05", "tpch-u02", "tpch-u05"]),
+    "klinik": (["klinik-35"], ["klinik-02", "klinik-13", "klinik-u01", "klinik-u05"]),
+    "flights": ([], ["flights-04", "flights-10", "flights-u02", "flights-u07"]),
+}
+
+
+@pytest.fixture(scope="module", params=list(SLICE))
+def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           monkeypatch_module: pytest.MonkeyPatch) -> Iterator[tuple[str, Session]]:  # fmt: skip
+    schema = str(request.param)
+    root: Path = tmp_path_factory.mktemp(f"eval-{schema}")
+    with neurolake_lab.connect(root) as session:
+        nl_eval.SCHEMAS[schema](session)
+        yield schema, session
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEUROLAKE_LLM", "offline")
+        yield mp
+
+
+def test_slice(loaded: tuple[str, Session]) -> None:
+    schema, session = loaded
+    must_answer, must_not_err = SLICE[schema]
+    items = {i["id"]: i for i in nl_eval.questions(schema, "dev")}
+    outcomes = {i: nl_eval.judge(session, items[i]) for i in must_answer + must_not_err}
+    wrong = {i: (o.detail, o.sql) for i, o in outcomes.items() if o.verdict == "wrong"}
+    assert not wrong, wrong
+    missed = {i: outcomes[i].detail for i in must_answer if outcomes[i].verdict != "correct"}
+    assert not missed, missed
