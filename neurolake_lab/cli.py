@@ -61,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--scale", type=float, default=1.0, help="row-count factor (default 1)")
     load.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    load.add_argument(
+        "--if-stale",
+        action="store_true",
+        help="only when no demo is loaded, or its dates were placed around an earlier day",
+    )
+
+    notebooks = sub.add_parser("notebooks", help="copy the demo notebooks into a folder")
+    notebooks.add_argument("folder", help="where to copy them (notebooks already there are kept)")
 
     audit = sub.add_parser("audit", help="check or show the workspace's audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -102,14 +110,19 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    if args.workspace:
+    if getattr(args, "workspace", None):
         os.environ["NEUROLAKE_WORKSPACE"] = str(Path(args.workspace).expanduser().resolve())
     if args.command == "sql":
         return _sql(args.query, args.format)
     if args.command == "audit":
         return _audit(args)
     if args.command == "demo":
-        return _demo_load(args.scale, args.seed)
+        return _demo_load(args.scale, args.seed, if_stale=args.if_stale)
+    if args.command == "notebooks":
+        copied = copy_notebooks(Path(args.folder).expanduser().resolve())
+        for path in copied:
+            print(path)
+        return 0
     if args.command == "learn":
         return _learn(args)
     return _lab(args)
@@ -155,16 +168,21 @@ def _learn(args: argparse.Namespace) -> int:
         return 1
 
 
-def _demo_load(scale: float, seed: int) -> int:
+def _demo_load(scale: float, seed: int, if_stale: bool = False) -> int:
+    import datetime as dt
     import time
 
     from neurolake_lab.demo import load_retail
+    from neurolake_lab.demo.load import demo_day
     from neurolake_lab.exceptions import NeuroLakeError
     from neurolake_lab.session import connect
 
     start = time.perf_counter()
     try:
         with connect() as session:
+            if if_stale and demo_day(session) == dt.datetime.now(dt.UTC).date():
+                print(f"the demo data in {session.settings.workspace} is current")
+                return 0
             counts = load_retail(session, scale=scale, seed=seed)
             where = session.settings.workspace
     except NeuroLakeError as exc:
