@@ -233,26 +233,27 @@ def _sql(query: str, fmt: str) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     """``neurolake audit verify`` (exit status 0 only when intact) and ``neurolake audit tail``."""
-    from neurolake_lab.compliance.audit import AuditLog
-    from neurolake_lab.config import default_workspace
+    from neurolake_lab.compliance.audit import open_audit_log
+    from neurolake_lab.config import default_workspace, resolve_settings
     from neurolake_lab.exceptions import NeuroLakeError, WorkspaceError
+    from neurolake_lab.lakehouse.catalog import catalog_config
 
     root = default_workspace().resolve()
     try:
         if not root.is_dir():
             raise WorkspaceError(f"no workspace folder at {root}")
-        log = AuditLog(root)
+        log = open_audit_log(root, catalog_config(resolve_settings(root)).uri)
         if args.audit_command == "verify":
             result = log.verify()
             records = f"{result.records} record{'' if result.records == 1 else 's'}"
             if result.ok:
-                print(f"audit log intact: {records} ({log.path})")
+                print(f"audit log intact: {records} ({log.location})")
                 if result.reason:
                     print(f"note: {result.reason}")
                 return 0
             print(f"audit log NOT intact: {result.reason}")
             first = f"; first bad record: {result.first_bad}" if result.first_bad else ""
-            print(f"{records} verified before the problem{first} ({log.path})")
+            print(f"{records} verified before the problem{first} ({log.location})")
             return 1
         import json
 

@@ -14,7 +14,7 @@ from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
     from neurolake_lab.cache import ResultCache
-    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.compliance.audit import AuditStore
     from neurolake_lab.compliance.pii.tags import PiiTag
     from neurolake_lab.compliance.policy import PolicyStore
     from neurolake_lab.compliance.tagging import PiiTagger
@@ -28,7 +28,7 @@ class ComplianceAPI(SessionCore):
 
     if TYPE_CHECKING:  # provided by Session
         _tagger: PiiTagger | None
-        _audit: AuditLog | None
+        _audit: AuditStore | None
 
         def _governance_inputs(
             self,
@@ -50,12 +50,13 @@ class ComplianceAPI(SessionCore):
         return self._tagger
 
     @property
-    def audit(self) -> AuditLog:
+    def audit(self) -> AuditStore:
         """The workspace's tamper-evident audit log (``.verify()``, ``.tail(n)``)."""
         if self._audit is None:
-            from neurolake_lab.compliance.audit import AuditLog
+            from neurolake_lab.compliance.audit import open_audit_log
 
-            self._audit = AuditLog(self.lakehouse.settings.workspace)
+            settings = self.lakehouse.settings
+            self._audit = open_audit_log(settings.workspace, self.lakehouse.config.uri)
         return self._audit
 
     def record(self, kind: str, sql: str | None = None, **data: Any) -> str:

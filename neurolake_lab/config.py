@@ -27,9 +27,14 @@ def default_workspace() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".neurolake"
 
 
+def hub_user() -> str | None:
+    """The JupyterHub user this process serves (``$JUPYTERHUB_USER``), ``None`` outside a Hub."""
+    return os.environ.get("JUPYTERHUB_USER") or None
+
+
 def current_user() -> str:
-    """Who runs this process: ``$JUPYTERHUB_USER``, ``$NEUROLAKE_USER``, else the OS user."""
-    for var in ("NEUROLAKE_USER", "JUPYTERHUB_USER"):
+    """Who runs this process: the Hub's user, else ``$NEUROLAKE_USER``, else the OS user."""
+    for var in ("JUPYTERHUB_USER", "NEUROLAKE_USER"):
         if os.environ.get(var):
             return os.environ[var]
     try:
@@ -162,10 +167,11 @@ def resolve_settings(workspace: str | os.PathLike[str] | None = None, **override
         thread_count = int(threads) if threads is not None else None
     except ValueError as exc:
         raise WorkspaceError(f"invalid number in settings: {exc}") from None
+    owner, user = _identity(stored, pick("user", current_user()))
     return Settings(
         workspace=ws.root,
-        owner=str(stored.get("owner", current_user())),
-        user=str(pick("user", current_user())),
+        owner=owner,
+        user=user,
         memory_limit=pick("memory_limit"),
         threads=thread_count,
         timezone=str(pick("timezone", "UTC")),
@@ -178,3 +184,24 @@ def resolve_settings(workspace: str | os.PathLike[str] | None = None, **override
             k: v for k, v in stored.items() if k not in {*Settings.__dataclass_fields__, "catalog"}
         },
     )
+
+
+def _identity(stored: dict[str, Any], asked: Any) -> tuple[str, str]:
+    """``(owner, user)`` of a session.
+
+    Outside JupyterHub both are self-asserted: the user as asked (argument, ``$NEUROLAKE_USER``,
+    ``neurolake.toml``), the owner as recorded in ``neurolake.toml``. Under JupyterHub the Hub
+    authenticated the user, so ``$JUPYTERHUB_USER`` is the identity and asking for another one is
+    refused; and since every user can write their own ``neurolake.toml``, the owner comes only
+    from the deployment's environment (``$NEUROLAKE_OWNER``, set by the Hub's spawner): without
+    it nobody is the owner, so nobody bypasses the policies.
+    """
+    hub = hub_user()
+    if hub is None:
+        return str(stored.get("owner", current_user())), str(asked)
+    if asked is not None and str(asked) != hub:
+        raise WorkspaceError(
+            f"under JupyterHub the identity is the Hub's user {hub!r}: it cannot be set to "
+            f"{str(asked)!r}"
+        )
+    return os.environ.get("NEUROLAKE_OWNER", ""), hub

@@ -170,7 +170,7 @@ def report_text(report: dict[str, Any], max_rows: int = 20, max_width: int = 40)
     body = [
         [_clip(_cell_text(v), max_width) for v in row] for row in res["rows_preview"][:max_rows]
     ]
-    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
+    widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(header)]
     lines = [
         "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
         "  ".join("-" * w for w in widths),

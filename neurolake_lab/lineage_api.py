@@ -128,9 +128,13 @@ class LineageAPI(SessionCore):
         else:
             frontier = {start} & ({e[0] for e in edges} | {e[1] for e in edges})
         if not frontier:
+            if self._stored(start, is_table):
+                # a real table or column that no write has used yet (the demo tables, loaded
+                # from Arrow): its lineage is empty, which is an answer, not a usage error
+                return WorkspaceLineage([])
             known = sorted({_table(e[1]) for e in edges})
             hint = f"tables with recorded lineage: {', '.join(known)}" if known else None
-            raise UsageError(f"no lineage is recorded for {target}", hint=hint)
+            raise UsageError(f"no table or column {target} in this workspace", hint=hint)
         seen: set[tuple[str, str, str]] = set()
         queue = deque((node, 0) for node in frontier)
         visited = set(frontier)
@@ -147,6 +151,18 @@ class LineageAPI(SessionCore):
                     visited.add(far)
                     queue.append((far, level + 1))
         return WorkspaceLineage([LineageEdge(s, t, k) for s, t, k in sorted(seen)])
+
+    def _stored(self, target: str, is_table: bool) -> bool:
+        """Whether ``target`` (``ns.t`` or ``ns.t.col``, lower case) names a stored table/column."""
+        from neurolake_lab.lakehouse.lakehouse import iceberg_columns
+
+        table, column = (target, "") if is_table else target.rsplit(".", 1)
+        ns, _, name = table.partition(".")
+        tid = self.lakehouse.resolve_ref(ns, name)
+        if tid is None:
+            return False
+        columns = iceberg_columns(self.lakehouse.pointers[tid])
+        return is_table or column in {c.lower() for c in columns}
 
     def _recorded_edges(self) -> set[tuple[str, str, str]]:
         """Every ``(source, target, kind)`` recorded by writes, in every snapshot of every table."""

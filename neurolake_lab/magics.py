@@ -402,7 +402,14 @@ class NeuroLakeMagics(Magics):
             pa.field("kind", pa.string()), pa.field("masked", pa.bool_()),
         ]  # fmt: skip
         rows = pa.Table.from_pylist(lineage_rows(graph), schema=pa.schema(fields))
-        return _outcome_result(rows, f"%lineage {line}", "LINEAGE")
+        result = _outcome_result(rows, f"%lineage {line}", "LINEAGE")
+        if not graph.edges:
+            way = "downstream of" if args.downstream else "upstream of"
+            result.notices.append(
+                f"nothing is recorded {way} {args.target}: lineage is recorded when a table is "
+                "written from a query (CREATE TABLE ... AS SELECT, INSERT ... SELECT)"
+            )
+        return result
 
     def cell_context(self) -> dict[str, Any] | None:
         """Where the running cell comes from: notebook path, cell id, execution count."""

@@ -37,9 +37,47 @@ class PolicyAPI(SessionCore):
         """The workspace's policy store (``policies.yaml``, re-read when it changes)."""
         if self._policies is None:
             from neurolake_lab.compliance.policy import PolicyStore
+            from neurolake_lab.lakehouse.naming import local_path
 
-            self._policies = PolicyStore(self.settings.workspace, owner=self.settings.owner)
+            # only the catalog reads the workspace and the warehouse (which may be elsewhere,
+            # on another disk or an object store)
+            protected = [str(self.settings.workspace)]
+            warehouse = self.lakehouse.config.warehouse
+            if warehouse and (warehouse.startswith("file:") or "://" in warehouse):
+                protected.append(local_path(warehouse) or warehouse)
+            owner = self.settings.owner or None  # none under a Hub that names no owner
+            uri = self.lakehouse.config.uri
+            if uri.startswith("postgresql"):  # the shared deployment: one policy for all users
+                from neurolake_lab.compliance.policy.sql_store import SqlPolicyStore
+
+                self._policies = SqlPolicyStore(
+                    uri, self.settings.workspace, owner=owner, protected_paths=protected
+                )
+            else:
+                self._policies = PolicyStore(
+                    self.settings.workspace, owner=owner, protected_paths=protected
+                )
         return self._policies
+
+    def publish_policy(self, text: str) -> int:
+        """Make ``text`` the shared policy in force (PostgreSQL catalog; the owner only).
+
+        Returns the new version's id; the change is audited like any policy change.
+        """
+        from neurolake_lab.compliance.policy.sql_store import SqlPolicyStore, publish_policy
+        from neurolake_lab.exceptions import UsageError
+
+        store = self.policies
+        if not isinstance(store, SqlPolicyStore):
+            raise UsageError(
+                "policies are published to a PostgreSQL catalog; this workspace's policy is its "
+                "policies.yaml file",
+            )
+        if not self.settings.owner or self.user != self.settings.owner:
+            raise UsageError(f"only the owner may publish policies; {self.user} is not the owner")
+        version = publish_policy(store.engine, text, author=self.user)
+        store.published()
+        return version
 
     def policy(self) -> Policy:
         """The policy in force now; a change since the last statement is audited here."""

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from neurolake_lab.agents.answer import NLResult
     from neurolake_lab.cache import CacheKey, ResultCache
-    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.compliance.audit import AuditStore
     from neurolake_lab.compliance.policy import Enforcement, NoPii, PolicyStore
     from neurolake_lab.compliance.tagging import PiiTagger
     from neurolake_lab.cost import CostModel, Prediction
@@ -65,7 +65,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         self._engine: DuckDBEngine | None = None
         self._lakehouse: Lakehouse | None = None
         self._tagger: PiiTagger | None = None
-        self._audit: AuditLog | None = None
+        self._audit: AuditStore | None = None
         self._policies: PolicyStore | None = None
         self._governed: tuple[object, dict[str, dict[str, str]], dict[str, dict[str, Any]]] | None
         self._governed = None
@@ -448,12 +448,15 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
     def close(self) -> None:
         """Release the engine and its spill folder; the session can be used again afterwards."""
         lake, audit, engine = self._lakehouse, self._audit, self._engine
+        policies, self._policies = self._policies, None
         self._lakehouse = self._audit = self._engine = None
         try:
             if lake is not None:
                 lake.close()
             if audit is not None:
                 audit.close()
+            if policies is not None:
+                policies.close()
         finally:
             if engine is not None:
                 engine.close()

@@ -44,3 +44,25 @@ def test_unwritable_workspace_is_clear(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="cannot create workspace folder"):
         resolve_settings(blocker / "ws")
     assert os.path.exists(blocker)
+
+
+def test_under_jupyterhub_the_hub_user_is_the_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEUROLAKE_USER", "ada")
+    ws = tmp_path / "ws"
+    assert resolve_settings(ws).owner == "ada"  # made outside the Hub by ada
+    monkeypatch.delenv("NEUROLAKE_USER")
+    monkeypatch.setenv("JUPYTERHUB_USER", "bob")
+    s = resolve_settings(ws)
+    # the Hub authenticated bob; the file's owner is not trusted (every user can write it)
+    assert s.user == "bob" and s.owner == ""
+    assert resolve_settings(ws, user="bob").user == "bob"
+    with pytest.raises(WorkspaceError, match="identity is the Hub's user 'bob'"):
+        resolve_settings(ws, user="ada")
+    monkeypatch.setenv("NEUROLAKE_USER", "ada")
+    with pytest.raises(WorkspaceError, match="cannot be set to 'ada'"):
+        resolve_settings(ws)
+    monkeypatch.delenv("NEUROLAKE_USER")
+    monkeypatch.setenv("NEUROLAKE_OWNER", "ada")  # the deployment names the owner
+    assert resolve_settings(ws).owner == "ada"

@@ -28,7 +28,7 @@ from neurolake_lab.agents.optimizer import OptimizerAgent, PassThroughOptimizer
 from neurolake_lab.exceptions import PlanningError, UsageError
 
 if TYPE_CHECKING:
-    from neurolake_lab.compliance.audit import AuditLog
+    from neurolake_lab.compliance.audit import AuditStore
     from neurolake_lab.index import MetadataIndex, PiiHook
     from neurolake_lab.llm import ChatModel
     from neurolake_lab.session import Session
@@ -63,7 +63,7 @@ class Orchestrator:
         self.last: NLResult | None = None
         self._pii_hook = pii_hook
         self._index: MetadataIndex | None = None
-        self._audit: AuditLog | None = None
+        self._audit: AuditStore | None = None
         self._llm: tuple[Any, ChatModel | None] | None = None
 
     # -- what it works with ---------------------------------------------------------------------
@@ -108,12 +108,10 @@ class Orchestrator:
             self._llm = (config, chat_model(config))
         return self._llm[1]
 
-    def audit(self) -> AuditLog:
+    def audit(self) -> AuditStore:
         """The workspace's audit log."""
         if self._audit is None:
-            from neurolake_lab.compliance.audit import AuditLog
-
-            self._audit = AuditLog(self.session.workspace.root)
+            self._audit = self.session.audit
         return self._audit
 
     def context(self, *, follow_up: bool = False, mode: str | None = None,

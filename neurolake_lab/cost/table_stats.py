@@ -245,10 +245,10 @@ def clear_cache() -> None:
 
 
 def _read_files(location: str, snapshot_id: int | None) -> TableFiles:
-    from pyiceberg.io import load_file_io
     from pyiceberg.manifest import DataFileContent
 
     from neurolake_lab.lakehouse.lakehouse import read_metadata
+    from neurolake_lab.lakehouse.storage import file_io
 
     meta = read_metadata(location)
     snapshot = (
@@ -256,7 +256,7 @@ def _read_files(location: str, snapshot_id: int | None) -> TableFiles:
     )
     files: list[DataFile] = []
     if snapshot is not None:
-        io = load_file_io(properties=dict(meta.properties), location=location)
+        io = file_io(location, meta.properties)
         for manifest in snapshot.manifests(io):
             for entry in manifest.fetch_manifest_entry(io, discard_deleted=True):
                 if entry.data_file.content == DataFileContent.DATA:

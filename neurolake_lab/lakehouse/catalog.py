@@ -18,6 +18,11 @@ from urllib.parse import unquote, urlparse
 
 from neurolake_lab.config import Settings, Workspace
 from neurolake_lab.exceptions import LakehouseError
+from neurolake_lab.lakehouse.storage import (
+    ObjectStore,
+    object_store_properties,
+    uses_object_store,
+)
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -55,6 +60,13 @@ class CatalogConfig:
         """True for an Iceberg REST catalog."""
         return self.uri.startswith(("http://", "https://"))
 
+    @property
+    def store(self) -> ObjectStore | None:
+        """The S3-compatible store data files are on, when one is configured."""
+        if uses_object_store(self.properties, self.warehouse):
+            return ObjectStore.from_properties(self.properties)
+        return None
+
 
 def catalog_config(settings: Settings) -> CatalogConfig:
     """The catalog of a session: configured, or SQLite and a local folder in the workspace.
@@ -67,6 +79,8 @@ def catalog_config(settings: Settings) -> CatalogConfig:
     ws = Workspace(settings.workspace)
     uri = settings.catalog_uri or f"sqlite:///{ws.catalog_db}"
     props = dict(settings.catalog_properties)
+    if uses_object_store(props, settings.warehouse):
+        props.update(object_store_properties(props))
     if uri.startswith(("http://", "https://")):
         wanted = settings.warehouse
         if wanted and "://" not in wanted and wanted.startswith(("/", "~", ".")):

@@ -38,12 +38,16 @@ def commit_with_retries(
     load: Callable[[], Table], operation: Callable[[Table], T], *, what: str
 ) -> T:
     """Run ``operation`` on a freshly loaded table until its commit wins (or give up, clearly)."""
+    from neurolake_lab.lakehouse.storage import is_storage_error, storage_failure
+
     delay = 0.02
     for attempt in range(ATTEMPTS):
-        table = load()
         try:
+            table = load()
             return operation(table)
         except Exception as exc:
+            if is_storage_error(exc):  # refused or unreachable: the commit never happened
+                raise storage_failure(exc, f"{what}: not committed") from None
             if not _retryable(exc) or attempt == ATTEMPTS - 1:
                 if _retryable(exc):
                     raise LakehouseError(

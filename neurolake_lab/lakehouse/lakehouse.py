@@ -24,7 +24,7 @@ from neurolake_lab import progress
 from neurolake_lab.config import Settings
 from neurolake_lab.engine.extensions import load_extension
 from neurolake_lab.exceptions import LakehouseError, QueryError
-from neurolake_lab.lakehouse import statements
+from neurolake_lab.lakehouse import statements, storage
 from neurolake_lab.lakehouse.catalog import (
     CatalogConfig,
     PointerReader,
@@ -95,11 +95,13 @@ def read_properties(metadata_location: str) -> dict[str, str]:
 @lru_cache(maxsize=256)
 def read_metadata(metadata_location: str) -> TableMetadata:
     """A table's metadata file, parsed (immutable, so cached by location)."""
-    from pyiceberg.io import load_file_io
     from pyiceberg.serializers import FromInputFile
 
-    io = load_file_io(location=metadata_location)
-    return FromInputFile.table_metadata(io.new_input(metadata_location))
+    io = storage.file_io(metadata_location)
+    try:
+        return FromInputFile.table_metadata(io.new_input(metadata_location))
+    except OSError as exc:  # the object store refused or does not answer
+        raise storage.storage_failure(exc, f"cannot read {metadata_location}") from None
 
 
 class Lakehouse:
@@ -119,6 +121,8 @@ class Lakehouse:
 
         self.access = AccessRecorder(Workspace(settings.workspace).catalog_db, self.column_names)
         self.config: CatalogConfig = catalog_config(settings)
+        if self.config.store is not None:
+            storage.configure({k: v for k, v in self.config.properties.items() if k[:3] == "s3."})
         self._catalog: Catalog | None = None
         self._reader = PointerReader(self.config, lambda: self.catalog)
         self.pointers: Pointers = {}
@@ -162,8 +166,7 @@ class Lakehouse:
         if self.pointers == self._views and self.namespaces == self._schemas:
             return
         if self.pointers and not self._loaded:
-            load_extension(con, "iceberg")
-            self._loaded = True
+            self._load_readers(con)
         for ns in sorted(self.namespaces - self._schemas):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(ns)}")
         for tid in sorted(set(self._views) - set(self.pointers)):
@@ -179,6 +182,16 @@ class Lakehouse:
         self._schemas = set(self.namespaces)
         self._sync_aliases(con)
 
+    def _load_readers(self, con: duckdb.DuckDBPyConnection) -> None:
+        """DuckDB's Iceberg reader, and for an object store its ``httpfs`` and credentials."""
+        load_extension(con, "iceberg")
+        store = self.config.store
+        if store is not None or any(storage.is_remote(loc) for loc in self.pointers.values()):
+            load_extension(con, "httpfs")
+            if store is not None:
+                con.execute(store.secret_sql())
+        self._loaded = True
+
     def select_sql(self, tid: TableId, location: str, snapshot_id: int | None = None) -> str:
         """The SELECT that reads a table: ``iceberg_scan``, with the view column replacements."""
         scan = scan_sql(location, snapshot_id)
@@ -193,16 +206,18 @@ class Lakehouse:
             con.execute(
                 f"CREATE OR REPLACE VIEW {qualified(tid)} AS {self.select_sql(tid, location)}"
             )
-        except duckdb.Error as exc:
-            # an unreadable table must not hide the others; querying it gives the error again
-            con.execute(
-                f"CREATE OR REPLACE VIEW {qualified(tid)} AS SELECT error("
-                + "'"
-                + f"table {display_name(tid)} cannot be read: {_first_line(exc)}".replace("'", "''")
-                + "') AS unreadable"
-            )
-        except LakehouseError:
             return
+        except duckdb.Error as exc:
+            why = _first_line(exc)
+            if storage.is_remote(location) and "HTTP" in why:
+                why = storage.storage_failure(exc, "reading its metadata").message
+        except LakehouseError as exc:
+            why = exc.message
+        # an unreadable table must not hide the others; querying it gives the error again
+        message = f"table {display_name(tid)} cannot be read: {why}".replace("'", "''")
+        con.execute(
+            f"CREATE OR REPLACE VIEW {qualified(tid)} AS SELECT error('{message}') AS unreadable"
+        )
 
     def _sync_aliases(self, con: duckdb.DuckDBPyConnection) -> None:
         counts = Counter(name for _, name in self.pointers)
@@ -336,6 +351,11 @@ class Lakehouse:
         """Carry out a write statement, then show its effect to this session at once."""
         try:
             return self.sql_writer.run(stmt, params, lookup, ctx)
+        except OSError as exc:
+            if not storage.is_storage_error(exc):
+                raise
+            target = display_name(stmt.table) if stmt.table else "the table"
+            raise storage.storage_failure(exc, f"writing {target}: not committed") from None
         finally:
             self.refresh(self.engine.con)
 

@@ -166,32 +166,64 @@ def remove_orphans(table: Table, older_than: timedelta, report: MaintenanceRepor
     """Delete files in the table's folder that no snapshot or metadata version refers to.
 
     Only files older than ``older_than`` go: a write in another kernel puts its files in place
-    before it commits, and must not lose them.
+    before it commits, and must not lose them. The folder is listed through the table's own
+    file IO (pyarrow's local or S3 file system), so a warehouse on an object store is cleaned
+    the same way.
     """
-    root = local_path(table.location())
-    if root is None:
-        report.notes.append("orphan files are only removed from local warehouses")
+    from pyarrow import fs
+
+    files = _listing(table, table.location())
+    if files is None:
+        report.notes.append("orphan files are only removed from local or S3 warehouses")
         return
+    filesystem, infos = files
     meta = table.metadata
     referenced = reachable_files(table, list(meta.snapshots))
     referenced.add(table.metadata_location)
     referenced |= {entry.metadata_file for entry in meta.metadata_log}
-    keep = {local_path(p) or p for p in referenced}
+    keep = {_fs_path(p) for p in referenced}
     cutoff = time.time() - older_than.total_seconds()
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            path = os.path.join(folder, name)
-            if path in keep or name == "version-hint.text":
-                continue
-            try:
-                stat = os.stat(path)
-            except FileNotFoundError:
-                continue
-            if stat.st_mtime > cutoff:
-                continue
-            os.remove(path)
-            report.orphans_removed += 1
-            report.bytes_freed += stat.st_size
+    for info in infos:
+        if info.type != fs.FileType.File or info.path in keep:
+            continue
+        if info.base_name == "version-hint.text" or info.mtime is None:
+            continue
+        if info.mtime.timestamp() > cutoff:
+            continue
+        try:
+            filesystem.delete_file(info.path)
+        except FileNotFoundError:
+            continue
+        report.orphans_removed += 1
+        report.bytes_freed += info.size or 0
+
+
+def _fs_path(location: str) -> str:
+    """A location as pyarrow's file systems name it (``bucket/key`` or an absolute path)."""
+    local = local_path(location)
+    if local is not None:
+        return os.path.abspath(local)
+    return location.split("://", 1)[1]
+
+
+def _listing(table: Table, root: str) -> tuple[Any, list[Any]] | None:
+    """The file system holding ``root`` and every file under it (``None``: not listable)."""
+    from pyarrow import fs
+
+    io = table.io
+    if not hasattr(io, "fs_by_scheme"):
+        return None
+    scheme, netloc, _ = io.parse_location(root)
+    if scheme not in ("file", "s3", "s3a", "s3n"):
+        return None
+    filesystem = io.fs_by_scheme(scheme, netloc)
+    try:
+        infos = filesystem.get_file_info(
+            fs.FileSelector(_fs_path(root), recursive=True, allow_not_found=True)
+        )
+    except FileNotFoundError:
+        return filesystem, []
+    return filesystem, infos
 
 
 def _delete(table: Table, path: str) -> int:

@@ -34,11 +34,13 @@ def local_path(location: str) -> str | None:
 
 def scan_sql(metadata_location: str, snapshot_id: int | None = None) -> str:
     """The ``iceberg_scan(...)`` call reading a table's metadata file (at a snapshot)."""
-    path = local_path(metadata_location)
+    from neurolake_lab.lakehouse.storage import is_remote
+
+    path = metadata_location if is_remote(metadata_location) else local_path(metadata_location)
     if path is None:
         raise LakehouseError(
-            f"reading {metadata_location} needs DuckDB's httpfs extension, which is not installed;"
-            " use a local warehouse"
+            f"cannot read {metadata_location}: data files must be in a local folder or on an "
+            "S3-compatible object store (s3://)"
         )
     arg = "'" + path.replace("'", "''") + "'"
     if snapshot_id is not None:

@@ -63,8 +63,17 @@ def test_writes_record_lineage_followed_across_tables(session: Session) -> None:
     assert [e["outputs"][0]["name"] for e in events] == ["s.mid", "s.top"]
     facet = events[1]["outputs"][0]["facets"]["columnLineage"]["fields"]["total"]
     assert facet["inputFields"][0]["name"] == "s.mid" and facet["inputFields"][0]["field"] == "w"
-    with pytest.raises(UsageError, match="no lineage is recorded"):
+    with pytest.raises(UsageError, match=r"no table or column s\.nothing\.x"):
         session.lineage("s.nothing.x")
+    with pytest.raises(UsageError, match=r"no table or column s\.raw\.nope"):
+        session.lineage("s.raw.nope")
+
+
+def test_tables_no_write_used_have_empty_lineage(retail: Session) -> None:
+    """The demo tables come from Arrow, not SQL: their lineage is empty, not an error (issue 13)."""
+    assert retail.lineage("retail.customers", "downstream").edges == []
+    assert retail.lineage("retail.customers.email", "downstream").edges == []
+    assert retail.lineage("retail.orders").edges == []
 
 
 class _Collector(BaseHTTPRequestHandler):
@@ -100,3 +109,14 @@ def test_writes_send_openlineage_events_when_configured(session: Session, monkey
     result = session.sql("CREATE TABLE s.c AS SELECT * FROM s.a")
     assert "did not take the lineage" in result.notices[0]
     assert session.sql("SELECT count(*) FROM s.c").arrow()[0][0].as_py() == 3
+
+
+def test_lineage_magic_answers_empty_lineage_with_a_note(ip: Any) -> None:
+    ip.run_cell_magic("sql", "", "CREATE TABLE s.plain AS SELECT 1 AS x")
+    result = ip.run_line_magic("lineage", "s.plain --downstream")
+    assert len(result) == 0
+    assert result.notices == [
+        "nothing is recorded downstream of s.plain: lineage is recorded when a table is written "
+        "from a query (CREATE TABLE ... AS SELECT, INSERT ... SELECT)"
+    ]
+    assert "note: nothing is recorded downstream" in result._repr_mimebundle_()["text/plain"]

@@ -7,8 +7,33 @@ library only, so opening a session that audits costs no heavy import.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from neurolake_lab.compliance.audit.log import AuditLog
 from neurolake_lab.compliance.audit.record import KINDS, AuditRecord, json_safe
+from neurolake_lab.compliance.audit.sql_log import SqlAuditLog
 from neurolake_lab.compliance.audit.verify import VerifyResult
 
-__all__ = ["KINDS", "AuditLog", "AuditRecord", "VerifyResult", "json_safe"]
+#: Either audit log: the workspace's file, or the shared PostgreSQL database's tables.
+AuditStore = AuditLog | SqlAuditLog
+
+__all__ = [
+    "KINDS",
+    "AuditLog",
+    "AuditRecord",
+    "AuditStore",
+    "SqlAuditLog",
+    "VerifyResult",
+    "json_safe",
+    "open_audit_log",
+]
+
+
+def open_audit_log(workspace: Path, catalog_uri: str | None) -> AuditStore:
+    """The audit log of a session: PostgreSQL's when the catalog is there, else the file log.
+
+    With a PostgreSQL catalog every user's kernel writes one chain in the catalog's database.
+    """
+    if catalog_uri and catalog_uri.startswith("postgresql"):
+        return SqlAuditLog(catalog_uri)
+    return AuditLog(workspace)

@@ -95,6 +95,11 @@ class AuditLog:
         self._heads = HeadStore(self.catalog_db)
         self._tip: _Tip | None = None
 
+    @property
+    def location(self) -> str:
+        """Where the records are, for messages."""
+        return str(self.path)
+
     # -- writing -------------------------------------------------------------------------------
 
     def append(self, kind: str, *, user: str, **data: Any) -> str:

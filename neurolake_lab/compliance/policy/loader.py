@@ -443,7 +443,7 @@ class PolicyStore:
             stamp = self._stat()
             if self._policy is None or stamp != self._stamp:
                 self._stamp = stamp
-                policy = load_policy(self.workspace, owner=self.owner, protected_paths=self._paths)
+                policy = self._load()
                 old = self._policy.version if self._policy is not None else None
                 if policy.version != old:
                     self._changes.append(
@@ -463,7 +463,27 @@ class PolicyStore:
             out, self._changes = self._changes, []
             return out
 
+    def close(self) -> None:
+        """Release what the store holds open (nothing for the file)."""
+
+    @property
+    def location(self) -> str:
+        """Where the policy is kept, for people: the file's path."""
+        return str(self.path)
+
+    def stored_text(self) -> str | None:
+        """The policy document as stored (``None``: there is none)."""
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            return None
+
+    def _load(self) -> Policy:
+        """The policy as stored now (never raises)."""
+        return load_policy(self.workspace, owner=self.owner, protected_paths=self._paths)
+
     def _stat(self) -> tuple[int, int, int, int] | None:
+        """What changes whenever the stored policy does (here: the file's identity and times)."""
         try:
             st = self.path.stat()
         except OSError:
