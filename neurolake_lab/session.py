@@ -435,11 +435,13 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
 
     def describe(self, table: str) -> QueryResult:
         """Columns of ``table`` with their types and whether they allow NULL."""
+        self.lakehouse.refresh(self.engine.con)  # Iceberg tables are views made by the refresh
         self.engine.columns(table)  # a clear error naming the table if it is unknown
         return self._run(f"DESCRIBE {table}", None, {})
 
     def profile(self, table: str) -> QueryResult:
         """Per-column statistics of ``table``: min, max, distinct values, nulls, quartiles."""
+        self.lakehouse.refresh(self.engine.con)
         self.engine.columns(table)
         return self._run(f"SUMMARIZE {table}", None, {})
 
