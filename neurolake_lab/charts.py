@@ -153,7 +153,10 @@ def vegalite(table: pa.Table, spec: ChartSpec, title: str | None = None) -> dict
     if spec.color:
         encoding["color"] = channel(spec.color)
     chart = getattr(alt.Chart(frame), mark)(**({"point": True} if spec.kind == "line" else {}))
-    props: dict[str, Any] = {"width": "container"}
+    # a fixed width: "container" makes Vega and the output area resize each other without end
+    # SVG rather than vega-embed's default canvas: crisp, searchable, and testable in a browser
+    props: dict[str, Any] = {"width": 560, "height": 280,
+                             "usermeta": {"embedOptions": {"renderer": "svg"}}}  # fmt: skip
     subtitle = [note] if note else []
     if title or subtitle:
         props["title"] = alt.TitleParams(title or "", subtitle=subtitle)

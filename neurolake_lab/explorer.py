@@ -196,7 +196,7 @@ class ResultPager:
             numbers = pc.cast(col, pa.float64())
             out["mean"] = pc.mean(numbers).as_py()
             out["stddev"] = pc.stddev(numbers, ddof=1).as_py() if len(col) > 1 else None
-        if not pa.types.is_floating(typ):
+        if not pa.types.is_floating(typ) and out["distinct"] < len(col) - col.null_count:
             counts: list[Any] = pc.value_counts(col.drop_null()).to_pylist()  # type: ignore[misc]
             top = sorted(counts, key=lambda c: -c["counts"])[:5]
             out["top"] = [(c["values"], c["counts"]) for c in top]
@@ -254,6 +254,7 @@ class Explorer:
         self.header = w.HTML()
         self.status = w.HTML()
         self.table = w.HTML(layout=w.Layout(overflow_x="auto"))
+        self.table.add_class("jp-RenderedHTMLCommon")  # JupyterLab's own table style
         nav = {
             key: w.Button(icon=icon, tooltip=tip, layout=w.Layout(width="36px"))
             for key, icon, tip in (
