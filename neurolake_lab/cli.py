@@ -1,6 +1,7 @@
 """The ``neurolake`` command: ``neurolake lab`` starts JupyterLab, ``neurolake sql`` runs a query.
 
-``neurolake learn export`` / ``neurolake learn merge FILE...`` share the cost model's learning.
+``neurolake learn export`` / ``neurolake learn merge FILE...`` share the cost model's learning;
+``neurolake pipelines run-due`` runs the data pipelines that are due (``pipelines/cli.py``).
 
 Every command takes ``--workspace DIR`` (default: ``$NEUROLAKE_WORKSPACE``, else ``~/.neurolake``).
 """
@@ -104,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
         "merge", parents=[common], help="fold updates from other workspaces into this one"
     )
     merge.add_argument("files", nargs="+", metavar="FILE", help="update files (learn export)")
+
+    from neurolake_lab.pipelines import cli as pipelines_cli
+
+    pipelines_cli.add_parser(sub, common)
     return parser
 
 
@@ -125,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "learn":
         return _learn(args)
+    if args.command == "pipelines":
+        from neurolake_lab.pipelines import cli as pipelines_cli
+
+        return pipelines_cli.main(args)
     return _lab(args)
 
 

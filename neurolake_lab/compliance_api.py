@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from neurolake_lab.exceptions import UsageError
+from neurolake_lab.exceptions import QueryError, UsageError
 from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
@@ -46,7 +46,10 @@ class ComplianceAPI(SessionCore):
         if self._tagger is None:
             from neurolake_lab.compliance.tagging import PiiTagger
 
-            self._tagger = PiiTagger(lambda: self.lakehouse.catalog)
+            self._tagger = PiiTagger(
+                lambda: self.lakehouse.catalog,
+                phone_regions=self.lakehouse.settings.pii_phone_regions,
+            )
         return self._tagger
 
     @property
@@ -77,8 +80,12 @@ class ComplianceAPI(SessionCore):
         if not tags:
             return {}
         try:
+            if sql.lstrip()[:5].upper() == "MERGE":  # the source's columns, matched by name
+                from neurolake_lab.lakehouse.merge import parse_source_query
+
+                sql = parse_source_query(sql)
             carried = carry_tags(sql, schema=schema, tags=tags)
-        except (PolicyError, ValueError):
+        except (PolicyError, ValueError, QueryError):
             return {}
         return {column: dict(c.tag) for column, c in carried.items()}
 
@@ -158,7 +165,10 @@ class ComplianceAPI(SessionCore):
                 f"SELECT {select} FROM {qualified(tid)} USING SAMPLE 200 ROWS"
             ).to_arrow_table()
             found = classify_table(
-                sample, column_docs=self._column_docs(tid), table_name=f"{tid[0]}.{tid[1]}"
+                sample,
+                column_docs=self._column_docs(tid),
+                table_name=f"{tid[0]}.{tid[1]}",
+                phone_regions=self.tagger.phone_regions,
             )
             self.tagger.store(tid, found, replace_overrides=False)
             lake.refresh(self.engine.con)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 from sqlglot import exp
 
-from neurolake_lab.exceptions import UsageError
+from neurolake_lab.exceptions import QueryError, UsageError
 from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lineage.graph import LineageEdge, LineageGraph
 
 #: Statement types whose lineage is computed.
-LINEAGE_TYPES = frozenset({"SELECT", "CREATE", "INSERT"})
+LINEAGE_TYPES = frozenset({"SELECT", "CREATE", "INSERT", "MERGE_INTO"})
 
 
 class LineageAPI(SessionCore):
@@ -42,8 +42,12 @@ class LineageAPI(SessionCore):
         if statement_type not in LINEAGE_TYPES or "from" not in sql.lower():
             return None
         try:
+            if statement_type == "MERGE_INTO":  # its columns come from the source's, by name
+                from neurolake_lab.lakehouse.merge import parse_source_query
+
+                sql = parse_source_query(sql)
             tree = sqlglot.parse_one(sql, read="duckdb")
-        except sqlglot.errors.SqlglotError:
+        except (sqlglot.errors.SqlglotError, QueryError):
             return None
         if tree is None:
             return None

@@ -2,7 +2,7 @@
 
 Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
 ``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``, ``%audit``;
-lineage: ``%lineage``.
+lineage: ``%lineage``; data pipelines: ``%%pipeline``, ``%pipelines`` (``pipelines/magics.py``).
 
 Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
 rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
@@ -482,7 +482,9 @@ def get_magics(shell: InteractiveShell) -> NeuroLakeMagics | None:
 def load(shell: InteractiveShell) -> None:
     """Register the magics on ``shell`` (idempotent)."""
     if get_magics(shell) is None:
-        shell.register_magics(NeuroLakeMagics(shell), NLMagics(shell))
+        from neurolake_lab.pipelines.magics import PipelineMagics
+
+        shell.register_magics(NeuroLakeMagics(shell), NLMagics(shell), PipelineMagics(shell))
 
 
 def unload(shell: InteractiveShell) -> None:

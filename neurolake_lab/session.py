@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.statements import LakeStatement
     from neurolake_lab.lakehouse.tables import WriteContext
+    from neurolake_lab.pipelines import Pipelines
 
 _MISSING = object()
 
@@ -72,6 +73,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         self._policy_version: str | None = None
         self._cost_model: CostModel | None = None
         self._result_cache: ResultCache | None = None
+        self._pipelines: Pipelines | None = None
         self.notices: list[str] = []
 
     @property
@@ -101,6 +103,20 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
             self.install_compliance_hooks(self._lakehouse)
             self.install_policy()
         return self._lakehouse
+
+    @property
+    def pipelines(self) -> Pipelines:
+        """The workspace's data pipelines: create, run, schedule, monitor them."""
+        if self._pipelines is None:
+            import dataclasses
+
+            from neurolake_lab.pipelines import Pipelines
+
+            settings = self.settings
+            self._pipelines = Pipelines(
+                self, lambda user: Session(dataclasses.replace(settings, user=user))
+            )
+        return self._pipelines
 
     def write_context(self, sql: str | None = None) -> WriteContext:
         """Who writes and from which cell: what a write's snapshot summary records."""
@@ -342,7 +358,7 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
             if graph is not None and enforcement is not None:
                 graph = graph.mark_masked(m["column"] for m in enforcement.masked)
             ctx.column_lineage = graph.to_report() if graph is not None else None
-            if plan.kind in ("ctas", "insert"):
+            if plan.kind in ("ctas", "insert", "merge"):
                 ctx.carried_tags = self.carried_tags(sql, plan.table)
         outcome = lake.execute(plan, bound, namespace.get, ctx)
         if graph is not None:
@@ -353,8 +369,9 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         audit_id = self.record(
             "write", sql, statement_type=kind, table=outcome.table, operation=outcome.operation,
             rows_added=outcome.rows_added, rows_removed=outcome.rows_removed,
-            quarantined=outcome.quarantined, snapshot_id=outcome.snapshot_id,
-            sources=self.tables_read(sql), executed_sql=run_sql if run_sql != sql else None,
+            rows_updated=outcome.rows_updated or None, quarantined=outcome.quarantined,
+            snapshot_id=outcome.snapshot_id, sources=self.tables_read(sql),
+            executed_sql=run_sql if run_sql != sql else None,
             **decisions,
         )  # fmt: skip
         return Execution(outcome.to_arrow(), [], kind, run_sql, elapsed, 0.0), audit_id
@@ -452,6 +469,9 @@ class Session(LakehouseAPI, ComplianceAPI, LineageAPI, PolicyAPI, CostAPI):
         lake, audit, engine = self._lakehouse, self._audit, self._engine
         policies, self._policies = self._policies, None
         self._lakehouse = self._audit = self._engine = None
+        if self._pipelines is not None:
+            self._pipelines.close()
+            self._pipelines = None
         try:
             if lake is not None:
                 lake.close()

@@ -23,6 +23,7 @@ from neurolake_lab.agents.validate import validate
 from neurolake_lab.exceptions import LLMOutputError, PlanningError, QueryError
 
 if TYPE_CHECKING:
+    from neurolake_lab.agents.pipeline_builder import PipelineBuild
     from neurolake_lab.agents.planner.templates import TemplateMatch
     from neurolake_lab.index.index import PairHit
     from neurolake_lab.llm.base import ChatMessage
@@ -117,6 +118,21 @@ class DataEngineerAgent:
     def run(self, task: str, context: AgentContext) -> Draft:
         """Perceive -> reason -> act."""
         return self.act(self.reason(self.perceive(task, context)))
+
+    def build_pipeline(
+        self, question_or_sql: str, into: str, context: AgentContext, **options: Any
+    ) -> PipelineBuild:
+        """Build a data pipeline writing ``into`` (``ns.table``) from SQL or a question.
+
+        The steps — analyse, design, compliance (remediated where needed), generate, dry run on
+        a sample into a scratch table, deploy, hand to the Monitor — are each in the result
+        (``agents.pipeline_builder``). ``options``: ``name``, ``mode``, ``key``, ``schedule``,
+        ``checks``, ``keep_pii`` (write personal data in clear), ``replace``, ``run``
+        (``False``: deploy without a first run).
+        """
+        from neurolake_lab.agents.pipeline_builder import PipelineBuilder
+
+        return PipelineBuilder(self, context).build(question_or_sql, into, **options)
 
     # -- routes ---------------------------------------------------------------------------------
 

@@ -198,6 +198,16 @@ class SqlWriter:
             operation="insert overwrite" if stmt.overwrite else "insert",
         )  # fmt: skip
 
+    def _merge(
+        self, stmt: LakeStatement, params: Params, lookup: Lookup | None, ctx: WriteContext
+    ) -> WriteOutcome:
+        from neurolake_lab.lakehouse.merge import MergeWriter
+
+        assert stmt.table is not None
+        ctx = self._with_sources(ctx, stmt.text)
+        ctx.sources.pop(display_name(stmt.table), None)
+        return MergeWriter(self.engine, self.writer, self._query).run(stmt, params, lookup, ctx)
+
     def _drop_table(
         self, stmt: LakeStatement, params: Params, lookup: Lookup | None, ctx: WriteContext
     ) -> WriteOutcome:
