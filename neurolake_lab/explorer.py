@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from neurolake_lab.display import format_ms, preview_rows, rows_html, to_json_value
 from neurolake_lab.exceptions import UsageError
+from neurolake_lab.report import format_ms, preview_rows, rows_html, to_json_value
 
 if TYPE_CHECKING:
     from neurolake_lab.result import QueryResult

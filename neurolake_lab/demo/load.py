@@ -91,8 +91,9 @@ def load_retail(
                 step(table.name)
         finally:
             lake.refresh(session.engine.con)
-    session.record("write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed,
-                   rows=counts)  # fmt: skip
+    session.record(
+        "write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed, rows=counts
+    )
     return counts
 
 

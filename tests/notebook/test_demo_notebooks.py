@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 
 import neurolake_lab
 from neurolake_lab.demo import load_retail
-from neurolake_lab.display import REPORT_MIME
+from neurolake_lab.report import REPORT_MIME
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
