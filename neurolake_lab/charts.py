@@ -10,14 +10,12 @@ front-end build, and nothing fetched from a CDN (Altair's default HTML renderer 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
 from neurolake_lab.exceptions import UsageError
-
-if TYPE_CHECKING:
-    from neurolake_lab.result import QueryResult
+from neurolake_lab.explorer import Result, error_html
 
 VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 KINDS = ("bar", "line", "scatter")
@@ -175,7 +173,7 @@ def chart_bundle(table: pa.Table, spec: ChartSpec, title: str | None = None) -> 
 class ChartView:
     """A chart with controls: the kind (bar / line / scatter) and the x, y and colour columns."""
 
-    def __init__(self, result: QueryResult, kind: str | None = None) -> None:
+    def __init__(self, result: Result, kind: str | None = None) -> None:
         import ipywidgets as w  # type: ignore[import-untyped]
 
         self.result = result
@@ -214,8 +212,6 @@ class ChartView:
         self._draw()
 
     def _draw(self) -> None:
-        from neurolake_lab.explorer import error_html
-
         try:
             bundle = chart_bundle(self.result.arrow(), self.spec)
         except Exception as exc:  # a column pair Vega-Lite cannot draw: say so, keep the controls

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,8 +22,25 @@ import pyarrow.compute as pc
 from neurolake_lab.exceptions import UsageError
 from neurolake_lab.report import format_ms, preview_rows, rows_html, to_json_value
 
-if TYPE_CHECKING:
-    from neurolake_lab.result import QueryResult
+
+class Result(Protocol):
+    """What the explorer and the chart read of a result (``QueryResult`` has it all).
+
+    A protocol rather than ``QueryResult`` itself: the widgets sit below the result in the
+    package's layers (``QueryResult.explore()`` makes them), so they must not import it.
+    """
+
+    timings: dict[str, float]
+    compliance: dict[str, Any]
+    notices: list[str]
+
+    def arrow(self) -> pa.Table: ...  # noqa: D102
+
+    @property
+    def columns(self) -> list[str]: ...  # noqa: D102
+
+    def __len__(self) -> int: ...
+
 
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE_SIZE = max(PAGE_SIZES)
@@ -244,7 +261,7 @@ class Explorer:
     the controls do, so code (and tests) can drive it without a browser.
     """
 
-    def __init__(self, result: QueryResult, page_size: int = 50) -> None:
+    def __init__(self, result: Result, page_size: int = 50) -> None:
         import ipywidgets as w  # type: ignore[import-untyped]
 
         self.result = result
@@ -443,7 +460,7 @@ def error_html(message: str) -> str:
     return f"<span style='color:var(--jp-error-color1)'>{html.escape(message)}</span>"
 
 
-def _warnings(result: QueryResult) -> list[str]:
+def _warnings(result: Result) -> list[str]:
     """What compliance said about the rows, plus the cell's notices."""
     comp = result.compliance or {}
     masked = [m.get("column", "?") for m in comp.get("masked", [])]

@@ -40,8 +40,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("lakehouse",),  # Iceberg tables
     ("engine",),  # DuckDB
     ("result",),  # QueryResult
+    ("charts",),  # QueryResult.chart(): a Vega-Lite chart with a switch (ipywidgets)
+    ("explorer",),  # QueryResult.explore(): paging, sort, filter, statistics (ipywidgets)
     ("report",),  # the cell report: the contract with the front end
-    ("snippets", "keyfiles", "lru"),  # small helpers
+    ("snippets", "keyfiles", "lru", "progress"),  # small helpers (progress: tqdm bars)
     ("config",),
     ("exceptions",),
     ("schema", "notebooks"),  # data files shipped in the package
