@@ -107,7 +107,9 @@ def cold_first_question(workspace: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--scorer", default=None, help="path of a scorer module (result_match, leaks_pii)")
+    parser.add_argument(
+        "--scorer", default=None, help="path of a scorer module (result_match, leaks_pii)"
+    )
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     import os
