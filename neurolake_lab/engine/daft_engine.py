@@ -80,10 +80,9 @@ class DaftEngine(EngineBackend):
         if self._daft is not None:
             return self._daft
         import daft
-
         from daft.runners import _get_runner
 
-        runner = _get_runner()  # None until this process picked one
+        runner: Any = _get_runner()  # None until this process picked one
         wanted = "native" if self.local else "ray"
         if runner is None:
             if self.local:
@@ -126,18 +125,16 @@ class DaftEngine(EngineBackend):
     def _session(self, daft: Any, scans: list[Scan]) -> Any:
         salt = self.salt
 
-        @daft.udf(return_dtype=daft.DataType.string())  # type: ignore[untyped-decorator]
-        def nl_mask_hash(values: Any) -> list[str | None]:
+        @daft.func(return_dtype=daft.DataType.string())  # type: ignore[untyped-decorator]
+        def nl_mask_hash(value: Any) -> str | None:
             # md5(salt || value) as DuckDB's nl_mask_hash_salted: equal pseudonyms on both
-            return [None if v is None else hashlib.md5((salt + _text(v)).encode()).hexdigest()
-                    for v in values.to_pylist()]  # fmt: skip
+            return (
+                None if value is None else hashlib.md5((salt + _text(value)).encode()).hexdigest()
+            )
 
-        @daft.udf(return_dtype=daft.DataType.string())  # type: ignore[untyped-decorator]
-        def nl_denied(messages: Any) -> list[str | None]:
-            found = messages.to_pylist()
-            if found:
-                raise ValueError(_DENIED_MARK + str(found[0]))
-            return []
+        @daft.func(return_dtype=daft.DataType.string())  # type: ignore[untyped-decorator]
+        def nl_denied(message: Any) -> str | None:
+            raise ValueError(_DENIED_MARK + str(message))
 
         session = daft.Session()
         session.attach_function(nl_mask_hash, HASH_UDF)

@@ -48,8 +48,9 @@ DENY_UDF: Final = "nl_denied"
 #: Functions whose Daft meaning is DuckDB's (checked by tests/engine/test_daft_sql.py).
 FUNCTIONS: Final = frozenset(
     {
-        # aggregates and windows
-        "sum", "avg", "count", "min", "max", "row_number", "rank", "dense_rank",
+        # aggregates (not window functions: Daft 0.7 drops a query's ORDER BY when its select
+        # list has a window, a wrong answer; so windows are refused)
+        "sum", "avg", "count", "min", "max",
         # numbers, text, dates
         "abs", "round", "ceil", "floor", "sqrt", "coalesce", "upper", "lower", "length",
         "concat", "substr", "repeat", "left", "right", "year", "month", "day",
@@ -63,8 +64,8 @@ _PLAIN: Final = (
     exp.Limit, exp.Offset, exp.With, exp.CTE, exp.Subquery, exp.Union, exp.Alias, exp.TableAlias,
     exp.Column, exp.Identifier, exp.Star, exp.Literal, exp.Boolean, exp.Null, exp.Paren,
     exp.Binary, exp.Not, exp.Neg, exp.In, exp.Between, exp.Is, exp.Case, exp.If, exp.Cast,
-    exp.DataType, exp.Table, exp.Tuple, exp.Exists, exp.Distinct, exp.Window, exp.Interval,
-    exp.Var, exp.Extract, exp.Anonymous, exp.Func, exp.Dot, exp.WindowSpec, exp.Partition,
+    exp.DataType, exp.Table, exp.Tuple, exp.Exists, exp.Distinct, exp.Interval,
+    exp.Var, exp.Extract, exp.Anonymous, exp.Func, exp.Dot,
 )  # fmt: skip
 _EXTRACT_UNITS: Final = frozenset({"year", "month", "day"})
 
@@ -131,6 +132,8 @@ def translate(
     tree = _bottom_up(
         tree, lambda n: _governed_select(n, out, columns) if isinstance(n, exp.Select) else n
     )
+    for select in tree.find_all(exp.Select):
+        _group_by_all(select)
     _check(tree)
     out.sql = tree.sql(dialect="postgres", normalize_functions="lower")
     return out
@@ -188,6 +191,19 @@ def _governed_select(node: exp.Select, out: Translation, columns: Columns) -> ex
     return node
 
 
+def _group_by_all(select: exp.Select) -> None:
+    """DuckDB's ``GROUP BY ALL``: the select list's expressions that aggregate nothing."""
+    group = select.args.get("group")
+    if group is None or not group.args.get("all"):
+        return
+    keys = [
+        (e.this if isinstance(e, exp.Alias) else e).copy()
+        for e in select.expressions
+        if not e.find(exp.AggFunc) and not e.find(exp.Window)
+    ]
+    select.set("group", exp.Group(expressions=keys) if keys else None)
+
+
 def _is_salt(node: exp.Expr) -> bool:
     return isinstance(node, exp.Table) and node.name == SALT_TABLE
 
@@ -213,17 +229,18 @@ def _table(
     return _frame(node, out, location, None, columns)
 
 
-def _scan_call(
-    node: exp.Table, function: exp.Expr, out: Translation, columns: Columns
-) -> exp.Expr:
-    name = function.name if isinstance(function, exp.Anonymous) else function.sql_name()
-    if name.lower() != "iceberg_scan":
+def _scan_call(node: exp.Table, function: exp.Expr, out: Translation, columns: Columns) -> exp.Expr:
+    name = function.sql(dialect="duckdb").split("(", 1)[0].strip().lower()
+    if name != "iceberg_scan":
         raise UnsupportedByEngine(ENGINE, f"the table function {name}")
     args = function.expressions if isinstance(function, exp.Anonymous) else []
     location = args[0].name if args and isinstance(args[0], exp.Literal) else None
     snapshot = None
     for arg in args[1:]:
-        if isinstance(arg, exp.Kwarg | exp.PropertyEQ | exp.EQ) and arg.this.name == "snapshot_from_id":
+        if (
+            isinstance(arg, exp.Kwarg | exp.PropertyEQ | exp.EQ)
+            and arg.this.name == "snapshot_from_id"
+        ):
             snapshot = int(arg.expression.name)
     if location is None:
         raise UnsupportedByEngine(ENGINE, "iceberg_scan without a literal metadata location")
@@ -261,7 +278,7 @@ def _snapshot_of(table: exp.Table, out: Translation) -> int | None:
 
 
 def _function(node: exp.Expr, user_value: Callable[[str], Any]) -> exp.Expr:
-    name = node.name.lower() if isinstance(node, exp.Anonymous) else node.sql_name().lower()
+    name = node.name.lower() if isinstance(node, exp.Anonymous) else _func_name(node)
     if isinstance(node, exp.Anonymous) and name.startswith(USER_FUNCTION_PREFIX):
         return _literal(user_value(f"{node.name}()"))
     args = node.expressions if isinstance(node, exp.Anonymous) else []
@@ -275,14 +292,15 @@ def _function(node: exp.Expr, user_value: Callable[[str], Any]) -> exp.Expr:
         return exp.Case(ifs=[exp.If(this=exp.false(), true=args[0])], default=exp.Null())
     if name == "nl_mask_partial":
         text = exp.cast(args[0], "VARCHAR")
-        length = _call("length", text)
+        # Daft's length is unsigned and unsigned minus a literal is a float: cast the counts
+        length = exp.cast(_call("length", text), "BIGINT")
         short = _call("repeat", exp.Literal.string("*"), length.copy())
+        hidden = exp.Sub(this=length.copy(), expression=exp.Literal.number(PARTIAL_KEEP))
         keep = _call(
             "concat",
-            _call("repeat", exp.Literal.string("*"),
-                  exp.Sub(this=length.copy(), expression=exp.Literal.number(PARTIAL_KEEP))),
+            _call("repeat", exp.Literal.string("*"), exp.cast(hidden, "BIGINT")),
             _call("right", text.copy(), exp.Literal.number(PARTIAL_KEEP)),
-        )  # fmt: skip
+        )
         test = exp.LT(this=length.copy(), expression=exp.Literal.number(PARTIAL_MIN_LENGTH))
         return exp.Case(
             ifs=[exp.If(this=exp.Is(this=args[0].copy(), expression=exp.Null()), true=exp.Null()),
@@ -292,16 +310,21 @@ def _function(node: exp.Expr, user_value: Callable[[str], Any]) -> exp.Expr:
     if name == "error":
         return _call(DENY_UDF, *args)
     if isinstance(node, exp.Substring):
-        start = node.args.get("start") or exp.Literal.number(1)
-        zero_based = (
+        start: exp.Expr = node.args.get("start") or exp.Literal.number(1)
+        zero_based: exp.Expr = (
             exp.Literal.number(int(start.name) - 1)
             if isinstance(start, exp.Literal) and start.is_int
             else exp.Sub(this=start, expression=exp.Literal.number(1))
         )
-        length = node.args.get("length")
-        parts = [node.this, zero_based, *([length] if length is not None else [])]
+        count = node.args.get("length")
+        parts = [node.this, zero_based, *([count] if count is not None else [])]
         return _call("substr", *parts)
     return node
+
+
+def _func_name(node: exp.Expr) -> str:
+    """A known function's name, lower case (``SUM`` → ``sum``)."""
+    return str(node.sql_name()).lower() if isinstance(node, exp.Func) else node.name.lower()
 
 
 def _call(name: str, *args: exp.Expr) -> exp.Expr:
@@ -334,7 +357,7 @@ def _check(tree: exp.Expr) -> None:
         if isinstance(node, exp.Anonymous):
             name = node.name.lower()
         elif isinstance(node, exp.AggFunc | exp.Func) and not isinstance(node, exp.Binary):
-            name = node.sql_name().lower()
+            name = _func_name(node)
         else:
             if not isinstance(node, _PLAIN):
                 raise UnsupportedByEngine(ENGINE, f"{_shown(node)}")

@@ -15,7 +15,9 @@ from neurolake_lab.lakehouse.time_travel import has_time_travel
 from neurolake_lab.session import Session
 
 
-def daft_engine_for(session: Session, *, local: bool = True, address: str | None = None) -> DaftEngine:
+def daft_engine_for(
+    session: Session, *, local: bool = True, address: str | None = None
+) -> DaftEngine:
     lake = session.lakehouse
     con = session.engine.con
 
@@ -29,7 +31,11 @@ def daft_engine_for(session: Session, *, local: bool = True, address: str | None
         if snapshot_id is None:
             return [f.name for f in meta.schema().fields]
         snapshot = meta.snapshot_by_id(snapshot_id)
-        schema = meta.schema_by_id(snapshot.schema_id) if snapshot and snapshot.schema_id is not None else meta.schema()
+        schema = (
+            meta.schema_by_id(snapshot.schema_id)
+            if snapshot and snapshot.schema_id is not None
+            else meta.schema()
+        )
         return [f.name for f in schema.fields]
 
     def user_value(expression: str) -> Any:
@@ -44,9 +50,14 @@ def daft_engine_for(session: Session, *, local: bool = True, address: str | None
     salt = con.execute("SELECT __nl_salt FROM temp.main.__nl_mask_salt").fetchone()
     assert salt is not None
     return DaftEngine(
-        locate=locate, columns=columns, user_value=user_value, salt=str(salt[0]),
+        locate=locate,
+        columns=columns,
+        user_value=user_value,
+        salt=str(salt[0]),
         io_properties={k: v for k, v in lake.config.properties.items() if k.startswith("s3.")},
-        address=address, local=local, output_names=output_names,
+        address=address,
+        local=local,
+        output_names=output_names,
     )
 
 
