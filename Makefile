@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/kernel_roundtrip.py
 	$(BIN)/python bench/nl_eval.py
+	$(BIN)/python bench/pii_eval.py
 
 clean:
 	rm -rf $(VENV) node_modules lib neurolake_lab/labextension test-artifacts

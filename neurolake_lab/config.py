@@ -1,8 +1,8 @@
 """Settings and the workspace folder.
 
 Settings resolve as: explicit arguments > ``NEUROLAKE_*`` environment variables > the workspace's
-``neurolake.toml`` > defaults. The workspace folder holds everything NeuroLake persists (DESIGN.md,
-"Workspace"); this module only lays it out and reads its settings.
+``neurolake.toml`` > defaults. The workspace folder holds everything NeuroLake persists
+(docs/architecture.md, "The workspace"); this module only lays it out and reads its settings.
 """
 
 from __future__ import annotations
@@ -64,6 +64,10 @@ class Settings:
     catalog_properties: dict[str, str] = field(default_factory=dict)
     #: whether each cell's actual cost goes into the workspace's history (the cost model learns)
     learn_costs: bool = True
+    #: ISO 3166 regions whose national phone formats the PII classifier reads, most likely first
+    #: (``pii_phone_regions = ["DE", "AT", "CH"]``, or ``NEUROLAKE_PII_PHONE_REGIONS=DE,AT,CH``);
+    #: None: its default list. Numbers written with ``+`` are read whatever the regions.
+    pii_phone_regions: tuple[str, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -145,6 +149,22 @@ def _flag(value: Any) -> bool:
     return str(value).strip().lower() not in ("0", "false", "no", "off", "")
 
 
+def _regions(value: Any) -> tuple[str, ...] | None:
+    """Phone regions given as a list or as comma/space-separated text (``"DE, AT"``)."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    regions = tuple(str(r).strip().upper() for r in items if str(r).strip())
+    import phonenumbers  # small; only when the setting is given
+
+    bad = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if bad:
+        raise WorkspaceError(
+            f"invalid pii_phone_regions {', '.join(bad)}: use two-letter ISO 3166 codes (DE, US)"
+        )
+    return regions or None
+
+
 def resolve_settings(workspace: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Resolve the settings of a session on ``workspace`` (created if missing)."""
     root = Path(workspace).expanduser() if workspace is not None else default_workspace()
@@ -178,6 +198,7 @@ def resolve_settings(workspace: str | os.PathLike[str] | None = None, **override
         preview_rows=preview_rows,
         catalog_uri=pick("catalog_uri"),
         learn_costs=_flag(pick("learn_costs", True)),
+        pii_phone_regions=_regions(pick("pii_phone_regions")),
         warehouse=pick("warehouse"),
         catalog_properties={str(k): str(v) for k, v in dict(stored.get("catalog", {})).items()},
         extra={

@@ -18,14 +18,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.agents.base import AgentContext
-from neurolake_lab.agents.intent import Intent, IntentParser
+from neurolake_lab.agents.intent import Intent
+from neurolake_lab.agents.intent_parser import IntentParser
 from neurolake_lab.agents.validate import validate
 from neurolake_lab.exceptions import LLMOutputError, PlanningError, QueryError
 
 if TYPE_CHECKING:
+    from neurolake_lab.agents.pipeline_builder import BuildSession
     from neurolake_lab.agents.planner.templates import TemplateMatch
     from neurolake_lab.index.index import PairHit
     from neurolake_lab.llm.base import ChatMessage
+    from neurolake_lab.pipelines.build import PipelineBuild
 
 
 @dataclass
@@ -118,6 +121,26 @@ class DataEngineerAgent:
         """Perceive -> reason -> act."""
         return self.act(self.reason(self.perceive(task, context)))
 
+    def build_pipeline(
+        self,
+        question_or_sql: str,
+        into: str,
+        context: AgentContext,
+        session: BuildSession,
+        **options: Any,
+    ) -> PipelineBuild:
+        """Build a data pipeline writing ``into`` (``ns.table``) from SQL or a question.
+
+        The steps — analyse, design, compliance (remediated where needed), generate, dry run on
+        a sample into a scratch table, deploy, hand to the Monitor — are each in the result
+        (``agents.pipeline_builder``). ``options``: ``name``, ``mode``, ``key``, ``schedule``,
+        ``checks``, ``keep_pii`` (write personal data in clear), ``replace``, ``run``
+        (``False``: deploy without a first run).
+        """
+        from neurolake_lab.agents.pipeline_builder import PipelineBuilder
+
+        return PipelineBuilder(self, context, session).build(question_or_sql, into, **options)
+
     # -- routes ---------------------------------------------------------------------------------
 
     def _from_planner(self, obs: _Observation) -> Draft:
@@ -198,7 +221,7 @@ class DataEngineerAgent:
     @staticmethod
     def _validate(sql: str, context: AgentContext, what: str) -> None:
         try:
-            validate(sql, context.session, context.snapshot)
+            validate(sql, context.services.query, context.snapshot)
         except QueryError as exc:
             exc.message = f"{what} does not run: {exc.message}"
             raise

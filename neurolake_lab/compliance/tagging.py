@@ -11,7 +11,7 @@ no tag yet, so the next write with values classifies them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.compliance.pii.tags import PiiTag
@@ -44,8 +44,11 @@ def tags_json(tags: Mapping[str, PiiTag]) -> str:
 class PiiTagger:
     """Classifies the new columns of every write and stores the tags with the same commit."""
 
-    def __init__(self, catalog: Callable[[], Catalog]) -> None:
+    def __init__(
+        self, catalog: Callable[[], Catalog], phone_regions: Sequence[str] | None = None
+    ) -> None:
         self._catalog = catalog
+        self.phone_regions = phone_regions
 
     def hook(
         self, tid: TableId, data: pa.Table, ctx: WriteContext, properties: Mapping[str, str]
@@ -80,6 +83,7 @@ class PiiTagger:
             sample.select(non_empty),
             column_docs=_docs(data, properties),
             table_name=f"{tid[0]}.{tid[1]}",
+            phone_regions=self.phone_regions,
         )
         return data, tag_properties({**known, **found, **carried})
 

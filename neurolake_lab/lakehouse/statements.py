@@ -24,7 +24,9 @@ from neurolake_lab.exceptions import QueryError
 LOCAL_SCHEMAS = frozenset({"main", "temp", "memory", "information_schema", "pg_catalog"})
 
 #: Statement types that may write to the lakehouse.
-WRITE_TYPES = frozenset({"CREATE", "INSERT", "UPDATE", "DELETE", "ALTER", "DROP", "COMMENT"})
+WRITE_TYPES = frozenset(
+    {"CREATE", "INSERT", "UPDATE", "DELETE", "ALTER", "DROP", "COMMENT", "MERGE_INTO"}
+)
 
 _WRITE_ORDERED = re.compile(
     r"^\s*ALTER\s+TABLE\s+(?P<table>[\w.\"]+)\s+WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY\s+(?P<cols>.+?)\s*;?\s*$",
@@ -38,7 +40,7 @@ TableId = tuple[str, str]
 class LakeStatement:
     """One statement the lakehouse handles, with the parts its kind needs."""
 
-    kind: str  # create_table, ctas, insert, delete, update, alter, drop_table, comment,
+    kind: str  # create_table, ctas, insert, delete, update, merge, alter, drop_table, comment,
     #            create_schema, drop_schema, write_ordered, local_table
     text: str
     ast: exp.Expr | None = None
@@ -85,11 +87,12 @@ def analyze(
         return _create(text, tree, namespaces, resolve_bare)
     if isinstance(tree, exp.Insert):
         return _insert(text, tree, namespaces, resolve_bare)
-    if isinstance(tree, exp.Update | exp.Delete | exp.Alter):
+    if isinstance(tree, exp.Update | exp.Delete | exp.Alter | exp.Merge):
         target = _target(tree.this, namespaces, resolve_bare, create=False)
         if target is None:
             return None
-        kind = {exp.Update: "update", exp.Delete: "delete", exp.Alter: "alter"}[type(tree)]
+        kinds = {exp.Update: "update", exp.Delete: "delete", exp.Alter: "alter", exp.Merge: "merge"}
+        kind = kinds[type(tree)]
         return LakeStatement(kind, text, ast=tree, table=target, alias=tree.this.alias or None)
     if isinstance(tree, exp.TruncateTable) and len(tree.expressions) == 1:
         target = _target(tree.expressions[0], namespaces, resolve_bare, create=False)

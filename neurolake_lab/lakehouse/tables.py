@@ -61,6 +61,16 @@ class WriteContext:
     #: (column → tag JSON), so that a CTAS cannot launder PII into an untagged table
     carried_tags: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    @property
+    def on_failure(self) -> str | None:
+        """What this write does with rows that break the checks, if not what the table says.
+
+        A pipeline run that the Monitor heals after a refusal for bad rows sets ``on_failure``
+        to ``"quarantine"`` in its context: the good rows are written, the bad ones kept aside.
+        """
+        value = (self.cell or {}).get("on_failure")
+        return value if value in ("refuse", "quarantine") else None
+
     def summary(self, operation: str, **counts: int) -> dict[str, str]:
         """The snapshot summary properties of a write made in this context.
 
@@ -96,19 +106,21 @@ class WriteOutcome:
     snapshot_id: int | None = None
     quarantined: int = 0
     notices: list[str] = field(default_factory=list)
+    #: rows changed in place (a MERGE's updates; not counted in ``rows_added``/``rows_removed``)
+    rows_updated: int = 0
 
     def to_arrow(self) -> pa.Table:
         """One row describing the write: what a write statement's cell shows."""
-        return pa.table(
-            {
-                "table": pa.array([self.table], pa.string()),
-                "operation": pa.array([self.operation], pa.string()),
-                "rows_added": pa.array([self.rows_added], pa.int64()),
-                "rows_removed": pa.array([self.rows_removed], pa.int64()),
-                "quarantined": pa.array([self.quarantined], pa.int64()),
-                "snapshot_id": pa.array([self.snapshot_id], pa.int64()),
-            }
-        )
+        counts = ["rows_added", "rows_updated", "rows_removed", "quarantined"]
+        if self.operation != "merge":  # only a merge updates rows in place
+            counts.remove("rows_updated")
+        columns: dict[str, pa.Array[Any]] = {
+            "table": pa.array([self.table], pa.string()),
+            "operation": pa.array([self.operation], pa.string()),
+        }
+        columns.update({c: pa.array([getattr(self, c)], pa.int64()) for c in counts})
+        columns["snapshot_id"] = pa.array([self.snapshot_id], pa.int64())
+        return pa.table(columns)
 
 
 #: A compliance hook: sees the rows about to be written to a table (and the table's properties)
@@ -291,7 +303,7 @@ class TableWriter:
                 )
             if outcome.bad.num_rows:
                 summary = ", ".join(f"{k}: {v} rows" for k, v in outcome.violations.items())
-                if rules.on_failure == "quarantine":
+                if (ctx.on_failure or rules.on_failure) == "quarantine":
                     prepared.data = outcome.good
                     prepared.quarantine = outcome.bad
                     prepared.notices.append(
@@ -338,7 +350,7 @@ class TableWriter:
         outcome = WriteOutcome(name, op, notices=prepared.notices)
         if prepared.quarantine is not None:
             outcome.quarantined = prepared.quarantine.num_rows
-            self._quarantine(tid, prepared.quarantine, ctx)
+            self.quarantine(tid, prepared.quarantine, ctx)
         rows = prepared.data
         if rows.num_rows == 0 and not overwrite:
             outcome.snapshot_id = table.metadata.current_snapshot_id
@@ -419,7 +431,7 @@ class TableWriter:
         outcome = WriteOutcome(name, operation, notices=prepared.notices)
         if prepared.quarantine is not None:
             outcome.quarantined = prepared.quarantine.num_rows
-            self._quarantine(tid, prepared.quarantine, ctx)
+            self.quarantine(tid, prepared.quarantine, ctx)
         return _finish(outcome, table)
 
     def _prepare_in(
@@ -472,10 +484,10 @@ class TableWriter:
         outcome = WriteOutcome(name, f"{operation} (replace)", notices=notices)
         if quarantined:
             outcome.quarantined = quarantined[0].num_rows
-            self._quarantine(tid, quarantined[0], ctx)
+            self.quarantine(tid, quarantined[0], ctx)
         return _finish(outcome, table)
 
-    def _quarantine(self, tid: TableId, bad: pa.Table, ctx: WriteContext) -> None:
+    def quarantine(self, tid: TableId, bad: pa.Table, ctx: WriteContext) -> None:
         """Keep rows that broke the quality checks in ``<table>__quarantine``, with why."""
         import datetime as dt
 

@@ -13,9 +13,24 @@ from neurolake_lab.server.handlers import setup_handlers
 
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
-    """Register the handlers with the running Jupyter server."""
+    """Register the handlers with the running Jupyter server, and start the pipeline scheduler."""
+    from neurolake_lab.config import default_workspace
+    from neurolake_lab.server.scheduler import PipelineScheduler, tick_seconds
+
     setup_handlers(server_app.web_app)
     server_app.log.info("NeuroLake server extension loaded at /neurolake/")
+    period = tick_seconds()
+    if period:
+        scheduler = PipelineScheduler(default_workspace(), period, server_app.log)
+        server_app.web_app.settings["neurolake_scheduler"] = scheduler
+        scheduler.start()
+
+
+def _unload_jupyter_server_extension(server_app: Any) -> None:
+    """Stop the pipeline scheduler (the server is stopping)."""
+    scheduler = server_app.web_app.settings.pop("neurolake_scheduler", None)
+    if scheduler is not None:
+        scheduler.stop()
 
 
 # jupyter_server looks the loader up under this name too (for older configs)

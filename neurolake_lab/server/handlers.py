@@ -12,6 +12,7 @@ from jupyter_server.utils import url_path_join
 from neurolake_lab import __version__
 from neurolake_lab.config import default_workspace
 from neurolake_lab.server.api import API_ROUTES, identity
+from neurolake_lab.server.pipeline_api import PIPELINE_ROUTES
 
 
 class StatusHandler(APIHandler):
@@ -32,7 +33,11 @@ class StatusHandler(APIHandler):
 
 
 #: Every endpoint, relative to ``<base_url>/neurolake/`` (tests check each refuses anonymous use).
-ROUTES: list[tuple[str, type[APIHandler]]] = [("status", StatusHandler), *API_ROUTES]
+ROUTES: list[tuple[str, type[APIHandler]]] = [
+    ("status", StatusHandler),
+    *API_ROUTES,
+    *PIPELINE_ROUTES,
+]
 
 
 def setup_handlers(web_app: Any) -> None:

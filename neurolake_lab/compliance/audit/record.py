@@ -37,6 +37,10 @@ KINDS = frozenset(
         "refusal",
         "erasure",
         "maintenance",
+        # data pipelines: definitions and their changes, runs, the Monitor's incidents and fixes
+        "pipeline",
+        "pipeline_run",
+        "pipeline_incident",
     }
 )
 

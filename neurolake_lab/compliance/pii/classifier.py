@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import pyarrow as pa
 
 from neurolake_lab.compliance.pii.hints import hints_for
+from neurolake_lab.compliance.pii.stats import using_phone_regions
 from neurolake_lab.compliance.pii.tags import PiiTag
 
 #: Most distinct values a column is judged on (callers of ``classify_column`` may pass more).
@@ -58,6 +59,7 @@ def classify_table(
     table_name: str | None = None,
     sample_size: int = 200,
     seed: int = 0,
+    phone_regions: Sequence[str] | None = None,
 ) -> dict[str, PiiTag]:
     """Tag every column of ``data`` (keyed by column name, in schema order).
 
@@ -68,20 +70,27 @@ def classify_table(
             (``name`` in ``patients`` is a person).
         sample_size: Rows sampled at random; at most this many values per column are judged.
         seed: Seed of the row sample: the same table, seed and size give the same tags.
+        phone_regions: ISO 3166 regions whose national phone formats are read (the
+            workspace setting ``pii_phone_regions``); numbers with ``+`` are read whatever
+            the regions. None: a default list of 25 regions.
+
+    Raises:
+        ValueError: ``sample_size`` is below 1, or a phone region is unknown.
     """
     if sample_size < 1:
         raise ValueError("sample_size must be at least 1")
     sample = sample_rows(data, sample_size, seed)
     docs = column_docs or {}
     tags: dict[str, PiiTag] = {}
-    for name, column in zip(sample.column_names, sample.columns, strict=True):
-        tags[name] = classify_column(
-            name,
-            column.to_pylist(),
-            arrow_type=column.type,
-            doc=docs.get(name),
-            table_name=table_name,
-        )
+    with using_phone_regions(phone_regions):
+        for name, column in zip(sample.column_names, sample.columns, strict=True):
+            tags[name] = classify_column(
+                name,
+                column.to_pylist(),
+                arrow_type=column.type,
+                doc=docs.get(name),
+                table_name=table_name,
+            )
     return tags
 
 
@@ -102,7 +111,7 @@ def classify_column(
         doc: The column's description, if any.
         table_name: The table's name, if known.
     """
-    from neurolake_lab.compliance.pii import decide
+    from neurolake_lab.compliance.pii import decide, stats
     from neurolake_lab.compliance.pii.engine import get_engine
 
     hints = hints_for(name, doc, table_name)
@@ -114,7 +123,15 @@ def classify_column(
         dates = [v for v in _distinct(values) if isinstance(v, dt.date)]
         return decide.decide_dates(dates, hints)
     if kind == "integer" and hints.entities & _NUMERIC_ENTITIES:
-        readings = [[str(v)] for v in _distinct(values)]
+        texts = [str(v) for v in _distinct(values)]
+        if hints.supports("PHONE_NUMBER"):  # an E.164 number stored as an integer lost its "+"
+            tag = stats.decide([f"+{t}" for t in texts if not t.startswith("-")], hints)
+            if tag is not None and tag.entity == "PHONE_NUMBER":
+                return tag
+        tag = stats.decide(texts, hints)
+        if tag is not None and tag.entity is not None and hints.supports(tag.entity):
+            return tag
+        readings = [[t] for t in texts]
         if hints.supports("PHONE_NUMBER"):
             # An E.164 number stored as an integer has lost its "+": try both readings.
             readings = [[f"+{r[0]}", r[0]] for r in readings if not r[0].startswith("-")]

@@ -29,6 +29,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from neurolake_lab.compliance.pii import stats
 from neurolake_lab.compliance.pii.engine import Finding, PiiEngine
 from neurolake_lab.compliance.pii.hints import Hints
 from neurolake_lab.compliance.pii.tags import PiiTag, category_of
@@ -87,7 +88,7 @@ FREE_TEXT_TRIGGERS = frozenset(PRIORITY) - {"LOCATION", "NRP"}
 _PHONE_FORMAT_CHARS = frozenset("+ -()./")
 # A capitalised word, possibly with apostrophes, hyphens or a final dot (O'Neil, Jean-Luc, Dr.)
 _APOSTROPHES = "'\u2019"
-_NAME_TOKEN = re.compile(rf"^[^\W\d_][^\W\d_{_APOSTROPHES}.\-]*\.?$")
+_NAME_TOKEN = re.compile(rf"^[^\W\d_]+(?:[{_APOSTROPHES}\-][^\W\d_]+)*\.?$")
 _NAME_PARTICLES = frozenset((
     "de", "da", "do", "dos", "das", "del", "della", "di", "du", "la", "le", "van", "von", "der",
     "den", "bin", "al", "y", "e",
@@ -180,7 +181,11 @@ def _is_wordy(values: Sequence[str]) -> bool:
 
 
 def _name_shaped(value: str) -> bool:
-    """Looks like a person's name: one to five capitalised words (particles allowed)."""
+    """Looks like a person's name: one to five capitalised words (particles allowed).
+
+    >>> _name_shaped("Jean-Luc O'Neil"), _name_shaped("木村 陽一"), _name_shaped("oak stool")
+    (True, True, False)
+    """
     toks = _tokens(value)
     if not 1 <= len(toks) <= 5:
         return False
@@ -188,7 +193,8 @@ def _name_shaped(value: str) -> bool:
     for t in toks:
         if t.lower() in _NAME_PARTICLES:
             continue
-        if not _NAME_TOKEN.match(t) or not t[0].isupper():
+        # scripts without case (木村 陽一) count as capitalised
+        if not _NAME_TOKEN.match(t) or not (t[0].isupper() or t[0].lower() == t[0].upper()):
             return False
         capitalised += 1
     return capitalised >= 1
@@ -245,6 +251,9 @@ def decide_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
     """Decide a column of text values (distinct, non-empty, in sample order)."""
     if not values:
         return PiiTag.none()
+    decided = stats.decide(values, hints)
+    if decided is not None:
+        return decided
     prose = is_prose(values)
     context = hints.context()
     ev = _Evidence()
@@ -257,7 +266,7 @@ def decide_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
                 break
     # Values that *are* PII win even when they read like prose (French addresses have many
     # lower-case words: "5 rue de la Paix").
-    tag = _structured(ev, hints)
+    tag = _structured(ev, hints) or _address_layout(values, ev, hints)
     if tag is not None:
         return tag
     if prose:
@@ -309,6 +318,35 @@ def _structured(ev: _Evidence, hints: Hints) -> PiiTag | None:
     return PiiTag(entity, tuple(entities), score, category_of(entity))
 
 
+#: A part of an address: a house number (``12``, ``4b``, ``17/3``) or a postcode-like token.
+_ADDRESS_NUMBER = re.compile(
+    r"^(?:\d{1,5}[a-zA-Z]?(?:[/-]\d{1,4})?|[A-Z]{1,2}\d[A-Z\d]?|\d{4,5}-?\d{0,3})[,.]?$"
+)
+
+
+def _address_layout(values: Sequence[str], ev: _Evidence, hints: Hints) -> PiiTag | None:
+    """Addresses in layouts the street patterns do not know, when the column name says address.
+
+    Nearly every value must read like an address: three or more words, capitalised words and a
+    house number or postcode among them, and no value that is some other entity.
+    """
+    if not values or not hints.supports("STREET_ADDRESS"):
+        return None
+    if ev.covered_any - ev.stats.get("STREET_ADDRESS", _Stats()).covered > 0.2 * ev.n:
+        return None  # values that are emails, phones or dates: not this rule's to decide
+
+    def looks(v: str) -> bool:
+        toks = v.replace(",", " ").split()
+        caps = sum(1 for t in toks if t[:1].isupper() and any(c.isalpha() for c in t))
+        return len(toks) >= 3 and caps >= 2 and any(_ADDRESS_NUMBER.match(t) for t in toks)
+
+    share = sum(1 for v in values if looks(v)) / len(values)
+    if share < 0.8:
+        return None
+    score = round(0.5 + 0.3 * share, 3)
+    return PiiTag("STREET_ADDRESS", ("STREET_ADDRESS",), score, category_of("STREET_ADDRESS"))
+
+
 def _rounding(n: int) -> float:
     # With very few distinct values one miss weighs a lot; relax the share a little.
     return 0.8 if n < 5 else 1.0
@@ -321,9 +359,11 @@ def _no_pii_score(ev: _Evidence, hints: Hints) -> float:
 
 def _short_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTag:
     sample = list(values[:NER_SAMPLE_SHORT])
-    results = engine.ner(sample, ("PERSON", "NRP", "LOCATION"))
+    forms = [_person_form(v) for v in sample]
+    names = [f[0] for f in forms]
+    results = engine.ner(names, ("PERSON", "NRP", "LOCATION"))
     counts = {"PERSON": 0, "NRP": 0, "LOCATION": 0}
-    for value, findings in zip(sample, results, strict=True):
+    for value, findings in zip(names, results, strict=True):
         size = max(1, len(value.strip()))
         for entity in counts:
             covered = sum(
@@ -336,20 +376,28 @@ def _short_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
     n = len(sample)
     person = counts["PERSON"] / n
     nrp = counts["NRP"] / n
-    shape = sum(1 for v in sample if _name_shaped(v)) / n
+    place = counts["LOCATION"] / n
+    shape = sum(1 for v in names if _name_shaped(v)) / n
+    comma = sum(1 for name, inverted in forms if inverted and _name_shaped(name)) / n
+    company = sum(1 for v in sample if _legal_form(v)) / n
+    multi = sum(1 for v in names if len(v.split()) >= 2) / n
 
     is_person = False
-    if not hints.person_negative:
+    if not hints.person_negative and company < 0.3:
         if hints.person == "strong":
             is_person = shape >= 0.8 or (person >= 0.2 and shape >= 0.5)
         elif hints.person == "weak":
-            is_person = person >= 0.5 and shape >= 0.6
+            is_person = shape >= 0.8 and place < 0.5 and (person >= 0.15 or comma >= 0.8)
+            # "account_holder": two or more name words in nearly every value, no places
+            is_person = is_person or (shape >= 0.9 and multi >= 0.8 and place < 0.3)
         else:
-            is_person = person >= 0.7 and shape >= 0.8
+            # "Last, First" in nearly every value is a way of writing people's names; places
+            # written "City, Country" are what NER tells apart
+            is_person = shape >= 0.8 and (person >= 0.6 or (comma >= 0.8 and place < 0.2))
     is_nrp = (hints.supports("NRP") and nrp >= 0.3) or nrp >= 0.8
 
     if is_person and (not is_nrp or person >= nrp):
-        score = round(min(1.0, 0.5 + 0.5 * max(person, shape if hints.person else 0.0)), 3)
+        score = round(min(1.0, 0.5 + 0.5 * max(person, comma, shape if hints.person else 0.0)), 3)
         return PiiTag("PERSON", ("PERSON",), score, category_of("PERSON"))
     if is_nrp:
         score = round(min(1.0, 0.5 + 0.5 * nrp), 3)
@@ -357,12 +405,56 @@ def _short_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
     return PiiTag.none(round(1.0 - max(person, nrp), 3))
 
 
+#: Titles and honorifics dropped before a value is judged as a name (lower case, no dots).
+_HONORIFICS = frozenset((
+    "mr", "mrs", "ms", "mx", "miss", "dr", "prof", "sir", "dame", "herr", "frau", "fr", "hr",
+    "mme", "mlle", "m", "sr", "sra", "srta", "sig", "sigra", "dott", "dssa", "don", "dona", "doña",
+    "ing", "dipl", "mag", "lic", "mba", "phd", "jr", "md", "dds", "ii", "iii", "iv", "pan",
+    "pani", "dhr", "mevr", "mw", "hr", "sig", "sigg", "gent", "egr", "av", "lda",
+))  # fmt: skip
+#: Legal forms that make a capitalised value a company ("Valverde e Hijos", "Kühn GmbH").
+_LEGAL_FORMS = frozenset((
+    "gmbh", "ag", "kg", "ohg", "ug", "ltd", "llc", "inc", "plc", "corp", "sa", "sas", "sarl", "srl",
+    "spa", "bv", "nv", "ab", "oy", "sl", "ltda", "kgaa", "gbr", "group", "holding", "hijos",
+    "figli", "söhne", "sons", "&",
+))  # fmt: skip
+
+
+def _person_form(value: str) -> tuple[str, bool]:
+    """The value as ``First Last`` without titles, and whether it was written ``Last, First``.
+
+    Upper-case words become title case (``AGUIRRE`` → ``Aguirre``), which spaCy's NER reads
+    better; tokens with a dot inside (``Sig.ra``, ``Dipl.-Ing.``, ``B.Eng.``) are titles.
+    """
+    inverted = False
+    text = value.strip()
+    if text.count(",") == 1:
+        last, first = (p.strip() for p in text.split(","))
+        if last and first:
+            text, inverted = f"{first} {last}", True
+    kept = []
+    for tok in text.split():
+        bare = tok.lower().replace(".", "")
+        if bare in _HONORIFICS or ("." in tok[:-1] and len(tok) > 2):
+            continue
+        kept.append(tok.title() if tok.isupper() and len(tok) > 1 else tok)
+    return " ".join(kept) if kept else text, inverted
+
+
+def _legal_form(value: str) -> bool:
+    return any(t.lower().strip(".,") in _LEGAL_FORMS for t in value.split())
+
+
 def _free_text(values: Sequence[str], ev: _Evidence, engine: PiiEngine) -> PiiTag:
     sample = list(values[:NER_SAMPLE_PROSE])
     ner_hits: dict[str, int] = {}
     ner_scores: dict[str, float] = {}
-    for findings in engine.ner(sample, ("PERSON", "LOCATION")):
-        seen = {f.entity for f in findings if f.score >= MIN_SCORE[f.entity]}
+    for text, findings in zip(sample, engine.ner(sample, ("PERSON", "LOCATION")), strict=True):
+        seen = {
+            f.entity
+            for f in findings
+            if f.score >= MIN_SCORE[f.entity] and not _implausible_person(text, f)
+        }
         for entity in seen:
             ner_hits[entity] = ner_hits.get(entity, 0) + 1
             ner_scores[entity] = max(f.score for f in findings if f.entity == entity)
@@ -387,6 +479,24 @@ def _free_text(values: Sequence[str], ev: _Evidence, engine: PiiEngine) -> PiiTa
     )
     score = ev.mean_score(entity) if entity in ev.stats else ner_scores.get(entity, 0.85)
     return PiiTag(entity, entities, round(min(1.0, score), 3), category_of(entity), free_text=True)
+
+
+def _implausible_person(text: str, f: Finding) -> bool:
+    """A PERSON found in prose that is the small model's usual false alarm, not a name.
+
+    Names in text are capitalised: lower-case words ("compagnon banc") are not a person. A
+    capitalised first word of a sentence in an unfamiliar language ("Keuken been welke...") is
+    not one either; people in notes are mostly written with two words or mid-sentence.
+    """
+    if f.entity != "PERSON":
+        return False
+    words = [w for w in text[f.start : f.end].split() if w.lower() not in _NAME_PARTICLES]
+    if not words or any(not w[0].isupper() for w in words):
+        return True
+    if len(words) > 1:
+        return False
+    before = text[: f.start].rstrip()
+    return not before or before.endswith((".", "!", "?", ":", ";"))
 
 
 def decide_dates(values: Sequence[dt.date | dt.datetime], hints: Hints) -> PiiTag:

@@ -21,35 +21,46 @@ _NON_WORD = re.compile(r"[^\w]+|_+")
 WORDS: dict[str, frozenset[str]] = {
     "EMAIL_ADDRESS": frozenset((
         "email", "emails", "mail", "courriel", "correo", "emailaddress", "mailaddress", "e-mail",
+        "eml", "emailadres", "emailadresse", "mailadresse", "posta", "elettronica", "correio",
+        "eletronico", "electronico", "mel",
     )),
     "PHONE_NUMBER": frozenset((
         "phone", "phones", "telephone", "tel", "tél", "tele", "mobile", "cell", "cellphone", "fax",
         "handy", "telefon", "telefono", "teléfono", "téléphone", "portable", "movil", "móvil",
         "celular", "msisdn", "whatsapp", "mobil", "telefoon", "gsm", "call", "calls", "rufen",
+        "ph", "phn", "mob", "mobiel", "cellulare", "telemovel", "telemóvel", "rufnummer",
+        "festnetz", "landline", "sms", "tfn", "fon", "telefone", "telf", "tlf", "fixe", "fijo",
+        "cel",
     )),
     "CREDIT_CARD": frozenset((
         "card", "cards", "creditcard", "cc", "pan", "kreditkarte", "kreditkartennummer", "tarjeta",
-        "carte", "cartao", "cartão", "visa", "mastercard", "amex",
+        "carte", "cartao", "cartão", "visa", "mastercard", "amex", "kartennummer", "kaart",
+        "kaartnummer", "carta", "ccnum", "cardnumber", "zahlungsmittel",
     )),
     "IBAN_CODE": frozenset((
         "iban", "ibans", "konto", "kontonummer", "kontoverbindung", "rib", "bankverbindung",
+        "account", "acct", "acc", "rekening", "rekeningnummer", "cuenta", "conta", "conto",
+        "compte", "bank", "payout",
     )),
     "US_SSN": frozenset((
-        "ssn", "ssns", "social", "security", "socialsecurity",
+        "ssn", "ssns", "social", "security", "socialsecurity", "tin", "taxpayer", "tax",
     )),
     "IP_ADDRESS": frozenset((
-        "ip", "ips", "ipv4", "ipv6", "ipaddress", "remote_addr",
+        "ip", "ips", "ipv4", "ipv6", "ipaddress", "remote_addr", "peer", "client", "remote",
     )),
     "STREET_ADDRESS": frozenset((
         "address", "addresses", "addr", "street", "anschrift", "adresse", "adressen", "strasse",
         "straße", "direccion", "dirección", "domicilio", "endereco", "endereço", "morada",
         "indirizzo", "adres", "jusho", "residence", "domicile", "wohnort", "postal", "mailing",
+        "adr", "addr1", "addr2", "line1", "line2", "calle", "rue", "rua", "via", "straat",
+        "street1", "lieferadresse", "wohnadresse", "bezorgadres", "postadres", "ship", "shipping",
+        "billing",
     )),
     "DATE_OF_BIRTH": frozenset((
         "dob", "birth", "born", "birthday", "birthdate", "bday", "geburtsdatum", "geburtstag",
         "geboren", "geb", "gebdat", "gebdatum", "naissance", "né", "née", "nacimiento", "nacido",
         "nacida", "nascimento", "nascido", "nascita", "nato", "nata", "geboortedatum", "tanjobi",
-        "seinengappi",
+        "seinengappi", "bdate", "bdt", "bth", "brth", "dtob", "nac", "fnac", "geboren", "ne",
     )),
     "NRP": frozenset((
         "nationality", "nationalities", "citizenship", "ethnicity", "ethnic", "race", "religion",
@@ -89,10 +100,11 @@ _PERSON_STRONG = frozenset((
     "firstname", "lastname", "surname", "surnames", "forename", "forenames", "givenname",
     "familyname", "fullname", "middlename", "maidenname", "vorname", "vornamen", "nachname",
     "familienname", "prenom", "prénom", "apellido", "apellidos", "sobrenome", "cognome",
-    "voornaam", "achternaam", "author", "authors", "fname", "lname",
+    "voornaam", "achternaam", "author", "authors", "fname", "lname", "apelido", "apelidos",
+    "nachnamen", "prenoms", "prénoms", "nominativo", "cardholder", "karteninhaber", "kontoinhaber",
 ))  # fmt: skip
 _NAME_WORDS = frozenset((
-    "name", "names", "nom", "nombre", "nome", "naam",
+    "name", "names", "nom", "nombre", "nome", "naam", "nm", "nme", "namen", "noms",
 ))  # fmt: skip
 _NAME_QUALIFIERS = frozenset((
     "first", "last", "given", "family", "full", "middle", "maiden", "sur",
@@ -104,7 +116,11 @@ _PERSON_ROLES = frozenset((
     "traveller", "visitor", "attendee", "participant", "candidate", "agent", "signatory",
     "insured", "policyholder", "donor", "subscriber", "caller", "doctor", "physician", "nurse",
     "teacher", "child", "parent", "spouse", "emergency", "kunde", "kunden", "mitarbeiter",
-    "gast", "cliente", "paciente", "empleado", "hospede",
+    "gast", "cliente", "paciente", "empleado", "hospede", "titular", "inhaber", "karteninhaber",
+    "kontoinhaber", "passagier", "pasajero", "passager", "passeggero", "arzt", "medico", "médico",
+    "medecin", "médecin", "ansprechpartner", "klant", "client", "klanten", "clienti", "patiente",
+    "paziente", "dipendente", "funcionario", "funcionário", "medewerker", "employe", "employé",
+    "nominativo", "responsable", "vertreter", "contacto", "contatto", "contato", "auteur", "autor",
 ))  # fmt: skip
 _PERSON_NEGATIVE = frozenset((
     "product", "products", "item", "items", "article", "sku", "company", "companies", "brand",
@@ -119,7 +135,12 @@ _PERSON_NEGATIVE = frozenset((
     "package", "library", "tool", "feature", "metric", "currency", "language", "color",
     "colour", "menu", "dish", "recipe", "song", "movie", "film", "book", "game", "road",
     "station", "airport", "building", "room", "ward", "clinic", "hospital", "username",
-    "nickname", "display", "screen",
+    "nickname", "display", "screen", "artikel", "produkt", "produit", "producto", "prodotto",
+    "produto", "firma", "empresa", "societe", "société", "entreprise", "azienda", "bedrijf",
+    "lieferant", "proveedor", "fournisseur", "marke", "marca", "marque", "stadt", "ort", "ville",
+    "ciudad", "citta", "città", "cidade", "plaats", "land", "pays", "pais", "país", "strasse",
+    "straße", "rue", "calle", "via", "rua", "straat", "abteilung", "kategorie", "categoria",
+    "categorie", "login", "benutzer", "usuario", "utilisateur",
 ))  # fmt: skip
 
 
@@ -178,26 +199,52 @@ class Hints:
 def _entities_of(ws: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for w in ws:
+        hit = False
         for entity, vocab in WORDS.items():
             if w in vocab:
                 found.add(entity)
+                hit = True
         for entity, stems in STEMS.items():
             if any(w.startswith(s) for s in stems):
                 found.add(entity)
+                hit = True
+        if not hit and len(w) >= COMPOUND_MIN:
+            found |= _compound_entities(w)
     return found
+
+
+#: Words this long that match no vocabulary word are read as compounds (``streetaddress``,
+#: ``klantnaam``, ``emailadres``): a vocabulary word of four letters or more at either end,
+#: with at least three letters left over.
+COMPOUND_MIN = 8
+
+
+def _compound_entities(w: str) -> set[str]:
+    return {entity for entity, vocab in WORDS.items() if _compound_parts(w, vocab)}
+
+
+def _compound_parts(w: str, vocab: Iterable[str]) -> bool:
+    return len(w) >= COMPOUND_MIN and any(
+        len(v) >= 4 and len(w) - len(v) >= 3 and (w.endswith(v) or w.startswith(v)) for v in vocab
+    )
 
 
 def _person_strength(ws: tuple[str, ...], table: tuple[str, ...]) -> str | None:
     wset = set(ws)
-    if wset & _PERSON_STRONG:
+    roles = {_singular(w) for w in ws} | set(ws)
+    if wset & _PERSON_STRONG or any(_compound_parts(w, _PERSON_STRONG) for w in ws):
         return "strong"
-    if wset & _NAME_WORDS:
-        if wset & _NAME_QUALIFIERS:
+    # "kundenname", "klantnaam", "nomecliente": a role and a name word in one compound
+    compound_name = any(
+        _compound_parts(w, _NAME_WORDS) and _compound_parts(w, _PERSON_ROLES) for w in ws
+    )
+    if wset & _NAME_WORDS or compound_name:
+        if wset & _NAME_QUALIFIERS or compound_name:
             return "strong"
         if {_singular(w) for w in (*ws, *table)} & _PERSON_ROLES:
             return "strong"
         return "weak"
-    if {_singular(w) for w in ws} & _PERSON_ROLES and len(ws) == 1:
+    if roles & _PERSON_ROLES or any(_compound_parts(w, _PERSON_ROLES) for w in ws):
         return "weak"
     return None
 
@@ -212,7 +259,10 @@ def hints_for(name: str, doc: str | None = None, table_name: str | None = None) 
     person = _person_strength(name_words, table_words)
     if person is None and doc_words:
         person = "weak" if _person_strength(doc_words, ()) else None
-    negative = bool({_singular(w) for w in name_words} & _PERSON_NEGATIVE)
+    negative = bool(
+        {_singular(w) for w in name_words} & _PERSON_NEGATIVE
+        or any(_compound_parts(w, _PERSON_NEGATIVE) for w in name_words)
+    )
     if person:
         entities.add("PERSON")
     return Hints(

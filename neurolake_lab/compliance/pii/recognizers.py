@@ -40,16 +40,11 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from neurolake_lab.compliance.pii.hints import WORDS
+from neurolake_lab.compliance.pii.stats import DEFAULT_PHONE_REGIONS, phone_regions
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
-#: Regions whose national phone formats are recognised (numbers written with + are found
-#: whatever the region). Presidio's default is US, GB, DE, FR, IL, IN, CA, BR.
-PHONE_REGIONS = (
-    "US", "GB", "DE", "FR", "ES", "IT", "NL", "JP", "IN", "BR", "MX", "AU", "CA", "CH", "AT",
-    "BE", "PT", "PL", "SE", "IE", "ZA", "NG", "CN", "KR", "IL",
-)  # fmt: skip
 
 #: Entities the pattern recognizers find (no NLP model needed).
 PATTERN_ENTITIES = (
@@ -124,11 +119,15 @@ _START = r"(?<![\p{L}\d])"
 _EN_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|way|"
     "terrace|close|crescent|highway|hwy|square|sq|parkway|pkwy|circle|cir|trail|mews|"
-    "gardens|grove|walk|parade|marg"
+    "gardens|grove|walk|parade|marg|park|passage|heights|hill|hills|green|row|rise|vale|view|"
+    "meadow|meadows|mill|mills|center|centre|point|ridge|estate|wharf|yard|alley|hollow|"
+    "junction|crossing|fields|manor|cottages|port|bypass|causeway|loop|pike|plaza|run|"
+    "spur|summit|track|turnpike|via|village|vista|wells"
 )
 _DE_SUFFIX = (
     "straße|strasse|str\\.|gasse|weg|allee|platz|damm|ufer|chaussee|steig|pfad|"
-    "straat|laan|gracht|plein|kade|dijk|singel|gade|vej|vägen|gatan|veien"
+    "straat|laan|gracht|plein|kade|dijk|singel|gade|vej|vägen|gatan|veien|ring|hof|markt|"
+    "park|pad|dreef|steeg|wal|stieg|zeile|graben|berg|torget|gränd|stigen|backe"
 )
 _DE_WORDS = "Straße|Strasse|Str\\.|Weg|Allee|Platz|Gasse|Damm|Ufer|Chaussee|Straat|Laan|Plein"
 _FR_TYPES = (
@@ -156,7 +155,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "name then number (de, nl, nordic)",
-            rf"{_START}{_UP}\p{{Ll}}*(?:{_DE_SUFFIX})\s*\d{{1,4}}\s?[a-zA-Z]?\b",
+            rf"{_START}{_UP}[{_L}'.-]*?(?i:{_DE_SUFFIX})\s*\d{{1,4}}\s?[a-zA-Z]?\b",
             SCORE,
         ),
         Pattern(
@@ -174,6 +173,12 @@ class StreetAddressRecognizer(PatternRecognizer):
             "street type, name, number (es, pt, it)",
             rf"{_START}(?:{_LATIN_TYPES})\s+(?:[{_L}'.ºª-]+\s+){{0,5}}?[{_L}\d'.ºª-]+?,?\s+"
             rf"(?:n[º°o.]\s*)?\d{{1,5}}[a-zA-Z]?\b",
+            SCORE,
+        ),
+        Pattern(
+            "flat or unit, then a street (en)",
+            rf"{_START}(?i:flat|studio|apartment|apt\.?|unit|suite|ste\.?)\s+\d{{1,4}}[a-zA-Z]?"
+            rf"(?:,\s*|\s*\n\s*){_UP}[{_L}'.-]*(?:\s+{_UP}[{_L}'.-]*){{0,3}}",
             SCORE,
         ),
         Pattern(
@@ -212,7 +217,8 @@ class MultiRegionPhoneRecognizer(PhoneRecognizer):
     Presidio runs python-phonenumbers' matcher once per supported region; over 25 regions that
     was most of the classifier's time. Here numbers written with ``+`` are found in one pass
     (region ``ZZ``: international format only), and national formats are tried region by region
-    only until every national-looking digit run is matched. The results are Presidio's own
+    (the regions of the current classification, :func:`stats.phone_regions`) only until every
+    national-looking digit run is matched. The results are Presidio's own
     (same scores, explanations and context words); only the loop differs, hence the override.
     """
 
@@ -228,7 +234,7 @@ class MultiRegionPhoneRecognizer(PhoneRecognizer):
             return []
         results = self._matches(text, "ZZ", nlp_artifacts)
         national = [r for r in runs if not text.startswith("+", r[0])]
-        for region in self.supported_regions:
+        for region in phone_regions():
             if all(any(m.start < e and s < m.end for m in results) for s, e in national):
                 break
             results += self._matches(text, region, nlp_artifacts)
@@ -266,7 +272,7 @@ def build_recognizers() -> list[EntityRecognizer]:
     return [
         EmailRecognizer(),
         MultiRegionPhoneRecognizer(
-            context=sorted(WORDS["PHONE_NUMBER"]), supported_regions=PHONE_REGIONS
+            context=sorted(WORDS["PHONE_NUMBER"]), supported_regions=DEFAULT_PHONE_REGIONS
         ),
         CreditCardRecognizer(),
         IbanRecognizer(),

@@ -287,7 +287,7 @@ class _Enforcer:
                 return self._blocked(source or to_sql(tree), refusals)
         refs = self._references(tree)
         if not self.who.exempt:
-            refusals = self._ambiguous(tree)
+            refusals = self._ambiguous(tree) + self._merge_target(tree)
             if refusals:
                 return self._blocked(source or to_sql(tree), refusals)
         plans: dict[str, TablePlan] = {}
@@ -342,6 +342,24 @@ class _Enforcer:
             if table is not None:
                 out.append((node, table, pos))
         return out
+
+    def _merge_target(self, tree: exp.Expr) -> list[Refusal]:
+        """A MERGE reads its target's rows (ON, WHEN ... AND): refused where they are governed.
+
+        Its target is not rewritten like an UPDATE's, so a masked column or a row filter on it
+        would be an oracle; MERGE into such a table is for users the policy leaves it whole.
+        """
+        target = tree.this if isinstance(tree, exp.Merge) else None
+        table = self.index.lookup(target) if isinstance(target, exp.Table) else None
+        if table is None or not self._plan(table).needs_rewrite:
+            return []
+        return [
+            Refusal(
+                "merge-target",
+                f"MERGE INTO {table}: its rows are masked or filtered for {self.who.name}, and a "
+                "MERGE reads them; use INSERT, or ask the owner to run it",
+            )
+        ]
 
     def _ambiguous(self, tree: exp.Expr) -> list[Refusal]:
         """Refusals for bare names that match several governed tables.

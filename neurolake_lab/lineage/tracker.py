@@ -1,4 +1,4 @@
-"""The lineage part of ``Session``: per statement, and across tables and notebooks.
+"""``LineageTracker``: column lineage per statement, and across tables and notebooks.
 
 Each query's column lineage goes into its cell report; each write's goes into the new snapshot's
 summary (``neurolake.lineage``), so ``Session.lineage("ns.t.col")`` can follow a column upstream or
@@ -14,19 +14,32 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 from sqlglot import exp
 
-from neurolake_lab.exceptions import UsageError
-from neurolake_lab.session_core import SessionCore
+from neurolake_lab.exceptions import QueryError, UsageError
 
 if TYPE_CHECKING:
+    from neurolake_lab.config import Settings
+    from neurolake_lab.engine import DuckDBEngine
+    from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.tables import WriteContext
     from neurolake_lab.lineage.graph import LineageEdge, LineageGraph
 
 #: Statement types whose lineage is computed.
-LINEAGE_TYPES = frozenset({"SELECT", "CREATE", "INSERT"})
+LINEAGE_TYPES = frozenset({"SELECT", "CREATE", "INSERT", "MERGE_INTO"})
 
 
-class LineageAPI(SessionCore):
-    """``Session.statement_lineage``, ``Session.lineage``."""
+class LineageTracker:
+    """The lineage of one session's statements, and of the workspace's recorded writes.
+
+    Args:
+        engine: The session's DuckDB engine (columns of its own tables).
+        lakehouse: The session's lakehouse (Iceberg columns, snapshots, recorded lineage).
+        settings: The session's settings (the OpenLineage endpoint, the workspace's name).
+    """
+
+    def __init__(self, engine: DuckDBEngine, lakehouse: Lakehouse, settings: Settings) -> None:
+        self.engine = engine
+        self.lakehouse = lakehouse
+        self.settings = settings
 
     def statement_lineage(
         self, sql: str, statement_type: str, output_table: str | None = None
@@ -42,8 +55,12 @@ class LineageAPI(SessionCore):
         if statement_type not in LINEAGE_TYPES or "from" not in sql.lower():
             return None
         try:
+            if statement_type == "MERGE_INTO":  # its columns come from the source's, by name
+                from neurolake_lab.lakehouse.merge import parse_source_query
+
+                sql = parse_source_query(sql)
             tree = sqlglot.parse_one(sql, read="duckdb")
-        except sqlglot.errors.SqlglotError:
+        except (sqlglot.errors.SqlglotError, QueryError):
             return None
         if tree is None:
             return None
