@@ -20,7 +20,15 @@ from typing import Any
 import pyarrow as pa
 
 from neurolake_lab.engine.backend import EngineBackend, UnsupportedByEngine
-from neurolake_lab.engine.daft_sql import DENY_UDF, ENGINE, HASH_UDF, Locate, Scan, translate
+from neurolake_lab.engine.daft_sql import (
+    DENY_UDF,
+    ENGINE,
+    HASH_UDF,
+    Governance,
+    Locate,
+    Scan,
+    translate,
+)
 from neurolake_lab.engine.duckdb_engine import Execution, Lookup, Params
 from neurolake_lab.exceptions import NeuroLakeError, QueryError
 
@@ -35,6 +43,8 @@ class DaftEngine(EngineBackend):
         locate: a table reference's Iceberg metadata file (``None``: not a lakehouse table).
         columns: a table's column names at a snapshot (to spell out governed ``*``).
         user_value: the value of a ``current_user_*()`` function for the session's user.
+        governance: the policy rewrite's own constructs as portable SQL
+            (``compliance.policy.portable.portable_governance()``).
         salt: the workspace's masking salt (hash masks equal DuckDB's).
         io_properties: pyiceberg FileIO properties of the warehouse (``s3.*``).
         address: the Ray cluster (``None``: ``$RAY_ADDRESS``); ``local=True``: no Ray.
@@ -50,6 +60,7 @@ class DaftEngine(EngineBackend):
         locate: Locate,
         columns: Callable[[str, int | None], Sequence[str]],
         user_value: Callable[[str], Any],
+        governance: Governance,
         salt: str,
         io_properties: Mapping[str, str] | None = None,
         address: str | None = None,
@@ -60,6 +71,7 @@ class DaftEngine(EngineBackend):
         self.output_names = output_names
         self.columns = columns
         self.user_value = user_value
+        self.governance = governance
         self.salt = salt
         self.io_properties = dict(io_properties or {})
         self.address = address or os.environ.get("RAY_ADDRESS")
@@ -155,7 +167,7 @@ class DaftEngine(EngineBackend):
         """Translate and run one governed query; its rows as Arrow."""
         if params:
             raise UnsupportedByEngine(ENGINE, "bound parameters ($name or ?)")
-        translation = translate(sql, self.locate, self.columns, self.user_value)
+        translation = translate(sql, self.locate, self.columns, self.user_value, self.governance)
         daft = self._start()
         start = time.perf_counter()
         try:

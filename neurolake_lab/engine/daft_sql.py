@@ -22,22 +22,13 @@ silently run on DuckDB instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import sqlglot
 from sqlglot import exp
 
-from neurolake_lab.compliance.policy.masking import (
-    PARTIAL_KEEP,
-    PARTIAL_MIN_LENGTH,
-    REDACTED,
-    SALT_COLUMN,
-    SALT_TABLE,
-    SALTED_HASH,
-)
-from neurolake_lab.compliance.policy.user_functions import USER_FUNCTION_PREFIX
 from neurolake_lab.engine.backend import UnsupportedByEngine
 
 ENGINE: Final = "Daft"
@@ -70,6 +61,27 @@ _PLAIN: Final = (
 _EXTRACT_UNITS: Final = frozenset({"year", "month", "day"})
 
 
+#: Rewrites a call of one governance function (its arguments) into portable SQL.
+Rewrite = Callable[[list[exp.Expr]], exp.Expr]
+
+
+@dataclass(frozen=True)
+class Governance:
+    """How the governed SQL's own constructs read on a portable engine.
+
+    The compliance layer knows its masking functions and its salt table; it gives them here
+    (``compliance.policy.portable``), so this engine module depends on no policy code.
+    """
+
+    #: governance function (lower case) → its portable rewrite
+    functions: Mapping[str, Rewrite]
+    #: the table a governed subquery joins for the salt, and its column
+    salt_table: str
+    salt_column: str
+    #: the prefix of the functions that give the user's attributes (``current_user_``)
+    user_prefix: str
+
+
 @dataclass(frozen=True)
 class Scan:
     """One Iceberg table at one snapshot, as a named frame of the Daft query."""
@@ -96,7 +108,11 @@ Columns = Callable[[str, int | None], Sequence[str]]
 
 
 def translate(
-    sql: str, locate: Locate, columns: Columns, user_value: Callable[[str], Any]
+    sql: str,
+    locate: Locate,
+    columns: Columns,
+    user_value: Callable[[str], Any],
+    governance: Governance,
 ) -> Translation:
     """Rewrite one governed DuckDB statement for Daft.
 
@@ -105,6 +121,7 @@ def translate(
         locate: resolves a table reference to its Iceberg metadata file.
         columns: a table's columns (at a snapshot), to spell out ``*``.
         user_value: the value of a ``current_user_*()`` function for this session's user.
+        governance: the governance functions and salt table, as the compliance layer spells them.
 
     Raises:
         UnsupportedByEngine: a construct Daft cannot run with DuckDB's meaning.
@@ -126,11 +143,14 @@ def translate(
     # tables first (a governed subquery spells out its table's columns), then expressions, then
     # the governed subqueries themselves
     tree = tree.transform(
-        lambda n: _table(n, out, locate, columns, ctes) if isinstance(n, exp.Table) else n
+        lambda n: (
+            _table(n, out, locate, columns, ctes, governance) if isinstance(n, exp.Table) else n
+        )
     )
-    tree = _bottom_up(tree, lambda n: _expression(n, user_value))
+    tree = _bottom_up(tree, lambda n: _expression(n, user_value, governance))
     tree = _bottom_up(
-        tree, lambda n: _governed_select(n, out, columns) if isinstance(n, exp.Select) else n
+        tree,
+        lambda n: _governed_select(n, out, columns, governance) if isinstance(n, exp.Select) else n,
     )
     for select in tree.find_all(exp.Select):
         _group_by_all(select)
@@ -151,20 +171,24 @@ def _bottom_up(tree: exp.Expr, fun: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
     return tree
 
 
-def _expression(node: exp.Expr, user_value: Callable[[str], Any]) -> exp.Expr:
+def _expression(
+    node: exp.Expr, user_value: Callable[[str], Any], governance: Governance
+) -> exp.Expr:
     if isinstance(node, exp.Anonymous | exp.Func) and not isinstance(node, exp.Binary):
-        return _function(node, user_value)
+        return _function(node, user_value, governance)
     if isinstance(node, exp.DPipe):
-        return _call("concat", node.this, node.expression)
+        return call("concat", node.this, node.expression)
     if isinstance(node, exp.Case) and node.args.get("default") is None:
         node.set("default", exp.Null())
     return node
 
 
-def _governed_select(node: exp.Select, out: Translation, columns: Columns) -> exp.Expr:
+def _governed_select(
+    node: exp.Select, out: Translation, columns: Columns, governance: Governance
+) -> exp.Expr:
     """A governed subquery: drop the salt join, spell out ``* EXCLUDE/REPLACE``."""
     joins = node.args.get("joins") or []
-    kept = [j for j in joins if not _is_salt(j.this)]
+    kept = [j for j in joins if not _is_salt(j.this, governance)]
     if len(kept) != len(joins):
         node = node.copy()
         node.set("joins", kept or None)
@@ -176,7 +200,7 @@ def _governed_select(node: exp.Select, out: Translation, columns: Columns) -> ex
     if not isinstance(table, exp.Table) or len(node.expressions) != 1:
         raise UnsupportedByEngine(ENGINE, "SELECT * EXCLUDE/REPLACE over anything but one table")
     replaced = {a.alias: a.this for a in star.args.get("replace") or []}
-    excluded = {c.name for c in star.args.get("except_") or []} | {SALT_COLUMN}
+    excluded = {c.name for c in star.args.get("except_") or []} | {governance.salt_column}
     names = [
         c for c in columns(_location_of(table, out), _snapshot_of(table, out)) if c not in excluded
     ]
@@ -204,19 +228,24 @@ def _group_by_all(select: exp.Select) -> None:
     select.set("group", exp.Group(expressions=keys) if keys else None)
 
 
-def _is_salt(node: exp.Expr) -> bool:
-    return isinstance(node, exp.Table) and node.name == SALT_TABLE
+def _is_salt(node: exp.Expr, governance: Governance) -> bool:
+    return isinstance(node, exp.Table) and node.name == governance.salt_table
 
 
 def _table(
-    node: exp.Table, out: Translation, locate: Locate, columns: Columns, ctes: set[str]
+    node: exp.Table,
+    out: Translation,
+    locate: Locate,
+    columns: Columns,
+    ctes: set[str],
+    governance: Governance,
 ) -> exp.Expr:
     """A lakehouse table (or an ``iceberg_scan`` call) → a frame name; anything else refused."""
-    if _is_salt(node):
+    if _is_salt(node, governance):
         return node
     function = node.this
     if isinstance(function, exp.Anonymous | exp.Func):
-        return _scan_call(node, function, out, columns)
+        return _scancall(node, function, out, columns)
     if not node.args.get("db") and node.name in ctes:
         return node
     location = locate(node.db or None, node.name)
@@ -229,7 +258,7 @@ def _table(
     return _frame(node, out, location, None, columns)
 
 
-def _scan_call(node: exp.Table, function: exp.Expr, out: Translation, columns: Columns) -> exp.Expr:
+def _scancall(node: exp.Table, function: exp.Expr, out: Translation, columns: Columns) -> exp.Expr:
     name = function.sql(dialect="duckdb").split("(", 1)[0].strip().lower()
     if name != "iceberg_scan":
         raise UnsupportedByEngine(ENGINE, f"the table function {name}")
@@ -277,38 +306,13 @@ def _snapshot_of(table: exp.Table, out: Translation) -> int | None:
     return scan.snapshot_id if scan is not None else None
 
 
-def _function(node: exp.Expr, user_value: Callable[[str], Any]) -> exp.Expr:
+def _function(node: exp.Expr, user_value: Callable[[str], Any], governance: Governance) -> exp.Expr:
     name = node.name.lower() if isinstance(node, exp.Anonymous) else _func_name(node)
-    if isinstance(node, exp.Anonymous) and name.startswith(USER_FUNCTION_PREFIX):
+    if isinstance(node, exp.Anonymous) and name.startswith(governance.user_prefix):
         return _literal(user_value(f"{node.name}()"))
-    args = node.expressions if isinstance(node, exp.Anonymous) else []
-    if name == SALTED_HASH:
-        return _call(HASH_UDF, args[0])
-    if name == "nl_mask_hash":
-        return _call(HASH_UDF, args[0])
-    if name == "nl_mask_redact":
-        return _case_null(args[0], exp.Literal.string(REDACTED))
-    if name == "nl_mask_null":
-        return exp.Case(ifs=[exp.If(this=exp.false(), true=args[0])], default=exp.Null())
-    if name == "nl_mask_partial":
-        text = exp.cast(args[0], "VARCHAR")
-        # Daft's length is unsigned and unsigned minus a literal is a float: cast the counts
-        length = exp.cast(_call("length", text), "BIGINT")
-        short = _call("repeat", exp.Literal.string("*"), length.copy())
-        hidden = exp.Sub(this=length.copy(), expression=exp.Literal.number(PARTIAL_KEEP))
-        keep = _call(
-            "concat",
-            _call("repeat", exp.Literal.string("*"), exp.cast(hidden, "BIGINT")),
-            _call("right", text.copy(), exp.Literal.number(PARTIAL_KEEP)),
-        )
-        test = exp.LT(this=length.copy(), expression=exp.Literal.number(PARTIAL_MIN_LENGTH))
-        return exp.Case(
-            ifs=[exp.If(this=exp.Is(this=args[0].copy(), expression=exp.Null()), true=exp.Null()),
-                 exp.If(this=test, true=short)],
-            default=keep,
-        )  # fmt: skip
-    if name == "error":
-        return _call(DENY_UDF, *args)
+    rewrite = governance.functions.get(name) if isinstance(node, exp.Anonymous) else None
+    if rewrite is not None:
+        return rewrite([arg.copy() for arg in node.expressions])
     if isinstance(node, exp.Substring):
         start: exp.Expr = node.args.get("start") or exp.Literal.number(1)
         zero_based: exp.Expr = (
@@ -318,7 +322,7 @@ def _function(node: exp.Expr, user_value: Callable[[str], Any]) -> exp.Expr:
         )
         count = node.args.get("length")
         parts = [node.this, zero_based, *([count] if count is not None else [])]
-        return _call("substr", *parts)
+        return call("substr", *parts)
     return node
 
 
@@ -327,16 +331,9 @@ def _func_name(node: exp.Expr) -> str:
     return str(node.sql_name()).lower() if isinstance(node, exp.Func) else node.name.lower()
 
 
-def _call(name: str, *args: exp.Expr) -> exp.Expr:
+def call(name: str, *args: exp.Expr) -> exp.Expr:
     """A plain call ``name(args)``, generated as written (no dialect spelling of its own)."""
     return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _case_null(value: exp.Expr, then: exp.Expr) -> exp.Expr:
-    return exp.Case(
-        ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())],
-        default=then,
-    )
 
 
 def _literal(value: Any) -> exp.Expr:

@@ -14,7 +14,7 @@ import neurolake_lab
 from neurolake_lab.engine.backend import UnsupportedByEngine, backend_class, engine_name
 from neurolake_lab.exceptions import NeuroLakeError
 from neurolake_lab.session import Session
-from tests.support.daft_engine import daft_engine_for, governed
+from tests.support.daft_engine import both, daft_engine
 from tests.support.tpch_lake import load_tpch, rows, same_rows
 
 pytestmark = pytest.mark.slow
@@ -74,14 +74,6 @@ def sessions(lake: dict) -> Iterator[dict[str, Session]]:
         yield {"owner": owner, "bob": bob}
 
 
-def both(session: Session, sql: str) -> tuple[list, list]:
-    engine = daft_engine_for(session)
-    ran = engine.run(governed(session, sql))
-    expected = session.sql(sql).arrow()
-    assert ran.table.column_names == expected.column_names
-    return rows(ran.table), rows(expected)
-
-
 QUERIES = [
     "SELECT country, count(*) AS n, sum(amount) AS total FROM shop.customers GROUP BY ALL ORDER BY 1",
     "SELECT id, email, phone, note, birth FROM shop.customers ORDER BY id",
@@ -121,6 +113,7 @@ def test_time_travel_on_daft(sessions: dict[str, Session], lake: dict) -> None:
         ("SELECT trim(email) FROM shop.customers", "the function trim()"),
         ("SELECT * FROM range(3)", "the table function range"),
         ("INSERT INTO shop.customers (id) VALUES (1)", "INSERT statements"),
+        ("CREATE TABLE shop.copy AS SELECT * FROM shop.customers", "statements: writes commit"),
         ("SELECT strftime(birth, '%Y') FROM shop.customers", "the function"),
         # Daft 0.7 drops the ORDER BY of a query with a window function: refused, not wrong
         ("SELECT id, row_number() OVER (ORDER BY id) FROM shop.customers ORDER BY id", "Window"),
@@ -129,17 +122,17 @@ def test_time_travel_on_daft(sessions: dict[str, Session], lake: dict) -> None:
 def test_unsupported_constructs_are_named(
     sessions: dict[str, Session], sql: str, named: str
 ) -> None:
-    engine = daft_engine_for(sessions["owner"])
     with pytest.raises(UnsupportedByEngine) as info:
-        engine.run(sql)
-    assert named in info.value.message and "Daft" in info.value.message
+        sessions["owner"].sql(sql, engine="daft")
+    assert named in info.value.message and "aft" in info.value.message
+    assert sessions["owner"].sql("SELECT count(*) FROM shop.customers").arrow()[0][0].as_py() == 61
 
 
 def test_a_session_table_is_not_sent_to_daft(sessions: dict[str, Session]) -> None:
     owner = sessions["owner"]
     owner.sql("CREATE TABLE scratch AS SELECT 1 AS x")
     with pytest.raises(UnsupportedByEngine, match="scratch: it reads only lakehouse"):
-        daft_engine_for(owner).run("SELECT * FROM scratch")
+        owner.sql("SELECT * FROM scratch", engine="daft")
 
 
 def test_denied_column_fails_when_evaluated_as_on_duckdb(sessions: dict[str, Session]) -> None:
@@ -150,7 +143,7 @@ def test_denied_column_fails_when_evaluated_as_on_duckdb(sessions: dict[str, Ses
         "(SELECT * REPLACE (CAST(error('column shop.customers.email is denied by policy "
         '"no-email"\') AS TEXT) AS email) FROM shop.customers) AS c'
     )
-    engine = daft_engine_for(owner)
+    engine = daft_engine(owner)
     assert rows(engine.run(f"SELECT count(id) FROM {denied}").table) == [(61,)]
     for run in (engine.run, owner.sql):
         with pytest.raises(NeuroLakeError, match="email is denied"):
@@ -169,7 +162,7 @@ def test_tpch_on_daft_equals_duckdb(sessions: dict[str, Session], lake: dict, nu
 def test_tpch_q21_is_refused_with_daft_reason(sessions: dict[str, Session], lake: dict) -> None:
     owner = sessions["owner"]
     with pytest.raises(UnsupportedByEngine, match="Outer reference"):
-        daft_engine_for(owner).run(governed(owner, lake["tpch"][21]))
+        owner.sql(lake["tpch"][21], engine="daft")
 
 
 def test_backend_names_and_missing_packages(monkeypatch: pytest.MonkeyPatch) -> None:
