@@ -178,3 +178,20 @@ def test_backend_names_and_missing_packages(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(NeuroLakeError) as info:
         backend_class("daft")
     assert "pip install 'neurolake_lab[daft]'" in (info.value.hint or "")
+
+
+def test_sql_magic_engine_option_runs_the_governed_cell_on_daft(ip) -> None:
+    from neurolake_lab.magics import get_magics
+
+    session = get_magics(ip).session
+    session.sql("CREATE TABLE m.t AS SELECT range AS id, range % 3 AS g FROM range(30)")
+    ip.run_cell_magic(
+        "sql", "--engine daft -o r", "SELECT g, count(*) AS n FROM m.t GROUP BY g ORDER BY g"
+    )
+    result = ip.user_ns["r"]
+    assert result.arrow().to_pylist() == [{"g": 0, "n": 10}, {"g": 1, "n": 10}, {"g": 2, "n": 10}]
+    record = session.audit.tail(1)[0]
+    assert record.kind == "query" and record.data["engine"] == "daft"
+    assert record.data["tables"] == {"m.t": session.lakehouse.current_snapshot_id(("m", "t"))}
+    with pytest.raises(Exception, match="unknown engine 'spark'"):
+        ip.run_cell_magic("sql", "--engine spark", "SELECT 1")
