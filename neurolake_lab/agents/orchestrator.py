@@ -153,12 +153,11 @@ class Orchestrator:
         audit_id = None
         if execute:
             services = self.services
-            result = run_cell(CellPlan(to_run, user=services.user), services)
-            audit_id = services.audit.append(
-                "nl", user=services.user, question=question, sql=draft.sql,
-                executed_sql=to_run, rows=len(result), source=draft.source,
-                cell=services.cell_context,
-            )  # fmt: skip
+            # one audit record for the question: the cell pipeline writes it (kind "nl")
+            plan = CellPlan(to_run, user=services.user, question=question,
+                            drafted_sql=draft.sql, source=draft.source)  # fmt: skip
+            result = run_cell(plan, services)
+            audit_id = result.audit_id
         t_run = time.perf_counter()
         explanation = explain(draft.intent, draft.notes)
         timings = {
