@@ -178,6 +178,48 @@ def learned_offline(records: list[dict[str, Any]]) -> dict[str, float]:
     return summary(errs)
 
 
+TERMS = ("base", "scans", "rows_scanned", "bytes_scanned", "work_rows", "join_rows",
+         "pair_rows", "sort_work", "result_cells", "write_cells", "writes")  # fmt: skip
+
+
+def _term(fig: dict[str, Any], name: str) -> float:
+    if name == "base":
+        return 1.0
+    if name == "join_rows":
+        return float(fig["join_rows"] + fig["build_rows"])
+    if name == "writes":
+        return 1.0 if fig["write_cells"] else 0.0
+    return float(fig[name])
+
+
+def calibrate(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Non-negative least squares of actual time in probe units on the analytic terms.
+
+    Weighted by 1/actual (relative error counts, not milliseconds); a term whose coefficient
+    comes out negative is dropped and the rest refitted. Uses the tuning split only.
+    """
+    rows = [r for r in records if r["split"] == "tune" and not r["censored"]]
+    y = np.array([r["actual_ms"] / r["figures"]["probe_ms"] for r in rows])
+    a = np.array([[_term(r["figures"], t) for t in TERMS] for r in rows])
+    w = 1.0 / np.maximum(y, 1.0)
+    active = list(range(len(TERMS)))
+    coef = np.zeros(len(TERMS))
+    while active:
+        sol, *_ = np.linalg.lstsq(a[:, active] * w[:, None], y * w, rcond=None)
+        if (sol >= 0).all():
+            coef[active] = sol
+            break
+        active = [i for i, c in zip(active, sol, strict=True) if c >= 0]
+    out = {t: float(c) for t, c in zip(TERMS, coef, strict=True)}
+    print("calibration (probe units = sum of coefficient x term), tuning split:")
+    for t, c in out.items():
+        rate = (
+            f"  ({1 / c:,.0f} per unit)" if c > 0 and t not in ("base", "scans", "writes") else ""
+        )
+        print(f"  {t:<14} {c:.6g}{rate}")
+    return out
+
+
 def report(records: list[dict[str, Any]]) -> dict[str, Any]:
     def q(r: dict[str, Any]) -> float:
         return censored_qerror(r["predicted_ms"], r["actual_ms"], r["censored"])
@@ -215,6 +257,7 @@ def main() -> int:
     ap.add_argument("--only", help="run only queries whose label contains this text")
     ap.add_argument("--workspace")
     ap.add_argument("--json")
+    ap.add_argument("--calibrate", action="store_true", help="fit the analytic rates (tune split)")
     args = ap.parse_args()
     from neurolake_lab.optimizer import needs_confirmation
 
@@ -281,6 +324,8 @@ def main() -> int:
             f"  {r['label']:<34} pred {r['predicted_ms']:10.1f} ms  actual "
             f"{'>=' if r['censored'] else ''}{r['actual_ms']:10.1f} ms  ({r['split']})"
         )
+    if args.calibrate:
+        calibrate(records)
     if args.json:
         Path(args.json).write_text(
             json.dumps({"results": results, "records": records}, indent=1, default=str)

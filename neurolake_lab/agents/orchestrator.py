@@ -225,7 +225,15 @@ class Orchestrator:
         base_timings = {k: float(v) for k, v in base.get("timings", {}).items() if v is not None}
         all_timings = {**base_timings, **{k: round(v, 3) for k, v in timings.items()}}
         all_timings["total_ms"] = round((time.perf_counter() - start) * 1000, 3)
-        actual = base.get("cost", {}).get("actual_ms")
+        ran = base.get("cost") or {}
+        if ran.get("predicted_ms") is not None:
+            # the run's own prediction: its figures, interval and joins agree with what ran
+            cost_part = {
+                **ran,
+                "suggestions": ran.get("suggestions") or cost.get("suggestions", []),
+            }
+        else:
+            cost_part = {**cost, "actual_ms": ran.get("actual_ms")}
         return {
             **base,
             "kind": "nl",
@@ -234,7 +242,7 @@ class Orchestrator:
             "sql": draft.sql,
             "executed_sql": executed,
             "notices": notices,
-            "cost": {**cost, "actual_ms": actual},
+            "cost": cost_part,
             "compliance": _merged(base.get("compliance"), compliance),
             "audit_id": audit_id,
             "timings": all_timings,
