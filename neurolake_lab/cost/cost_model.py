@@ -59,7 +59,7 @@ class LiveModel:
     def rows(self, raw: float, features: Sequence[float], bounded: bool) -> int:
         """Rows out: DuckDB's estimate, corrected by what similar queries really returned."""
         if bounded or self.rows_fit is None:
-            return int(raw)
+            return round(raw)
         log_ratio = max(-_ROWS_CLIP, min(_ROWS_CLIP, self.rows_fit.predict_log(features)))
         return max(0, round((raw + 1) * math.exp(log_ratio) - 1))
 

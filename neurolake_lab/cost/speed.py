@@ -25,7 +25,9 @@ MAX_AGE_S = 60.0
 MIN_PROBE_MS = 0.2
 
 _lock = threading.Lock()
-_reading: tuple[float, float] | None = None  # (monotonic time, probe ms)
+_reading: tuple[float, float] | None = None  # (monotonic time, probe ms) of the last probe
+#: readings per connection (sessions may differ in DuckDB threads), by ``id`` of the connection
+_by_con: dict[int, tuple[float, float]] = {}
 
 
 def probe_ms(con: duckdb.DuckDBPyConnection | None, *, refresh: bool = False) -> float | None:
@@ -33,7 +35,7 @@ def probe_ms(con: duckdb.DuckDBPyConnection | None, *, refresh: bool = False) ->
     global _reading
     now = time.monotonic()
     with _lock:
-        reading = _reading
+        reading = _by_con.get(id(con)) if con is not None else _reading
     if reading is not None and not refresh and now - reading[0] < MAX_AGE_S:
         return reading[1]
     if con is None:
@@ -50,11 +52,15 @@ def probe_ms(con: duckdb.DuckDBPyConnection | None, *, refresh: bool = False) ->
     ms = max(statistics.median(times), MIN_PROBE_MS)
     with _lock:
         _reading = (time.monotonic(), ms)
+        if len(_by_con) > 64:
+            _by_con.clear()
+        _by_con[id(con)] = _reading
     return ms
 
 
-def set_probe_ms(ms: float | None) -> None:
-    """Fix the probe reading (``None`` forgets it): tests and benchmarks replaying a run."""
+def forget() -> None:
+    """Forget every reading (the next prediction probes again)."""
     global _reading
     with _lock:
-        _reading = (time.monotonic(), ms) if ms is not None else None
+        _reading = None
+        _by_con.clear()
