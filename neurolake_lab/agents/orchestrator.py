@@ -27,6 +27,7 @@ from neurolake_lab.agents.intent import Intent
 from neurolake_lab.agents.intent_parser import IntentParser
 from neurolake_lab.agents.optimizer import OptimizerAgent, PassThroughOptimizer
 from neurolake_lab.cell import CellPlan, run_cell
+from neurolake_lab.cost.prediction import misprediction
 from neurolake_lab.exceptions import PlanningError, UsageError
 from neurolake_lab.report import REPORT_VERSION
 
@@ -225,15 +226,16 @@ class Orchestrator:
         base_timings = {k: float(v) for k, v in base.get("timings", {}).items() if v is not None}
         all_timings = {**base_timings, **{k: round(v, 3) for k, v in timings.items()}}
         all_timings["total_ms"] = round((time.perf_counter() - start) * 1000, 3)
+        # the run's own prediction (interval, joins, actual rows), with the optimizer step's
+        # figures over it when that step predicted; the misprediction flag is of what is shown
         ran = base.get("cost") or {}
-        if ran.get("predicted_ms") is not None:
-            # the run's own prediction: its figures, interval and joins agree with what ran
-            cost_part = {
-                **ran,
-                "suggestions": ran.get("suggestions") or cost.get("suggestions", []),
-            }
-        else:
-            cost_part = {**cost, "actual_ms": ran.get("actual_ms")}
+        reviewed = {k: v for k, v in cost.items() if v is not None and v != []}
+        cost_part = {**(ran if ran.get("predicted_ms") is not None else cost), **reviewed}
+        cost_part.setdefault("suggestions", [])
+        cost_part["actual_ms"] = ran.get("actual_ms")
+        cost_part["misprediction"] = misprediction(
+            cost_part.get("predicted_ms"), cost_part["actual_ms"]
+        )
         return {
             **base,
             "kind": "nl",

@@ -60,4 +60,4 @@ def test_a_wide_interval_above_the_threshold_asks_a_narrow_one_does_not() -> Non
     assert not needs_confirmation(sure, threshold_ms=30_000).needed
     decision = needs_confirmation(unsure, threshold_ms=30_000)
     assert decision.needed and decision.reason is not None
-    assert "20.0 s" in decision.reason and "may take up to 1.5 min" in decision.reason
+    assert "20.0 s" in decision.reason and "may take up to 1.6 min" in decision.reason
