@@ -45,6 +45,7 @@ def audit(plan: CellPlan, step: StatementPlan, services: Services) -> None:
             rows=table.num_rows if table is not None else None,
             tables=recorder.tables_read(step.sql), executed_sql=step.run_sql,
             cached=True if step.cached else None, decision=decision(decided), **decided,
+            engine=plan.engine if not step.cached else None,
             **asked(plan), cell=services.cell_context,
         )  # fmt: skip
         return
@@ -52,7 +53,8 @@ def audit(plan: CellPlan, step: StatementPlan, services: Services) -> None:
         "query", step.sql, statement_type=step.kind,
         rows=table.num_rows if table is not None else None,
         tables=recorder.tables_read(step.sql), executed_sql=executed,
-        cached=True if step.cached else None, **decided,
+        cached=True if step.cached else None, engine=plan.engine if not step.cached else None,
+        **decided,
     )  # fmt: skip
 
 

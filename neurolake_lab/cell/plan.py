@@ -81,6 +81,7 @@ class CellPlan:
         namespace: Where other placeholders and DataFrames used as tables are looked up.
         no_pii: ``"mask"``/``"drop"`` to hide every PII column for anyone (``--no-pii``).
         user: Who runs it.
+        engine: The engine for its queries (``None``: the session's, see ``cell.engines``).
         audit: Whether the pipeline records what it did (a preview does not).
         question: For a ``%%nl`` answer, the question it answers: the cell is audited once, as
             the question with the SQL it became and what the policies decided.
@@ -99,6 +100,7 @@ class CellPlan:
     namespace: Mapping[str, Any] = field(default_factory=dict)
     no_pii: NoPii = None
     user: str = ""
+    engine: str | None = None
     audit: bool = True
     question: str | None = None
     drafted_sql: str | None = None
