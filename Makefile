@@ -74,6 +74,7 @@ bench: install
 	$(BIN)/python bench/kernel_roundtrip.py
 	$(BIN)/python bench/nl_eval.py
 	$(BIN)/python bench/pii_eval.py
+	$(BIN)/python bench/cost_failures.py
 
 clean:
 	rm -rf $(VENV) node_modules lib neurolake_lab/labextension test-artifacts

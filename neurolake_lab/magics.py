@@ -337,6 +337,8 @@ class NeuroLakeMagics(Magics):
         """``%audit [-n N] [--verify]``: the latest audit records, or check the whole log."""
         import pyarrow as pa
 
+        from neurolake_lab.compliance.audit.summary import describe
+
         parts = line.split()
         session = self.session
         if parts == ["--verify"]:
@@ -356,7 +358,7 @@ class NeuroLakeMagics(Magics):
                 "time": r.ts,
                 "user": r.user,
                 "kind": r.kind,
-                "what": _audit_summary(r.data),
+                "what": describe(r.kind, r.data),
             }
             for r in session.audit.tail(n)
         ]
@@ -432,16 +434,6 @@ class _MagicParser(argparse.ArgumentParser):
         except ValueError as exc:
             self.error(str(exc))
         return self.parse_args(words)
-
-
-def _audit_summary(data: dict[str, Any]) -> str:
-    """One line for an audit record: its SQL or question, and what happened."""
-    what = str(data.get("sql") or data.get("question") or data.get("table") or "")
-    if data.get("error"):
-        what += f"  ✗ {data['error']}"
-    elif data.get("operation"):
-        what += f"  → {data['operation']} {data.get('table', '')}"
-    return what
 
 
 def _outcome_result(table: pa.Table, sql: str, kind: str) -> QueryResult:

@@ -37,6 +37,7 @@ class QueryResult:
         lineage: dict[str, Any] | None = None,
         compliance: dict[str, Any] | None = None,
         cost: dict[str, Any] | None = None,
+        withheld: list[dict[str, str]] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
         self.sql = sql
@@ -56,6 +57,8 @@ class QueryResult:
         self.lineage = lineage or {"nodes": [], "edges": []}
         #: the predicted and actual cost (the report's ``cost`` part)
         self.cost = cost
+        #: result columns kept out of the saved outputs in clear (``cell/outcome.py``)
+        self.withheld = list(withheld or [])
         #: what the policies did (the report's ``compliance`` part)
         self.compliance = compliance or {
             "pii_columns": [], "masked": [], "row_filters": [], "denied": [], "warnings": []

@@ -22,7 +22,7 @@ def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Key the query and take its result from the cache when the cache has it."""
     from neurolake_lab.cache import CacheKey
 
-    if step.writes or step.kind != "SELECT":
+    if step.writes or step.kind != "SELECT" or not services.settings.result_cache:
         return
     if not services.lakehouse.access.tables_in(step.sql):
         return
