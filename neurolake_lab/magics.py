@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 SQL_USAGE = (
     "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain] [--no-pii[=drop]]\n"
-    "             [--optimize] [--yes] [--explore | --chart[=KIND]]\n"
+    "             [--optimize] [--yes] [--engine duckdb|daft|daft-ray]\n"
+    "             [--explore | --chart[=KIND]]\n"
     "  -o, --out NAME   store the result (a QueryResult) in the variable NAME\n"
     "  --save NAME      keep the query as a snippet later queries can use as a table\n"
     "  --no-execute     with --save: only save, do not run\n"
@@ -45,6 +46,7 @@ SQL_USAGE = (
     "  --no-pii[=drop]  mask (or drop) every PII-tagged column the query reads\n"
     "  --optimize       run the cheapest rewrite the optimizer finds that returns the same rows\n"
     "  -y, --yes        run even when the predicted cost is above the confirmation threshold\n"
+    "  --engine NAME    run the queries on duckdb, daft (local) or daft-ray (the Ray cluster)\n"
     "  --explore        page, sort, filter and profile the whole result in a widget\n"
     "  --chart[=KIND]   chart the result (bar, line or scatter; picked from the column types)"
 )
@@ -61,6 +63,7 @@ class SqlOptions:
     no_pii: str | None = None
     optimize: bool = False
     yes: bool = False
+    engine: str | None = None
     explore: bool = False
     chart: str | None = None  # "auto" or a kind
 
@@ -87,7 +90,13 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
         if not tok.startswith("-") or tok == "--":
             break
         name, _, inline = tok.partition("=")
-        if name in ("-o", "--out", "--save"):
+        if name == "--engine":
+            if not inline:
+                i += 1
+                if i >= len(tokens):
+                    raise UsageError(f"--engine needs a name\n{SQL_USAGE}")
+            opts.engine = (inline or tokens[i].group()).lower()
+        elif name in ("-o", "--out", "--save"):
             if inline:
                 value = inline
             else:
@@ -237,7 +246,9 @@ class NeuroLakeMagics(Magics):
 
     def _run_sql(self, text: str, opts: SqlOptions, notices: list[str]) -> QueryResult:
         session = self.session
-        result = session.sql(text, namespace=self.user_ns, no_pii=opts.no_pii or False)
+        result = session.sql(
+            text, namespace=self.user_ns, no_pii=opts.no_pii or False, engine=opts.engine
+        )
         result.notices[:0] = notices
         if opts.out:
             self.user_ns[opts.out] = result
@@ -352,6 +363,8 @@ class NeuroLakeMagics(Magics):
         """``%audit [-n N] [--verify]``: the latest audit records, or check the whole log."""
         import pyarrow as pa
 
+        from neurolake_lab.compliance.audit.summary import describe
+
         parts = line.split()
         session = self.session
         if parts == ["--verify"]:
@@ -371,7 +384,7 @@ class NeuroLakeMagics(Magics):
                 "time": r.ts,
                 "user": r.user,
                 "kind": r.kind,
-                "what": _audit_summary(r.data),
+                "what": describe(r.kind, r.data),
             }
             for r in session.audit.tail(n)
         ]
@@ -447,16 +460,6 @@ class _MagicParser(argparse.ArgumentParser):
         except ValueError as exc:
             self.error(str(exc))
         return self.parse_args(words)
-
-
-def _audit_summary(data: dict[str, Any]) -> str:
-    """One line for an audit record: its SQL or question, and what happened."""
-    what = str(data.get("sql") or data.get("question") or data.get("table") or "")
-    if data.get("error"):
-        what += f"  ✗ {data['error']}"
-    elif data.get("operation"):
-        what += f"  → {data['operation']} {data.get('table', '')}"
-    return what
 
 
 def _outcome_result(table: pa.Table, sql: str, kind: str) -> QueryResult:

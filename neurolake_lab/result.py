@@ -40,6 +40,7 @@ class QueryResult:
         lineage: dict[str, Any] | None = None,
         compliance: dict[str, Any] | None = None,
         cost: dict[str, Any] | None = None,
+        withheld: list[dict[str, str]] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
         self.sql = sql
@@ -59,6 +60,8 @@ class QueryResult:
         self.lineage = lineage or {"nodes": [], "edges": []}
         #: the predicted and actual cost (the report's ``cost`` part)
         self.cost = cost
+        #: result columns kept out of the saved outputs in clear (``cell/outcome.py``)
+        self.withheld = list(withheld or [])
         #: what the policies did (the report's ``compliance`` part)
         self.compliance = compliance or {
             "pii_columns": [], "masked": [], "row_filters": [], "denied": [], "warnings": []
@@ -121,7 +124,7 @@ class QueryResult:
         return report_contract.build_report(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return report_contract.report_bundle(self.report)
+        return report_contract.report_bundle(report_contract.with_pages(self.report, self._table))
 
     def __repr__(self) -> str:
         return report_contract.report_text(self.report)
