@@ -130,8 +130,7 @@ class ResultPager:
             self._column(column)
             try:
                 order = "descending" if descending else "ascending"
-                keys: Any = [(column, order, "at_end")]  # pyarrow >= 25: nulls per key
-                self._order = pc.sort_indices(self._view, sort_keys=keys)
+                self._order = _sort_indices(self._view, column, order)
             except pa.ArrowException:
                 raise UsageError(
                     f"column {column!r} cannot be sorted (its type is "
@@ -218,6 +217,16 @@ class ResultPager:
             top = sorted(counts, key=lambda c: -c["counts"])[:5]
             out["top"] = [(c["values"], c["counts"]) for c in top]
         return out
+
+
+def _sort_indices(table: pa.Table, column: str, order: str) -> pa.Array[Any]:
+    """Indices that sort ``table`` by ``column``, NULLs last, on pyarrow before and after 25."""
+    sort: Any = pc.sort_indices
+    if int(pa.__version__.split(".")[0]) >= 25:  # nulls per sort key; the option is deprecated
+        indices: pa.Array[Any] = sort(table, sort_keys=[(column, order, "at_end")])
+    else:
+        indices = sort(table, sort_keys=[(column, order)], null_placement="at_end")
+    return indices
 
 
 def _page_size(size: int) -> int:
