@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from neurolake_lab import report as report_contract
+from neurolake_lab.pages import with_pages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +125,7 @@ class QueryResult:
         return report_contract.build_report(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return report_contract.report_bundle(report_contract.with_pages(self.report, self._table))
+        return report_contract.report_bundle(with_pages(self.report, self._table))
 
     def __repr__(self) -> str:
         return report_contract.report_text(self.report)
