@@ -17,7 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 
 RETAIL = {"customers", "products", "orders", "order_items", "support_tickets"}
-DEMOS = ["tour", "natural_language", "governance", "lineage_and_cost", "quickstart"]
+DEMOS = ["tour", "natural_language", "governance", "lineage_and_cost", "pipelines", "quickstart"]
 
 
 def get(url: str, token: str) -> urllib.request.addinfourl:

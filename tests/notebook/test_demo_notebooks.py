@@ -21,7 +21,7 @@ from neurolake_lab.report import REPORT_MIME
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-DEMOS = ["tour", "natural_language", "governance", "lineage_and_cost"]
+DEMOS = ["tour", "natural_language", "governance", "lineage_and_cost", "pipelines"]
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
@@ -151,3 +151,21 @@ def test_lineage_and_cost(workspace: Path) -> None:
     (changed,) = data(cell(nb, "%%sql\nSELECT now.country"), REPORT_MIME)
     assert [r[0] for r in changed["result"]["rows_preview"]] == ["Germany"]
     assert "rollback" in texts(cell(nb, "%rollback"))
+
+
+def test_pipelines(workspace: Path) -> None:
+    nb = run_demo("pipelines", workspace)
+    assert "run succeeded" in texts(cell(nb, "%%pipeline customer_totals"))
+    runs = [
+        texts(c)
+        for c in nb.cells
+        if c.cell_type == "code" and c.source == "%pipelines run customer_totals"
+    ]
+    assert len(runs) == 3 and "run succeeded — 0 rows written" in runs[0]  # a rerun: nothing new
+    assert "run succeeded — 3 rows written" in runs[1]  # only the three customers with new orders
+    assert "run healed" in runs[2]  # the renamed source column was repaired
+    (incidents,) = data(cell(nb, "%pipelines --incidents"), REPORT_MIME)
+    names = [c["name"] for c in incidents["result"]["columns"]]
+    row = dict(zip(names, incidents["result"]["rows_preview"][0], strict=True))
+    assert "total_amount" in row["old_sql"] and "total_amount" not in row["new_sql"]
+    assert "status='failed'" not in texts(cell(nb, "import neurolake_lab"))
