@@ -48,4 +48,8 @@ def test_a_denied_column_stops_the_answer_and_is_audited(retail: Session, worksp
     with neurolake_lab.connect(workspace, user="mallory") as other:
         with pytest.raises(PolicyViolation, match="no-phone"):
             other.ask("Show the phone of the customers in France")
-        assert other.audit.tail(1)[0].kind == "policy_decision"
+        record = other.audit.tail(1)[0]
+        # One record per question: the `%%nl` record carries the denial.
+        assert record.kind == "nl"
+        assert record.data["decision"] == "denied"
+        assert record.data["denied"] == [{"column": "retail.customers.phone", "policy": "no-phone"}]

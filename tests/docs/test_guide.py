@@ -54,9 +54,9 @@ def test_notebook_examples_run(workspace: Path) -> None:
     os.environ["NEUROLAKE_WORKSPACE"] = str(workspace)  # the kernel inherits it (monkeypatched env)
     NotebookClient(nb, timeout=120, kernel_name="neurolake", allow_errors=True,
                    resources={"metadata": {"path": str(workspace)}}).execute()  # fmt: skip
-    nbformat.write(
-        nb, Path(__file__).resolve().parents[2] / "test-artifacts" / "guide.executed.ipynb"
-    )
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)  # a fresh clone has no such folder
+    nbformat.write(nb, artifacts / "guide.executed.ipynb")
     for cell in nb.cells:
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert not errors, (cell.source, [(e.ename, e.evalue) for e in errors])
