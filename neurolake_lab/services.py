@@ -17,6 +17,7 @@ from neurolake_lab.engine import DuckDBEngine
 if TYPE_CHECKING:
     from neurolake_lab.cache import ResultCache
     from neurolake_lab.compliance.audit import AuditStore
+    from neurolake_lab.compliance.authorize import Authorizer
     from neurolake_lab.compliance.governor import Governor
     from neurolake_lab.compliance.policy import PolicyStore
     from neurolake_lab.compliance.recorder import AuditRecorder
@@ -50,6 +51,7 @@ class Services:
         self._query: QueryContext | None = None
         self._governor: Governor | None = None
         self._recorder: AuditRecorder | None = None
+        self._authorizer: Authorizer | None = None
         self._tagger: PiiTagger | None = None
         self._audit: AuditStore | None = None
         self._policies: PolicyStore | None = None
@@ -146,6 +148,15 @@ class Services:
         return self._governor
 
     @property
+    def authorizer(self) -> Authorizer:
+        """Decides who may change what (writes, schema, tags, quality, erasure, rollback...)."""
+        if self._authorizer is None:
+            from neurolake_lab.compliance.authorize import Authorizer
+
+            self._authorizer = Authorizer(self.policies, self.recorder, lambda: self.lakehouse)
+        return self._authorizer
+
+    @property
     def audit(self) -> AuditStore:
         """The workspace's tamper-evident audit log (in the catalog's database when shared)."""
         if self._audit is None:
@@ -238,6 +249,7 @@ class Services:
         """Release the engine, the catalog and the audit log; they reopen on next use."""
         lake, audit, engine = self._lakehouse, self._audit, self._engine
         policies, self._policies = self._policies, None
+        self._authorizer = None
         self._lakehouse = self._audit = self._engine = None
         self._query = self._governor = self._lineage = None
         try:

@@ -2,13 +2,15 @@
 
 Queries record the rows they returned and the snapshot of each table they read; writes record the
 commit (operation, rows added and removed, quarantined rows, the new snapshot) and their sources.
-A statement that fails is recorded with its error (refusals are recorded by the governor).
+A statement that fails is recorded with its error (refusals are recorded by the governor and the
+authorizer).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from neurolake_lab.compliance.authorize import NotAuthorized
 from neurolake_lab.compliance.governor import decisions
 from neurolake_lab.compliance.policy.errors import PolicyViolation
 from neurolake_lab.exceptions import AuditError
@@ -45,7 +47,7 @@ def audit(plan: CellPlan, step: StatementPlan, services: Services) -> None:
 
 def audit_failure(step: StatementPlan, services: Services, err: NeuroLakeError) -> None:
     """Record a statement that failed (refusals and audit failures are recorded already)."""
-    if isinstance(err, AuditError | PolicyViolation):
+    if isinstance(err, AuditError | PolicyViolation | NotAuthorized):
         return
     services.recorder.record(
         "write" if step.writes else "query", step.sql, statement_type=step.kind,

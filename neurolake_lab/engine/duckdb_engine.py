@@ -184,8 +184,19 @@ class DuckDBEngine:
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         """``(name, type)`` of each column of ``table``; raises ``QueryError`` if it is unknown."""
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
+
         try:
-            rel = self.con.table(table)
+            # ``con.table`` reads only a bare name: ``ns.t`` (and quoted parts) go through SQL
+            parsed = exp.to_table(table, dialect="duckdb")
+        except SqlglotError:
+            parsed = None
+        if parsed is None or not isinstance(parsed.this, exp.Identifier):  # not a function call
+            raise QueryError(f"{table!r} is not a table name", kind="syntax")
+        name = parsed.sql("duckdb")
+        try:
+            rel = self.con.sql(f"SELECT * FROM {name} LIMIT 0")
         except duckdb.Error as exc:
             raise to_query_error(exc, table, self.table_names) from None
         return [(name, str(dtype)) for name, dtype in zip(rel.columns, rel.types, strict=True)]

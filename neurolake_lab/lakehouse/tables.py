@@ -41,6 +41,8 @@ DEFAULT_PROPERTIES = {
     "commit.retry.min-wait-ms": "20",
     "commit.retry.max-wait-ms": "2000",
 }
+#: Who created the table (the authorizer lets the creator write, alter, drop and maintain it).
+OWNER_PROPERTY = "neurolake.owner"
 QUARANTINE_SUFFIX = "__quarantine"
 #: The longest SQL text kept in a snapshot summary (summaries live in every metadata file).
 MAX_SUMMARY_SQL = 4000
@@ -396,7 +398,7 @@ class TableWriter:
 
         name = display_name(tid)
         data = to_iceberg_arrow(data, docs)
-        props = {**DEFAULT_PROPERTIES, **(properties or {})}
+        props = {**DEFAULT_PROPERTIES, **(properties or {}), OWNER_PROPERTY: ctx.user}
         self.ensure_namespace(tid[0])
         if self.exists(tid):
             if if_not_exists:
@@ -471,7 +473,9 @@ class TableWriter:
                 tx = t.transaction()
                 replace_schema(tx, data.schema)
                 replace_layout(tx, list(partition_by), list(sort_by))
-                tx.set_properties(dict(props))
+                # a replaced table keeps its creator
+                owner = t.properties.get(OWNER_PROPERTY)
+                tx.set_properties({**props, **({OWNER_PROPERTY: owner} if owner else {})})
                 prepared = self._prepare_in(tx, tid, data, ctx)
                 if prepared.properties:
                     tx.set_properties(prepared.properties)

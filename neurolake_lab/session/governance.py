@@ -26,7 +26,8 @@ class GovernanceOps(Facade):
         """The PII tag of every column of ``table`` (classifying columns without one now).
 
         Tags are stored with the table (property ``neurolake.pii``), so classification runs once
-        per column, not per call; overrides from :meth:`set_pii` are kept.
+        per column, not per call; overrides from :meth:`set_pii` are kept. A user who may not
+        change the table's tags gets the classification without it being stored.
         """
         from neurolake_lab.compliance.pii import classify_table
         from neurolake_lab.compliance.pii.tags import PiiTag
@@ -48,8 +49,9 @@ class GovernanceOps(Facade):
                 table_name=f"{tid[0]}.{tid[1]}",
                 phone_regions=self.services.tagger.phone_regions,
             )
-            self.services.tagger.store(tid, found, replace_overrides=False)
-            lake.refresh(self.services.engine.con)
+            if self.services.authorizer.allowed("tag", tid):  # others see, but store nothing
+                self.services.tagger.store(tid, found, replace_overrides=False)
+                lake.refresh(self.services.engine.con)
             tags = {**found, **stored_tags(lake, tid)}
         return {c: tags.get(c, PiiTag.none()) for c in columns}
 
@@ -62,6 +64,7 @@ class GovernanceOps(Facade):
         names = {f.name for f in meta.schema().fields}
         if column not in names:
             raise UsageError(f"table {tid[0]}.{tid[1]} has no column {column}")
+        self.require("tag", tid, "set_pii")
         tag = PiiTag.override(entity.upper() if entity else None)
         self.services.tagger.store(tid, {column: tag}, replace_overrides=True)
         lake.refresh(self.services.engine.con)
@@ -81,6 +84,7 @@ class GovernanceOps(Facade):
 
         lake = self.lakehouse
         tid = lake.resolve(table)
+        self.require("erase", tid, "erase")
         hidden = redact_all(predicate)
         ctx = self.services.write_context(f"-- erasure: rows where {hidden}")
         report = erase(lake, tid, predicate, ctx)
@@ -100,16 +104,12 @@ class GovernanceOps(Facade):
         from neurolake_lab.compliance.policy.sql_store import SqlPolicyStore, publish_policy
 
         store = self.services.policies
-        settings = self.services.settings
         if not isinstance(store, SqlPolicyStore):
             raise UsageError(
                 "policies are published to a PostgreSQL catalog; this workspace's policy is its "
                 "policies.yaml file",
             )
-        if not settings.owner or self.services.user != settings.owner:
-            raise UsageError(
-                f"only the owner may publish policies; {self.services.user} is not the owner"
-            )
+        self.require("policy", None, "publish_policy")
         version = publish_policy(store.engine, text, author=self.services.user)
         store.published()
         return version
