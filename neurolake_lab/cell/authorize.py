@@ -19,4 +19,4 @@ def authorize(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Refuse a write to the lakehouse the user has no privilege for."""
     if step.writes:
         assert step.target is not None
-        services.authorizer.require_statement(step.target, audit=plan.audit)
+        services.authorizer.require_statement(step.target, sql=step.sql, audit=plan.audit)

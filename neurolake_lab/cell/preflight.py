@@ -2,8 +2,9 @@
 
 The same stages as a run, up to the point where something would happen: the cell is prepared,
 every statement governed and its writes authorized (a refused statement is reported, never
-planned, and not audited: a preview is not an attempt), the cost predicted, and the lineage of its last query computed. The
-JupyterLab extension shows this beside the cell while the user types.
+planned, and not audited: a preview is not an attempt), the cost predicted, and the lineage of
+its last query computed. The JupyterLab extension shows this beside the cell while the user
+types.
 """
 
 from __future__ import annotations

@@ -110,7 +110,11 @@ class Authorizer:
         if who.is_owner:
             return True
         name = f"{table[0]}.{table[1]}".lower() if table is not None else None
-        if table is not None and privilege in CREATOR_PRIVILEGES and self.creator(table) == who.name:
+        if (
+            table is not None
+            and privilege in CREATOR_PRIVILEGES
+            and self.creator(table) == who.name
+        ):
             return True
         return any(g.gives(who, privilege, name) for g in policy.grants)
 
@@ -146,7 +150,9 @@ class Authorizer:
         """
         self.require_all([Need(privilege, table, operation)], sql=sql, audit=audit)
 
-    def require_all(self, needs: Iterable[Need], *, sql: str | None = None, audit: bool = True) -> None:
+    def require_all(
+        self, needs: Iterable[Need], *, sql: str | None = None, audit: bool = True
+    ) -> None:
         """``require`` for each need in turn: the first one missing is refused."""
         for need in needs:
             if self.allowed(need.privilege, need.table):
@@ -159,12 +165,16 @@ class Authorizer:
                 )  # fmt: skip
             raise error
 
-    def require_statement(self, stmt: LakeStatement, *, audit: bool = True) -> None:
-        """Check a SQL write the lakehouse is about to carry out (``cell/authorize.py``)."""
+    def require_statement(
+        self, stmt: LakeStatement, *, sql: str | None = None, audit: bool = True
+    ) -> None:
+        """Check a SQL write the lakehouse is about to carry out (``cell/authorize.py``).
+
+        ``sql`` is the statement as the user wrote it (audited instead of the rewritten one).
+        """
         lake = self._lakehouse()
-        self.require_all(
-            statement_needs(stmt, lambda tid: tid in lake.pointers), sql=stmt.text, audit=audit
-        )
+        needs = statement_needs(stmt, lambda tid: tid in lake.pointers)
+        self.require_all(needs, sql=sql or stmt.text, audit=audit)
 
     def _refusal(self, need: Need) -> NotAuthorized:
         policy = self.policies.current()
@@ -172,9 +182,9 @@ class Authorizer:
         what = _VERBS[need.privilege].format(table=table or "the workspace")
         owner = f"the workspace owner ({policy.owner})" if policy.owner else "no owner"
         holders = [owner]
-        if need.table is not None and need.privilege in CREATOR_PRIVILEGES:
-            creator = self.creator(need.table)
-            holders.append(f"the table's creator ({creator})" if creator else "its creator")
+        creator = self.creator(need.table) if need.table is not None else None
+        if creator is not None and need.privilege in CREATOR_PRIVILEGES:
+            holders.append(f"the table's creator ({creator})")
         scope = f" on {table}" if table is not None else ""
         message = (
             f"{self.user} may not {what} ({need.operation}): that needs the "

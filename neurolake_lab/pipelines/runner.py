@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from neurolake_lab.config import Settings
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.quality import QualityRules
-    from neurolake_lab.services import Services
     from neurolake_lab.pipelines.monitor import Monitor
     from neurolake_lab.result import QueryResult
+    from neurolake_lab.services import Services
 
 _SRC = "__nl_src"
 _TGT = "__nl_tgt"

@@ -1,5 +1,8 @@
-"""``Facade``: what the Session's facades share: the services, an up-to-date lakehouse, and the
-authorizer every method that changes something asks first."""
+"""``Facade``: what the Session's facades share.
+
+The services, an up-to-date lakehouse, and the authorizer every method that changes something
+asks first.
+"""
 
 from __future__ import annotations
 

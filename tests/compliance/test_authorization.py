@@ -146,17 +146,21 @@ def test_the_error_names_who_has_the_privilege_and_how_to_grant_it(
     assert err.hint is not None and "grants:" in err.hint and "privileges: [erase]" in err.hint
 
 
-def test_grants_give_writes_and_creators_manage_their_tables(owner: Session, workspace: Path) -> None:
+def test_grants_give_writes_and_creators_manage_their_tables(
+    owner: Session, workspace: Path
+) -> None:
     (workspace / "policies.yaml").write_text(GRANTS)
     with _as(workspace, "analyst") as analyst:
         # a grant on scratch.*: the analyst creates a table there and becomes its creator
-        analyst.sql("CREATE TABLE scratch.mine AS SELECT customer_id, country FROM retail.customers")
+        analyst.sql(
+            "CREATE TABLE scratch.mine AS SELECT customer_id, country FROM retail.customers"
+        )
         analyst.sql("INSERT INTO scratch.mine VALUES (9, 'IT')")
         analyst.sql("ALTER TABLE scratch.mine ADD COLUMN note VARCHAR")
         analyst.maintain("scratch.mine", compact=False, remove_orphans=False)
         snap = _snapshot(analyst, "scratch.mine")
         # ... but tags, quality rules and rollback stay with the owner, even on their own table
-        with pytest.raises(NotAuthorized, match="'tag' privilege on scratch.mine"):
+        with pytest.raises(NotAuthorized, match=r"'tag' privilege on scratch\.mine"):
             analyst.set_pii("scratch.mine", "country", "LOCATION")
         with pytest.raises(NotAuthorized, match="'tag' privilege"):
             analyst.sql("ALTER TABLE scratch.mine SET ('neurolake.pii' = '{}')")
@@ -165,15 +169,15 @@ def test_grants_give_writes_and_creators_manage_their_tables(owner: Session, wor
         with pytest.raises(NotAuthorized, match="'rollback' privilege"):
             analyst.rollback("scratch.mine", snap)
         # no grant outside scratch
-        with pytest.raises(NotAuthorized, match="'write' privilege on retail.orders"):
+        with pytest.raises(NotAuthorized, match=r"'write' privilege on retail\.orders"):
             analyst.sql("INSERT INTO retail.orders VALUES (10, 20)")
         analyst.sql("DROP TABLE scratch.mine")
     with _as(workspace, "eng") as eng:
         eng.sql("INSERT INTO retail.orders VALUES (10, 20)")
         eng.maintain("retail.orders", compact=False, remove_orphans=False)
-        with pytest.raises(NotAuthorized, match="'alter' privilege on retail.orders"):
+        with pytest.raises(NotAuthorized, match=r"'alter' privilege on retail\.orders"):
             eng.sql("ALTER TABLE retail.orders ADD COLUMN x INTEGER")
-        with pytest.raises(NotAuthorized, match="'write' privilege on scratch.other"):
+        with pytest.raises(NotAuthorized, match=r"'write' privilege on scratch\.other"):
             eng.sql("CREATE TABLE scratch.other AS SELECT 1 AS x")
     assert owner.sql("SELECT count(*) AS n FROM retail.orders").arrow()["n"][0].as_py() == 6
 
@@ -217,21 +221,19 @@ def test_preflight_reports_a_refused_write_without_auditing_it(
 
 def test_a_pipeline_needs_its_owner_to_be_allowed_to_write(owner: Session, workspace: Path) -> None:
     with _as(workspace, "analyst") as analyst:
-        with pytest.raises(NotAuthorized, match="'write' privilege on retail.orders"):
+        with pytest.raises(NotAuthorized, match=r"'write' privilege on retail\.orders"):
             analyst.pipelines.create("copy", "SELECT id + 100 AS id, amount FROM retail.orders",
                                      "retail.orders")  # fmt: skip
         assert "copy" not in [p["name"] for p in analyst.pipelines.list()]
 
 
 def test_grants_are_validated_with_their_line() -> None:
-    with pytest.raises(PolicyFileError, match="line 3: grants\\[0\\].roles\\[0\\]: unknown role"):
+    with pytest.raises(PolicyFileError, match=r"line 3: grants\[0\]\.roles\[0\]: unknown role"):
         parse_policy(
             "grants:\n  - name: g\n    roles: [nobody]\n    privileges: [write]\n", owner="o"
         )
     with pytest.raises(PolicyFileError, match="'policy' is about the whole workspace"):
-        parse_policy(
-            "grants:\n  - {name: g, tables: [a.b], privileges: [policy]}\n", owner="o"
-        )
+        parse_policy("grants:\n  - {name: g, tables: [a.b], privileges: [policy]}\n", owner="o")
     with pytest.raises(PolicyFileError, match="privileges"):
         parse_policy("grants:\n  - {name: g, privileges: [sudo]}\n", owner="o")
     policy = parse_policy("grants:\n  - {name: g, users: [bob], privileges: [all]}\n", owner="o")

@@ -18,7 +18,6 @@ import pytest
 import neurolake_lab
 from neurolake_lab.compliance.audit import SqlAuditLog
 from neurolake_lab.compliance.authorize import NotAuthorized
-from neurolake_lab.exceptions import UsageError
 from tests.support.postgres import running_postgres
 
 pytestmark = pytest.mark.slow
@@ -100,7 +99,7 @@ def test_only_the_owner_publishes(shared: dict, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("JUPYTERHUB_USER", "bob")
     with (
         neurolake_lab.connect(shared["root"] / "bob") as bob,
-        pytest.raises(NotAuthorized, match="bob may not publish a policy .*'policy' privilege"),
+        pytest.raises(NotAuthorized, match=r"bob may not publish a policy .*'policy' privilege"),
     ):
         bob.publish_policy("users: {}\n")
     assert bob.audit.tail(1)[0].kind == "refusal"
