@@ -58,6 +58,8 @@ def write(plan: CellPlan, step: StatementPlan, services: Services) -> None:
         ctx.column_lineage = step.lineage = graph.to_report() if graph is not None else None
         if target.kind in ("ctas", "insert", "merge"):
             ctx.carried_tags = services.governor.carried_tags(step.sql, target.table)
+        elif target.kind == "alter":  # tags follow field ids through renames: bind them first
+            services.tagger.bind(target.table)
     outcome = lake.execute(target, step.bound, plan.namespace.get, ctx)
     if graph is not None:
         plan.notices.extend(services.lineage.emit_lineage(graph, ctx))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from neurolake_lab.lakehouse.time_travel import has_time_travel
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -118,6 +120,10 @@ class Governor:
         if not names and exempt and no_pii is None and policy.error is None:
             return None
         schema, tags = self.inputs()
+        if has_time_travel(sql):  # old snapshots are read with their own columns and tags
+            from neurolake_lab.compliance.versions import at_versions
+
+            schema, tags = at_versions(sql, self.lakehouse, schema, tags)
         result = enforce(
             sql, schema=schema, tags=tags, user=self.user, policy=policy,
             statement_type=statement_type, no_pii=no_pii, cwd=str(self.workspace),
@@ -134,7 +140,8 @@ class Governor:
     def inputs(self) -> tuple[Schema, Tags]:
         """Schema and PII tags of every Iceberg table, rebuilt when the catalog changes."""
         from neurolake_lab.compliance.tagging import read_tags
-        from neurolake_lab.lakehouse.lakehouse import iceberg_columns, read_properties
+        from neurolake_lab.lakehouse.lakehouse import read_properties
+        from neurolake_lab.lakehouse.schemas import schema_fields
 
         lake = self.lakehouse
         state = tuple(sorted(lake.pointers.items()))
@@ -145,11 +152,11 @@ class Governor:
         for (ns, name), location in lake.pointers.items():
             key = f"{ns}.{name}"
             try:
-                columns = iceberg_columns(location)
-                stored = read_tags(read_properties(location))
+                fields = schema_fields(location)
+                stored = read_tags(read_properties(location), {f.name: f.field_id for f in fields})
             except OSError:  # dropped meanwhile
                 continue
-            schema[key] = {c: duckdb_type(t) for c, t in columns.items()}
+            schema[key] = {f.name: duckdb_type(f.type) for f in fields}
             if stored:
                 tags[key] = dict(stored.items())
         self._inputs = (state, schema, tags)

@@ -66,14 +66,15 @@ class AuditRecorder:
 
 
 def stored_tags(lake: Lakehouse, tid: TableId) -> dict[str, PiiTag]:
-    """The PII tags stored on a table (none when the table is unknown or was dropped)."""
+    """The PII tags of a table's columns now (none when the table is unknown or was dropped)."""
     from neurolake_lab.compliance.tagging import read_tags
     from neurolake_lab.lakehouse.lakehouse import read_properties
+    from neurolake_lab.lakehouse.schemas import field_ids
 
     location = lake.pointers.get(tid)
     if location is None:
         return {}
     try:
-        return read_tags(read_properties(location))
+        return read_tags(read_properties(location), field_ids(location))
     except OSError:  # dropped by another kernel since this session last looked
         return {}

@@ -125,11 +125,12 @@ class WriteOutcome:
         return pa.table(columns)
 
 
-#: A compliance hook: sees the rows about to be written to a table (and the table's properties)
-#: and returns the rows to write (it may encrypt a column) and table properties to set in the same
-#: commit (PII tags), or raises to refuse the write.
+#: A compliance hook: sees the rows about to be written to a table (and the table's properties
+#: and its columns' field ids) and returns the rows to write (it may encrypt a column) and table
+#: properties to set in the same commit (PII tags), or raises to refuse the write.
 WriteHook = Callable[
-    [TableId, pa.Table, WriteContext, Mapping[str, str]], tuple[pa.Table, dict[str, str]]
+    [TableId, pa.Table, WriteContext, Mapping[str, str], Mapping[str, int]],
+    tuple[pa.Table, dict[str, str]],
 ]
 
 
@@ -320,8 +321,9 @@ class TableWriter:
                         rows=outcome.bad.slice(0, 20),
                     )
         properties = dict(table.properties)
+        field_ids = {f.name: f.field_id for f in table.schema().fields}
         for hook in self.hooks:
-            prepared.data, props = hook(tid, prepared.data, ctx, properties)
+            prepared.data, props = hook(tid, prepared.data, ctx, properties, field_ids)
             prepared.properties.update(props)
             properties.update(props)
         prepared.data = _sort(prepared.data, table)
