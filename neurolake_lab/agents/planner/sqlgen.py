@@ -98,6 +98,7 @@ class _Query:
 
     view: PlannerView
     fact: str
+    prefer: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     joins: list[str] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
@@ -105,8 +106,9 @@ class _Query:
     def __post_init__(self) -> None:
         self.alias(self.fact)
 
-    def alias(self, table: str) -> str:
-        if table not in self.aliases:
+    def alias(self, table: str, key: str | None = None) -> str:
+        key = key or table
+        if key not in self.aliases:
             name = self.view.table(table).name
             base = "".join(w[0] for w in name.split("_") if w) or "t"
             alias = base
@@ -114,14 +116,27 @@ class _Query:
             while alias in self.aliases.values() or alias in _RESERVED:
                 alias = f"{base}{n}"
                 n += 1
-            self.aliases[table] = alias
-        return self.aliases[table]
+            self.aliases[key] = alias
+        return self.aliases[key]
 
     def reach(self, table: str) -> str:
         """The alias of ``table``, joining it along the many-to-one path from the fact."""
         if table in self.aliases:
             return self.aliases[table]
-        path = self.view.graph.path_up(self.fact, table)
+        graph = self.view.graph
+        through = self.prefer.get("@" + table)
+        if through is not None and through != self.fact and through not in self.aliases:
+            self.reach(through)  # "supplier nation": through the supplier
+        start = through if through is not None and through in self.aliases else self.fact
+        path = graph.path_up(start, table, self.prefer)
+        options = graph.ambiguous(start, table, self.prefer)
+        if options:
+            ways = " or ".join(f"{e.columns[0]}" for e in options)
+            raise PlanningError(
+                f"{table} is reached from {options[0].child} through {ways}: which one? "
+                "(say it, e.g. 'from' or 'to', 'origin' or 'destination')",
+                suggestions=[f"{e.child}.{e.columns[0]}" for e in options],
+            )
         if path is None:
             raise PlanningError(
                 f"{table} cannot be joined to {self.fact} without multiplying its rows "
@@ -143,9 +158,23 @@ class _Query:
         )
         self.joins.append(f"JOIN {table_sql(edge.parent)} AS {parent} ON {on}")
 
-    def col(self, column_id: str) -> str:
+    def col(self, column_id: str, via: str | None = None) -> str:
+        """``alias.column``; ``via`` (a reference column id) picks one of several references."""
         table, _, name = column_id.rpartition(".")
-        return f"{self.reach(table)}.{ident(name)}"
+        if via is None:
+            return f"{self.reach(table)}.{ident(name)}"
+        child, _, ref = via.rpartition(".")
+        key = f"{table}@{via}"
+        if key not in self.aliases:
+            edge = next(e for e in self.view.graph.between(child, table) if ref in e.columns)
+            child_alias = self.reach(child)
+            alias = self.alias(table, key)
+            on = " AND ".join(
+                f"{child_alias}.{ident(c)} = {alias}.{ident(r)}"
+                for c, r in zip(edge.columns, edge.ref_columns, strict=True)
+            )
+            self.joins.append(f"JOIN {table_sql(table)} AS {alias} ON {on}")
+        return f"{self.aliases[key]}.{ident(name)}"
 
     def from_sql(self) -> str:
         return " ".join([f"FROM {table_sql(self.fact)} AS {self.aliases[self.fact]}", *self.joins])
@@ -243,7 +272,7 @@ class _Generator:
     def sql(self) -> tuple[str, list[str]]:
         it = self.it
         fact, definition = self._fact()
-        q = _Query(self.view, fact)
+        q = _Query(self.view, fact, dict(it.via))
         entity_rows = it.entity and it.entity != fact and self._entity_group_needed()
         if entity_rows and it.entity and self.view.graph.path_up(fact, it.entity) is not None:
             it.grouping.insert(0, GroupKey(table=it.entity, text="each"))
@@ -270,7 +299,7 @@ class _Generator:
     def _condition(self, q: _Query, f: Filter, alias_of: Callable[[str], str] | None = None) -> str:
         if f.op == "sql":
             return f"({self._rewrite(q, f.sql or 'TRUE', f.table or q.fact)})"
-        col = alias_of(f.column) if alias_of and f.column else q.col(f.column or "")
+        col = alias_of(f.column) if alias_of and f.column else q.col(f.column or "", f.via)
         op = f.op
         if op in ("is null", "is not null"):
             return f"{col} {op.upper()}"
@@ -296,11 +325,25 @@ class _Generator:
                 suggestions=[c for c in [self._dated(q.fact)] if c] + [column],
             ) from None
         w.column = column
+        start, end = w.start, w.end
+        relative = any("current_date" in b for b in (start, end) if b)
+        anchor = self.view.anchor(column) if relative else None
+        if anchor is not None:
+            today = f"DATE '{anchor.isoformat()}'"
+            start = start.replace("current_date", today) if start else start
+            end = end.replace("current_date", today) if end else end
+            w.start, w.end = start, end  # the explanation shows the dates it was read as
+            note = (
+                f"{w.text!r} read relative to the latest {_short(column)} in the data, "
+                f"{anchor.isoformat()} (the data ends before today)"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
         out = []
-        if w.start:
-            out.append(f"{col} >= {w.start}")
-        if w.end:
-            out.append(f"{col} < {w.end}")
+        if start:
+            out.append(f"{col} >= {start}")
+        if end:
+            out.append(f"{col} < {end}")
         return out
 
     def _dated(self, table: str) -> str | None:
@@ -337,12 +380,12 @@ class _Generator:
     def _relation(self, q: _Query, rel: Relation) -> str:
         entity = self.it.entity or q.fact
         outer = q.reach(entity)
-        path = self.view.graph.path_up(rel.table, entity)
+        path = self.view.graph.path_up(rel.table, entity, self.it.via)
         if not path:
             raise PlanningError(
                 f"{rel.table} does not reference {entity}", suggestions=[rel.table, entity]
             )
-        sub = _Query(self.view, rel.table)
+        sub = _Query(self.view, rel.table, dict(self.it.via))
         # correlate on the last step of the path (the edge into the entity)
         for edge in path[:-1]:
             sub.reach(edge.parent)
@@ -477,6 +520,8 @@ class _Generator:
             return self._rewrite(q, definition.expression, definition.table)
         if ms.func == "share":
             return self._share(q, ms, definition)
+        if ms.expression:
+            return f"{ms.func}({self._rewrite(q, ms.expression, ms.table or q.fact)})"
         if ms.duration:
             return f"{ms.func}({self._duration(q, ms)})"
         if ms.func in ("sum", "avg", "median", "min", "max"):
@@ -532,12 +577,39 @@ class _Generator:
         having = [self._having(f, measures) for f in it.having]
         if having:
             parts.append("HAVING " + " AND ".join(having))
+        if it.per_group is not None and len(it.grouping) > 1 and it.order:
+            parts.append(self._qualify(q, groups, measures))
+            order = [ident(name) for _, name in groups[: self._first_key_items(q)]]
+            parts.append("ORDER BY " + ", ".join(order))
+            return "\n".join(parts)
         order = self._order(q, groups, measures)
         if order:
             parts.append("ORDER BY " + ", ".join(order))
         if it.limit is not None:
             parts.append(f"LIMIT {int(it.limit)}")
         return "\n".join(parts)
+
+    def _first_key_items(self, q: _Query) -> int:
+        """How many select items the first group key makes (a table key may make several)."""
+        first = self.it.grouping[0]
+        if first.table:
+            return len(self._table_key(q, first.table))
+        return 1
+
+    def _qualify(
+        self, q: _Query, groups: list[tuple[str, str]], measures: list[tuple[str, str]]
+    ) -> str:
+        """Keep the top rows within each value of the first group key."""
+        n = self._first_key_items(q)
+        partition = ", ".join(e for e, _ in groups[:n])
+        o = self.it.order[0]
+        key = measures[o.measure][0] if o.measure is not None else q.col(o.column or "")
+        direction = "DESC" if o.descending else "ASC"
+        self.notes.append(f"the top {self.it.per_group} within each {groups[0][1]}")
+        return (
+            f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {key} {direction}) "
+            f"<= {int(self.it.per_group or 1)}"
+        )
 
     def _having(self, f: Filter, measures: list[tuple[str, str]]) -> str:
         index = int((f.column or "measure:0").split(":")[1])
@@ -593,6 +665,10 @@ class _Generator:
         if groups:
             sql += f"\nGROUP BY {outer_groups}\nORDER BY {outer_groups}"
         return sql
+
+
+def _short(column_id: str) -> str:
+    return column_id.rpartition(".")[2]
 
 
 def column_words(col: ColumnInfo) -> list[str]:
