@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from neurolake_lab.lakehouse.lakehouse import _metadata_json, read_metadata
+from neurolake_lab.lakehouse.metadata_files import metadata_json, read_metadata
 
 
 class Field(NamedTuple):
@@ -28,7 +28,7 @@ def schema_fields(location: str, snapshot_id: int | None = None) -> list[Field]:
     A snapshot the metadata does not know reads as the current schema (time travel refuses it
     with its own error).
     """
-    meta = _metadata_json(location)
+    meta = metadata_json(location)
     if "schemas" not in meta:  # a remote table read through pyiceberg
         return _remote_fields(location, snapshot_id)
     schema_id = meta.get("current-schema-id", 0)
@@ -44,7 +44,7 @@ def schema_fields(location: str, snapshot_id: int | None = None) -> list[Field]:
 
 def all_schemas(location: str) -> list[list[Field]]:
     """Every schema the table ever had, oldest first (time travel may read any of them)."""
-    meta = _metadata_json(location)
+    meta = metadata_json(location)
     if "schemas" not in meta:
         return [
             [Field(f.name, str(f.field_type), f.field_id) for f in s.fields]
