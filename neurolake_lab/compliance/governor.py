@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from neurolake_lab.lakehouse.time_travel import has_time_travel
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from neurolake_lab.compliance.policy import Enforcement, NoPii, Policy, PolicyStore
@@ -103,14 +104,21 @@ class Governor:
         return policy
 
     def govern(
-        self, sql: str, statement_type: str, no_pii: NoPii = None, *, audit: bool = True
+        self,
+        sql: str,
+        statement_type: str,
+        no_pii: NoPii = None,
+        *,
+        audit: bool = True,
+        parameter: Callable[[str], Any] | None = None,
     ) -> Enforcement | None:
         """The policy applied to one statement (``None``: nothing to govern, run it as it is).
 
         A statement that names no lakehouse table needs no rewrite; it is still checked for ways
         around the catalog when the user is not exempt from those checks (not the owner).
         A blocked statement is audited here (unless ``audit=False``: a preview is not an
-        attempt) and raises ``PolicyViolation``.
+        attempt) and raises ``PolicyViolation``. ``parameter`` gives the value of a ``$name``
+        (a time travel's version is read with the schema and tags of the snapshot it names).
         """
         from neurolake_lab.compliance.policy import enforce
 
@@ -123,7 +131,7 @@ class Governor:
         if has_time_travel(sql):  # old snapshots are read with their own columns and tags
             from neurolake_lab.compliance.versions import at_versions
 
-            schema, tags = at_versions(sql, self.lakehouse, schema, tags)
+            schema, tags = at_versions(sql, self.lakehouse, schema, tags, parameter)
         result = enforce(
             sql, schema=schema, tags=tags, user=self.user, policy=policy,
             statement_type=statement_type, no_pii=no_pii, cwd=str(self.workspace),

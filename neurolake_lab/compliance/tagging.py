@@ -65,9 +65,7 @@ def read_tags(
     return out
 
 
-def bind_tags(
-    properties: Mapping[str, str], field_ids: Mapping[str, int]
-) -> dict[int, PiiTag]:
+def bind_tags(properties: Mapping[str, str], field_ids: Mapping[str, int]) -> dict[int, PiiTag]:
     """Every stored tag by field id (tags stored by name bound to the ids of ``field_ids``)."""
     by_id, by_name = stored_tags(properties)
     for name, tag in by_name.items():
@@ -89,7 +87,7 @@ def tags_json(tags: Mapping[int, PiiTag], field_ids: Mapping[str, int]) -> str:
 
 
 def name_keyed_json(properties: Mapping[str, str], field_ids: Mapping[str, int]) -> str | None:
-    """The tags of a schema's columns as ``{column: tag}`` JSON (for readers of the first format)."""
+    """The tags of a schema's columns as ``{column: tag}`` JSON (the first format's shape)."""
     if not properties.get(PROPERTY):
         return None
     tags = read_tags(properties, field_ids)
@@ -158,8 +156,11 @@ class PiiTagger:
         return data, {k: v for k, v in props.items() if properties.get(k) != v}
 
     def store(self, tid: TableId, tags: Mapping[str, PiiTag], *, replace_overrides: bool) -> None:
-        """Merge ``tags`` (by column name) into the table's stored tags (overrides win unless
-        replaced); tags of dropped columns stay, for the snapshots that hold them."""
+        """Merge ``tags`` (by column name) into the table's stored tags.
+
+        Overrides win unless replaced; tags of dropped columns stay, for the snapshots that hold
+        them.
+        """
         from pyiceberg.exceptions import NoSuchTableError
 
         from neurolake_lab.lakehouse.tables import quiet_pyiceberg

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from neurolake_lab.exceptions import NeuroLakeError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from neurolake_lab.compliance.pii.tags import PiiTag
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.schemas import Field
@@ -30,8 +32,17 @@ Schema = dict[str, dict[str, str]]
 Tags = dict[str, dict[str, Any]]
 
 
-def at_versions(sql: str, lake: Lakehouse, schema: Schema, tags: Tags) -> tuple[Schema, Tags]:
-    """``schema`` and ``tags`` with the tables ``sql`` reads at old snapshots as it reads them."""
+def at_versions(
+    sql: str,
+    lake: Lakehouse,
+    schema: Schema,
+    tags: Tags,
+    parameter: Callable[[str], Any] | None = None,
+) -> tuple[Schema, Tags]:
+    """``schema`` and ``tags`` with the tables ``sql`` reads at old snapshots as it reads them.
+
+    ``parameter`` gives the value of a ``$name`` used as a version or a time.
+    """
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
@@ -53,7 +64,7 @@ def at_versions(sql: str, lake: Lakehouse, schema: Schema, tags: Tags) -> tuple[
                 now.add(tid)
                 continue
             try:
-                asked = version_of(table, lake.evaluate)
+                asked = version_of(table, lake.evaluate, parameter)
             except NeuroLakeError:  # the time travel itself names the problem when it runs
                 asked = None
             versioned[tid].append(_snapshot(lake, tid, asked))
@@ -68,9 +79,7 @@ def at_versions(sql: str, lake: Lakehouse, schema: Schema, tags: Tags) -> tuple[
     return schema, tags
 
 
-def _snapshot(
-    lake: Lakehouse, tid: TableId, asked: tuple[int | None, Any] | None
-) -> int | None:
+def _snapshot(lake: Lakehouse, tid: TableId, asked: tuple[int | None, Any] | None) -> int | None:
     if asked is None:
         return None
     try:

@@ -1,0 +1,142 @@
+"""Issue 10's holes, kept closed: every way a non-owner got around the policy is tried again here.
+
+The workspace has one owner and an analyst (``connect(workspace, user="analyst")``) on a table
+with PII (emails and phones), several snapshots and a row filter. Each test is one hole of the
+issue, tried as the analyst did; it must fail for the analyst, and must not change what the
+owner sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import neurolake_lab
+from neurolake_lab.compliance.authorize import NotAuthorized
+from neurolake_lab.session import Session
+
+EMAILS = ["gina@example.com", "hugo@example.org", "ida@example.net", "jon@example.com"]
+PHONES = ["+1 212 555 0101", "+1 212 555 0102", "+1 212 555 0103", "+1 212 555 0104"]
+CUSTOMERS = pa.table(
+    {
+        "customer_id": pa.array([1, 2, 3, 4], pa.int64()),
+        "email": EMAILS,
+        "phone": PHONES,
+        "country": ["DE", "FR", "DE", "FR"],
+    }
+)
+ANALYST = "analyst"
+
+
+@pytest.fixture
+def owner(workspace: Path) -> Iterator[Session]:
+    with neurolake_lab.connect(workspace) as s:
+        s.write("retail.customers", CUSTOMERS)
+        tags = s.classify_pii("retail.customers")
+        assert tags["email"].entity == "EMAIL_ADDRESS" and tags["phone"].entity == "PHONE_NUMBER"
+        yield s
+
+
+def _analyst(workspace: Path) -> Session:
+    return neurolake_lab.connect(workspace, user=ANALYST)
+
+
+def _values(session: Session, sql: str, params: dict[str, object] | None = None) -> list[object]:
+    return [v for row in session.sql(sql, params).arrow().to_pylist() for v in row.values()]
+
+
+def _no_clear(values: list[object]) -> None:
+    clear = set(EMAILS) | set(PHONES)
+    leaked = [v for v in values if v in clear]
+    assert not leaked, f"clear PII reached the analyst: {leaked}"
+
+
+# -- 1 and 7: the management API and schema changes are the owner's ----------------------------
+
+
+def test_hole_1_a_non_owner_cannot_untag_a_column(owner: Session, workspace: Path) -> None:
+    with _analyst(workspace) as an:
+        with pytest.raises(NotAuthorized, match="'tag' privilege"):
+            an.set_pii("retail.customers", "email", None)
+        _no_clear(_values(an, "SELECT email FROM retail.customers"))
+    assert owner.classify_pii("retail.customers")["email"].entity == "EMAIL_ADDRESS"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE retail.customers SET country = 'XX'",
+        "DELETE FROM retail.customers WHERE customer_id = 1",
+        "ALTER TABLE retail.customers RENAME COLUMN email TO contact",
+        "ALTER TABLE retail.customers DROP COLUMN phone",
+        "ALTER TABLE retail.customers SET ('neurolake.pii' = '{}')",
+        "ALTER TABLE retail.customers SET TBLPROPERTIES ('neurolake.quality' = '{}')",
+        "DROP TABLE retail.customers",
+    ],
+)
+def test_hole_7_a_non_owner_changes_no_one_elses_table(
+    owner: Session, workspace: Path, sql: str
+) -> None:
+    before = owner.snapshots("retail.customers").arrow().num_rows
+    with _analyst(workspace) as an, pytest.raises(NotAuthorized):
+        an.sql(sql)
+    assert owner.snapshots("retail.customers").arrow().num_rows == before
+    assert _values(owner, "SELECT count(*) FROM retail.customers") == [4]
+
+
+def test_hole_7_nor_its_history_or_upkeep(owner: Session, workspace: Path) -> None:
+    first = owner.snapshots("retail.customers").arrow()["snapshot_id"][0].as_py()
+    with _analyst(workspace) as an:
+        for call in (
+            lambda: an.rollback("retail.customers", first),
+            lambda: an.maintain("retail.customers"),
+            lambda: an.set_quality("retail.customers", checks=["customer_id <> 1"]),
+            lambda: an.erase("retail.customers", f"email = '{EMAILS[0]}'"),
+        ):
+            with pytest.raises(NotAuthorized):
+                call()
+    assert _values(owner, "SELECT count(*) FROM retail.customers") == [4]
+
+
+# -- 2 and 3: tags follow field ids through renames, drops and time travel ----------------------
+
+
+def test_hole_2_a_renamed_column_keeps_its_tag(owner: Session, workspace: Path) -> None:
+    owner.sql("ALTER TABLE retail.customers RENAME COLUMN email TO contact")
+    owner.sql("ALTER TABLE retail.customers ALTER COLUMN customer_id TYPE BIGINT")
+    with _analyst(workspace) as an:
+        _no_clear(_values(an, "SELECT contact FROM retail.customers"))
+        _no_clear(_values(an, "SELECT * FROM retail.customers"))
+    tags = owner.classify_pii("retail.customers")
+    assert tags["contact"].entity == "EMAIL_ADDRESS"
+    # the metrics mode (no min/max of PII in the manifests) follows the new name at the next write
+    owner.sql("INSERT INTO retail.customers VALUES (5, 'kim@example.com', '+1 212 555 0105', 'DE')")
+    _, meta = owner.lakehouse.metadata("retail.customers")
+    assert meta.properties["write.metadata.metrics.column.contact"] == "counts"
+
+
+def test_hole_3_old_snapshots_are_read_with_their_own_tags(owner: Session, workspace: Path) -> None:
+    before = owner.snapshots("retail.customers").arrow()["snapshot_id"][0].as_py()
+    owner.sql("ALTER TABLE retail.customers DROP COLUMN phone")
+    owner.sql("ALTER TABLE retail.customers RENAME COLUMN email TO contact")
+    owner.sql("INSERT INTO retail.customers VALUES (5, 'kim@example.com', 'DE')")
+    with _analyst(workspace) as an:
+        old = f"retail.customers FOR VERSION AS OF {before}"
+        _no_clear(_values(an, f"SELECT phone, email FROM {old}"))
+        _no_clear(_values(an, f"SELECT * FROM {old}"))
+        _no_clear(_values(an, f"SELECT c.phone FROM {old} AS c WHERE c.customer_id = 1"))
+        # by a time, and with a parameter for the version: still masked
+        snaps = owner.snapshots("retail.customers").arrow().to_pylist()
+        when = next(s for s in snaps if s["snapshot_id"] == before)["committed_at"]
+        _no_clear(_values(an, f"SELECT phone FROM retail.customers FOR TIMESTAMP AS OF '{when}'"))
+        _no_clear(
+            _values(an, "SELECT phone FROM retail.customers FOR VERSION AS OF $v", {"v": before})
+        )
+    # the owner still reads the old snapshot in clear
+    assert (
+        _values(owner, f"SELECT phone FROM retail.customers FOR VERSION AS OF {before}")[0]
+        in PHONES
+    )
