@@ -153,7 +153,9 @@ class Services:
         if self._authorizer is None:
             from neurolake_lab.compliance.authorize import Authorizer
 
-            self._authorizer = Authorizer(self.policies, self.recorder, lambda: self.lakehouse)
+            self._authorizer = Authorizer(
+                self.policies, self.recorder, lambda: self.lakehouse, lambda: self.governor
+            )
         return self._authorizer
 
     @property

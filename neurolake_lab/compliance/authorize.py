@@ -21,6 +21,7 @@ from neurolake_lab.compliance.policy.model import CREATOR_PRIVILEGES
 from neurolake_lab.lakehouse.tables import OWNER_PROPERTY
 
 if TYPE_CHECKING:
+    from neurolake_lab.compliance.governor import Governor
     from neurolake_lab.compliance.policy import PolicyStore
     from neurolake_lab.compliance.recorder import AuditRecorder
     from neurolake_lab.lakehouse import Lakehouse
@@ -86,6 +87,7 @@ class Authorizer:
         recorder: Where refusals are audited.
         lakehouse: The session's lakehouse (a callable: opened on first use), which knows who
             created each table.
+        governor: The session's governor (a callable), which knows what the user may see.
     """
 
     def __init__(
@@ -93,10 +95,12 @@ class Authorizer:
         policies: PolicyStore,
         recorder: AuditRecorder,
         lakehouse: Callable[[], Lakehouse],
+        governor: Callable[[], Governor],
     ) -> None:
         self.policies = policies
         self.recorder = recorder
         self._lakehouse = lakehouse
+        self._governor = governor
 
     @property
     def user(self) -> str:
@@ -164,6 +168,47 @@ class Authorizer:
                     table=error.table, operation=need.operation, reason=error.message,
                 )  # fmt: skip
             raise error
+
+    def require_clear(
+        self,
+        table: TableId,
+        operation: str,
+        *,
+        condition: str | None = None,
+        columns: Iterable[str] = (),
+        audit: bool = True,
+    ) -> None:
+        """Refuse a predicate or rule the user supplies that would run on values hidden from them.
+
+        Quality checks and erase conditions are evaluated on the stored, clear values; one that
+        reads a column masked or denied for the user, or a table whose rows are filtered for
+        them, would tell them what the policy hides (the count of rows that break a check is an
+        oracle). So it is refused, naming what it reads; the owner (or anyone who sees all of it
+        in clear) may set it.
+        """
+        from neurolake_lab.lakehouse.naming import qualified, quote_ident
+
+        select = ", ".join(quote_ident(c) for c in columns) or "1"
+        sql = f"SELECT {select} FROM {qualified(table)}"
+        if condition:
+            sql += f" WHERE ({condition})"
+        hidden = self._governor().hidden(sql)
+        if not hidden:
+            return
+        name = f"{table[0]}.{table[1]}"
+        error = NotAuthorized(
+            f"{self.user} may not use {', '.join(hidden)} in {operation} on {name}: it is hidden "
+            f"from {self.user} by the policy, and {operation} runs on clear values",
+            user=self.user, privilege="clear", table=name,
+            hint="Rules and predicates on personal data are set by someone who sees it in clear "
+            "(the workspace owner); use other columns, or ask the owner",
+        )  # fmt: skip
+        if audit:
+            self.recorder.record(
+                "refusal", rule="authorization", privilege="clear", table=name,
+                operation=operation, reason=error.message,
+            )  # fmt: skip
+        raise error
 
     def require_statement(
         self, stmt: LakeStatement, *, sql: str | None = None, audit: bool = True
@@ -248,14 +293,17 @@ def statement_needs(stmt: LakeStatement, exists: Callable[[TableId], bool]) -> l
         return [Need("maintain", tid, "ALTER TABLE ... WRITE ORDERED BY")]
     if kind == "comment":
         return [Need("alter", tid, "COMMENT ON")]
-    if kind == "alter":
-        needs = [Need("alter", tid, "ALTER TABLE")]
+    if kind == "alter":  # setting tags or quality rules needs that privilege, not 'alter'
+        needs = []
         actions = (stmt.ast.args.get("actions") or []) if stmt.ast is not None else []
         for action in actions:
-            if isinstance(action, exp.AlterSet):
-                needs += property_needs(tid, alter_properties(action), "ALTER TABLE ... SET")
-            elif isinstance(action, exp.AlterRename):  # the new name must be writable too
+            props = alter_properties(action) if isinstance(action, exp.AlterSet) else {}
+            if props:
+                needs += property_needs(tid, props, "ALTER TABLE ... SET")
+                continue
+            needs.append(Need("alter", tid, "ALTER TABLE"))
+            if isinstance(action, exp.AlterRename):  # the new name must be writable too
                 new = action.this
                 needs.append(Need("write", (new.db or tid[0], new.name), "ALTER TABLE ... RENAME"))
-        return needs
+        return needs or [Need("alter", tid, "ALTER TABLE")]
     return [Need("write", tid, kind)]

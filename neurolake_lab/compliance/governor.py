@@ -145,6 +145,30 @@ class Governor:
             result.raise_if_blocked()
         return result
 
+    def hidden(self, sql: str) -> list[str]:
+        """What ``sql`` (one query) would read that this user may not see in clear.
+
+        Masked and denied columns (``ns.t.col``), tables whose rows are filtered for the user
+        (``rows of ns.t``), and refused constructs: a predicate the user supplies that runs on
+        clear values (a quality check, an erase condition) must read none of them, or it is an
+        oracle on what the policy hides. Nothing is audited (this is a question, not a query).
+        """
+        from neurolake_lab.compliance.policy import PolicyViolation
+        from neurolake_lab.exceptions import QueryError
+
+        try:
+            result = self.govern(sql, "SELECT", audit=False)
+        except PolicyViolation as err:
+            result = err.enforcement
+        except QueryError as err:  # the policy cannot read it, so cannot clear it
+            return [f"a statement it cannot check ({err.message})"]
+        if result is None:
+            return []
+        hidden = [m["column"] for m in result.masked] + [d["column"] for d in result.denied]
+        hidden += [f"rows of {f['table']}" for f in result.row_filters]
+        hidden += [r.message for r in result.refusals]
+        return list(dict.fromkeys(hidden))
+
     def inputs(self) -> tuple[Schema, Tags]:
         """Schema and PII tags of every Iceberg table, rebuilt when the catalog changes."""
         from neurolake_lab.compliance.tagging import read_tags

@@ -85,6 +85,7 @@ class GovernanceOps(Facade):
         lake = self.lakehouse
         tid = lake.resolve(table)
         self.require("erase", tid, "erase")
+        self.services.authorizer.require_clear(tid, "erase", condition=predicate)
         hidden = redact_all(predicate)
         ctx = self.services.write_context(f"-- erasure: rows where {hidden}")
         report = erase(lake, tid, predicate, ctx)

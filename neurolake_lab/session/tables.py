@@ -180,6 +180,10 @@ class TableOps(Facade):
         unknown = sorted(rules.columns() - known)
         if unknown:
             raise UsageError(f"table {table} has no column {', '.join(unknown)}")
+        condition = " AND ".join(f"({c})" for c in rules.checks) or None
+        self.services.authorizer.require_clear(
+            tid, "set_quality", condition=condition, columns=sorted(rules.columns())
+        )
         with quiet_pyiceberg():
             loaded.transaction().set_properties({PROPERTY: rules.to_json()}).commit_transaction()
         lake.refresh(self.services.engine.con)

@@ -75,7 +75,7 @@ REFUSED_SQL = [
     ("DELETE FROM retail.customers WHERE customer_id = 1", "write"),
     ("ALTER TABLE retail.customers RENAME COLUMN email TO contact", "alter"),
     ("ALTER TABLE retail.customers DROP COLUMN country", "alter"),
-    ("ALTER TABLE retail.customers SET ('neurolake.pii' = '{}')", "alter"),
+    ("ALTER TABLE retail.customers SET ('neurolake.pii' = '{}')", "tag"),
     ("COMMENT ON TABLE retail.customers IS 'mine now'", "alter"),
     ("DROP TABLE retail.customers", "drop"),
     ("CREATE OR REPLACE TABLE retail.customers AS SELECT 1 AS customer_id", "write"),

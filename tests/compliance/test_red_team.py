@@ -140,3 +140,56 @@ def test_hole_3_old_snapshots_are_read_with_their_own_tags(owner: Session, works
         _values(owner, f"SELECT phone FROM retail.customers FOR VERSION AS OF {before}")[0]
         in PHONES
     )
+
+
+# -- 4 and 5: predicates a non-owner supplies never run on values hidden from them ---------------
+
+GRANTED = """\
+roles: {analyst: {}}
+users: {analyst: {roles: [analyst], attributes: {country: DE}}}
+grants:
+  - {name: stewarding, roles: [analyst], tables: [retail.customers],
+     privileges: [write, quality, erase]}
+"""
+
+
+def test_hole_4_a_quality_check_is_no_oracle(owner: Session, workspace: Path) -> None:
+    oracle = "customer_id <> 1 OR NOT (email LIKE 'g%')"
+    with _analyst(workspace) as an, pytest.raises(NotAuthorized, match="'quality' privilege"):
+        an.set_quality("retail.customers", checks=[oracle])
+    (workspace / "policies.yaml").write_text(GRANTED)
+    with _analyst(workspace) as an:
+        # even with the privilege: a check on a masked column is refused, naming it
+        with pytest.raises(NotAuthorized, match=r"retail\.customers\.email in set_quality"):
+            an.set_quality("retail.customers", checks=[oracle])
+        for rules in ({"accepted_values": {"email": [EMAILS[0]]}}, {"unique": ["phone"]}):
+            with pytest.raises(NotAuthorized, match="hidden from analyst"):
+                an.set_quality("retail.customers", **rules)  # type: ignore[arg-type]
+        with pytest.raises(NotAuthorized, match="hidden from analyst"):
+            an.sql(
+                "ALTER TABLE retail.customers SET ('neurolake.quality' = "
+                "'{\"checks\": [\"email LIKE ''g%''\"]}')"
+            )
+        an.set_quality("retail.customers", not_null=["customer_id"])  # its own columns: fine
+    assert owner.quality("retail.customers").checks == []
+    # a check the owner set: a write that breaks it shows the analyst counts, not clear rows
+    owner.set_quality("retail.customers", checks=["email LIKE '%@%.com'"])
+    with _analyst(workspace) as an, pytest.raises(Exception) as info:
+        an.sql("UPDATE retail.customers SET country = country")
+    assert info.value.rows is None  # type: ignore[attr-defined]
+    assert not any(e in str(info.value) for e in EMAILS)
+
+
+def test_hole_5_erase_is_the_owners_and_never_an_oracle(owner: Session, workspace: Path) -> None:
+    with _analyst(workspace) as an, pytest.raises(NotAuthorized, match="'erase' privilege"):
+        an.erase("retail.customers", f"email = '{EMAILS[0]}'")
+    (workspace / "policies.yaml").write_text(
+        GRANTED + "row_filters:\n  - {name: own, tables: [retail.customers], roles: [analyst],"
+        " predicate: country = current_user_country()}\n"
+    )
+    with _analyst(workspace) as an:
+        with pytest.raises(NotAuthorized, match=r"retail\.customers\.email.* in erase"):
+            an.erase("retail.customers", f"email = '{EMAILS[0]}'")
+        with pytest.raises(NotAuthorized, match=r"rows of retail\.customers"):
+            an.erase("retail.customers", "customer_id = 2")  # a row the analyst cannot see
+    assert _values(owner, "SELECT count(*) FROM retail.customers") == [4]
