@@ -105,10 +105,15 @@ class Services:
         return self._query
 
     def write_context(self, sql: str | None = None) -> WriteContext:
-        """Who writes and from which cell: what a write's snapshot summary records."""
+        """Who writes and from which cell: what a write's snapshot summary records.
+
+        The SQL is kept without its literals (they may be personal data, and a snapshot summary
+        lives in every later metadata file of the table).
+        """
+        from neurolake_lab.compliance.redact import redact
         from neurolake_lab.lakehouse.tables import WriteContext
 
-        return WriteContext(user=self.user, sql=sql, cell=self.cell_context)
+        return WriteContext(user=self.user, sql=redact(sql) if sql else sql, cell=self.cell_context)
 
     # -- governance --------------------------------------------------------------------------
 

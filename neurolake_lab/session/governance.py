@@ -79,14 +79,14 @@ class GovernanceOps(Facade):
         only those used are deleted (and the same rows leave ``<table>__quarantine``). The audit
         log records the erasure — table, counts, snapshots — without the erased values.
         """
-        from neurolake_lab.compliance.redact import redact_all
+        from neurolake_lab.compliance.redact import redact
         from neurolake_lab.lakehouse.erasure import erase
 
         lake = self.lakehouse
         tid = lake.resolve(table)
         self.require("erase", tid, "erase")
         self.services.authorizer.require_clear(tid, "erase", condition=predicate)
-        hidden = redact_all(predicate)
+        hidden = redact(predicate)
         ctx = self.services.write_context(f"-- erasure: rows where {hidden}")
         report = erase(lake, tid, predicate, ctx)
         self.services.result_cache.clear()  # an erasure must not survive in a cache file

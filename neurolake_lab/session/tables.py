@@ -214,9 +214,18 @@ class TableOps(Facade):
 
     def snapshots(self, table: str) -> QueryResult:
         """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""
-        return query_result(
-            self.lakehouse.snapshots(table), f"-- snapshots of {table}", "SNAPSHOTS"
+        import pyarrow as pa
+
+        from neurolake_lab.compliance.redact import redact
+
+        history = self.lakehouse.snapshots(table)
+        i = history.schema.get_field_index("sql")
+        shown = pa.array(
+            [redact(s) if s else s for s in history.column(i).to_pylist()], pa.string()
         )
+        # written before SQL was stored redacted: shown redacted all the same
+        history = history.set_column(i, history.schema.field(i), shown)
+        return query_result(history, f"-- snapshots of {table}", "SNAPSHOTS")
 
     def rollback(self, table: str, snapshot_id: int) -> WriteOutcome:
         """Make ``snapshot_id`` the current snapshot of ``table`` again (as ``%rollback``)."""

@@ -193,3 +193,56 @@ def test_hole_5_erase_is_the_owners_and_never_an_oracle(owner: Session, workspac
         with pytest.raises(NotAuthorized, match=r"rows of retail\.customers"):
             an.erase("retail.customers", "customer_id = 2")  # a row the analyst cannot see
     assert _values(owner, "SELECT count(*) FROM retail.customers") == [4]
+
+
+# -- 6: no literal survives in stored or shown SQL -------------------------------------------------
+
+SECRET = "zoe.secret@example.com"  # a PII value that is nowhere in the data
+
+
+def test_hole_6_a_literal_is_in_no_file_of_the_workspace(owner: Session, workspace: Path) -> None:
+    """The secret in ten positions (and a comment, an error, a refusal, an erasure): afterwards no
+    file of the workspace holds it — audit log, metadata files, catalog, index, cache — and
+    neither does any history a user is shown."""
+    owner.sql(
+        "CREATE TABLE retail.notes AS SELECT customer_id, email AS note FROM retail.customers"
+    )
+    t = "retail.customers"
+    statements = [
+        f"SELECT count(*) FROM {t} WHERE email = '{SECRET}'",
+        f"SELECT count(*) FROM {t} WHERE contains(email, '{SECRET}')",
+        f"SELECT count(*) FROM {t} WHERE email IN ('x@example.com', '{SECRET}')",
+        f"SELECT sum(CASE WHEN email = '{SECRET}' THEN 1 ELSE 0 END) AS hits FROM {t}",
+        f"WITH c AS (SELECT * FROM {t} WHERE email <> '{SECRET}') SELECT count(*) FROM c",
+        f"SELECT count(*) FROM {t} WHERE customer_id IN "
+        f"(SELECT customer_id FROM retail.notes WHERE note = upper('{SECRET}'))",
+        f"UPDATE {t} SET country = 'DE' WHERE email = '{SECRET}'",
+        f"DELETE FROM {t} WHERE lower(email) = lower('{SECRET}')",
+        f"CREATE TABLE retail.hits AS SELECT customer_id FROM {t} WHERE email LIKE '{SECRET}%'",
+        f"MERGE INTO retail.notes AS n USING (SELECT 1 AS customer_id) AS s "
+        f"ON n.customer_id = s.customer_id AND n.note = '{SECRET}' WHEN MATCHED THEN DELETE",
+        f"SELECT count(*) FROM {t} -- looking for {SECRET}",
+    ]
+    for sql in statements:
+        owner.sql(sql)
+    for failing in (f"SELECT nosuchcolumn FROM {t} WHERE email = '{SECRET}'",
+                    f"SELECT CAST('{SECRET}' AS INTEGER)"):  # fmt: skip
+        with pytest.raises(Exception):  # a failing statement: its error is audited too
+            owner.sql(failing)
+    owner.erase(t, f"email = '{SECRET}'")
+    with _analyst(workspace) as an:
+        with pytest.raises(NotAuthorized):
+            an.sql(f"DELETE FROM {t} WHERE email = '{SECRET}'")
+        an.sql(f"SELECT count(*) FROM {t} WHERE email = '{SECRET}'")
+        shown = [an.snapshots(t).arrow(), owner.snapshots("retail.notes").arrow()]
+    shown.append(owner.snapshots(t).arrow())
+    assert not any(SECRET in str(table.to_pylist()) for table in shown)
+    assert not any(SECRET in str(r.data) for r in owner.audit.tail(50))
+    owner.close()
+    needle = SECRET.encode()
+    leaked = [
+        str(p.relative_to(workspace))
+        for p in workspace.rglob("*")
+        if p.is_file() and needle in p.read_bytes()
+    ]
+    assert not leaked, f"the secret is stored in {leaked}"
