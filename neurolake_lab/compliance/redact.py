@@ -25,20 +25,9 @@ from sqlglot.tokenizer_core import TokenType
 REDACTED = "<redacted>"
 _QUOTED = f"'{REDACTED}'"
 #: Token types that hold a literal string of any spelling ('...', E'...', $$...$$, N'...').
-_STRINGS = frozenset(
-    getattr(TokenType, name)
-    for name in (
-        "STRING",
-        "BYTE_STRING",
-        "HEREDOC_STRING",
-        "NATIONAL_STRING",
-        "RAW_STRING",
-        "HEX_STRING",
-        "BIT_STRING",
-        "UNICODE_STRING",
-    )  # fmt: skip
-    if hasattr(TokenType, name)
-)
+_STRING_TYPES = ("STRING", "BYTE_STRING", "HEREDOC_STRING", "NATIONAL_STRING", "RAW_STRING",
+                 "HEX_STRING", "BIT_STRING", "UNICODE_STRING")  # fmt: skip
+_STRINGS = frozenset(getattr(TokenType, n) for n in _STRING_TYPES if hasattr(TokenType, n))
 #: Shorter numbers (counts, years, small ids) say nothing about a person.
 _MIN_DIGITS = 5
 #: Words after which a number is part of the statement's structure, not data.

@@ -16,6 +16,7 @@ import pytest
 
 import neurolake_lab
 from neurolake_lab.compliance.authorize import NotAuthorized
+from neurolake_lab.exceptions import QualityError, QueryError
 from neurolake_lab.session import Session
 
 EMAILS = ["gina@example.com", "hugo@example.org", "ida@example.net", "jon@example.com"]
@@ -174,9 +175,9 @@ def test_hole_4_a_quality_check_is_no_oracle(owner: Session, workspace: Path) ->
     assert owner.quality("retail.customers").checks == []
     # a check the owner set: a write that breaks it shows the analyst counts, not clear rows
     owner.set_quality("retail.customers", checks=["email LIKE '%@%.com'"])
-    with _analyst(workspace) as an, pytest.raises(Exception) as info:
+    with _analyst(workspace) as an, pytest.raises(QualityError) as info:
         an.sql("UPDATE retail.customers SET country = country")
-    assert info.value.rows is None  # type: ignore[attr-defined]
+    assert info.value.rows is None
     assert not any(e in str(info.value) for e in EMAILS)
 
 
@@ -227,7 +228,7 @@ def test_hole_6_a_literal_is_in_no_file_of_the_workspace(owner: Session, workspa
         owner.sql(sql)
     for failing in (f"SELECT nosuchcolumn FROM {t} WHERE email = '{SECRET}'",
                     f"SELECT CAST('{SECRET}' AS INTEGER)"):  # fmt: skip
-        with pytest.raises(Exception):  # a failing statement: its error is audited too
+        with pytest.raises(QueryError):  # a failing statement: its error is audited too
             owner.sql(failing)
     owner.erase(t, f"email = '{SECRET}'")
     with _analyst(workspace) as an:
