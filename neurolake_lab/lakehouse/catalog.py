@@ -8,6 +8,7 @@ and pyiceberg is loaded only to write, travel in time or inspect history.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,6 +183,9 @@ class PointerReader:
         self.config = config
         self._catalog = catalog
         self._con: sqlite3.Connection | None = None
+        # the kernel reads on its shell thread and closes on its control thread (shutdown), the
+        # server on its own threads: one connection, used under a lock from any of them
+        self._lock = threading.Lock()
         #: (when, the catalog's change count then, pointers, namespaces) of the last listing
         self._cached: tuple[float, int, Pointers, set[str]] | None = None
 
@@ -211,8 +215,14 @@ class PointerReader:
     def _read_sqlite(self, path: Path) -> tuple[Pointers, set[str]]:
         if not path.exists():
             return {}, set()
+        with self._lock:
+            return self._read_sqlite_locked(path)
+
+    def _read_sqlite_locked(self, path: Path) -> tuple[Pointers, set[str]]:
         if self._con is None:
-            self._con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+            self._con = sqlite3.connect(
+                f"{path.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
+            )
         try:
             rows = self._con.execute(
                 "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
@@ -278,7 +288,8 @@ class PointerReader:
         return pointers, namespaces
 
     def close(self) -> None:
-        """Close the SQLite connection."""
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        """Close the SQLite connection (from any thread: kernel shutdown runs on another)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
