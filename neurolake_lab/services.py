@@ -101,8 +101,19 @@ class Services:
         if self._query is None:
             from neurolake_lab.context import QueryContext
 
-            self._query = QueryContext(self.engine, self.lakehouse, self.settings, self.snippets)
+            self._query = QueryContext(
+                self.engine, self.lakehouse, self.settings, self.snippets, govern=self.governed_read
+            )
         return self._query
+
+    def governed_read(self, sql: str) -> str:
+        """The SQL an internal read (one query) runs as for this session's user.
+
+        The policy's masks and row filters applied, a denied column refused
+        (``PolicyViolation``). Not audited: it is the session looking, not the user asking.
+        """
+        enforcement = self.governor.govern(sql, "SELECT", audit=False)
+        return enforcement.sql if enforcement is not None else sql
 
     def write_context(self, sql: str | None = None) -> WriteContext:
         """Who writes and from which cell: what a write's snapshot summary records.
@@ -238,7 +249,9 @@ class Services:
             from neurolake_lab.index import MetadataIndex
             from neurolake_lab.llm import embedder
 
-            self._index = MetadataIndex(self.workspace.root / "index", embedder(self.llm_config()))
+            self._index = MetadataIndex(
+                self.workspace.root / "index", embedder(self.llm_config()), scope=self.governor
+            )
         return self._index
 
     def chat_model(self) -> ChatModel | None:

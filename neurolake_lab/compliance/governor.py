@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from neurolake_lab.lakehouse.time_travel import has_time_travel
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from neurolake_lab.compliance.policy import Enforcement, NoPii, Policy, PolicyStore
@@ -168,6 +168,35 @@ class Governor:
         hidden += [f"rows of {f['table']}" for f in result.row_filters]
         hidden += [r.message for r in result.refusals]
         return list(dict.fromkeys(hidden))
+
+    @property
+    def policy_version(self) -> str:
+        """The version of the policy in force."""
+        return self.policies.current().version
+
+    def shared_columns(self, table_id: str, columns: Sequence[str]) -> set[str]:
+        """The ``columns`` of ``table_id`` every user sees whole: what a shared index may sample.
+
+        None of a table a row filter restricts for anyone; no column a rule masks or denies for
+        anyone, nor a PII-tagged one; nothing while the policy file is invalid.
+        """
+        from neurolake_lab.compliance.policy.model import TagInfo
+
+        policy = self.policies.current()
+        table = table_id.lower()
+        if policy.error is not None or any(f.covers(table) for f in policy.row_filters):
+            return set()
+        _, tags = self.inputs()
+        stored = tags.get(table_id, {})
+        out = set()
+        for column in columns:
+            tag = TagInfo.of(stored.get(column))
+            if tag is not None and tag.is_pii:
+                continue
+            if any(r.action != "allow" and r.selects(table, column, tag) for r in policy.rules):
+                continue
+            out.add(column)
+        return out
 
     def inputs(self) -> tuple[Schema, Tags]:
         """Schema and PII tags of every Iceberg table, rebuilt when the catalog changes."""

@@ -40,8 +40,10 @@ class GovernanceOps(Facade):
         missing = [c for c in columns if c not in tags]
         if missing:
             select = ", ".join('"' + c.replace('"', '""') + '"' for c in missing)
+            # read as this user may (rows filtered, denied columns refused), like any query
+            sql = self.services.governed_read(f"SELECT {select} FROM {qualified(tid)}")
             sample = self.services.engine.con.execute(
-                f"SELECT {select} FROM {qualified(tid)} USING SAMPLE 200 ROWS"
+                f"SELECT * FROM ({sql}) USING SAMPLE 200 ROWS"
             ).to_arrow_table()
             found = classify_table(
                 sample,

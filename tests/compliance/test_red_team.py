@@ -247,3 +247,41 @@ def test_hole_6_a_literal_is_in_no_file_of_the_workspace(owner: Session, workspa
         if p.is_file() and needle in p.read_bytes()
     ]
     assert not leaked, f"the secret is stored in {leaked}"
+
+
+# -- internal reads: index samples, the planner's probes, classification samples ----------------
+
+
+def test_internal_reads_go_through_the_policy(owner: Session, workspace: Path) -> None:
+    """The metadata index keeps no values of rows or columns any policy hides, and the planner's
+    probes of the data run as the asking user: a hidden city cannot be confirmed by a question."""
+    from neurolake_lab.agents.planner.probe import DataProbe
+
+    owner.sql(
+        "CREATE TABLE retail.shops AS SELECT * FROM (VALUES (1, 'Berlin', 'DE', 'open'), "
+        "(2, 'Hamburg', 'DE', 'open'), (3, 'Lyon', 'FR', 'closed'), (4, 'Nice', 'FR', 'open'), "
+        "(5, 'Bonn', 'DE', 'open'), (6, 'Paris', 'FR', 'open')) t(id, city, country, status)"
+    )
+    owner.sql("CREATE TABLE retail.plain AS SELECT range AS id, ['a', 'b'][range % 2 + 1] AS k "
+              "FROM range(40)")  # fmt: skip
+    (workspace / "policies.yaml").write_text(
+        "roles: {analyst: {}}\nusers: {analyst: {roles: [analyst], attributes: {country: DE}}}\n"
+        "row_filters:\n  - {name: own, tables: [retail.shops], roles: [analyst],"
+        " predicate: country = current_user_country()}\n"
+        "rules:\n  - {name: no-k, columns: [retail.plain.k], roles: [analyst], action: deny}\n"
+    )
+    with _analyst(workspace) as an:
+        query = an.services.query
+        query.refresh()
+        snapshot = an.services.index.refresh(query)
+        shops = {c.name: c.samples for c in snapshot.tables["retail.shops"].columns}
+        plain = {c.name: c.samples for c in snapshot.tables["retail.plain"].columns}
+        assert shops["city"] == () and shops["status"] == ()  # a row filter: no samples at all
+        assert plain["k"] == ()  # denied for someone: not sampled
+        cols = [c for c in snapshot.tables["retail.shops"].columns if c.name == "city"]
+        probe = DataProbe(query.engine.con, query.governed_sql)
+        assert probe.values("Lyon", "retail.shops", cols) == []  # a French city: hidden
+        assert probe.values("Bonn", "retail.shops", cols) == [("retail.shops.city", "Bonn")]
+    query = owner.services.query
+    probe = DataProbe(query.engine.con, query.governed_sql)
+    assert probe.values("Lyon", "retail.shops", cols) == [("retail.shops.city", "Lyon")]
