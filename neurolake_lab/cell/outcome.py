@@ -42,4 +42,5 @@ def outcome(plan: CellPlan, services: Services) -> None:
         lineage=plan.lineage,
         compliance=enforcement.to_report() if enforcement is not None else None,
         cost=prediction.to_report(round(plan.run_ms, 3)) if prediction is not None else None,
+        cached=last.cached,
     )
