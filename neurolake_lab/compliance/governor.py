@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from neurolake_lab.lakehouse.schemas import duckdb_type
 from neurolake_lab.lakehouse.time_travel import has_time_travel
 
 if TYPE_CHECKING:
@@ -25,13 +26,6 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.statements import TableId
 
-#: Iceberg type → DuckDB type name, for the schema the policy rewrites against.
-_DUCKDB_TYPES = {
-    "boolean": "BOOLEAN", "int": "INTEGER", "long": "BIGINT", "float": "FLOAT",
-    "double": "DOUBLE", "date": "DATE", "time": "TIME", "timestamp": "TIMESTAMP",
-    "timestamptz": "TIMESTAMP WITH TIME ZONE", "string": "VARCHAR", "uuid": "UUID",
-    "binary": "BLOB",
-}  # fmt: skip
 
 Schema = dict[str, dict[str, str]]
 Tags = dict[str, dict[str, Any]]
@@ -262,15 +256,6 @@ class Governor:
         except (PolicyError, ValueError, QueryError):
             return {}
         return {column: dict(c.tag) for column, c in carried.items()}
-
-
-def duckdb_type(iceberg: str) -> str:
-    """The DuckDB type name for an Iceberg type name (``decimal(10, 2)`` → ``DECIMAL(10,2)``)."""
-    if iceberg.startswith("decimal"):
-        return iceberg.upper().replace(" ", "")
-    if iceberg.startswith("fixed"):
-        return "BLOB"
-    return _DUCKDB_TYPES.get(iceberg, iceberg.upper())
 
 
 def decisions(enforcement: Enforcement | None) -> dict[str, Any]:

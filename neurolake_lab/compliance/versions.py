@@ -91,10 +91,9 @@ def _snapshot(lake: Lakehouse, tid: TableId, asked: tuple[int | None, Any] | Non
 def _read_at(
     lake: Lakehouse, tid: TableId, snapshots: list[int | None], *, exact: bool
 ) -> tuple[dict[str, str], dict[str, PiiTag]]:
-    from neurolake_lab.compliance.governor import duckdb_type
     from neurolake_lab.compliance.tagging import read_tags
     from neurolake_lab.lakehouse.lakehouse import read_properties
-    from neurolake_lab.lakehouse.schemas import all_schemas, schema_fields
+    from neurolake_lab.lakehouse.schemas import all_schemas, duckdb_type, schema_fields
 
     location = lake.pointers[tid]
     if exact and len(set(snapshots)) == 1 and snapshots[0] is not None:

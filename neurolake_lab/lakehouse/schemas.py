@@ -13,6 +13,14 @@ from typing import Any, NamedTuple
 
 from neurolake_lab.lakehouse.metadata_files import metadata_json, read_metadata
 
+#: Iceberg type → DuckDB type name, for the schema the policy rewrites against.
+_DUCKDB_TYPES = {
+    "boolean": "BOOLEAN", "int": "INTEGER", "long": "BIGINT", "float": "FLOAT",
+    "double": "DOUBLE", "date": "DATE", "time": "TIME", "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMP WITH TIME ZONE", "string": "VARCHAR", "uuid": "UUID",
+    "binary": "BLOB",
+}  # fmt: skip
+
 
 class Field(NamedTuple):
     """One top-level column of a schema."""
@@ -71,3 +79,12 @@ def _remote_fields(location: str, snapshot_id: int | None) -> list[Field]:
         if snap is not None and snap.schema_id is not None:
             schema = next((s for s in meta.schemas if s.schema_id == snap.schema_id), schema)
     return [Field(f.name, str(f.field_type), f.field_id) for f in schema.fields]
+
+
+def duckdb_type(iceberg: str) -> str:
+    """The DuckDB type name for an Iceberg type name (``decimal(10, 2)`` → ``DECIMAL(10,2)``)."""
+    if iceberg.startswith("decimal"):
+        return iceberg.upper().replace(" ", "")
+    if iceberg.startswith("fixed"):
+        return "BLOB"
+    return _DUCKDB_TYPES.get(iceberg, iceberg.upper())
