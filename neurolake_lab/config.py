@@ -64,8 +64,8 @@ class Settings:
     catalog_properties: dict[str, str] = field(default_factory=dict)
     #: whether each cell's actual cost goes into the workspace's history (the cost model learns)
     learn_costs: bool = True
-    #: whether query results are reused while their inputs and policy context hold (``False``,
-    #: ``NEUROLAKE_RESULT_CACHE=off``: every query runs; benchmarks measure cold runs so)
+    #: whether query results are reused while their inputs' snapshots hold (``result_cache =
+    #: false`` or ``NEUROLAKE_RESULT_CACHE=0`` runs every query: benchmarks measure cold runs)
     result_cache: bool = True
     #: ISO 3166 regions whose national phone formats the PII classifier reads, most likely first
     #: (``pii_phone_regions = ["DE", "AT", "CH"]``, or ``NEUROLAKE_PII_PHONE_REGIONS=DE,AT,CH``);

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab import report as report_contract
+from neurolake_lab.pages import with_pages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +74,10 @@ class NLResult:
         return self.result
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return report_contract.report_bundle(self.report)
+        if self.result is None:
+            return report_contract.report_bundle(self.report)
+        paged = with_pages(self.report, self.result.arrow())
+        return report_contract.report_bundle(paged)
 
     def __repr__(self) -> str:
         return f"{self.explanation}\n{self.sql}\n{report_contract.report_text(self.report)}"

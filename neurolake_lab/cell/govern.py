@@ -2,8 +2,8 @@
 
 ``govern_cell`` checks every statement before the first one runs, so a refused statement stops
 the cell before anything changed; ``govern`` gives each statement its enforcement again when it
-runs (a cached lookup). A refused statement is audited by the governor and raises
-``PolicyViolation``.
+runs (a cached lookup). A refused statement is audited by the governor (a question's, with the
+question, by the audit stage) and raises ``PolicyViolation``.
 """
 
 from __future__ import annotations
@@ -24,14 +24,19 @@ def govern_cell(plan: CellPlan, services: Services) -> None:
     lookup = parameter_lookup(plan.params, plan.namespace)
     for step in plan.statements:
         services.governor.govern(
-            step.sql, step.kind, plan.no_pii, audit=plan.audit, parameter=lookup
+            step.sql, step.kind, plan.no_pii, audit=_audits(plan), parameter=lookup
         )
 
 
 def govern(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Govern one statement: its enforcement and the SQL that runs (before time travel)."""
     step.enforcement = services.governor.govern(
-        step.sql, step.kind, plan.no_pii, audit=plan.audit,
+        step.sql, step.kind, plan.no_pii, audit=_audits(plan),
         parameter=parameter_lookup(plan.params, plan.namespace),
     )  # fmt: skip
     step.run_sql = step.enforcement.sql if step.enforcement is not None else step.sql
+
+
+def _audits(plan: CellPlan) -> bool:
+    """Whether the governor audits a refusal itself (a question's is audited with the question)."""
+    return plan.audit and plan.question is None

@@ -183,8 +183,6 @@ class PointerReader:
         self.config = config
         self._catalog = catalog
         self._con: sqlite3.Connection | None = None
-        # the kernel reads on its shell thread and closes on its control thread (shutdown), the
-        # server on its own threads: one connection, used under a lock from any of them
         self._lock = threading.Lock()
         #: (when, the catalog's change count then, pointers, namespaces) of the last listing
         self._cached: tuple[float, int, Pointers, set[str]] | None = None
@@ -215,25 +213,24 @@ class PointerReader:
     def _read_sqlite(self, path: Path) -> tuple[Pointers, set[str]]:
         if not path.exists():
             return {}, set()
-        with self._lock:
-            return self._read_sqlite_locked(path)
-
-    def _read_sqlite_locked(self, path: Path) -> tuple[Pointers, set[str]]:
         if self._con is None:
+            # the kernel reads from its shell thread and from the comm thread (preflight):
+            # one read-only connection, used by one thread at a time
             self._con = sqlite3.connect(
                 f"{path.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
             )
         try:
-            rows = self._con.execute(
-                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
-                "WHERE catalog_name = ?",
-                (CATALOG_NAME,),
-            ).fetchall()
-            spaces = self._con.execute(
-                "SELECT DISTINCT namespace FROM iceberg_namespace_properties "
-                "WHERE catalog_name = ?",
-                (CATALOG_NAME,),
-            ).fetchall()
+            with self._lock:
+                rows = self._con.execute(
+                    "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+                    "WHERE catalog_name = ?",
+                    (CATALOG_NAME,),
+                ).fetchall()
+                spaces = self._con.execute(
+                    "SELECT DISTINCT namespace FROM iceberg_namespace_properties "
+                    "WHERE catalog_name = ?",
+                    (CATALOG_NAME,),
+                ).fetchall()
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):  # the catalog file exists but has no tables yet
                 return {}, set()
@@ -288,7 +285,7 @@ class PointerReader:
         return pointers, namespaces
 
     def close(self) -> None:
-        """Close the SQLite connection (from any thread: kernel shutdown runs on another)."""
+        """Close the SQLite connection (kernel shutdown runs on another thread than the reads)."""
         with self._lock:
             if self._con is not None:
                 self._con.close()

@@ -15,9 +15,6 @@ from neurolake_lab.cell.execute import layout_notice
 from neurolake_lab.exceptions import UsageError
 from neurolake_lab.session.facade import Facade
 
-#: Names NeuroLake gives its own objects in a session's DuckDB (never the user's tables).
-INTERNAL_PREFIX = "__nl_"
-
 if TYPE_CHECKING:
     from datetime import timedelta
 
@@ -288,7 +285,7 @@ def _table_listing(local: pa.Table, lake: Lakehouse) -> pa.Table:
         for row in local.to_pylist()
         if (row["schema"], row["name"]) not in lake.pointers
         and not lake.is_alias(row["schema"], row["name"])
-        and not row["name"].startswith(INTERNAL_PREFIX)  # the masking salt, conform scratch
+        and not row["name"].startswith("__nl_")  # the policy's own temp tables (masking salt)
     ]
     for info in lake.describe():
         rows.append(

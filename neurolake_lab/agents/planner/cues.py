@@ -163,7 +163,7 @@ def find_structure(
     _units(tokens, s)
     _limits(tokens, s)
     _grains(tokens, s, is_phrase)
-    _cues(tokens, s)
+    _cues(tokens, s, is_phrase)
     s.cues.sort(key=lambda c: c.i)
     return s
 
@@ -368,7 +368,9 @@ def _grains(
             _take(s, i, i + 2)
 
 
-def _cues(tokens: list[Token], s: Structure) -> None:
+def _cues(
+    tokens: list[Token], s: Structure, is_phrase: Callable[[list[Token]], bool] | None = None
+) -> None:
     n = len(tokens)
     for i in range(1, n):
         if tokens[i].low == "single" and tokens[i - 1].low in ("a", "any", "one", "each"):
@@ -387,12 +389,10 @@ def _cues(tokens: list[Token], s: Structure) -> None:
             cue = Cue("duration", i, i + 2)
         elif low in ("number", "count", "amount") and nxt == "of":
             cue = Cue("count", i, i + 2)
-        elif low == "count" and (
-            i == 0
-            or tokens[i - 1].kind == "punct"
-            or _low(tokens, i - 1, s) in ("the", "a", "total")
+        elif low in ("count", "counts") and not (
+            i > 0 and is_phrase is not None and is_phrase(tokens[i - 1 : i + 1])
         ):
-            cue = Cue("count", i, i + 1)
+            cue = Cue("count", i, i + 1)  # "... - count", "count them" (not "seat count")
         elif low in ("what", "which") and nxt in (
             "percent",
             "percentage",

@@ -27,7 +27,7 @@ from neurolake_lab.llm import lexicon
 #: Words that start a description without naming anything ("Date the order was placed").
 _LEADING = frozenset(
     {"date", "time", "timestamp", "number", "name", "whether", "identifier", "id", "code",
-     "total", "amount", "free", "text", "flag", "indicator", "key", "count", "value"}
+     "free", "text", "flag", "indicator", "key"}
 )  # fmt: skip
 #: Words that end a table description's head noun phrase ("Procedures and services performed").
 _BREAK = frozenset({"during", "across", "within", "between", "including", "like", "such"})

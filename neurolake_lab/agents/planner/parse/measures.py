@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurolake_lab.agents.intent import GroupKey, Measure, Order
+from neurolake_lab.agents.intent import Filter, GroupKey, Measure, Order
 from neurolake_lab.agents.planner import vocab
 from neurolake_lab.agents.planner.cues import Cue
 from neurolake_lab.agents.planner.linker import Mention
@@ -338,6 +338,11 @@ class MeasuresMixin(ParserBase):
             m.role = m.role or "counted"
             label = self.view.table(cand.target).name
             self._add_measure(Measure("count", table=cand.target, label=label), cue)
+        elif cand.kind == "column" and self.view.column(cand.target).is_boolean:
+            col = self.view.column(cand.target)  # "number of deaths": rows where it is true
+            m.role = "filter"
+            self._add_measure(Measure("count", table=col.table, label="count"), cue)
+            self.intent.filters.append(Filter(col.id, "is true", table=col.table, text=m.text))
         elif cand.kind in ("column", "event"):
             col = self.view.column(cand.target)
             if col.is_temporal or cand.kind == "event":

@@ -227,6 +227,14 @@ class MentionsMixin(ParserBase):
                 continue
             if nxt.has("event") or nxt.has("state") or self.view.column(col.target).is_temporal:
                 continue  # "employees completed": a verb, not a compound noun
+            own = next(
+                (c for c in nxt.candidates if c.kind == "column" and c.table == table.target), None
+            )
+            if own is not None and nxt.start == m.end and not self._is_table(nxt):
+                m.role = "qualifier"  # "aircraft model", "procedure amount": the table's own
+                m.chosen = table
+                nxt.candidates = [c for c in nxt.candidates if c.table == table.target]
+                continue
             name = col.target.rpartition(".")[2]
             owner = col.table or ""
             if col.score < 0.9 or nxt.start != m.end:

@@ -185,6 +185,15 @@ class RankingMixin(ParserBase):
             self.intent.relations.append(rel)
             self.relation_of[self.mentions.index(after)] = rel
             return
+        if after is not None and after.chosen is not None and after.chosen.kind == "column":
+            col = self.view.column(after.chosen.target)
+            if col.is_numeric and not after.role:  # "more than 180 passengers"
+                after.role = "comparison"
+                value = value if comp.op == "between" else self._scaled(comp, col)
+                self.intent.filters.append(
+                    Filter(col.id, comp.op, value, table=col.table, text=comp.text)
+                )
+                return
         before = self._before(comp.start, COMPARE_GAP)
         if before is not None and before.chosen is not None:
             cand = before.chosen
