@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    print("result cache: off (every query runs)")
     if args.mode == "offline":
         os.environ["NEUROLAKE_LLM"] = "offline"
     elif not os.environ.get("NEUROLAKE_LLM_BASE_URL") and not os.environ.get("OPENAI_API_KEY"):
@@ -67,7 +68,7 @@ def main() -> int:
     missed = False
     for schema in args.schemas.split(","):
         root = Path(tempfile.mkdtemp(prefix=f"nl-eval-{schema}-"))
-        with neurolake_lab.connect(root) as session:
+        with neurolake_lab.connect(root, result_cache=False) as session:
             t = time.perf_counter()
             nl_eval.SCHEMAS[schema](session)
             print(f"{schema}: loaded in {time.perf_counter() - t:.1f} s")

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.quality import QualityRules
     from neurolake_lab.pipelines.monitor import Monitor
     from neurolake_lab.result import QueryResult
+    from neurolake_lab.services import Services
 
 _SRC = "__nl_src"
 _TGT = "__nl_tgt"
@@ -61,6 +62,9 @@ class OwnerSession(Protocol):
 
     @property
     def set_quality(self) -> Callable[..., QualityRules]: ...  # noqa: D102
+
+    @property
+    def services(self) -> Services: ...  # noqa: D102
 
     def record(self, kind: str, sql: str | None = None, **data: Any) -> str: ...  # noqa: D102
 
