@@ -37,14 +37,15 @@ if TYPE_CHECKING:
 
 SQL_USAGE = (
     "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain] [--no-pii[=drop]]\n"
-    "             [--optimize] [--yes]\n"
+    "             [--optimize] [--yes] [--engine duckdb|daft|daft-ray]\n"
     "  -o, --out NAME   store the result (a QueryResult) in the variable NAME\n"
     "  --save NAME      keep the query as a snippet later queries can use as a table\n"
     "  --no-execute     with --save: only save, do not run\n"
     "  --explain        show DuckDB's plan instead of running the query\n"
     "  --no-pii[=drop]  mask (or drop) every PII-tagged column the query reads\n"
     "  --optimize       run the cheapest rewrite the optimizer finds that returns the same rows\n"
-    "  -y, --yes        run even when the predicted cost is above the confirmation threshold"
+    "  -y, --yes        run even when the predicted cost is above the confirmation threshold\n"
+    "  --engine NAME    run the queries on duckdb, daft (local) or daft-ray (the Ray cluster)"
 )
 
 
@@ -59,6 +60,7 @@ class SqlOptions:
     no_pii: str | None = None
     optimize: bool = False
     yes: bool = False
+    engine: str | None = None
 
 
 _TOKEN = re.compile(r"\S+")
@@ -82,7 +84,13 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
         if not tok.startswith("-") or tok == "--":
             break
         name, _, inline = tok.partition("=")
-        if name in ("-o", "--out", "--save"):
+        if name == "--engine":
+            if not inline:
+                i += 1
+                if i >= len(tokens):
+                    raise UsageError(f"--engine needs a name\n{SQL_USAGE}")
+            opts.engine = (inline or tokens[i].group()).lower()
+        elif name in ("-o", "--out", "--save"):
             if inline:
                 value = inline
             else:
@@ -212,7 +220,9 @@ class NeuroLakeMagics(Magics):
 
     def _run_sql(self, text: str, opts: SqlOptions, notices: list[str]) -> QueryResult:
         session = self.session
-        result = session.sql(text, namespace=self.user_ns, no_pii=opts.no_pii or False)
+        result = session.sql(
+            text, namespace=self.user_ns, no_pii=opts.no_pii or False, engine=opts.engine
+        )
         result.notices[:0] = notices
         if opts.out:
             self.user_ns[opts.out] = result

@@ -39,7 +39,8 @@ def audit(plan: CellPlan, step: StatementPlan, services: Services) -> None:
         "query", step.sql, statement_type=step.kind,
         rows=table.num_rows if table is not None else None,
         tables=recorder.tables_read(step.sql), executed_sql=executed,
-        cached=True if step.cached else None, **decisions(step.enforcement),
+        cached=True if step.cached else None, engine=plan.engine if not step.cached else None,
+        **decisions(step.enforcement),
     )  # fmt: skip
 
 

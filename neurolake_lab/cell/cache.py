@@ -33,7 +33,8 @@ def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
             return  # personal data in clear never goes into cache files
     version = enforcement.policy_version if enforcement is not None else "none"
     digest = hashlib.sha256(step.run_sql.encode()).hexdigest()[:16]
-    context = f"{version}|{plan.user}|{plan.no_pii}|{digest}"
+    # a cell run on another engine (--engine) runs there: its results are kept apart
+    context = f"{version}|{plan.user}|{plan.no_pii}|{plan.engine or ''}|{digest}"
     cache = services.result_cache
     key = cache.key(
         services.query, step.sql, policy_context=context, params=step.bound,

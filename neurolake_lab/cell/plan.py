@@ -81,6 +81,7 @@ class CellPlan:
         namespace: Where other placeholders and DataFrames used as tables are looked up.
         no_pii: ``"mask"``/``"drop"`` to hide every PII column for anyone (``--no-pii``).
         user: Who runs it.
+        engine: The engine for its queries (``None``: the session's, see ``cell.engines``).
         audit: Whether the pipeline records what it did (a preview does not).
         statements: Its statements, in order.
         prediction: Its predicted cost (``None`` when it reads no table or cannot be planned).
@@ -95,6 +96,7 @@ class CellPlan:
     namespace: Mapping[str, Any] = field(default_factory=dict)
     no_pii: NoPii = None
     user: str = ""
+    engine: str | None = None
     audit: bool = True
     statements: list[StatementPlan] = field(default_factory=list)
     prediction: Prediction | None = None

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from neurolake_lab.engine.backend import EngineBackend
 from neurolake_lab.engine.errors import missing_table, to_query_error
 from neurolake_lab.exceptions import QueryError
 
@@ -50,13 +51,15 @@ def is_frame(obj: Any) -> bool:
     return False
 
 
-class DuckDBEngine:
+class DuckDBEngine(EngineBackend):
     """An in-memory DuckDB database owned by one session.
 
     Durable state never lives here (docs/architecture.md): the database is in memory and spills
     to a private temporary folder that :meth:`close` removes, so several kernels share a
     workspace freely.
     """
+
+    name = "duckdb"
 
     def __init__(
         self,
@@ -86,6 +89,9 @@ class DuckDBEngine:
         self.con = duckdb.connect(":memory:", config=config)
         quoted = timezone.replace("'", "''")
         self.con.execute(f"SET TimeZone = '{quoted}'")  # needs ICU, which DuckDB links statically
+        # DuckDB's own progress bar (an unlabelled widget in notebooks) is replaced by the
+        # extension's running bar beside the cell: elapsed time and a Cancel button
+        self.con.execute("SET enable_progress_bar = false")
 
     # -- statements -------------------------------------------------------------------------
 

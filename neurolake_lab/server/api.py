@@ -82,6 +82,8 @@ class NeuroLakeAPIHandler(APIHandler):
     def check_params(self) -> None:
         """Refuse a query parameter the endpoint does not know (a typo should not be ignored)."""
         for name in self.request.query_arguments:
+            if name.isdigit():
+                continue  # JupyterLab's ServerConnection adds ?<timestamp> to defeat caches
             if name not in self.params:
                 known = ", ".join(self.params) or "none"
                 raise ApiError(400, f"unknown parameter {name!r} (this endpoint takes: {known})")
