@@ -154,7 +154,7 @@ def test_hole1_no_function_the_masks_and_filters_use_can_be_shadowed(
         if name.startswith("nl_mask") or name.startswith("current_user"):
             continue
         # around the policy: the masks call system.main.<name>, which no macro shadows
-        con.execute(f'CREATE OR REPLACE TEMP MACRO "{name}"({params}) AS \'shadowed\'')
+        con.execute(f"CREATE OR REPLACE TEMP MACRO \"{name}\"({params}) AS 'shadowed'")
     after = _masked_rows(analyst)
     assert after == before, "a user macro changed what a mask or a row filter computes"
     assert {r["country"] for r in after} == {"United Kingdom"}
@@ -183,9 +183,7 @@ def test_hole2_relative_paths_into_the_workspace_are_refused(
     assert analyst.audit.tail(1)[0].kind == "refusal"
 
 
-def test_hole2_files_outside_the_workspace_still_read(
-    analyst: Session, tmp_path: Path
-) -> None:
+def test_hole2_files_outside_the_workspace_still_read(analyst: Session, tmp_path: Path) -> None:
     (tmp_path / "mine.csv").write_text("a,b\n1,2\n")
     assert analyst.sql(f"SELECT * FROM read_csv('{tmp_path}/mine.csv')").arrow().num_rows == 1
 

@@ -4,10 +4,10 @@ Every reference that reads a governed table (``FROM ns.customers AS c``) is repl
 subquery (``FROM (SELECT * REPLACE (temp.main.nl_mask_redact("email") AS "email") FROM
 memory.ns.customers WHERE <row filter>) AS c``). Everything above it — projections, WHERE, JOIN
 conditions, GROUP BY, ORDER BY, HAVING, windows, function arguments, stars, struct packing of the
-whole row — sees only masked values and filtered rows, whatever the query does with them. Time travel, samples and
-pivots stay with the reference. The target of an UPDATE or DELETE cannot be a subquery, so there
-the masked columns are masked where the statement reads them (WHERE, SET values, RETURNING) and
-the row filter joins the WHERE.
+whole row — sees only masked values and filtered rows, whatever the query does with them. Time
+travel, samples and pivots stay with the reference. The target of an UPDATE or DELETE cannot be
+a subquery, so there the masked columns are masked where the statement reads them (WHERE, SET
+values, RETURNING) and the row filter joins the WHERE.
 """
 
 from __future__ import annotations
