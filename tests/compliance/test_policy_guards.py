@@ -142,7 +142,6 @@ REFUSED_FOR_EVERYONE = [
     ("CREATE OR REPLACE MACRO nl_mask_hash(x) AS x", "reserved-name"),
     ("CREATE OR REPLACE TEMP MACRO nl_mask_redact(x) AS x", "reserved-name"),
     ("DROP MACRO nl_mask_partial", "reserved-name"),
-    ("DROP TABLE temp.main.__nl_mask_salt", "reserved-name"),
     ("CREATE MACRO current_user_country() AS 'US'", "reserved-name"),
     ("CREATE OR REPLACE TEMP MACRO md5(x) AS x", "reserved-name"),
     ('CREATE TEMP MACRO "+"(a, b) AS 42', "reserved-name"),

@@ -19,7 +19,7 @@ rule                what it refuses
 ``setting``         ``SET``/``RESET``/``PRAGMA`` of settings that weaken security
                     (``WEAKENING_SETTINGS``), and logging/profiling to files
 ``reserved-name``   calling the masking functions or their key, reading a write's staging
-                    tables (``__nl_*``), or redefining them, the ``current_user_*``
+                    tables (``__nl_target*``, ...), or redefining them, the ``current_user_*``
                     functions or any of DuckDB's built-in functions and operators (for
                     everyone, the owner too: a macro named ``md5`` or ``+`` would change
                     what masks and row filters compute)
@@ -45,6 +45,7 @@ from typing import Final
 from sqlglot import exp
 
 from neurolake_lab.compliance.policy.masking import RESERVED_PREFIXES
+from neurolake_lab.lakehouse.staging import NEW_ROWS, ROW, ROW_ID, STAGING_PREFIXES
 from neurolake_lab.compliance.policy.model import Guards
 from neurolake_lab.compliance.policy.system_functions import is_builtin
 from neurolake_lab.compliance.policy.user_functions import USER_FUNCTION_PREFIX
@@ -171,6 +172,10 @@ def check_tree(tree: exp.Expr, guards: Guards, cwd: str | None = None) -> list[R
             out.extend(_table(node, guards, cwd))
         elif isinstance(node, exp.Literal) and node.is_string and isinstance(node.parent, exp.Func):
             out.extend(_reserved_argument(node))
+        elif isinstance(node, exp.Identifier) and node.name.lower() in _INTERNAL_NAMES:
+            out.append(
+                Refusal("reserved-name", f"{node.name} is a name the policy's rewrite reserves")
+            )
     return _unique(out)
 
 
@@ -248,7 +253,7 @@ def check_text(text: str, statement_type: str | None, known_names: Iterable[str]
 
 
 def is_reserved(name: str) -> bool:
-    """Names governed SQL may not call, read or define (masks, keys, staging, user functions)."""
+    """Names governed SQL may not define or call (the masks, their keys, the user functions)."""
     low = name.lower()
     return low.startswith(RESERVED_PREFIXES) or low.startswith(USER_FUNCTION_PREFIX)
 
@@ -263,15 +268,21 @@ def _takes_builtin_name(name: str) -> bool:
     return is_builtin(low) or low in FILE_FUNCTIONS | CATALOG_FUNCTIONS | SETTING_FUNCTIONS
 
 
+#: Prefixes of objects governed SQL may not read: the masks' functions, a write's staging.
+_RESERVED_READS: Final = RESERVED_PREFIXES + STAGING_PREFIXES + ("__nl_mask",)
+#: Column and alias names the rewrite of a write uses for itself.
+_INTERNAL_NAMES: Final = frozenset({ROW_ID, NEW_ROWS, ROW})
+
+
 def _reserved_words(words: set[str]) -> set[str]:
-    return {w for w in words if w.startswith(RESERVED_PREFIXES)}
+    return {w for w in words if w.startswith(_RESERVED_READS)}
 
 
 def _reserved_argument(node: exp.Literal) -> list[Refusal]:
     """A string argument naming a reserved object (``pragma_storage_info('__nl_target')``)."""
     text = node.name.strip().lower()
     parts = [p.strip('"') for p in text.split(".")]
-    if any(p.startswith(RESERVED_PREFIXES) for p in parts):
+    if any(p.startswith(_RESERVED_READS) for p in parts):
         return [Refusal("reserved-name", f"{node.name!r} names an object reserved for the policy")]
     return []
 
@@ -350,7 +361,7 @@ def _paths(what: str, arg: exp.Expr | None, guards: Guards, cwd: str) -> list[Re
 
 def _table(node: exp.Table, guards: Guards, cwd: str) -> list[Refusal]:
     name = node.name
-    if name.lower().startswith(RESERVED_PREFIXES):
+    if name.lower().startswith(_RESERVED_READS):
         return [Refusal("reserved-name", f"{name} is reserved for the policy and cannot be read")]
     if node.db or node.catalog or not _FILE_LIKE.search(name):
         return []

@@ -70,8 +70,8 @@ KEY_FUNCTION: Final = "nl_mask_key"
 #: The alias of the one-row key subquery a governed subquery joins, and its one column.
 KEY_ALIAS: Final = "__nl_k"
 KEY_COLUMN: Final = "__nl_key"
-#: Names no governed statement may define, call or read: the masks, the keys, staging tables.
-RESERVED_PREFIXES: Final = ("nl_mask_", "__nl_")
+#: Functions no governed statement may define or call: the masks and their keys.
+RESERVED_PREFIXES: Final = ("nl_mask_",)
 #: What ``redact`` shows instead of a value.
 REDACTED: Final = "[REDACTED]"
 #: ``partial`` shows the last this many characters ...
