@@ -4,8 +4,9 @@
 ways around the catalog) and returns what to run with every decision; the cell pipeline calls it
 for every statement on every path (``%%sql``, ``%%nl``, the Session API, the server), so none of
 them skips it. Policy changes are audited the first time a statement sees them. The governor also
-installs what enforcement needs in the session's DuckDB (masking functions with the workspace's
-hidden salt, the current user's functions, decryption for users the policy lets read in clear).
+installs what enforcement needs in the session's DuckDB (masking functions keyed per column from
+the workspace's secret, the current user's functions, decryption for users the policy lets read
+in clear).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 Schema = dict[str, dict[str, str]]
 Tags = dict[str, dict[str, Any]]
+#: DuckDB statement types that define, change or drop objects (checked for the owner too).
+_DEFINITIONS = frozenset({"CREATE", "CREATE_FUNC", "DROP", "ALTER"})
 
 
 #: Who reads a saved notebook, as the policy sees them: a user it does not list (default roles).
@@ -113,7 +116,10 @@ class Governor:
         """The policy applied to one statement (``None``: nothing to govern, run it as it is).
 
         A statement that names no lakehouse table needs no rewrite; it is still checked for ways
-        around the catalog when the user is not exempt from those checks (not the owner).
+        around the catalog when the user is not exempt from those checks (not the owner), and
+        definitions (CREATE, DROP, ALTER) are checked for everyone: a macro named like a
+        built-in would change what the masks compute. Relative file paths are judged from the
+        process's working folder, where DuckDB resolves them.
         A blocked statement is audited here (unless ``audit=False``: a preview is not an
         attempt) and raises ``PolicyViolation``. ``parameter`` gives the value of a ``$name``
         (a time travel's version is read with the schema and tags of the snapshot it names).
@@ -123,7 +129,8 @@ class Governor:
         policy = self.policy()
         names = self.lakehouse.access.tables_in(sql)
         exempt = policy.identity(self.user).exempt
-        if not names and exempt and no_pii is None and policy.error is None:
+        defines = statement_type.upper() in _DEFINITIONS
+        if not names and exempt and no_pii is None and policy.error is None and not defines:
             return None
         schema, tags = self.inputs()
         if has_time_travel(sql):  # old snapshots are read with their own columns and tags
@@ -132,7 +139,8 @@ class Governor:
             schema, tags = at_versions(sql, self.lakehouse, schema, tags, parameter)
         result = enforce(
             sql, schema=schema, tags=tags, user=self.user, policy=policy,
-            statement_type=statement_type, no_pii=no_pii, cwd=str(self.workspace),
+            statement_type=statement_type, no_pii=no_pii,
+            local_names=self.lakehouse.shadowed,
         )  # fmt: skip
         if result.blocked:
             if audit:
