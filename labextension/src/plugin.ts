@@ -1,5 +1,6 @@
 /**
- * NeuroLake's notebook plugin: puts a suggested rewrite into the cell whose report offered it.
+ * NeuroLake's notebook plugins: one puts a suggested rewrite into the cell whose report offered
+ * it; the Pipeline Designer (`pipelines/plugin.ts`) draws the workspace's pipelines.
  *
  * A report's "apply" button sends a DOM event (the MIME renderer knows nothing of cells); this
  * plugin finds the notebook cell holding the button and replaces the cell's SQL with the rewrite,
@@ -12,6 +13,7 @@ import {
 } from '@jupyterlab/application';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
+import { designerPlugin } from './pipelines/plugin';
 import { withRewrite } from './report/rewrite';
 import { APPLY_REWRITE_EVENT } from './report/strip';
 
@@ -41,4 +43,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, designerPlugin];
