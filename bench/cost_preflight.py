@@ -45,7 +45,7 @@ from neurolake_lab.cost import CostModel
 s = neurolake_lab.connect({ws!r})
 s.lakehouse.refresh(s.engine.con)
 t1 = time.perf_counter()
-p = CostModel({ws!r}).predict(s, {sql!r})
+p = CostModel({ws!r}).predict(s.query, {sql!r})
 t2 = time.perf_counter()
 print(json.dumps({{"connect_ms": (t1 - t0) * 1000, "first_ms": (t2 - t1) * 1000, **p.timings}}))
 """
@@ -87,16 +87,16 @@ def main() -> int:
             con.execute(f"EXPLAIN (FORMAT JSON) {sql}").fetchall()
             samples["explain only"].append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            model.predict(session, text, suggest=False)
+            model.predict(session.query, text)
             samples["new text, no suggestions"].append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            pred = model.predict(session, text + " ", suggest=True)
+            pred = session.predict(text + " ")
             samples["new text, with suggestions"].append((time.perf_counter() - t0) * 1000)
             samples["· explain"].append(pred.timings.get("explain_ms", 0.0))
             samples["· metadata"].append(pred.timings.get("metadata_ms", 0.0))
             samples["· suggestions"].append(pred.timings.get("suggest_ms", 0.0))
             t0 = time.perf_counter()
-            model.predict(session, text + " ", suggest=True)
+            session.predict(text + " ")
             samples["same text"].append((time.perf_counter() - t0) * 1000)
     print(
         f"retail demo at scale {args.scale}; {len(RETAIL_QUERIES)} queries x {args.repeat} rounds"

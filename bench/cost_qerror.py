@@ -181,7 +181,7 @@ def main() -> int:
     )
     for i, (label, sql, group) in enumerate(workload):
         try:
-            pred = model.predict(session, sql, suggest=False)
+            pred = model.predict(session.query, sql)
             act = measure(session, sql, args.runs)
         except Exception as exc:  # report and go on: one broken query must not hide the rest
             print(f"FAILED {label}: {exc}")
@@ -190,7 +190,7 @@ def main() -> int:
         est = pred.statements[0]
         train = i < half
         if train:
-            model.record(session, sql, pred, act["ms"], act["rows"], act["bytes"])
+            model.record(pred, act["ms"], act["rows"], act["bytes"])
         rec = {
             "label": label, "group": group, "train": train, "basis": pred.basis,
             "predicted_ms": pred.predicted_ms, "analytic_ms": est.analytic_ms,

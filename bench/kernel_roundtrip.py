@@ -1,6 +1,6 @@
 """Kernel round-trip of a %%sql cell: NeuroLake vs JupySQL vs plain Python on DuckDB.
 
-Usage: python bench/kernel_roundtrip.py [--repeat N] [--json OUT]
+Usage: python bench/kernel_roundtrip.py [--repeat N] [--json OUT] [--compare-tree DIR]
 
 Every variant runs in its own real kernel through jupyter_client; a round-trip is the time from
 sending execute_request to having the reply and every output (the kernel back to idle), measured
@@ -8,7 +8,9 @@ the same way (``execute_interactive``) for all variants. Cells are interleaved r
 the kernels so machine noise hits all of them alike, and the report gives ratios against
 baselines measured in the same run. Needs the bench extra (JupySQL): pip install '.[bench]'.
 Timings are reported, never asserted; the exit status is 1 only if a variant fails to run or
-shows the wrong result.
+shows the wrong result. ``--compare-tree DIR`` adds NeuroLake running the package from another
+source tree (a ``git worktree`` of an earlier commit), so a change is measured against the code
+before it in the same run.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class Variant:
     times: dict[str, list[float]] = field(default_factory=lambda: {q: [] for q in QUERIES})
     busy: dict[str, list[float]] = field(default_factory=lambda: {q: [] for q in QUERIES})
     payload: dict[str, int] = field(default_factory=dict)
+    #: extra environment of the kernel (``PYTHONPATH`` for another source tree)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def _jupysql_setup(autopandas: bool) -> list[str]:
@@ -107,10 +111,11 @@ del _stream, _lazy_flush
 """
 
 
-def make_variants(tweaked: bool = False) -> list[Variant]:
+def make_variants(tweaked: bool = False, compare_tree: str | None = None) -> list[Variant]:
     """The variants, each with its kernel, setup cells, the two measured cells and their checks.
 
-    ``tweaked`` adds NeuroLake on an ipykernel without the reply sleep and the empty flushes.
+    ``tweaked`` adds NeuroLake on an ipykernel without the reply sleep and the empty flushes;
+    ``compare_tree`` adds NeuroLake with the package imported from that source tree.
     """
     variants = [
         Variant(
@@ -178,8 +183,23 @@ def make_variants(tweaked: bool = False) -> list[Variant]:
             },
         ),
     ]
+    nl = variants[-1]
+    if compare_tree:
+        tree = str(Path(compare_tree).resolve())
+        variants.append(
+            Variant(
+                "neurolake_before",
+                f"neurolake ({Path(tree).name})",
+                "nl-before",
+                "neurolake",
+                nl.setup,
+                nl.trivial,
+                nl.groupby,
+                nl.checks,
+                env={"PYTHONPATH": tree},
+            )
+        )
     if tweaked:
-        nl = variants[-1]
         variants.append(
             Variant(
                 "neurolake_tweaked",
@@ -234,6 +254,7 @@ def start_kernel(v: Variant, workspace: str, log: Any = None) -> tuple[KernelMan
         "NEUROLAKE_WORKSPACE": workspace,
         "PLOOMBER_STATS_ENABLED": "false",  # JupySQL's telemetry: no network
         "PLOOMBER_VERSION_CHECK_DISABLED": "true",
+        **v.env,
     }
     km, kc = start_new_kernel(kernel_name=v.kernel, env=env, stderr=log, stdout=log)
     for code in v.setup:
@@ -294,9 +315,11 @@ def schedule(n_variants: int, repeat: int) -> list[tuple[int, str]]:
     return order
 
 
-def run(repeat: int, log: Any, tweaked: bool = False) -> list[Variant]:
+def run(
+    repeat: int, log: Any, tweaked: bool = False, compare_tree: str | None = None
+) -> list[Variant]:
     """Start every kernel, warm up, and measure ``repeat`` interleaved rounds."""
-    variants = make_variants(tweaked)
+    variants = make_variants(tweaked, compare_tree)
     workspace = tempfile.TemporaryDirectory(prefix="nl-bench-", ignore_cleanup_errors=True)
     kernels: list[tuple[KernelManager, Any]] = []
     try:
@@ -354,6 +377,15 @@ def report(variants: list[Variant], repeat: int, seconds: float) -> dict[str, An
             f"{'neurolake / ' + by[b].name:<36}{ratios['trivial'][b]:>11.2f}x"
             f"{ratios['groupby'][b]:>19.2f}x"
         )
+    if "neurolake_before" in by:
+        before = by["neurolake_before"]
+        ratios_before = {q: _median(nl.times[q]) / _median(before.times[q]) for q in QUERIES}
+        print(
+            f"{'neurolake / ' + before.name:<36}{ratios_before['trivial']:>11.2f}x"
+            f"{ratios_before['groupby']:>19.2f}x"
+        )
+        for q in QUERIES:
+            ratios[q]["neurolake_before"] = ratios_before[q]
     over = {q: _median(nl.times[q]) - _median(by["floor"].times[q]) for q in QUERIES}
     print(f"{'neurolake - 1+1 floor':<36}{over['trivial']:>+9.2f} ms{over['groupby']:>+17.2f} ms")
     print(
@@ -405,6 +437,10 @@ def main() -> int:
         help="add an experimental row: NeuroLake without ipykernel's 0.5 ms reply sleep and "
         "its flushes of empty streams (not a product setting)",
     )
+    parser.add_argument(
+        "--compare-tree",
+        help="also run NeuroLake from this source tree (e.g. a git worktree of main) in the same run",
+    )
     args = parser.parse_args()
     if args.repeat < 2:
         parser.error("--repeat must be at least 2")
@@ -412,7 +448,7 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as log:  # the kernels' own stderr, shown if one fails
         try:
-            variants = run(args.repeat, log, args.tweaked)
+            variants = run(args.repeat, log, args.tweaked, args.compare_tree)
         except (CellFailed, RuntimeError, subprocess.SubprocessError, OSError) as exc:
             log.seek(0)
             tail = "".join(

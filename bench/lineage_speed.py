@@ -11,7 +11,7 @@ machine noise hits every variant alike:
 * ``ours(qualified)``: from a qualified tree (the walk only): the session qualifies once;
 * ``ours(cached)``: a repeated call (the cache lookup a re-run cell costs);
 * ``lineage/col``: ``sqlglot.lineage.lineage(column, sql, schema)`` once per output column,
-  as DESIGN.md measured it (each call parses and qualifies again);
+  as the design measured it (each call parses and qualifies again);
 * ``lineage(all)``: ``lineage(None, sql, schema)``: every column in one call (sqlglot 30);
 * ``lineage/col+scope``: per column on one pre-qualified scope (the best use of ``lineage()``).
 

@@ -43,6 +43,8 @@ from kernel_roundtrip import (
     start_kernel,
 )
 
+import neurolake_lab.cell.pipeline as pipeline
+
 # Installed in each kernel by a setup cell. Every timer adds into the bucket of the execute
 # request being handled (its msg_id), so the client can match the stages to its own samples.
 INSTRUMENT = r"""
@@ -113,25 +115,29 @@ def _nlbench_install():
     kernel.session.serialize = serialize
 
     if type(kernel).__name__ == "NeuroLakeKernel":
-        import neurolake_lab.display as d
+        import neurolake_lab.cell.pipeline as p
         import neurolake_lab.engine.duckdb_engine as e
+        import neurolake_lab.report as d
         import neurolake_lab.result as r
         import neurolake_lab.session as s
 
-        orig_run = s.Session._run
+        timed(s, "run_cell", "run_cell")
 
-        def _run(self, *args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                result = orig_run(self, *args, **kwargs)
-            finally:
-                record("Session._run", (time.perf_counter() - t0) * 1000)
-            for key in ("plan_ms", "execute_ms", "fetch_ms"):
-                record(f"Session._run.{key[:-3]}", result.timings.get(key, 0.0))
-            return result
+        def staged(fn):
+            def stage(*args):
+                t0 = time.perf_counter()
+                try:
+                    return fn(*args)
+                finally:
+                    record("stage." + fn.__name__, (time.perf_counter() - t0) * 1000)
 
-        s.Session._run = _run
+            return stage
+
+        p.BEFORE = tuple(staged(f) for f in p.BEFORE)
+        p.EACH = tuple(staged(f) for f in p.EACH)
+        p.AFTER = tuple(staged(f) for f in p.AFTER)
         timed(e.DuckDBEngine, "split", "split")
+        timed(e.DuckDBEngine, "run", "engine.run")
         timed(r.QueryResult, "__init__", "QueryResult")
         timed(r.QueryResult, "_repr_mimebundle_", "_repr_mimebundle_")
         timed(d, "build_report", "build_report")
@@ -171,12 +177,14 @@ ROWS: list[tuple[str, Any]] = [
         _rest("run_cell_async", "magic", "displayhook"),
     ),
     ("        %%sql magic (run_cell_magic)", "magic"),
-    ("          Session._run", "Session._run"),
-    ("            split (DuckDB extract_statements)", "split"),
-    ("            compose snippets + bind parameters", "Session._run.plan"),
-    ("            DuckDB execute", "Session._run.execute"),
-    ("            fetch as Arrow", "Session._run.fetch"),
-    ("            QueryResult()", "QueryResult"),
+    ("          run_cell (the cell pipeline, docs/architecture.md)", "run_cell"),
+    *[
+        (f"            {f.__name__}", f"stage.{f.__name__}")
+        for f in (*pipeline.BEFORE, *pipeline.EACH, *pipeline.AFTER)
+    ],
+    ("              of which DuckDB split (extract_statements)", "split"),
+    ("              of which DuckDB execute + fetch as Arrow", "engine.run"),
+    ("              of which QueryResult()", "QueryResult"),
     ("        displayhook", "displayhook"),
     ("          compute_format_data (MIME bundle)", "displayhook.format"),
     ("            _repr_mimebundle_", "_repr_mimebundle_"),
@@ -260,7 +268,9 @@ def in_process(repeat: int) -> None:
     slower when caches are cold, which is why the in-kernel table above is the one to trust.
     """
 
-    from neurolake_lab import connect, display
+    from neurolake_lab import connect
+    from neurolake_lab import report as display
+    from neurolake_lab.cell import CellPlan, run_cell
 
     workspace = tempfile.TemporaryDirectory(prefix="nl-bench-", ignore_cleanup_errors=True)
     session = connect(workspace.name)
@@ -270,7 +280,9 @@ def in_process(repeat: int) -> None:
         report = display.build_report(result)
         bundle = display.report_bundle(report)
         stages: dict[str, Callable[[], object]] = {
-            "Session._run": functools.partial(session._run, sql, None, {}),
+            "run_cell": lambda sql=sql: run_cell(
+                CellPlan(sql, user=session.user), session.services
+            ),
             "build_report": functools.partial(display.build_report, result),
             "report_html": functools.partial(display.report_html, report),
             "report_text": functools.partial(display.report_text, report),

@@ -44,14 +44,14 @@ def current_session() -> Session:
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """``%load_ext neurolake_lab``: register the ``%sql``/``%%sql`` and exploration magics."""
-    from neurolake_lab.magics import load
+    from neurolake_lab.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """``%unload_ext neurolake_lab``: close the magics' session."""
-    from neurolake_lab.magics import unload
+    from neurolake_lab.extension import unload
 
     unload(ipython)
 

@@ -1,7 +1,7 @@
 """The ``neurolake`` command: ``neurolake lab`` starts JupyterLab, ``neurolake sql`` runs a query.
 
 ``neurolake learn export`` / ``neurolake learn merge FILE...`` share the cost model's learning;
-``neurolake pipelines run-due`` runs the data pipelines that are due (``pipelines/cli.py``).
+``neurolake pipelines run-due`` runs the data pipelines that are due (``pipelines_cli.py``).
 
 Every command takes ``--workspace DIR`` (default: ``$NEUROLAKE_WORKSPACE``, else ``~/.neurolake``).
 """
@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("files", nargs="+", metavar="FILE", help="update files (learn export)")
 
-    from neurolake_lab.pipelines import cli as pipelines_cli
+    from neurolake_lab import pipelines_cli
 
     pipelines_cli.add_parser(sub, common)
     return parser
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "learn":
         return _learn(args)
     if args.command == "pipelines":
-        from neurolake_lab.pipelines import cli as pipelines_cli
+        from neurolake_lab import pipelines_cli
 
         return pipelines_cli.main(args)
     return _lab(args)
@@ -201,7 +201,7 @@ def _sql(query: str, fmt: str) -> int:
         with connect() as session:
             result = session.sql(query, namespace={})
             if fmt == "table":
-                from neurolake_lab.display import report_text
+                from neurolake_lab.report import report_text
 
                 print(report_text(result.report, max_rows=result.preview_limit))
             elif fmt == "csv":
@@ -211,7 +211,7 @@ def _sql(query: str, fmt: str) -> int:
             else:
                 import json
 
-                from neurolake_lab.display import to_json_value
+                from neurolake_lab.report import to_json_value
 
                 for row in result.arrow().to_pylist():
                     print(json.dumps({k: to_json_value(v) for k, v in row.items()}))

@@ -1,8 +1,8 @@
 """Settings and the workspace folder.
 
 Settings resolve as: explicit arguments > ``NEUROLAKE_*`` environment variables > the workspace's
-``neurolake.toml`` > defaults. The workspace folder holds everything NeuroLake persists (DESIGN.md,
-"Workspace"); this module only lays it out and reads its settings.
+``neurolake.toml`` > defaults. The workspace folder holds everything NeuroLake persists
+(docs/architecture.md, "The workspace"); this module only lays it out and reads its settings.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 Exploration: ``%tables``, ``%describe``, ``%profile``, ``%snippets``; the lakehouse:
 ``%snapshots``, ``%rollback``, ``%maintain``, ``%layout``; compliance: ``%pii``, ``%audit``;
-lineage: ``%lineage``; data pipelines: ``%%pipeline``, ``%pipelines`` (``pipelines/magics.py``).
+lineage: ``%lineage``; data pipelines: ``%%pipeline``, ``%pipelines`` (``pipeline_magics.py``).
 
-Thin by design (DESIGN.md): parse the magic line, call the session, hand back the result, whose
-rich display is the cell report. Works in any IPython kernel via ``%load_ext neurolake_lab`` and is
-loaded at start by the NeuroLake kernel.
+Thin by design (docs/architecture.md): parse the magic line, call the session, hand back the
+result, whose rich display is the cell report. Works in any IPython kernel via
+``%load_ext neurolake_lab`` and is loaded at start by the NeuroLake kernel.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from IPython.core.magic import (
 from IPython.display import display
 
 from neurolake_lab.exceptions import UsageError
-from neurolake_lab.nl_magics import NLMagics
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -213,7 +212,7 @@ class NeuroLakeMagics(Magics):
 
     def _run_sql(self, text: str, opts: SqlOptions, notices: list[str]) -> QueryResult:
         session = self.session
-        result = session._run(text, None, self.user_ns, no_pii=opts.no_pii)  # type: ignore[arg-type]
+        result = session.sql(text, namespace=self.user_ns, no_pii=opts.no_pii or False)
         result.notices[:0] = notices
         if opts.out:
             self.user_ns[opts.out] = result
@@ -362,7 +361,7 @@ class NeuroLakeMagics(Magics):
         """``%lineage NS.TABLE[.COLUMN] [--downstream] [--depth N]``: recorded column lineage."""
         import pyarrow as pa
 
-        from neurolake_lab.lineage_api import lineage_rows
+        from neurolake_lab.lineage.tracker import lineage_rows
 
         parser = _MagicParser(prog="%lineage", add_help=False)
         parser.add_argument("target")
@@ -452,18 +451,3 @@ def get_magics(shell: InteractiveShell) -> NeuroLakeMagics | None:
     """The loaded ``NeuroLakeMagics`` of ``shell``, if the extension is loaded."""
     magics = shell.magics_manager.registry.get("NeuroLakeMagics")
     return magics if isinstance(magics, NeuroLakeMagics) else None
-
-
-def load(shell: InteractiveShell) -> None:
-    """Register the magics on ``shell`` (idempotent)."""
-    if get_magics(shell) is None:
-        from neurolake_lab.pipelines.magics import PipelineMagics
-
-        shell.register_magics(NeuroLakeMagics(shell), NLMagics(shell), PipelineMagics(shell))
-
-
-def unload(shell: InteractiveShell) -> None:
-    """Close the magics' session, if one was opened."""
-    magics = get_magics(shell)
-    if magics is not None and magics.has_session:
-        magics.session.close()

@@ -1,7 +1,7 @@
 """``QueryResult``: the value of a ``%%sql`` cell and of ``Session.sql``.
 
 It keeps the Arrow table DuckDB returned and hands it out as Arrow, pandas or Polars without an
-intermediate generic result set; its rich display is the cell report (``display.py``).
+intermediate generic result set; its rich display is the cell report (``report.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from neurolake_lab import display
+from neurolake_lab import report as report_contract
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +44,7 @@ class QueryResult:
         self.column_types = column_types or [str(t).upper() for t in self._table.schema.types]
         self.statement_type = statement_type
         self.timings = dict(timings or {})
-        # the report requires a total; results built outside Session._run sum their stages
+        # the report requires a total; results built outside the cell pipeline sum their stages
         self.timings.setdefault("total_ms", sum(self.timings.values()))
         self.preview_limit = preview_limit
         self.kind = kind
@@ -96,10 +96,10 @@ class QueryResult:
     @cached_property
     def report(self) -> dict[str, Any]:
         """The cell report (``application/vnd.neurolake.report+json``)."""
-        return display.build_report(self)
+        return report_contract.build_report(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return display.report_bundle(self.report)
+        return report_contract.report_bundle(self.report)
 
     def __repr__(self) -> str:
-        return display.report_text(self.report)
+        return report_contract.report_text(self.report)

@@ -91,7 +91,7 @@ def hr(hr_root: Path) -> Iterator[Session]:
 def report_validator() -> Any:
     from jsonschema import Draft202012Validator
 
-    from neurolake_lab.display import report_schema
+    from neurolake_lab.report import report_schema
 
     schema = report_schema()
     Draft202012Validator.check_schema(schema)

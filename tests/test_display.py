@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from neurolake_lab import display
+from neurolake_lab import report as display
 from neurolake_lab.session import Session
 
 EXAMPLES = Path(display.__file__).parent / "schema" / "examples"

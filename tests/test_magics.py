@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from neurolake_lab.display import REPORT_MIME
 from neurolake_lab.exceptions import UsageError
 from neurolake_lab.magics import SqlOptions, parse_sql_line
+from neurolake_lab.report import REPORT_MIME
 from neurolake_lab.result import QueryResult
 
 

@@ -14,26 +14,42 @@
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from neurolake_lab.agents.orchestrator import Orchestrator
-    from neurolake_lab.session import Session
-
-_ORCHESTRATORS: weakref.WeakKeyDictionary[Session, Orchestrator] = weakref.WeakKeyDictionary()
+    from neurolake_lab.services import Services
 
 
-def orchestrator_for(session: Session) -> Orchestrator:
-    """The orchestrator of ``session`` (it keeps the conversation and the index)."""
-    found = _ORCHESTRATORS.get(session)
+class _HasServices(Protocol):
+    """A session (anything that holds its services)."""
+
+    @property
+    def services(self) -> Services:
+        """The session's services."""
+        ...
+
+
+_ORCHESTRATORS: weakref.WeakKeyDictionary[Services, Orchestrator] = weakref.WeakKeyDictionary()
+
+
+def orchestrator_for(owner: Services | _HasServices) -> Orchestrator:
+    """The orchestrator of a session's services (it keeps the conversation); made on first use.
+
+    Accepts the services or a session holding them, so ``orchestrator_for(session)`` works too.
+    """
+    from neurolake_lab.services import Services
+
+    services = owner if isinstance(owner, Services) else owner.services
+    found = _ORCHESTRATORS.get(services)
     if found is None:
         from neurolake_lab.agents.governance import CostOptimizerAgent, PolicyComplianceAgent
         from neurolake_lab.agents.orchestrator import Orchestrator
 
         found = Orchestrator(
-            session, compliance=PolicyComplianceAgent(), optimizer=CostOptimizerAgent()
+            services, compliance=PolicyComplianceAgent(), optimizer=CostOptimizerAgent()
         )
-        _ORCHESTRATORS[session] = found
+        _ORCHESTRATORS[services] = found
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from neurolake_lab import display
+from neurolake_lab import report as report_contract
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +73,7 @@ class NLResult:
         return self.result
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return display.report_bundle(self.report)
+        return report_contract.report_bundle(self.report)
 
     def __repr__(self) -> str:
-        return f"{self.explanation}\n{self.sql}\n{display.report_text(self.report)}"
+        return f"{self.explanation}\n{self.sql}\n{report_contract.report_text(self.report)}"

@@ -1,8 +1,8 @@
 """The ``Agent`` protocol (perceive -> reason -> act -> learn) and the context of one question.
 
 Agents are small and stateless between questions apart from what they learn: the context carries
-the session, the metadata index, the schema view, the language model (None offline) and the
-conversation so far, so that the same agent serves every notebook of a kernel.
+the session's services, the metadata index, the schema view, the language model (None offline)
+and the conversation so far, so that the same agent serves every notebook of a kernel.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from neurolake_lab.agents.planner.view import PlannerView
     from neurolake_lab.index import MetadataIndex, SchemaSnapshot
     from neurolake_lab.llm import ChatModel
-    from neurolake_lab.session import Session
+    from neurolake_lab.services import Services
 
 TaskT = TypeVar("TaskT", contravariant=True)
 ResultT = TypeVar("ResultT", covariant=True)
@@ -68,7 +68,7 @@ class AgentContext:
     """What one question is handled with.
 
     Attributes:
-        session: The session asking.
+        services: The services of the session asking (engine, lakehouse, policies...).
         index: The workspace's metadata index (fresh for this question).
         snapshot: The index's view of the tables.
         llm: The chat model, or None when offline (the planner answers).
@@ -78,7 +78,7 @@ class AgentContext:
         options: Further per-question options.
     """
 
-    session: Session
+    services: Services
     index: MetadataIndex
     snapshot: SchemaSnapshot
     llm: ChatModel | None = None
@@ -103,5 +103,6 @@ class AgentContext:
         if self._view is None:
             from neurolake_lab.agents.planner.view import planner_view
 
-            self._view = planner_view(self.snapshot, self.session.workspace.root, self.session)
+            services = self.services
+            self._view = planner_view(self.snapshot, services.workspace.root, services.query)
         return self._view

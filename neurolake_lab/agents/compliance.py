@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from neurolake_lab.agents.intent import Intent
     from neurolake_lab.exceptions import NeuroLakeError
-    from neurolake_lab.session import Session
+    from neurolake_lab.services import Services
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class ReviewRequest:
         sql: The SQL to review.
         intent: How the question was read.
         user: Who asks.
-        session: The session (its engine, lakehouse and settings).
+        services: The session's services (its engine, lakehouse, policies, cost model).
         pii_columns: PII column names per table id, as the metadata index knows them.
     """
 
@@ -34,7 +34,7 @@ class ReviewRequest:
     sql: str
     intent: Intent
     user: str
-    session: Session
+    services: Services
     pii_columns: dict[str, set[str]] = field(default_factory=dict)
 
 

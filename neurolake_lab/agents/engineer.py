@@ -18,15 +18,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.agents.base import AgentContext
-from neurolake_lab.agents.intent import Intent, IntentParser
+from neurolake_lab.agents.intent import Intent
+from neurolake_lab.agents.intent_parser import IntentParser
 from neurolake_lab.agents.validate import validate
 from neurolake_lab.exceptions import LLMOutputError, PlanningError, QueryError
 
 if TYPE_CHECKING:
-    from neurolake_lab.agents.pipeline_builder import PipelineBuild
+    from neurolake_lab.agents.pipeline_builder import BuildSession
     from neurolake_lab.agents.planner.templates import TemplateMatch
     from neurolake_lab.index.index import PairHit
     from neurolake_lab.llm.base import ChatMessage
+    from neurolake_lab.pipelines.build import PipelineBuild
 
 
 @dataclass
@@ -120,7 +122,12 @@ class DataEngineerAgent:
         return self.act(self.reason(self.perceive(task, context)))
 
     def build_pipeline(
-        self, question_or_sql: str, into: str, context: AgentContext, **options: Any
+        self,
+        question_or_sql: str,
+        into: str,
+        context: AgentContext,
+        session: BuildSession,
+        **options: Any,
     ) -> PipelineBuild:
         """Build a data pipeline writing ``into`` (``ns.table``) from SQL or a question.
 
@@ -132,7 +139,7 @@ class DataEngineerAgent:
         """
         from neurolake_lab.agents.pipeline_builder import PipelineBuilder
 
-        return PipelineBuilder(self, context).build(question_or_sql, into, **options)
+        return PipelineBuilder(self, context, session).build(question_or_sql, into, **options)
 
     # -- routes ---------------------------------------------------------------------------------
 
@@ -214,7 +221,7 @@ class DataEngineerAgent:
     @staticmethod
     def _validate(sql: str, context: AgentContext, what: str) -> None:
         try:
-            validate(sql, context.session, context.snapshot)
+            validate(sql, context.services.query, context.snapshot)
         except QueryError as exc:
             exc.message = f"{what} does not run: {exc.message}"
             raise

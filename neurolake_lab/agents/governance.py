@@ -3,7 +3,7 @@
 These are the seed's ``ComplianceAgent`` and ``OptimizerAgent``.
 
 ``PolicyComplianceAgent`` says, before anything runs, what the policies will do to the generated
-query (it never rewrites: the session governs every statement when it runs it, on every path, so
+query (it never rewrites: the cell pipeline governs every statement when it runs, on every path, so
 the same rewrite cannot be skipped or applied twice). ``CostOptimizerAgent`` predicts the query's
 cost with the workspace's learned model and lists cheaper rewrites; with ``optimize`` it runs the
 best one that returns the same result.
@@ -25,9 +25,9 @@ class PolicyComplianceAgent:
         from neurolake_lab.compliance.policy import PolicyViolation
 
         try:
-            result = request.session.govern(request.sql, "SELECT", audit=False)
+            result = request.services.governor.govern(request.sql, "SELECT", audit=False)
         except PolicyViolation as err:
-            # run it anyway through the session, which audits the attempt and raises the same
+            # run it anyway through the cell pipeline, which audits the attempt and raises the same
             enforcement = err.enforcement
             return ComplianceDecision(
                 sql=request.sql,
@@ -57,9 +57,10 @@ class CostOptimizerAgent:
 
     def review(self, request: ReviewRequest) -> OptimizerDecision:
         """The prediction for ``request.sql`` (the SQL unchanged unless ``optimize``)."""
+        from neurolake_lab.cell.predict import predict_text
         from neurolake_lab.optimizer import best
 
-        prediction = request.session.predict(request.sql)
+        prediction = predict_text(request.services, request.sql)
         if prediction is None:
             return OptimizerDecision(sql=request.sql)
         sql = request.sql

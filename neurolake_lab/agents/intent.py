@@ -1,4 +1,4 @@
-"""``Intent``: a question as a structured request, and the ``IntentParser`` agent that reads it.
+"""``Intent``: a question as a structured request (``agents/intent_parser.py`` reads it).
 
 An intent names what to compute (``action``, ``measures``), over which rows (``entity``,
 ``filters``, ``window``, ``relations``), how to group, order and cut the result, and what to do to
@@ -11,12 +11,7 @@ carries as ``intent``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from neurolake_lab.agents.base import AgentContext
-
-if TYPE_CHECKING:
-    from neurolake_lab.agents.planner.parse import ParseResult
+from typing import Any
 
 ACTIONS = ("count", "aggregate", "list", "unknown")
 
@@ -168,38 +163,3 @@ class Intent:
         """The intent as JSON (what the cell report carries)."""
         data = asdict(self)
         return {k: v for k, v in data.items() if v not in (None, [], "")}
-
-
-class IntentParser:
-    """Agent: a question (and the conversation so far) in, an :class:`Intent` out.
-
-    Perceive: tokenize the question and load the schema view and semantic definitions.
-    Reason: link words to tables, columns, values and definitions; read the structure.
-    Act: the :class:`Intent` (or :class:`~neurolake_lab.exceptions.PlanningError` saying what
-    was not understood). Learn: nothing of its own; accepted answers are learnt by the index.
-    """
-
-    name = "intent"
-
-    def perceive(self, task: str, context: AgentContext) -> tuple[str, AgentContext]:
-        """The question and the context it is read in."""
-        return task.strip(), context
-
-    def reason(self, observation: tuple[str, AgentContext]) -> ParseResult:
-        """Read the question against the schema."""
-        from neurolake_lab.agents.planner.parse import parse_question
-
-        question, context = observation
-        previous = context.previous_intent if context.follow_up else None
-        return parse_question(question, context.planner_view(), previous=previous)
-
-    def act(self, plan: ParseResult) -> Intent:
-        """The intent (raises PlanningError for a question that could not be mapped)."""
-        return plan.intent()
-
-    def learn(self, feedback: Any) -> None:
-        """Nothing to learn here: the index keeps accepted answers."""
-
-    def run(self, question: str, context: AgentContext) -> Intent:
-        """Perceive -> reason -> act."""
-        return self.act(self.reason(self.perceive(question, context)))

@@ -1,8 +1,9 @@
 """``Orchestrator``: a question through intent, DataEngineer, Compliance, Optimizer, engine, audit.
 
-One orchestrator per session keeps the conversation (for follow-ups), the metadata index and the
-language model client. The compliance and optimizer steps are interfaces
-(:mod:`~neurolake_lab.agents.compliance`, :mod:`~neurolake_lab.agents.optimizer`) with
+One orchestrator per session keeps the conversation (for follow-ups); the metadata index and the
+language model come from the session's services. The SQL it settles on runs through the cell
+pipeline, governed and audited like any ``%%sql`` cell. The compliance and optimizer steps are
+interfaces (:mod:`~neurolake_lab.agents.compliance`, :mod:`~neurolake_lab.agents.optimizer`) with
 pass-through defaults; assign ``orchestrator.compliance`` / ``orchestrator.optimizer`` to wire
 the real ones in, and ``orchestrator.pii_hook`` to let a classifier say which columns of an
 untagged table are PII.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from neurolake_lab import display
 from neurolake_lab.agents.answer import NLResult
 from neurolake_lab.agents.base import AgentContext, Turn
 from neurolake_lab.agents.compliance import (
@@ -23,15 +23,17 @@ from neurolake_lab.agents.compliance import (
 )
 from neurolake_lab.agents.engineer import Accepted, DataEngineerAgent, Draft
 from neurolake_lab.agents.explain import explain
-from neurolake_lab.agents.intent import Intent, IntentParser
+from neurolake_lab.agents.intent import Intent
+from neurolake_lab.agents.intent_parser import IntentParser
 from neurolake_lab.agents.optimizer import OptimizerAgent, PassThroughOptimizer
+from neurolake_lab.cell import CellPlan, run_cell
 from neurolake_lab.exceptions import PlanningError, UsageError
+from neurolake_lab.report import REPORT_VERSION
 
 if TYPE_CHECKING:
-    from neurolake_lab.compliance.audit import AuditStore
     from neurolake_lab.index import MetadataIndex, PiiHook
     from neurolake_lab.llm import ChatModel
-    from neurolake_lab.session import Session
+    from neurolake_lab.services import Services
 
 _MODES = (None, "auto", "offline", "llm")
 
@@ -40,7 +42,7 @@ class Orchestrator:
     """Runs questions for one session and keeps its conversation.
 
     Args:
-        session: The session whose engine, lakehouse and workspace are used.
+        services: The session's services (engine, lakehouse, index, language model, audit).
         compliance: The compliance step (default: pass-through).
         optimizer: The optimizer step (default: pass-through).
         pii_hook: ``table_id -> PII column names`` for tables without PII tags.
@@ -48,13 +50,13 @@ class Orchestrator:
 
     def __init__(
         self,
-        session: Session,
+        services: Services,
         *,
         compliance: ComplianceAgent | None = None,
         optimizer: OptimizerAgent | None = None,
         pii_hook: PiiHook | None = None,
     ) -> None:
-        self.session = session
+        self.services = services
         self.compliance: ComplianceAgent = compliance or PassThroughCompliance()
         self.optimizer: OptimizerAgent = optimizer or PassThroughOptimizer()
         self.parser = IntentParser()
@@ -62,9 +64,6 @@ class Orchestrator:
         self.history: list[Turn] = []
         self.last: NLResult | None = None
         self._pii_hook = pii_hook
-        self._index: MetadataIndex | None = None
-        self._audit: AuditStore | None = None
-        self._llm: tuple[Any, ChatModel | None] | None = None
 
     # -- what it works with ---------------------------------------------------------------------
 
@@ -76,60 +75,44 @@ class Orchestrator:
     @pii_hook.setter
     def pii_hook(self, hook: PiiHook | None) -> None:
         self._pii_hook = hook
-        if self._index is not None:
-            self._index.pii_hook = hook
+        self.services.index.pii_hook = hook
 
     @property
     def index(self) -> MetadataIndex:
         """The workspace's metadata index (opened on first use)."""
-        if self._index is None:
-            from neurolake_lab.index import MetadataIndex
-            from neurolake_lab.llm import embedder, llm_config
-
-            config = llm_config(self.session.settings.extra)
-            self._index = MetadataIndex(self.session.workspace.root / "index", embedder(config),
-                                        self._pii_hook)  # fmt: skip
-        return self._index
+        index = self.services.index
+        if self._pii_hook is not None and index.pii_hook is not self._pii_hook:
+            index.pii_hook = self._pii_hook
+        return index
 
     def llm(self, mode: str | None = None) -> ChatModel | None:
         """The chat model, or None when offline (by configuration or ``mode="offline"``)."""
-        from neurolake_lab.llm import chat_model, llm_config
-
         if mode == "offline":
             return None
-        config = llm_config(self.session.settings.extra)
-        if config.offline:
+        if self.services.llm_config().offline:
             if mode == "llm":
                 raise UsageError(
                     "mode='llm' needs an LLM endpoint: set NEUROLAKE_LLM_BASE_URL or OPENAI_API_KEY"
                 )
             return None
-        if self._llm is None or self._llm[0] != config:
-            self._llm = (config, chat_model(config))
-        return self._llm[1]
-
-    def audit(self) -> AuditStore:
-        """The workspace's audit log."""
-        if self._audit is None:
-            self._audit = self.session.audit
-        return self._audit
+        return self.services.chat_model()
 
     def context(self, *, follow_up: bool = False, mode: str | None = None,
                 options: dict[str, Any] | None = None) -> AgentContext:  # fmt: skip
         """A fresh context: the lakehouse and the index brought up to date first."""
         from neurolake_lab.agents.prompts import values_allowed
 
-        session = self.session
-        session.lakehouse.refresh(session.engine.con)
-        snapshot = self.index.refresh(session)
+        services = self.services
+        services.lakehouse.refresh(services.engine.con)
+        snapshot = self.index.refresh(services.query)
         return AgentContext(
-            session=session,
+            services=services,
             index=self.index,
             snapshot=snapshot,
             llm=self.llm(mode),
             follow_up=follow_up,
             history=list(self.history),
-            allow_values=values_allowed(session.settings.extra),
+            allow_values=values_allowed(services.settings.extra),
             options=dict(options or {}),
         )
 
@@ -169,11 +152,12 @@ class Orchestrator:
         result = None
         audit_id = None
         if execute:
-            result = self.session._run(to_run, None, {})
-            audit_id = self.audit().append(
-                "nl", user=self.session.user, question=question, sql=draft.sql,
+            services = self.services
+            result = run_cell(CellPlan(to_run, user=services.user), services)
+            audit_id = services.audit.append(
+                "nl", user=services.user, question=question, sql=draft.sql,
                 executed_sql=to_run, rows=len(result), source=draft.source,
-                cell=self.session.cell_context,
+                cell=services.cell_context,
             )  # fmt: skip
         t_run = time.perf_counter()
         explanation = explain(draft.intent, draft.notes)
@@ -202,13 +186,13 @@ class Orchestrator:
         except PlanningError:
             intent = Intent(question, action="unknown")
         intent.source = "edited"
-        validate(sql.strip().rstrip(";"), context.session, context.snapshot)
+        validate(sql.strip().rstrip(";"), context.services.query, context.snapshot)
         return Draft(intent, sql.strip().rstrip(";"), "edited", ["SQL edited before running"])
 
     def _request(self, question: str, sql: str, intent: Intent,
                  context: AgentContext) -> ReviewRequest:  # fmt: skip
         pii = {tid: set(t.pii_columns) for tid, t in context.snapshot.tables.items()}
-        return ReviewRequest(question, sql, intent, self.session.user, self.session, pii)
+        return ReviewRequest(question, sql, intent, self.services.user, self.services, pii)
 
     def _report(
         self,
@@ -224,10 +208,10 @@ class Orchestrator:
         start: float,
     ) -> dict[str, Any]:
         if result is not None:
-            base = dict(display.build_report(result))
+            base = dict(result.report)
         else:
             base = {
-                "version": display.REPORT_VERSION,
+                "version": REPORT_VERSION,
                 "statement_type": "SELECT",
                 "notices": ["not run: SQL only"],
                 "result": {"columns": [], "rows_preview": [], "row_count": 0, "truncated": False},
@@ -267,9 +251,9 @@ class Orchestrator:
         self.index  # noqa: B018 - opens the index
         context_tables = tuple(sorted(self.index.snapshot.tables))
         tables = tuple(t for t in context_tables if t.split(".")[-1] in answer.sql)
-        context = AgentContext(self.session, self.index, self.index.snapshot)
+        context = AgentContext(self.services, self.index, self.index.snapshot)
         return self.engineer.learn(
-            Accepted(answer.question, answer.sql, self.session.user, tables), context
+            Accepted(answer.question, answer.sql, self.services.user, tables), context
         )
 
     def reset(self) -> None:

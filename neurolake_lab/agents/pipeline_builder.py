@@ -18,68 +18,23 @@ A step that fails stops the build there; the result says which and why.
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlglot
 from sqlglot import exp
 
 from neurolake_lab.exceptions import NeuroLakeError
+from neurolake_lab.pipelines.build import BuildStep, PipelineBuild
 
 if TYPE_CHECKING:
     from neurolake_lab.agents.base import AgentContext
     from neurolake_lab.agents.engineer import DataEngineerAgent
-    from neurolake_lab.pipelines.model import Pipeline, Run
+    from neurolake_lab.pipelines.model import Pipeline
 
 SAMPLE_ROWS = 1000
-
-
-@dataclass
-class BuildStep:
-    """One step of a build: ``ok``, ``fixed`` (remediated), ``failed`` or ``skipped``."""
-
-    name: str
-    status: str
-    detail: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class PipelineBuild:
-    """What building a pipeline did, step by step (a notebook shows it as a table)."""
-
-    request: str
-    into: str
-    steps: list[BuildStep] = field(default_factory=list)
-    sql: str | None = None
-    question: str | None = None
-    pipeline: Pipeline | None = None
-    run: Run | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the pipeline was deployed and its first run wrote what it should."""
-        return self.pipeline is not None and all(s.status != "failed" for s in self.steps)
-
-    def __str__(self) -> str:
-        lines = [f"building a pipeline into {self.into}:"]
-        lines += [f"  {s.name:<11} {s.status:<7} {s.detail}" for s in self.steps]
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td><b>{html.escape(s.name)}</b></td><td>{html.escape(s.status)}</td>"
-            f"<td style='text-align:left'>{html.escape(s.detail)}</td></tr>"
-            for s in self.steps
-        )
-        sql = f"<pre>{html.escape(self.sql)}</pre>" if self.sql else ""
-        return (
-            f"<div data-neurolake='pipeline-build'><p>Pipeline into "
-            f"<code>{html.escape(self.into)}</code></p><table>{rows}</table>{sql}</div>"
-        )
 
 
 class _Stop(Exception):
@@ -131,13 +86,44 @@ def infer_key(sql: str, columns: list[str], unique_keys: list[list[str]]) -> lis
     return []
 
 
-class PipelineBuilder:
-    """Carries out :meth:`DataEngineerAgent.build_pipeline` for one request."""
+class BuildSession(Protocol):
+    """What a build does through the session it builds for (a ``Session``): the governed API."""
 
-    def __init__(self, engineer: DataEngineerAgent, context: AgentContext) -> None:
+    @property
+    def user(self) -> str: ...  # noqa: D102
+
+    @property
+    def pipelines(self) -> Any: ...  # noqa: D102
+
+    @property
+    def sql(self) -> Callable[..., Any]: ...  # noqa: D102
+
+    @property
+    def preflight(self) -> Callable[..., dict[str, Any]]: ...  # noqa: D102
+
+    @property
+    def tables_read(self) -> Callable[[str], dict[str, int | None]]: ...  # noqa: D102
+
+    @property
+    def quality(self) -> Callable[[str], Any]: ...  # noqa: D102
+
+    @property
+    def set_quality(self) -> Callable[..., Any]: ...  # noqa: D102
+
+
+class PipelineBuilder:
+    """Carries out :meth:`DataEngineerAgent.build_pipeline` for one request.
+
+    The session is passed in, not reached through the agent context: every step runs through
+    the session's governed API (policies, audit, the owner's identity), as a user's cells do.
+    """
+
+    def __init__(
+        self, engineer: DataEngineerAgent, context: AgentContext, session: BuildSession
+    ) -> None:
         self.engineer = engineer
         self.context = context
-        self.session = context.session
+        self.session = session
 
     def build(self, request: str, into: str, **options: Any) -> PipelineBuild:
         """Run the steps; the build says what each did (a failing step ends it)."""

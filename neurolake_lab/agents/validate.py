@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from neurolake_lab.exceptions import QueryError
 
 if TYPE_CHECKING:
+    from neurolake_lab.context import QueryContext
     from neurolake_lab.index.model import SchemaSnapshot
-    from neurolake_lab.session import Session
 
 #: Table functions a generated query may use (they read no files and no other database).
 SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
@@ -68,15 +68,15 @@ def check_query(sql: str, snapshot: SchemaSnapshot) -> str:
     return sql
 
 
-def explain(sql: str, session: Session) -> None:
+def explain(sql: str, query: QueryContext) -> None:
     """Let DuckDB bind and plan ``sql`` (nothing runs); raises QueryError when it cannot."""
-    session.engine.explain(sql)
+    query.engine.explain(sql)
 
 
-def validate(sql: str, session: Session, snapshot: SchemaSnapshot) -> str:
+def validate(sql: str, query: QueryContext, snapshot: SchemaSnapshot) -> str:
     """Both gates; returns the SQL unchanged."""
     check_query(sql, snapshot)
-    explain(sql, session)
+    explain(sql, query)
     return sql
 
 

@@ -1,7 +1,7 @@
 """Result cache: a query's result reused while its inputs' snapshots and policy context hold.
 
 ``ResultCache(workspace)`` keeps results in memory (LRU, bounded by bytes) and spills them to
-``<workspace>/cache/results/`` as Arrow IPC files readable by the owner only. ``key(session,
+``<workspace>/cache/results/`` as Arrow IPC files readable by the owner only. ``key(ctx,
 sql, policy_context=...)`` gives a ``CacheKey`` (normalized SQL + each Iceberg input's snapshot
 + parameters + policy context) or ``NotCacheable`` with the reason; ``get``/``put`` use it. A
 commit to an input makes a new snapshot: the next key differs, and entries of the old one go.
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlglot import exp
 
-    from neurolake_lab.session import Session
+    from neurolake_lab.context import QueryContext
 
 __all__ = ["CacheKey", "CacheStats", "NotCacheable", "ResultCache", "make_key"]
 
@@ -55,7 +55,7 @@ class ResultCache:
 
     def key(
         self,
-        session: Session,
+        ctx: QueryContext,
         sql: str,
         *,
         policy_context: str,
@@ -63,7 +63,7 @@ class ResultCache:
         namespace: Mapping[str, Any] | None = None,
         tree: exp.Expr | None = None,
     ) -> CacheKey | NotCacheable:
-        """The key of the cell ``sql`` in ``session`` now, or why its result is not cached.
+        """The key of the cell ``sql`` in the session of ``ctx`` now, or why it is not cached.
 
         ``policy_context`` names everything policy did to the query for this user (masks, row
         filters, denied columns: a hash of the rewritten SQL or of the decisions will do);
@@ -71,10 +71,10 @@ class ResultCache:
         longer current are removed here, so a commit invalidates at the next lookup.
         """
         key = cache_key(
-            session, sql, policy_context=policy_context, params=params, namespace=namespace,
+            ctx, sql, policy_context=policy_context, params=params, namespace=namespace,
             tree=tree,
         )  # fmt: skip
-        self._sweep(session)
+        self._sweep(ctx)
         return key
 
     def get(self, key: CacheKey) -> pa.Table | None:
@@ -88,11 +88,11 @@ class ResultCache:
                 self._seen[name] = snapshot
         return self.store.put(key, table)
 
-    def _sweep(self, session: Session) -> None:
+    def _sweep(self, ctx: QueryContext) -> None:
         """Remove entries of tables whose current snapshot moved on since they were cached."""
         from neurolake_lab.cost.sources import snapshot_of
 
-        pointers = {f"{ns}.{t}": loc for (ns, t), loc in session.lakehouse.pointers.items()}
+        pointers = {f"{ns}.{t}": loc for (ns, t), loc in ctx.lakehouse.pointers.items()}
         changed: set[str] = set()
         current: set[tuple[str, int | None]] = set()
         with self._lock:

@@ -23,7 +23,7 @@ from neurolake_lab.cost.estimate import normalized_sql, parse
 from neurolake_lab.cost.sources import Source, query_sources
 
 if TYPE_CHECKING:
-    from neurolake_lab.session import Session
+    from neurolake_lab.context import QueryContext
 
 #: functions whose value changes between calls with the same arguments
 VOLATILE_FUNCTIONS = frozenset(
@@ -68,7 +68,7 @@ _MEMO_SIZE = 256
 
 
 def cache_key(
-    session: Session,
+    ctx: QueryContext,
     sql: str,
     *,
     policy_context: str,
@@ -76,27 +76,27 @@ def cache_key(
     namespace: Mapping[str, Any] | None = None,
     tree: exp.Expr | None = None,
 ) -> CacheKey | NotCacheable:
-    """The key of the cell ``sql`` as ``session`` would run it now, or why it has none.
+    """The key of the cell ``sql`` as the session of ``ctx`` would run it now, or why not.
 
     Reading the text (split, parse, normalize, find the inputs) depends only on the text, the
-    snippets and the catalog's pointers, so it is kept per session for those (DESIGN.md, "The
-    per-cell budget"): a re-run cell costs a catalog check, a dictionary lookup and a hash.
+    snippets and the catalog's pointers, so it is kept per session for those (the per-cell
+    budget in docs/architecture.md): a re-run cell costs a catalog check, a lookup and a hash.
     """
+    from neurolake_lab.engine.params import bind
     from neurolake_lab.exceptions import NeuroLakeError
-    from neurolake_lab.session import _bind
 
-    lake = session.lakehouse
-    lake.refresh(session.engine.con)
-    memo: OrderedDict[tuple[Any, ...], _Reading | NotCacheable] = session.__dict__.setdefault(
-        "_cache_key_memo", OrderedDict()
+    lake = ctx.lakehouse
+    ctx.refresh()
+    memo: OrderedDict[tuple[Any, ...], _Reading | NotCacheable] = ctx.memo.setdefault(
+        "cache_key", OrderedDict()
     )
     mkey = (
-        sql, tuple(sorted(session.snippets.items())), tuple(sorted(lake.pointers.items())),
+        sql, tuple(sorted(ctx.snippets.items())), tuple(sorted(lake.pointers.items())),
         frozenset(lake.shadowed),
     )  # fmt: skip
     reading = memo.get(mkey)
     if reading is None:
-        reading = _read(session, sql, tree)
+        reading = _read(ctx, sql, tree)
         memo[mkey] = reading
         while len(memo) > _MEMO_SIZE:
             memo.popitem(last=False)
@@ -105,37 +105,37 @@ def cache_key(
     if isinstance(reading, NotCacheable):
         return reading
     try:
-        bound = _bind(reading.named_parameters, params, namespace or {})
+        bound = bind(reading.named_parameters, params, namespace or {})
     except NeuroLakeError as err:
         return NotCacheable(err.message)
     values = _parameter_text(bound)
     if values is None:
         return NotCacheable("a parameter value is not a plain value")
-    tz = session.engine.con.execute("SELECT current_setting('TimeZone')").fetchone()
+    tz = ctx.engine.con.execute("SELECT current_setting('TimeZone')").fetchone()
     return make_key(reading.normalized, reading.sources, values, policy_context, str(tz))
 
 
-def _read(session: Session, sql: str, tree: exp.Expr | None) -> _Reading | NotCacheable:
+def _read(ctx: QueryContext, sql: str, tree: exp.Expr | None) -> _Reading | NotCacheable:
     from neurolake_lab import snippets as snippet_mod
     from neurolake_lab.engine.params import colon_to_dollar
     from neurolake_lab.exceptions import NeuroLakeError
     from neurolake_lab.lakehouse.dialect import split_cell
     from neurolake_lab.lakehouse.time_travel import has_time_travel
 
-    lake = session.lakehouse
+    lake = ctx.lakehouse
     original = text = colon_to_dollar(sql)
     travel = has_time_travel(text)
     try:
         if travel:
             text = lake.rewrite_time_travel(text)
             tree = None  # the tree given was of the text before the rewrite
-        statements = split_cell(session.engine, text)
+        statements = split_cell(ctx.engine, text)
     except NeuroLakeError as err:
         return NotCacheable(f"the cell cannot be read: {err.message}")
     if len(statements) != 1 or statements[0].type != "SELECT":
         return NotCacheable("only a cell of one query (SELECT) is cached")
     stmt = statements[0]
-    query = snippet_mod.compose(stmt.query.strip(), session.snippets)
+    query = snippet_mod.compose(stmt.query.strip(), ctx.snippets)
     if query != stmt.query.strip():
         tree = None
     tree = tree if tree is not None else parse(query)

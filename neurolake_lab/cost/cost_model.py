@@ -31,7 +31,10 @@ from neurolake_lab.cost.history import HistoryStore, Observation
 from neurolake_lab.cost.prediction import Prediction
 
 if TYPE_CHECKING:
-    from neurolake_lab.session import Session
+    from collections.abc import Callable
+
+    from neurolake_lab.context import QueryContext
+    from neurolake_lab.cost.prediction import Suggestion
 
 #: statement types DuckDB can EXPLAIN that may do real work
 _PLANNABLE = frozenset({"SELECT", "INSERT", "CREATE", "UPDATE", "DELETE", "EXPLAIN"})
@@ -90,19 +93,20 @@ class CostModel:
 
     def predict(
         self,
-        session: Session,
+        ctx: QueryContext,
         sql: str,
         params: Mapping[str, Any] | Sequence[Any] | None = None,
         *,
         namespace: Mapping[str, Any] | None = None,
-        suggest: bool = True,
+        advise: Callable[[Prediction], list[Suggestion]] | None = None,
     ) -> Prediction:
         """Predict the cost of the cell ``sql`` without running it.
 
         Every statement DuckDB can plan is estimated; the prediction sums their durations and
         bytes and gives the last one's rows. ``namespace`` holds the notebook's variables
-        (DataFrames used as tables, ``$name`` values). With ``suggest`` the optimizer's
-        rewrites, compared through this model, come with it.
+        (DataFrames used as tables, ``$name`` values). ``advise`` (the optimizer, which
+        depends on this model and not the other way round) adds its suggested rewrites; they
+        are kept with the prediction.
 
         Raises:
             QueryError: the cell cannot be planned (syntax, unknown table or column, a
@@ -110,12 +114,12 @@ class CostModel:
         """
         start = time.perf_counter()
         namespace = namespace if namespace is not None else {}
-        lake = session.lakehouse
-        lake.refresh(session.engine.con)
+        lake = ctx.lakehouse
+        ctx.refresh()
         live = self.live_model()
         key = (
             sql, repr(params), tuple(sorted(lake.pointers.items())),
-            tuple(sorted(session.snippets.items())), live.version, suggest,
+            tuple(sorted(ctx.snippets.items())), live.version, advise is not None,
             _namespace_key(sql, namespace),
         )  # fmt: skip
         with self._lock:
@@ -124,15 +128,11 @@ class CostModel:
                 self._cache.move_to_end(key)
         if hit is not None:
             return hit
-        estimates = self.estimate(session, sql, params, namespace=namespace)
+        estimates = self.estimate(ctx, sql, params, namespace=namespace)
         prediction = self._predict(estimates, live)
-        if suggest and estimates:
-            from neurolake_lab.optimizer import suggest as optimizer_suggest
-
+        if advise is not None and estimates:
             t0 = time.perf_counter()
-            prediction.suggestions = optimizer_suggest(
-                session, sql, prediction, self, params=params, namespace=namespace
-            )
+            prediction.suggestions = advise(prediction)
             prediction.timings["suggest_ms"] = (time.perf_counter() - t0) * 1000
         prediction.timings["total_ms"] = (time.perf_counter() - start) * 1000
         with self._lock:
@@ -143,7 +143,7 @@ class CostModel:
 
     def estimate(
         self,
-        session: Session,
+        ctx: QueryContext,
         sql: str,
         params: Mapping[str, Any] | Sequence[Any] | None = None,
         *,
@@ -151,19 +151,18 @@ class CostModel:
     ) -> list[StatementEstimate]:
         """The plan-and-metadata estimate of each plannable statement of the cell ``sql``."""
         from neurolake_lab import snippets as snippet_mod
-        from neurolake_lab.engine.params import colon_to_dollar
+        from neurolake_lab.engine.params import bind, colon_to_dollar
         from neurolake_lab.lakehouse.dialect import split_cell
         from neurolake_lab.lakehouse.time_travel import has_time_travel
-        from neurolake_lab.session import _bind
 
         namespace = namespace if namespace is not None else {}
-        lake = session.lakehouse
+        lake = ctx.lakehouse
         text = colon_to_dollar(sql)
         if has_time_travel(text):
             text = lake.rewrite_time_travel(text)
         out: list[StatementEstimate] = []
-        for stmt in split_cell(session.engine, text):
-            query = snippet_mod.compose(stmt.query.strip(), session.snippets)
+        for stmt in split_cell(ctx.engine, text):
+            query = snippet_mod.compose(stmt.query.strip(), ctx.snippets)
             target: str | None = query
             lake_stmt = lake.analyze(query, stmt.type)
             if lake_stmt is not None and lake_stmt.kind != "local_table":
@@ -172,8 +171,8 @@ class CostModel:
                 target = None
             if not target:
                 continue
-            bound = _bind(stmt.named_parameters, params, namespace)
-            out.append(estimate_statement(session, target, bound, namespace.get))
+            bound = bind(stmt.named_parameters, params, namespace)
+            out.append(estimate_statement(ctx, target, bound, namespace.get))
         return out
 
     def predict_estimates(
@@ -237,8 +236,6 @@ class CostModel:
 
     def record(
         self,
-        session: Session,
-        sql: str,
         prediction: Prediction,
         actual_ms: float,
         actual_rows: int | None,
@@ -248,8 +245,7 @@ class CostModel:
 
         Only cells with one plannable statement are learned from (the duration of a cell
         with several cannot be split between them). Returns the history id, or ``None``.
-        ``session`` and ``sql`` are accepted for symmetry with ``predict``; nothing of the
-        text is stored, only the statement's fingerprint.
+        Nothing of the text is stored, only the statement's fingerprint.
         """
         if len(prediction.statements) != 1 or not math.isfinite(actual_ms) or actual_ms < 0:
             return None
@@ -306,7 +302,7 @@ class CostModel:
         )
         return ridge.fit(x, y)
 
-    def warm(self, session: Session) -> float:
+    def warm(self, ctx: QueryContext) -> float:
         """Read what a first prediction needs (pyiceberg, every table's file list, the model).
 
         The first prediction in a process otherwise pays for it (a few hundred milliseconds);
@@ -316,8 +312,8 @@ class CostModel:
         from neurolake_lab.cost.table_stats import table_files
 
         start = time.perf_counter()
-        lake = session.lakehouse
-        lake.refresh(session.engine.con)
+        lake = ctx.lakehouse
+        ctx.refresh()
         for location in list(lake.pointers.values()):
             table_files(location, snapshot_of(location))
         self.live_model()

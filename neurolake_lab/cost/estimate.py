@@ -26,8 +26,8 @@ from neurolake_lab.cost.table_stats import ScanEstimate, TableFiles, table_files
 if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
 
+    from neurolake_lab.context import QueryContext
     from neurolake_lab.engine.duckdb_engine import Lookup, Params
-    from neurolake_lab.session import Session
 
 
 @dataclass
@@ -84,17 +84,15 @@ def fingerprint(normalized: str, sources: Sequence[Source], extra: str = "") -> 
     return h.hexdigest()
 
 
-def explain(session: Session, sql: str, params: Params, lookup: Lookup | None) -> Plan:
+def explain(ctx: QueryContext, sql: str, params: Params, lookup: Lookup | None) -> Plan:
     """DuckDB's physical plan of ``sql`` (DataFrames named in it found through ``lookup``)."""
-    ex = session.engine.run(
-        f"EXPLAIN (FORMAT JSON) {sql}", params, lookup, statement_type="EXPLAIN"
-    )
+    ex = ctx.engine.run(f"EXPLAIN (FORMAT JSON) {sql}", params, lookup, statement_type="EXPLAIN")
     assert ex.table is not None
     return parse_plan(str(ex.table.column(1)[0].as_py()))
 
 
 def estimate_statement(
-    session: Session,
+    ctx: QueryContext,
     sql: str,
     params: Params = None,
     lookup: Lookup | None = None,
@@ -108,11 +106,11 @@ def estimate_statement(
     import time
 
     t0 = time.perf_counter()
-    plan = explain(session, sql, params, lookup)
+    plan = explain(ctx, sql, params, lookup)
     t1 = time.perf_counter()
     tree = tree if tree is not None else parse(sql)
-    sources = query_sources(tree, session.lakehouse) if tree is not None else []
-    evaluate = _evaluator(session)
+    sources = query_sources(tree, ctx.lakehouse) if tree is not None else []
+    evaluate = evaluator(ctx)
     scans = match_scans(plan, sources, evaluate)
     t2 = time.perf_counter()
     fig = plan_figures(plan, scans, top_limit(tree))
@@ -151,10 +149,10 @@ Evaluate = Callable[[str], Any]
 _UNKNOWN = object()
 
 
-def _evaluator(session: Session) -> Evaluate:
+def evaluator(ctx: QueryContext) -> Evaluate:
     """Evaluates constant SQL (``'2025-06-01'::DATE``) in DuckDB, remembering what it saw."""
-    cache: dict[str, Any] = session.__dict__.setdefault("_cost_constants", {})
-    con = session.engine.con
+    cache: dict[str, Any] = ctx.memo.setdefault("cost_constants", {})
+    con = ctx.engine.con
 
     def evaluate(expr: str) -> Any:
         if expr not in cache:

@@ -7,12 +7,18 @@ queries come from the same extension, qualified with the namespace the tables we
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import duckdb
 
-if TYPE_CHECKING:
-    from neurolake_lab.session import Session
+
+class Writer(Protocol):
+    """Anything that writes Arrow tables to the lakehouse (a ``Session``)."""
+
+    def write(self, table: str, data: Any, mode: str = "append") -> Any:
+        """Write ``data`` to the Iceberg table ``table``."""
+        ...
+
 
 TPCH_TABLES = (
     "customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier",
@@ -24,7 +30,7 @@ def tpch_namespace(sf: float) -> str:
     return "tpch_sf" + f"{sf:g}".replace(".", "_")
 
 
-def load_tpch(session: Session, sf: float, namespace: str | None = None) -> dict[str, int]:
+def load_tpch(session: Writer, sf: float, namespace: str | None = None) -> dict[str, int]:
     """Generate TPC-H at scale ``sf`` and store its eight tables as Iceberg; rows per table."""
     from neurolake_lab.engine.extensions import load_extension
 

@@ -80,8 +80,9 @@ def load_retail(
             counts[table.name] = table.data.num_rows
     finally:
         lake.refresh(session.engine.con)
-    session.record("write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed,
-                   rows=counts)  # fmt: skip
+    session.record(
+        "write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed, rows=counts
+    )
     return counts
 
 

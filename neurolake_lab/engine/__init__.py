@@ -1,4 +1,4 @@
-"""The execution engine: an in-memory DuckDB per session (DESIGN.md, "State and concurrency").
+"""The execution engine: an in-memory DuckDB per session (docs/architecture.md, "The workspace").
 
 The engine knows nothing of agents, notebooks or policies: it runs SQL and returns Arrow.
 """

@@ -53,8 +53,9 @@ def is_frame(obj: Any) -> bool:
 class DuckDBEngine:
     """An in-memory DuckDB database owned by one session.
 
-    Durable state never lives here (DESIGN.md): the database is in memory and spills to a private
-    temporary folder that :meth:`close` removes, so several kernels share a workspace freely.
+    Durable state never lives here (docs/architecture.md): the database is in memory and spills
+    to a private temporary folder that :meth:`close` removes, so several kernels share a
+    workspace freely.
     """
 
     def __init__(

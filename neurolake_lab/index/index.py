@@ -33,8 +33,8 @@ from neurolake_lab.index.samples import sample_values
 from neurolake_lab.index.store import IndexStore
 
 if TYPE_CHECKING:
+    from neurolake_lab.context import QueryContext
     from neurolake_lab.llm.embeddings import Embedder, Vectors
-    from neurolake_lab.session import Session
 
 #: Bumped when the rows' meaning changes (rebuilds every table's rows).
 INDEX_FORMAT = 1
@@ -117,16 +117,16 @@ class MetadataIndex:
     def _extra(self) -> str:
         return f"{INDEX_FORMAT}|{self.embedder.name}|hook={'on' if self.pii_hook else 'off'}"
 
-    def refresh(self, session: Session) -> SchemaSnapshot:
+    def refresh(self, query: QueryContext) -> SchemaSnapshot:
         """The index's view of every table, brought up to date with the catalog first.
 
-        Cheap when nothing changed (a comparison of the session's pointers); otherwise the
-        changed tables are re-read, sampled and re-embedded. The caller refreshes the session's
-        lakehouse first (``Session.sql`` and ``Session.ask`` do).
+        Cheap when nothing changed (a comparison of the catalog pointers the session sees);
+        otherwise the changed tables are re-read, sampled and re-embedded. The caller refreshes
+        the session's lakehouse first (``Session.sql`` and ``Session.ask`` do).
         """
         from neurolake_lab.lakehouse.lakehouse import read_metadata
 
-        pointers = dict(session.lakehouse.pointers)
+        pointers = dict(query.lakehouse.pointers)
         if pointers == self._pointers and self._snapshot is not None:
             self.last_refresh = {"rebuilt": [], "removed": [], "seconds": 0.0}
             return self._snapshot
@@ -142,7 +142,7 @@ class MetadataIndex:
                 for tid in _stale(locations, stored, extra):
                     meta = read_metadata(locations[tid])
                     info = collect_table(tid, meta, self.pii_hook, extra, locations[tid])
-                    info = self._with_samples(session, info)
+                    info = self._with_samples(query, info)
                     self.store.replace_table_rows(tid, to_rows(info, self.embedder))
                     rebuilt.append(tid)
                 removed = sorted(set(stored) - set(locations))
@@ -184,8 +184,8 @@ class MetadataIndex:
         self._stored_gen = gen
         return self._stored
 
-    def _with_samples(self, session: Session, info: TableInfo) -> TableInfo:
-        found = sample_values(session.engine.con, info.id, info.columns)
+    def _with_samples(self, query: QueryContext, info: TableInfo) -> TableInfo:
+        found = sample_values(query.engine.con, info.id, info.columns)
         if not found:
             return info
         cols = tuple(

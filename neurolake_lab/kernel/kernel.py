@@ -12,7 +12,8 @@ from ipykernel.ipkernel import IPythonKernel
 
 from neurolake_lab import __version__
 from neurolake_lab.completion import complete_sql, inspect_sql
-from neurolake_lab.magics import NeuroLakeMagics, get_magics, load
+from neurolake_lab.extension import load
+from neurolake_lab.magics import NeuroLakeMagics, get_magics
 
 
 class NeuroLakeKernel(IPythonKernel):

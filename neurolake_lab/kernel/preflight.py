@@ -1,7 +1,7 @@
 """The ``neurolake.preflight`` comm target: a cell's cost, lineage and compliance before it runs.
 
 The JupyterLab extension opens one comm per notebook and sends ``{"id", "code"}`` as the user
-types; the kernel answers ``{"id", "kind", "result"}`` (DESIGN.md, "Preflight"). ``%%sql`` cells
+types; the kernel answers ``{"id", "kind", "result"}`` (docs/architecture.md). ``%%sql`` cells
 are planned and governed without running; ``%%nl`` cells are read by the offline planner (never
 the LLM); anything else is Python and gets ``kind: "python"``.
 """

@@ -104,9 +104,9 @@ def plan_merge(tree: exp.Merge, tid: TableId) -> MergePlan:
             if column.table == src_node.name and column.db == src_node.db:
                 column.set("db", None)
                 column.set("table", exp.to_identifier(source_alias, quoted=True))
-    from neurolake_lab.lakehouse.sql_writes import _retarget
+    from neurolake_lab.lakehouse.staging import retarget
 
-    sql = _retarget(copy, alias, tid) + " RETURNING merge_action, *"
+    sql = retarget(copy, alias, tid) + " RETURNING merge_action, *"
     keys = _keys(tree, alias.lower(), source_alias.lower())
     by_source = any(when.args.get("source") for when in tree.find_all(exp.When))
     return MergePlan(sql, source_sql, keys, by_source)
@@ -378,6 +378,6 @@ class MergeWriter:
 
 
 def _used(engine: DuckDBEngine, sql: str, params: Params) -> Params:
-    from neurolake_lab.lakehouse.sql_writes import _params_for
+    from neurolake_lab.lakehouse.staging import params_for
 
-    return _params_for(engine, sql, params)
+    return params_for(engine, sql, params)

@@ -21,6 +21,9 @@ from neurolake_lab.lakehouse.naming import display_name, quote_ident
 from neurolake_lab.lakehouse.predicates import to_row_filter
 from neurolake_lab.lakehouse.quality import PROPERTY as QUALITY_PROPERTY
 from neurolake_lab.lakehouse.quality import QualityRules
+from neurolake_lab.lakehouse.staging import TARGET as _TARGET
+from neurolake_lab.lakehouse.staging import params_for as _params_for
+from neurolake_lab.lakehouse.staging import retarget as _retarget
 from neurolake_lab.lakehouse.statements import LakeStatement, TableId
 from neurolake_lab.lakehouse.tables import (
     TableWriter,
@@ -37,7 +40,6 @@ if TYPE_CHECKING:
     from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.engine.duckdb_engine import Lookup, Params
 
-_TARGET = "__nl_target"
 _OLD = "__nl_old_rows"
 
 
@@ -503,36 +505,6 @@ class SqlWriter:
 
         probe = self._query(f"SELECT CAST(NULL AS {duck_type}) AS x LIMIT 0", None, None)
         return iceberg_compatible_type(probe.schema.field("x").type, "x")
-
-
-def _params_for(engine: DuckDBEngine, sql: str, params: Params) -> Params:
-    """The subset of a statement's named parameters that ``sql`` (a part of it) uses."""
-    if params is None or not isinstance(params, Mapping):
-        return params
-    statements = engine.split(sql)
-    names: set[str] = set()
-    for stmt in statements:
-        names |= set(stmt.named_parameters)
-    return {k: v for k, v in params.items() if k in names} or None
-
-
-def _retarget(tree: exp.Expr, alias: str, tid: TableId) -> str:
-    """The DELETE/UPDATE ``tree`` aimed at the DuckDB copy of the table's rows.
-
-    Columns qualified with the table's own name (``sales.orders.id``) are re-qualified with the
-    alias the copy gets.
-    """
-    copy = tree.copy()
-    for column in copy.find_all(exp.Column):
-        if column.table == tid[1] and column.db in ("", tid[0]):
-            column.set("db", None)
-            column.set("table", exp.to_identifier(alias, quoted=True))
-    target = exp.Table(
-        this=exp.to_identifier(_TARGET),
-        alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)),
-    )
-    copy.set("this", target)
-    return copy.sql("duckdb")
 
 
 def _require_column(table: Table, column: str, name: str) -> None:

@@ -28,10 +28,11 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
 
+from neurolake_lab.lineage.deps import RANK_NAMES, Columns, Deps
 from neurolake_lab.lineage.errors import LineageError
 from neurolake_lab.lineage.graph import OUTPUT_PREFIX, LineageEdge, LineageGraph
 from neurolake_lab.lineage.schema_index import Schema, TableIndex, fingerprint
-from neurolake_lab.lineage.scopes import RANK_NAMES, Columns, Deps, ScopeWalker
+from neurolake_lab.lineage.scopes import ScopeWalker
 from neurolake_lab.lru import LRU
 
 __all__ = ["Schema", "clear_cache", "query_lineage"]

@@ -1,6 +1,6 @@
 """The optimizer agent: cheaper rewrites of a cell, judged by the cost model, and when to ask.
 
-``suggest(session, sql, prediction, model)`` returns ``Suggestion``s (each a rewrite of the whole
+``suggest(query, sql, prediction, model)`` returns ``Suggestion``s (each a rewrite of the whole
 cell with its predicted saving; ``equivalent`` says whether it returns the same result).
 ``apply(sql, suggestion)`` is the rewritten cell (what ``--optimize`` and the button run).
 ``needs_confirmation(prediction, settings.extra)`` says whether the cell should ask first.

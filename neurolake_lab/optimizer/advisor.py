@@ -20,8 +20,8 @@ from neurolake_lab.optimizer.context import Candidate, RuleContext
 from neurolake_lab.optimizer.rules import joins, limit, pruning, select_star, summary_table
 
 if TYPE_CHECKING:
+    from neurolake_lab.context import QueryContext
     from neurolake_lab.cost.cost_model import CostModel
-    from neurolake_lab.session import Session
 
 Rule = Callable[[RuleContext], list[Candidate]]
 RULES: tuple[Rule, ...] = (
@@ -36,7 +36,7 @@ MIN_SAVING = 0.05
 
 
 def suggest(
-    session: Session,
+    query: QueryContext,
     sql: str,
     prediction: Prediction,
     model: CostModel,
@@ -45,7 +45,7 @@ def suggest(
     namespace: Mapping[str, Any] | None = None,
 ) -> list[Suggestion]:
     """The suggestions for the cell ``sql`` predicted as ``prediction``, best saving first."""
-    from neurolake_lab.cost.estimate import _evaluator
+    from neurolake_lab.cost.estimate import evaluator
     from neurolake_lab.optimizer.confirm import cost_settings
 
     if len(prediction.statements) != 1:
@@ -55,8 +55,8 @@ def suggest(
     if not isinstance(tree, exp.Select | exp.Union) or not _is_whole_cell(sql, est.sql):
         return []
     ctx = RuleContext(
-        session, est.sql, tree, est, prediction, _evaluator(session),
-        cost_settings(session.settings.extra),
+        query, est.sql, tree, est, prediction, evaluator(query),
+        cost_settings(query.settings.extra),
     )  # fmt: skip
     out: list[Suggestion] = []
     for rule in RULES:
@@ -65,7 +65,7 @@ def suggest(
         except NeuroLakeError:
             continue  # a rule that cannot read the query gives no advice, never an error
         for candidate in found:
-            judged = judge(session, candidate, prediction, model, params, namespace)
+            judged = judge(query, candidate, prediction, model, params, namespace)
             if judged is not None:
                 out.append(judged)
     out.sort(key=lambda s: -(s.predicted_saving_ms or 0.0))
@@ -73,7 +73,7 @@ def suggest(
 
 
 def judge(
-    session: Session,
+    query: QueryContext,
     candidate: Candidate,
     original: Prediction,
     model: CostModel,
@@ -84,7 +84,7 @@ def judge(
     if candidate.rewrite is None:
         return Suggestion(candidate.kind, candidate.message, None, equivalent=False)
     try:
-        estimates = model.estimate(session, candidate.rewrite, params, namespace=namespace)
+        estimates = model.estimate(query, candidate.rewrite, params, namespace=namespace)
     except NeuroLakeError:
         return None  # a rewrite DuckDB cannot plan is never suggested
     rewritten = model.predict_estimates(estimates, use_repeats=False)

@@ -11,10 +11,10 @@ from sqlglot import exp
 from neurolake_lab.cost.sources import Source
 
 if TYPE_CHECKING:
+    from neurolake_lab.context import QueryContext
     from neurolake_lab.cost.estimate import Evaluate, StatementEstimate
     from neurolake_lab.cost.prediction import Prediction
     from neurolake_lab.cost.table_stats import TableFiles
-    from neurolake_lab.session import Session
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Candidate:
 class RuleContext:
     """One single-statement query cell, ready for the rules."""
 
-    session: Session
+    query: QueryContext
     sql: str
     tree: exp.Expr
     estimate: StatementEstimate
@@ -85,13 +85,13 @@ class RuleContext:
 
     def column_type(self, source: Source, column: str) -> str | None:
         """DuckDB's type of a column of an Iceberg input (upper case), or ``None``."""
-        types: dict[str, dict[str, str]] = self.session.__dict__.setdefault("_cost_types", {})
+        types: dict[str, dict[str, str]] = self.query.memo.setdefault("cost_types", {})
         key = f"{source.name}@{source.snapshot_id}"
         if key not in types:
             if len(types) > 256:
                 types.clear()
             ns, _, table = source.name.partition(".")
-            rows = self.session.engine.con.execute(
+            rows = self.query.engine.con.execute(
                 "SELECT column_name, data_type FROM duckdb_columns() "
                 "WHERE schema_name = ? AND table_name = ?",
                 [ns, table],

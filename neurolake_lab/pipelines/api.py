@@ -32,8 +32,8 @@ from neurolake_lab.pipelines.sources import committed_by, table_metadata
 from neurolake_lab.pipelines.store import PipelineError, PipelineStore, store_uri
 
 if TYPE_CHECKING:
-    from neurolake_lab.agents.pipeline_builder import PipelineBuild
     from neurolake_lab.config import Settings
+    from neurolake_lab.pipelines.build import PipelineBuild
 
 #: Opens a session acting as the given user on the same workspace (closed by the caller).
 SessionOpener = Callable[[str], OwnerSession]
@@ -42,8 +42,14 @@ SessionOpener = Callable[[str], OwnerSession]
 class Pipelines:
     """The workspace's pipelines, seen from one session (``session.pipelines``)."""
 
-    def __init__(self, session: OwnerSession, open_session: SessionOpener) -> None:
+    def __init__(
+        self,
+        session: OwnerSession,
+        open_session: SessionOpener,
+        build: Callable[..., PipelineBuild] | None = None,
+    ) -> None:
         self.session = session
+        self._build = build
         self.settings: Settings = session.settings
         self._open = open_session
         self._store: PipelineStore | None = None
@@ -148,11 +154,11 @@ class Pipelines:
         personal data unless ``keep_pii=True``), dry-runs a sample into a scratch table, deploys
         and runs it once under the Monitor; the result shows every step.
         """
-        from neurolake_lab.agents import orchestrator_for
-
-        orchestrator = orchestrator_for(self.session)  # type: ignore[arg-type]
-        context = orchestrator.context(options={"learn": True})
-        return orchestrator.engineer.build_pipeline(question_or_sql, into, context, **options)
+        if self._build is None:  # the Data Engineer lives above this layer: the session wires it
+            raise UsageError(
+                "building a pipeline needs the session's agents: use Session.pipelines"
+            )
+        return self._build(question_or_sql, into, **options)
 
     def _validate(self, pipeline: Pipeline) -> None:
         """The SQL is one query that runs (on no data) as its owner; checks and key fit it.

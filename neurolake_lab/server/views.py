@@ -59,7 +59,7 @@ def _index(session: Session) -> SchemaSnapshot:
     from neurolake_lab.agents import orchestrator_for
 
     session.tables()  # refreshes the session's view of the catalog first
-    return orchestrator_for(session).index.refresh(session)
+    return orchestrator_for(session).index.refresh(session.query)
 
 
 def _table_info(session: Session, table: str) -> TableInfo:
@@ -177,7 +177,7 @@ def table_lineage(session: Session, table: str, direction: str, depth: int) -> d
 
 def sample(session: Session, table: str, limit: int) -> dict[str, Any]:
     """The first rows of ``table`` as the requesting user may see them (policies applied)."""
-    from neurolake_lab.display import preview_rows
+    from neurolake_lab.report import preview_rows
 
     info = _table_info(session, table)
     result = session.sql(f"SELECT * FROM {info.id} LIMIT {int(limit)}")

@@ -19,7 +19,7 @@ from neurolake_lab.agents.compliance import (
     ReviewRequest,
 )
 from neurolake_lab.agents.engineer import DataEngineerAgent
-from neurolake_lab.agents.intent import IntentParser
+from neurolake_lab.agents.intent_parser import IntentParser
 from neurolake_lab.agents.optimizer import (
     OptimizerAgent,
     OptimizerDecision,

@@ -39,7 +39,7 @@ def tpch(template: Path, tmp_path: Path) -> Iterator[Session]:
 
 
 def key(cache: ResultCache, session: Session, sql: str, context: str = "owner") -> CacheKey:
-    k = cache.key(session, sql, policy_context=context)
+    k = cache.key(session.query, sql, policy_context=context)
     assert isinstance(k, CacheKey), k
     return k
 
@@ -62,9 +62,9 @@ def test_layout_comments_and_case_do_not_matter_values_do(tpch: Session) -> None
     b = key(cache, tpch, "select COUNT(*)\nfrom TPCH.NATION -- how many\nwhere N_REGIONKEY = 1;")
     c = key(cache, tpch, "SELECT count(*) FROM tpch.nation WHERE n_regionkey = 2")
     assert a.digest == b.digest != c.digest
-    p1 = cache.key(tpch, "SELECT * FROM tpch.nation WHERE n_regionkey = $r", policy_context="",
+    p1 = cache.key(tpch.query, "SELECT * FROM tpch.nation WHERE n_regionkey = $r", policy_context="",
                    params={"r": 1})  # fmt: skip
-    p2 = cache.key(tpch, "SELECT * FROM tpch.nation WHERE n_regionkey = $r", policy_context="",
+    p2 = cache.key(tpch.query, "SELECT * FROM tpch.nation WHERE n_regionkey = $r", policy_context="",
                    params={"r": 2})  # fmt: skip
     assert isinstance(p1, CacheKey) and isinstance(p2, CacheKey) and p1.digest != p2.digest
 
@@ -118,9 +118,9 @@ def test_what_is_never_cached(tpch: Session, tmp_path: Path) -> None:
         "INSERT INTO tpch.region VALUES (10, 'X', 'y')": "one query",
     }
     for sql, why in cases.items():
-        got = cache.key(tpch, sql, policy_context="", namespace={"frame": frame})
+        got = cache.key(tpch.query, sql, policy_context="", namespace={"frame": frame})
         assert isinstance(got, NotCacheable) and why in got.reason, (sql, got)
-    assert isinstance(cache.key(tpch, "SELECT * FROM range(3)", policy_context=""), CacheKey)
+    assert isinstance(cache.key(tpch.query, "SELECT * FROM range(3)", policy_context=""), CacheKey)
 
 
 def test_memory_is_bounded_and_spills_to_private_files(tpch: Session) -> None:
@@ -164,7 +164,7 @@ def test_another_kernel_reads_spilled_results(tpch: Session) -> None:
         from neurolake_lab.cache import ResultCache
         s = neurolake_lab.connect({str(ws)!r})
         c = ResultCache({str(ws)!r})
-        hit = c.get(c.key(s, {sql!r}, policy_context="owner"))
+        hit = c.get(c.key(s.query, {sql!r}, policy_context="owner"))
         print(hit.num_rows, hit.column(0)[0].as_py())
         """
     )

@@ -16,7 +16,7 @@ from neurolake_lab.compliance.policy import (
     enforce,
     register_user_functions,
 )
-from neurolake_lab.display import report_schema
+from neurolake_lab.report import report_schema
 from tests.compliance.policy_support import (
     EXAMPLE_POLICY,
     TAGS,

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 import neurolake_lab
+from neurolake_lab.compliance.recorder import stored_tags
 from neurolake_lab.demo import load_retail
 from neurolake_lab.exceptions import UsageError
 from neurolake_lab.session import Session
@@ -31,9 +32,11 @@ def test_ctas_classifies_columns_and_stores_the_tags(session: Session) -> None:
 def test_new_columns_are_classified_when_values_arrive(session: Session) -> None:
     session.sql("CREATE TABLE crm.people AS SELECT 1 AS id, 'x' AS note")
     session.sql("ALTER TABLE crm.people ADD COLUMN ip VARCHAR")
-    assert "ip" not in session._stored_tags(("crm", "people"))  # no values yet: no verdict
+    assert "ip" not in stored_tags(
+        session.lakehouse, ("crm", "people")
+    )  # no values yet: no verdict
     session.sql("INSERT INTO crm.people VALUES (2, 'y', '203.0.113.7'), (3, 'z', '198.51.100.23')")
-    assert session._stored_tags(("crm", "people"))["ip"].entity == "IP_ADDRESS"
+    assert stored_tags(session.lakehouse, ("crm", "people"))["ip"].entity == "IP_ADDRESS"
 
 
 def test_overrides_persist_and_are_shared(session: Session, workspace) -> None:

@@ -15,8 +15,8 @@ import pytest
 
 from neurolake_lab.cost import CostModel, Prediction
 from neurolake_lab.cost.workload import RETAIL_QUERIES, tpch_queries
-from neurolake_lab.display import build_report
 from neurolake_lab.exceptions import QueryError
+from neurolake_lab.report import build_report
 from neurolake_lab.session import Session
 
 JOIN = (
@@ -31,15 +31,15 @@ def history_rows(ws: Path) -> list[tuple[Any, ...]]:
 
 
 def run(session: Session, model: CostModel, sql: str, **kw: Any) -> Prediction:
-    pred = model.predict(session, sql, suggest=False)
+    pred = model.predict(session.query, sql)
     result = session.sql(sql, namespace={})
-    model.record(session, sql, pred, kw.get("ms", result.timings["execute_ms"]), len(result))
+    model.record(pred, kw.get("ms", result.timings["execute_ms"]), len(result))
     return pred
 
 
 def test_prediction_before_any_history(data_session: Session, report_validator: Any) -> None:
     model = CostModel(data_session.settings.workspace)
-    pred = model.predict(data_session, JOIN)
+    pred = model.predict(data_session.query, JOIN)
     assert pred.basis == "analytic"
     assert pred.predicted_ms is not None and pred.predicted_ms > 0
     assert pred.estimated_bytes is not None and pred.estimated_bytes > 0
@@ -55,32 +55,34 @@ def test_prediction_before_any_history(data_session: Session, report_validator: 
 def test_every_workload_query_is_predicted(data_session: Session) -> None:
     model = CostModel(data_session.settings.workspace)
     for sql in [*tpch_queries("tpch"), *RETAIL_QUERIES]:
-        pred = model.predict(data_session, sql, suggest=False)
+        pred = model.predict(data_session.query, sql)
         assert pred.predicted_ms is not None and math.isfinite(pred.predicted_ms), sql
         assert len(pred.statements) == 1
 
 
 def test_rows_out_of_aggregates_limits_and_pruned_scans(data_session: Session) -> None:
     model = CostModel(data_session.settings.workspace)
-    one = model.predict(data_session, "SELECT count(*), sum(total_amount) FROM retail.orders")
-    top = model.predict(data_session, "SELECT * FROM retail.orders ORDER BY total_amount LIMIT 5")
-    some = model.predict(data_session, "SELECT * FROM retail.orders LIMIT 17")
+    one = model.predict(data_session.query, "SELECT count(*), sum(total_amount) FROM retail.orders")
+    top = model.predict(
+        data_session.query, "SELECT * FROM retail.orders ORDER BY total_amount LIMIT 5"
+    )
+    some = model.predict(data_session.query, "SELECT * FROM retail.orders LIMIT 17")
     assert (one.estimated_rows, top.estimated_rows, some.estimated_rows) == (1, 5, 17)
     month = (
         "SELECT * FROM retail.orders WHERE order_date >= DATE '2025-06-01' "
         "AND order_date < DATE '2025-07-01'"
     )
     real = len(data_session.sql(month, namespace={}))
-    est = model.predict(data_session, month).estimated_rows
+    est = model.predict(data_session.query, month).estimated_rows
     assert est is not None and real <= est <= 3 * real  # the kept partition bounds DuckDB's guess
 
 
 def test_record_stores_figures_and_no_query_text(own_copy: Session) -> None:
     data_session = own_copy
     model = CostModel(data_session.settings.workspace)
-    pred = model.predict(data_session, JOIN, suggest=False)
+    pred = model.predict(data_session.query, JOIN)
     result = data_session.sql(JOIN, namespace={})
-    row_id = model.record(data_session, JOIN, pred, 12.5, len(result), 4096)
+    row_id = model.record(pred, 12.5, len(result), 4096)
     assert row_id is not None
     rows = history_rows(Path(data_session.settings.workspace))
     stored = repr(rows[-1])
@@ -94,14 +96,14 @@ def test_same_query_again_is_predicted_from_its_own_runs(session: Session) -> No
     model = CostModel(session.settings.workspace)
     sql = "SELECT sum(id) FROM h.t"
     for ms in (40.0, 50.0, 60.0):
-        pred = model.predict(session, sql, suggest=False)
-        model.record(session, sql, pred, ms, 1)
-    again = model.predict(session, "select SUM(id)   from h.t  -- same query", suggest=False)
+        pred = model.predict(session.query, sql)
+        model.record(pred, ms, 1)
+    again = model.predict(session.query, "select SUM(id)   from h.t  -- same query")
     assert again.basis == "repeat"
     assert again.predicted_ms == 50.0
     assert again.confidence is not None and again.confidence > 0.9
     session.sql("INSERT INTO h.t SELECT 1")  # a new snapshot: not the same query any more
-    assert model.predict(session, sql, suggest=False).basis != "repeat"
+    assert model.predict(session.query, sql).basis != "repeat"
 
 
 def test_the_model_learns_how_this_machine_differs(own_copy: Session) -> None:
@@ -110,62 +112,62 @@ def test_the_model_learns_how_this_machine_differs(own_copy: Session) -> None:
     model = CostModel(session.settings.workspace)
     queries = [*tpch_queries("tpch"), *RETAIL_QUERIES]
     train, test = queries[::2], queries[1::2]
-    unsure = [model.predict(session, sql, suggest=False).confidence or 0.0 for sql in test]
+    unsure = [model.predict(session.query, sql).confidence or 0.0 for sql in test]
     for sql in train:
-        pred = model.predict(session, sql, suggest=False)
-        model.record(session, sql, pred, 3.0 * pred.statements[0].analytic_ms, 1)
+        pred = model.predict(session.query, sql)
+        model.record(pred, 3.0 * pred.statements[0].analytic_ms, 1)
     live = model.live_model()
     assert live.local_samples == len(train)
     errors = []
     for sql in test:
-        pred = model.predict(session, sql, suggest=False)
+        pred = model.predict(session.query, sql)
         assert pred.basis == "model"
         truth = 3.0 * pred.statements[0].analytic_ms
         assert pred.predicted_ms is not None
         errors.append(max(pred.predicted_ms / truth, truth / pred.predicted_ms))
     assert sorted(errors)[len(errors) // 2] < 1.3  # before learning every error was 3
-    confident = [model.predict(session, sql, suggest=False).confidence or 0.0 for sql in test]
+    confident = [model.predict(session.query, sql).confidence or 0.0 for sql in test]
     assert sum(confident) / len(test) > sum(unsure) / len(test) + 0.2
 
 
 def test_parameters_dataframes_and_errors(data_session: Session) -> None:
     model = CostModel(data_session.settings.workspace)
     sql = "SELECT count(*) FROM retail.orders WHERE total_amount > $low"
-    pred = model.predict(data_session, sql, {"low": 100})
+    pred = model.predict(data_session.query, sql, {"low": 100})
     assert pred.predicted_ms is not None
     with pytest.raises(QueryError, match="low"):
-        model.predict(data_session, sql)
+        model.predict(data_session.query, sql)
     frame = pd.DataFrame({"customer_id": range(50), "flag": [True] * 50})
     pred = model.predict(
-        data_session,
+        data_session.query,
         "SELECT count(*) FROM retail.customers c JOIN frame f USING (customer_id)",
         namespace={"frame": frame},
     )
     assert pred.statements[0].figures.unmapped_scans == 1
     with pytest.raises(QueryError):
-        model.predict(data_session, "SELEC * FROM retail.orders")
+        model.predict(data_session.query, "SELEC * FROM retail.orders")
     with pytest.raises(QueryError, match="no_such_table"):
-        model.predict(data_session, "SELECT * FROM retail.no_such_table")
+        model.predict(data_session.query, "SELECT * FROM retail.no_such_table")
 
 
 def test_cells_with_several_statements_and_writes(session: Session) -> None:
     session.sql("CREATE TABLE w.src AS SELECT range AS id FROM range(5000)")
     model = CostModel(session.settings.workspace)
     cell = "SET threads = 1; CREATE TABLE w.dst AS SELECT id * 2 AS x FROM w.src; SELECT 1"
-    pred = model.predict(session, cell)
+    pred = model.predict(session.query, cell)
     assert len(pred.statements) == 2  # the CTAS's query and the SELECT; SET costs nothing
     assert pred.statements[0].figures.rows_scanned == 5000
-    assert model.record(session, cell, pred, 10.0, 1) is None  # one duration, two statements
-    assert model.predict(session, "SET threads = 2").basis == "none"
+    assert model.record(pred, 10.0, 1) is None  # one duration, two statements
+    assert model.predict(session.query, "SET threads = 2").basis == "none"
 
 
 def test_prediction_is_cached_until_something_changes(session: Session) -> None:
     session.sql("CREATE TABLE c.t AS SELECT range AS id FROM range(100)")
     model = CostModel(session.settings.workspace)
-    first = model.predict(session, "SELECT * FROM c.t")
-    assert model.predict(session, "SELECT * FROM c.t") is first
+    first = model.predict(session.query, "SELECT * FROM c.t")
+    assert model.predict(session.query, "SELECT * FROM c.t") is first
     session.sql("INSERT INTO c.t SELECT range FROM range(900)")
-    after = model.predict(session, "SELECT * FROM c.t")
+    after = model.predict(session.query, "SELECT * FROM c.t")
     assert after is not first and after.estimated_rows == 1000
 
 
@@ -179,9 +181,9 @@ def test_two_processes_record_into_one_history(session: Session) -> None:
         from neurolake_lab.cost import CostModel
         s = neurolake_lab.connect({str(ws)!r})
         m = CostModel({str(ws)!r})
-        p = m.predict(s, "SELECT sum(id) FROM m.t", suggest=False)
+        p = m.predict(s.query, "SELECT sum(id) FROM m.t")
         for i in range(40):
-            m.record(s, "SELECT sum(id) FROM m.t", p, 1.0 + i, 1)
+            m.record(p, 1.0 + i, 1)
         """
     )
     procs = [
@@ -198,7 +200,7 @@ def test_warm_reads_what_a_first_prediction_needs(data_session: Session) -> None
     from neurolake_lab.cost.table_stats import table_files
 
     model = CostModel(data_session.settings.workspace)
-    assert model.warm(data_session) > 0
+    assert model.warm(data_session.query) > 0
     loc = data_session.lakehouse.pointers[("retail", "orders")]
     from neurolake_lab.cost.sources import snapshot_of
 

@@ -25,9 +25,9 @@ from neurolake_lab.session import Session
 
 def record_all(session: Session, model: CostModel, queries: list[str], runs: int = 1) -> None:
     for sql in queries:
-        pred = model.predict(session, sql, suggest=False)
+        pred = model.predict(session.query, sql)
         ms, rows = cpu_ms(session, sql, runs)
-        model.record(session, sql, pred, ms, rows)
+        model.record(pred, ms, rows)
 
 
 def cpu_ms(session: Session, sql: str, runs: int) -> tuple[float, int]:
@@ -180,7 +180,7 @@ def test_little_history_predicts_better_after_merging(tmp_path: Path) -> None:
         def errors() -> list[float]:
             out = []
             for sql in held_out:
-                pred = model.predict(s, sql, suggest=False).predicted_ms
+                pred = model.predict(s.query, sql).predicted_ms
                 assert pred is not None
                 out.append(max(pred / actual[sql], actual[sql] / pred))
             return out

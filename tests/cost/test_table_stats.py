@@ -34,7 +34,7 @@ def events(session: Session) -> Session:
 
 def test_partition_pruning_matches_the_files_duckdb_reads(events: Session) -> None:
     sql = "SELECT sum(id) FROM p.events WHERE day >= DATE '2026-02-01' AND day < DATE '2026-03-01'"
-    est = estimate_statement(events, sql)
+    est = estimate_statement(events.query, sql)
     (scan,) = [s for s in est.scans if s is not None]
     assert (scan.files_total, scan.files_kept) == (3, 1)
     assert scan.files_kept == files_read(events, sql)
@@ -50,14 +50,16 @@ def test_partition_pruning_matches_the_files_duckdb_reads(events: Session) -> No
 
 
 def test_no_filter_keeps_every_file_and_a_wrapped_column_prunes_nothing(events: Session) -> None:
-    est = estimate_statement(events, "SELECT sum(id) FROM p.events WHERE year(day) = 2026")
+    est = estimate_statement(events.query, "SELECT sum(id) FROM p.events WHERE year(day) = 2026")
     (scan,) = [s for s in est.scans if s is not None]
     assert scan.files_kept == scan.files_total == 3
     assert files_read(events, "SELECT sum(id) FROM p.events WHERE year(day) = 2026") == 3
 
 
 def test_bytes_are_the_compressed_column_chunks_of_the_kept_files(events: Session) -> None:
-    est = estimate_statement(events, "SELECT max(note) FROM p.events WHERE day < DATE '2026-02-01'")
+    est = estimate_statement(
+        events.query, "SELECT max(note) FROM p.events WHERE day < DATE '2026-02-01'"
+    )
     (scan,) = [s for s in est.scans if s is not None]
     ws = Path(events.settings.workspace) / "warehouse" / "p" / "events"
     chunks = 0
@@ -77,7 +79,7 @@ def test_bytes_are_the_compressed_column_chunks_of_the_kept_files(events: Sessio
 def test_statistics_prune_files_of_an_unpartitioned_table(session: Session) -> None:
     session.sql("CREATE TABLE p.ids AS SELECT range AS id FROM range(1000)")
     session.sql("INSERT INTO p.ids SELECT range + 5000 FROM range(1000)")
-    est = estimate_statement(session, "SELECT count(*) FROM p.ids WHERE id >= 5500")
+    est = estimate_statement(session.query, "SELECT count(*) FROM p.ids WHERE id >= 5500")
     (scan,) = [s for s in est.scans if s is not None]
     assert (scan.files_total, scan.files_kept, scan.rows_kept) == (2, 1, 1000)
 
@@ -89,8 +91,8 @@ def test_time_travel_estimates_the_snapshot_read(session: Session) -> None:
     from neurolake_lab.cost import CostModel
 
     model = CostModel(session.settings.workspace)
-    now = model.estimate(session, "SELECT sum(id) FROM p.tt")[0]
-    then = model.estimate(session, f"SELECT sum(id) FROM p.tt FOR VERSION AS OF {first}")[0]
+    now = model.estimate(session.query, "SELECT sum(id) FROM p.tt")[0]
+    then = model.estimate(session.query, f"SELECT sum(id) FROM p.tt FOR VERSION AS OF {first}")[0]
     rows = [sum(s.rows_kept for s in e.scans if s is not None) for e in (now, then)]
     assert rows == [500, 100]
 
@@ -107,7 +109,7 @@ def test_predicted_bytes_are_close_to_the_bytes_duckdb_reads(session: Session) -
         "repeat(md5(range::VARCHAR), 4) AS txt FROM range(200000)"
     )
     sql = "SELECT max(txt), sum(id) FROM p.wide"
-    est = estimate_statement(session, sql)
+    est = estimate_statement(session.query, sql)
     session.sql(sql)  # warm: the views and metadata are read once per table
     with count_reads() as reads:  # straight to DuckDB: the session would answer from its cache
         session.engine.run(sql)

@@ -89,7 +89,7 @@ def make_index(session: Session) -> MetadataIndex:
 def test_rows_for_every_table_and_column(session: Session) -> None:
     shop(session)
     index = make_index(session)
-    snap = index.refresh(session)
+    snap = index.refresh(session.query)
     table = snap.table("shop.members")
     assert table is not None
     assert [c.name for c in table.columns] == ["id", "contact_email", "tier", "notes", "amount"]
@@ -112,7 +112,7 @@ def test_samples_never_of_tagged_pii_columns(session: Session) -> None:
             "amount": None,
         },
     )
-    snap = make_index(session).refresh(session)
+    snap = make_index(session).refresh(session.query)
     table = snap.table("shop.members")
     assert table is not None and table.classified
     email = table.column("contact_email")
@@ -127,7 +127,7 @@ def test_samples_never_of_tagged_pii_columns(session: Session) -> None:
 def test_untagged_tables_are_guessed_conservatively(session: Session) -> None:
     shop(session)
     untag(session, "shop.members")  # no tags: the name "contact_email" keeps it out of samples
-    snap = make_index(session).refresh(session)
+    snap = make_index(session).refresh(session.query)
     table = snap.table("shop.members")
     assert table is not None and not table.classified
     assert table.column("contact_email").pii_source == "heuristic"
@@ -146,7 +146,7 @@ def test_the_classifier_hook_answers_for_untagged_tables(session: Session) -> No
         return {"contact_email", "notes"}
 
     index.pii_hook = hook
-    snap = index.refresh(session)
+    snap = index.refresh(session.query)
     table = snap.table("shop.members")
     assert asked == ["shop.members"]
     assert table is not None and table.pii_columns == {"contact_email", "notes"}
@@ -156,22 +156,22 @@ def test_the_classifier_hook_answers_for_untagged_tables(session: Session) -> No
 def test_refresh_follows_snapshots_schema_and_properties(session: Session) -> None:
     shop(session)
     index = make_index(session)
-    index.refresh(session)
+    index.refresh(session.query)
     gen = generation(index.root, index.store.schema_name)
-    index.refresh(session)
+    index.refresh(session.query)
     assert index.last_refresh["rebuilt"] == []
     assert generation(index.root, index.store.schema_name) == gen  # nothing written
 
     session.sql("INSERT INTO shop.members VALUES (11, 'x@y.example', 'platinum', 'n', 1.0)")
     session.lakehouse.refresh(session.engine.con)
-    snap = index.refresh(session)
+    snap = index.refresh(session.query)
     assert index.last_refresh["rebuilt"] == ["shop.members"]
     assert "platinum" in snap.table("shop.members").column("tier").samples
     assert snap.table("shop.members").rows == 11
 
     session.sql("ALTER TABLE shop.members ADD COLUMN region VARCHAR")
     session.lakehouse.refresh(session.engine.con)
-    snap = index.refresh(session)
+    snap = index.refresh(session.query)
     assert snap.table("shop.members").column("region") is not None
 
     tid = session.lakehouse.resolve("shop.members")
@@ -188,19 +188,19 @@ def test_refresh_follows_snapshots_schema_and_properties(session: Session) -> No
     }
     loaded.transaction().set_properties({"neurolake.pii": json.dumps(tags)}).commit_transaction()
     session.lakehouse.refresh(session.engine.con)
-    snap = index.refresh(session)
+    snap = index.refresh(session.query)
     assert snap.table("shop.members").classified
 
     session.sql("DROP TABLE shop.members")
     session.lakehouse.refresh(session.engine.con)
-    snap = index.refresh(session)
+    snap = index.refresh(session.query)
     assert snap.table("shop.members") is None and index.last_refresh["removed"] == ["shop.members"]
 
 
 def test_retrieval(session: Session) -> None:
     shop(session)
     index = make_index(session)
-    index.refresh(session)
+    index.refresh(session.query)
     hits = index.relevant("which loyalty tier", limit=3)
     assert hits[0].id == "shop.members.tier"
     assert [(h.column, h.value) for h in index.find_value("Gold")] == [
@@ -226,10 +226,10 @@ def test_retrieval(session: Session) -> None:
 def test_another_embedding_rebuilds_and_adopts_pairs(session: Session) -> None:
     shop(session)
     first = make_index(session)
-    first.refresh(session)
+    first.refresh(session.query)
     first.add_pair("How many members?", "SELECT count(*) FROM shop.members", user="ada")
     other = MetadataIndex(session.workspace.root / "index", LocalEmbedder(dim=64))
-    other.refresh(session)
+    other.refresh(session.query)
     assert other.last_refresh["rebuilt"] == ["shop.members"]
     hits = other.similar_pairs("how many members are there")
     assert hits and hits[0].sql == "SELECT count(*) FROM shop.members"
@@ -244,7 +244,7 @@ def test_remote_embeddings_through_an_openai_compatible_endpoint(session: Sessio
     with FakeOpenAI(embedding_dim=24) as server:
         emb = OpenAIEmbedder(base_url=server.base_url, api_key=None, model="emb")
         index = MetadataIndex(session.workspace.root / "index", emb)
-        snap = index.refresh(session)
+        snap = index.refresh(session.query)
         assert snap.table("shop.members") is not None
         texts = [t for r in server.embedding_requests for t in r.body["input"]]
         assert any("loyalty" in t.lower() for t in texts)
@@ -255,7 +255,7 @@ def test_remote_embeddings_through_an_openai_compatible_endpoint(session: Sessio
 
 def test_a_second_process_reads_without_lancedb(session: Session) -> None:
     shop(session)
-    make_index(session).refresh(session)
+    make_index(session).refresh(session.query)
     code = textwrap.dedent(f"""
         import sys, neurolake_lab
         s = neurolake_lab.connect({str(session.workspace.root)!r})
@@ -290,7 +290,7 @@ s = neurolake_lab.connect(sys.argv[1])
 for _ in range(3):
     s.lakehouse.refresh(s.engine.con)
     index = MetadataIndex(s.workspace.root / "index", LocalEmbedder())
-    index.refresh(s)
+    index.refresh(s.query)
     index.add_pair(f"question from {sys.argv[2]}", "SELECT 1", user=sys.argv[2])
 print("ok")
 """
@@ -315,7 +315,7 @@ def test_several_processes_on_one_index(session: Session) -> None:
         out, err = p.communicate(timeout=180)
         assert p.returncode == 0 and out.strip() == "ok", err
     index = make_index(session)
-    snap = index.refresh(session)
+    snap = index.refresh(session.query)
     assert sorted(snap.tables) == ["shop.members", "shop.t0", "shop.t1", "shop.t2"]
     assert index.last_refresh["rebuilt"] == []  # the other processes indexed everything
     rows = index.store.read_schema()

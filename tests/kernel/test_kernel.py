@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from jupyter_client.manager import KernelManager, start_new_kernel
 
-from neurolake_lab.display import REPORT_MIME
+from neurolake_lab.report import REPORT_MIME
 
 pytestmark = pytest.mark.slow
 LONG_QUERY = (

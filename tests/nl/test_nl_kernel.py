@@ -12,7 +12,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 import neurolake_lab
-from neurolake_lab.display import REPORT_MIME
+from neurolake_lab.report import REPORT_MIME
 
 pytestmark = pytest.mark.slow
 WIDGET = "application/vnd.jupyter.widget-view+json"

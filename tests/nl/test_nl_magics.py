@@ -15,10 +15,10 @@ from IPython.utils.capture import capture_output
 import neurolake_lab
 from neurolake_lab.agents import orchestrator_for
 from neurolake_lab.agents.answer import NLResult
-from neurolake_lab.display import REPORT_MIME
 from neurolake_lab.exceptions import UsageError
 from neurolake_lab.magics import get_magics
 from neurolake_lab.nl_magics import NLMagics, NLOptions, parse_nl_line
+from neurolake_lab.report import REPORT_MIME
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 

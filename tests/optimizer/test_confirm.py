@@ -40,7 +40,9 @@ def test_settings_environment_and_arguments(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_a_real_prediction_against_a_threshold(session: Session) -> None:
     session.sql("CREATE TABLE c.t AS SELECT range AS id FROM range(300000)")
-    pred = CostModel(session.settings.workspace).predict(session, "SELECT * FROM c.t ORDER BY id")
+    pred = CostModel(session.settings.workspace).predict(
+        session.query, "SELECT * FROM c.t ORDER BY id"
+    )
     assert pred.predicted_ms is not None
     assert needs_confirmation(pred, threshold_ms=pred.predicted_ms / 2).needed
     assert not needs_confirmation(pred, threshold_ms=pred.predicted_ms * 2).needed

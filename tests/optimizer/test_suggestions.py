@@ -8,9 +8,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from neurolake_lab.cost import CostModel, Prediction, Suggestion
-from neurolake_lab.display import build_report
+from neurolake_lab.cost import Prediction, Suggestion
 from neurolake_lab.optimizer import apply, best
+from neurolake_lab.report import build_report
 from neurolake_lab.session import Session
 
 
@@ -19,7 +19,8 @@ def sorted_table(t: pa.Table) -> pa.Table:
 
 
 def suggestions(session: Session, sql: str) -> tuple[Prediction, dict[str, Suggestion]]:
-    pred = CostModel(session.settings.workspace).predict(session, sql)
+    pred = session.predict(sql)
+    assert pred is not None
     return pred, {s.kind: s for s in pred.suggestions}
 
 

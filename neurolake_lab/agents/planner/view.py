@@ -23,7 +23,7 @@ from neurolake_lab.index.samples import quote_ident, table_ref
 from neurolake_lab.llm import lexicon
 
 if TYPE_CHECKING:
-    from neurolake_lab.session import Session
+    from neurolake_lab.context import QueryContext
 
 _LABEL_WORDS = ("name", "title", "label")
 _START_WORDS = frozenset(
@@ -60,7 +60,7 @@ class PlannerView:
     semantics: Semantics
     phrases: PhraseIndex
     graph: JoinGraph
-    session: Session | None = None
+    query: QueryContext | None = None
     _probes: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = field(default_factory=dict)
 
     def table(self, table_id: str) -> TableInfo:
@@ -134,8 +134,8 @@ class PlannerView:
         if key in self._probes:
             return self._probes[key]
         found: list[tuple[str, str]] = []
-        session = self.session
-        if session is not None:
+        query = self.query
+        if query is not None:
             for tid in tables:
                 cols = [
                     c
@@ -150,7 +150,7 @@ class PlannerView:
                     f"THEN {quote_ident(c.name)} END)"
                     for c in cols
                 )
-                row = session.engine.con.execute(
+                row = query.engine.con.execute(
                     f"SELECT {picks} FROM {table_ref(tid)} WHERE {conds}", {"v": text}
                 ).fetchone()
                 for col, value in zip(cols, row or (), strict=False):
@@ -164,7 +164,7 @@ _CACHE: OrderedDict[tuple[str, str, float], PlannerView] = OrderedDict()
 
 
 def planner_view(
-    snapshot: SchemaSnapshot, workspace: Path | None, session: Session | None = None
+    snapshot: SchemaSnapshot, workspace: Path | None, query: QueryContext | None = None
 ) -> PlannerView:
     """The view of ``snapshot`` (cached by its key and the workspace definitions' version)."""
     mtime = 0.0
@@ -178,10 +178,10 @@ def planner_view(
         read_workspace_file(workspace)
     key = (snapshot.key, str(workspace), mtime)
     view = _CACHE.get(key)
-    if view is None or view.session is not session:
+    if view is None or view.query is not query:
         semantics = load_semantics(snapshot, workspace)
         view = PlannerView(
-            snapshot, semantics, PhraseIndex(snapshot, semantics), JoinGraph(snapshot), session
+            snapshot, semantics, PhraseIndex(snapshot, semantics), JoinGraph(snapshot), query
         )
         _CACHE[key] = view
         while len(_CACHE) > 8:

@@ -142,7 +142,7 @@ def _summaries(ctx: RuleContext, base: str, snapshot: int | None) -> list[_Summa
     """Summary tables of ``base`` made by a CTAS from exactly ``base``'s current snapshot."""
     from neurolake_lab.lakehouse.lakehouse import read_metadata
 
-    lake = ctx.session.lakehouse
+    lake = ctx.query.lakehouse
     out = []
     for tid, location in lake.pointers.items():
         name = f"{tid[0]}.{tid[1]}"
@@ -213,7 +213,7 @@ def _output_types(ctx: RuleContext) -> list[tuple[str, str]] | None:
     import duckdb
 
     try:
-        rows = ctx.session.engine.con.execute(f"DESCRIBE {ctx.sql.rstrip().rstrip(';')}").fetchall()
+        rows = ctx.query.engine.con.execute(f"DESCRIBE {ctx.sql.rstrip().rstrip(';')}").fetchall()
     except duckdb.Error:
         return None
     return [(str(r[0]), str(r[1])) for r in rows]

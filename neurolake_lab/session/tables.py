@@ -1,16 +1,18 @@
-"""The lakehouse part of ``Session``: writing tables from Python, history, upkeep, layout, quality.
+"""``TableOps``: the Session's table methods: writes from Python, history, upkeep, layout, quality.
 
-A mixin so that ``session.py`` stays the small facade it is; every method here works on
-``self.lakehouse`` and records who wrote through ``self.write_context()``.
+A facade over the lakehouse service: every method refreshes the session's view of the catalog,
+acts through the lakehouse with the session's identity (``write_context``) and audits what it did.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from neurolake_lab.cell.execute import layout_notice
 from neurolake_lab.exceptions import UsageError
-from neurolake_lab.session_core import SessionCore
+from neurolake_lab.session.facade import Facade
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -21,12 +23,28 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.access_patterns import LayoutSuggestion
     from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.quality import QualityRules
-    from neurolake_lab.lakehouse.tables import WriteOutcome
+    from neurolake_lab.lakehouse.tables import WriteContext, WriteOutcome
     from neurolake_lab.result import QueryResult
 
 
-class LakehouseAPI(SessionCore):
+class TableOps(Facade):
     """``Session.write``, ``snapshots``, ``rollback``, ``maintain``, ``set_quality``, ``layout``."""
+
+    def write_context(self, sql: str | None = None) -> WriteContext:
+        """Who writes and from which cell."""
+        return self.services.write_context(sql)
+
+    def record(self, kind: str, sql: str | None = None, **data: Any) -> str:
+        """Append one audit record of the session."""
+        return self.services.recorder.record(kind, sql, **data)
+
+    def tables(self) -> QueryResult:
+        """Every table the session can query: Iceberg tables and the session's own."""
+        start = time.perf_counter()
+        lake = self.lakehouse
+        table = _table_listing(self.services.engine.tables(), lake)
+        elapsed = (time.perf_counter() - start) * 1000
+        return query_result(table, "-- tables", "TABLES", elapsed)
 
     def write(
         self,
@@ -53,7 +71,6 @@ class LakehouseAPI(SessionCore):
             raise UsageError(f"mode must be 'append' or 'overwrite', not {mode!r}")
         arrow = _to_arrow(data)
         lake = self.lakehouse
-        lake.refresh(self.engine.con)
         tid = _table_id(lake, table)
         ctx = self.write_context()
         writer = lake.writer
@@ -63,7 +80,7 @@ class LakehouseAPI(SessionCore):
                     tid, arrow, ctx, overwrite=mode == "overwrite", by_name=True,
                     operation=f"write ({mode})",
                 )  # fmt: skip
-                outcome.notices.extend(self._layout_notice(tid))
+                outcome.notices.extend(layout_notice(lake, tid))
             else:
                 props = dict(properties or {})
                 if description:
@@ -74,7 +91,7 @@ class LakehouseAPI(SessionCore):
                     docs=docs, operation=f"write ({mode})",
                 )  # fmt: skip
         finally:
-            lake.refresh(self.engine.con)
+            lake.refresh(self.services.engine.con)
         self.record(
             "write", table=outcome.table, operation=outcome.operation,
             rows_added=outcome.rows_added, rows_removed=outcome.rows_removed,
@@ -100,7 +117,6 @@ class LakehouseAPI(SessionCore):
         written but never committed (by a crashed write) are removed once older than
         ``orphans_older_than``. The report says what each step did.
         """
-        self.lakehouse.refresh(self.engine.con)
         report = self.lakehouse.maintain(
             table, self.write_context(), expire_older_than=expire_older_than,
             retain_last=retain_last, compact=compact, small_file_mb=small_file_mb,
@@ -146,7 +162,6 @@ class LakehouseAPI(SessionCore):
             on_failure=on_failure,
         )
         lake = self.lakehouse
-        lake.refresh(self.engine.con)
         tid = lake.resolve(table)
         loaded = lake.load(tid)
         known = {f.name for f in loaded.schema().fields}
@@ -155,7 +170,7 @@ class LakehouseAPI(SessionCore):
             raise UsageError(f"table {table} has no column {', '.join(unknown)}")
         with quiet_pyiceberg():
             loaded.transaction().set_properties({PROPERTY: rules.to_json()}).commit_transaction()
-        lake.refresh(self.engine.con)
+        lake.refresh(self.services.engine.con)
         self.record("maintenance", table=table, action="set quality", rules=rules.to_json())
         return rules
 
@@ -163,13 +178,11 @@ class LakehouseAPI(SessionCore):
         """The quality checks declared on ``table``."""
         from neurolake_lab.lakehouse.quality import QualityRules
 
-        self.lakehouse.refresh(self.engine.con)
         _, meta = self.lakehouse.metadata(table)
         return QualityRules.from_properties(dict(meta.properties))
 
     def layout(self, table: str) -> LayoutSuggestion | None:
         """The partitioning/sort order the table's recorded access patterns call for, if any."""
-        self.lakehouse.refresh(self.engine.con)
         return self.lakehouse.layout(table)
 
     def apply_layout(self, table: str) -> WriteOutcome:
@@ -177,31 +190,19 @@ class LakehouseAPI(SessionCore):
         suggestion = self.layout(table)
         if suggestion is None:
             raise UsageError(f"no layout change is suggested for {table}")
-        outcome = self.lakehouse.apply_layout(table, suggestion, self.write_context())
+        outcome = self.services.lakehouse.apply_layout(table, suggestion, self.write_context())
         self.record("maintenance", table=outcome.table, action="apply layout",
                     partition_by=suggestion.partition_by, sort_by=suggestion.sort_by)  # fmt: skip
         return outcome
 
-    def _layout_notice(self, table: tuple[str, str] | None) -> list[str]:
-        """After a write: the layout the table's access patterns call for, as a notice."""
-        if table is None or table not in self.lakehouse.pointers:
-            return []
-        try:
-            suggestion = self.lakehouse.layout(f"{table[0]}.{table[1]}")
-        except Exception:  # advice must never fail a write that succeeded
-            return []
-        return [suggestion.message] if suggestion is not None else []
-
     def snapshots(self, table: str) -> QueryResult:
         """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""
-        self.lakehouse.refresh(self.engine.con)
         return query_result(
             self.lakehouse.snapshots(table), f"-- snapshots of {table}", "SNAPSHOTS"
         )
 
     def rollback(self, table: str, snapshot_id: int) -> WriteOutcome:
         """Make ``snapshot_id`` the current snapshot of ``table`` again (as ``%rollback``)."""
-        self.lakehouse.refresh(self.engine.con)
         outcome = self.lakehouse.rollback(table, int(snapshot_id), self.write_context())
         self.record("write", table=outcome.table, operation="rollback", snapshot_id=snapshot_id)
         return outcome
@@ -245,3 +246,26 @@ def query_result(table: pa.Table, sql: str, kind: str, elapsed: float | None = N
 
     timings = {"execute_ms": elapsed, "total_ms": elapsed} if elapsed is not None else {}
     return QueryResult(table, sql=sql, statement_type=kind, timings=timings)
+
+
+def _table_listing(local: pa.Table, lake: Lakehouse) -> pa.Table:
+    """The session's own tables (not the lakehouse's views) followed by the Iceberg tables."""
+    import pyarrow as pa
+
+    rows = [
+        {**row, "description": None}
+        for row in local.to_pylist()
+        if (row["schema"], row["name"]) not in lake.pointers
+        and not lake.is_alias(row["schema"], row["name"])
+    ]
+    for info in lake.describe():
+        rows.append(
+            {k: info[k] for k in ("schema", "name", "kind", "columns", "rows", "description")}
+        )
+    fields: list[pa.Field[Any]] = [
+        pa.field("schema", pa.string()), pa.field("name", pa.string()),
+        pa.field("kind", pa.string()), pa.field("columns", pa.int64()),
+        pa.field("rows", pa.int64()), pa.field("description", pa.string()),
+    ]  # fmt: skip
+    schema = pa.schema(fields)
+    return pa.Table.from_pylist(rows, schema=schema)

@@ -1,4 +1,4 @@
-"""The lineage part of ``Session``: per statement, and across tables and notebooks.
+"""``LineageTracker``: column lineage per statement, and across tables and notebooks.
 
 Each query's column lineage goes into its cell report; each write's goes into the new snapshot's
 summary (``neurolake.lineage``), so ``Session.lineage("ns.t.col")`` can follow a column upstream or
@@ -15,9 +15,11 @@ import sqlglot
 from sqlglot import exp
 
 from neurolake_lab.exceptions import QueryError, UsageError
-from neurolake_lab.session_core import SessionCore
 
 if TYPE_CHECKING:
+    from neurolake_lab.config import Settings
+    from neurolake_lab.engine import DuckDBEngine
+    from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.tables import WriteContext
     from neurolake_lab.lineage.graph import LineageEdge, LineageGraph
 
@@ -25,8 +27,19 @@ if TYPE_CHECKING:
 LINEAGE_TYPES = frozenset({"SELECT", "CREATE", "INSERT", "MERGE_INTO"})
 
 
-class LineageAPI(SessionCore):
-    """``Session.statement_lineage``, ``Session.lineage``."""
+class LineageTracker:
+    """The lineage of one session's statements, and of the workspace's recorded writes.
+
+    Args:
+        engine: The session's DuckDB engine (columns of its own tables).
+        lakehouse: The session's lakehouse (Iceberg columns, snapshots, recorded lineage).
+        settings: The session's settings (the OpenLineage endpoint, the workspace's name).
+    """
+
+    def __init__(self, engine: DuckDBEngine, lakehouse: Lakehouse, settings: Settings) -> None:
+        self.engine = engine
+        self.lakehouse = lakehouse
+        self.settings = settings
 
     def statement_lineage(
         self, sql: str, statement_type: str, output_table: str | None = None

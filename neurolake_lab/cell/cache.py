@@ -1,0 +1,59 @@
+"""Stages: serve a query from the result cache, and keep what ran for the next time.
+
+Only queries over lakehouse tables are cached, keyed by the normalized SQL, the snapshot of every
+input, the bound values and the policy context (policy version, user, ``--no-pii``, the rewritten
+SQL), so two users or two policies never share an entry. A result that shows PII in clear is never
+cached: the cache spills to files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from neurolake_lab.engine import Execution
+
+if TYPE_CHECKING:
+    from neurolake_lab.cell.plan import CellPlan, StatementPlan
+    from neurolake_lab.services import Services
+
+
+def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
+    """Key the query and take its result from the cache when the cache has it."""
+    from neurolake_lab.cache import CacheKey
+
+    if step.writes or step.kind != "SELECT":
+        return
+    if not services.lakehouse.access.tables_in(step.sql):
+        return
+    enforcement = step.enforcement
+    if enforcement is not None:
+        masked = {m["column"] for m in enforcement.masked}
+        if any(c["column"] not in masked for c in enforcement.pii_columns):
+            return  # personal data in clear never goes into cache files
+    version = enforcement.policy_version if enforcement is not None else "none"
+    digest = hashlib.sha256(step.run_sql.encode()).hexdigest()[:16]
+    context = f"{version}|{plan.user}|{plan.no_pii}|{digest}"
+    cache = services.result_cache
+    key = cache.key(
+        services.query, step.sql, policy_context=context, params=step.bound,
+        namespace=plan.namespace,
+    )  # fmt: skip
+    if not isinstance(key, CacheKey):
+        return
+    step.cache_key = key
+    table = cache.get(key)
+    if table is None:
+        return
+    types = [str(t) for t in services.engine.con.from_arrow(table.schema.empty_table()).types]
+    step.execution = Execution(table, types, step.kind, step.run_sql, 0.0, 0.0)
+    step.cached = True
+    plan.notices.append("from the result cache: the tables are at the same snapshots")
+
+
+def keep(plan: CellPlan, step: StatementPlan, services: Services) -> None:
+    """Put a query's fresh result into the cache under the key ``lookup`` made."""
+    execution = step.execution
+    if step.cache_key is None or step.cached or execution is None or execution.table is None:
+        return
+    services.result_cache.put(step.cache_key, execution.table)

@@ -1,0 +1,29 @@
+"""Stage: the workspace's policies applied to each statement (the one place a cell is governed).
+
+``govern_cell`` checks every statement before the first one runs, so a refused statement stops
+the cell before anything changed; ``govern`` gives each statement its enforcement again when it
+runs (a cached lookup). A refused statement is audited by the governor and raises
+``PolicyViolation``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from neurolake_lab.cell.plan import CellPlan, StatementPlan
+    from neurolake_lab.services import Services
+
+
+def govern_cell(plan: CellPlan, services: Services) -> None:
+    """Govern every statement of the cell before any runs (only cells that read tables)."""
+    if "from" not in plan.text.lower():
+        return
+    for step in plan.statements:
+        services.governor.govern(step.sql, step.kind, plan.no_pii, audit=plan.audit)
+
+
+def govern(plan: CellPlan, step: StatementPlan, services: Services) -> None:
+    """Govern one statement: its enforcement and the SQL that runs (before time travel)."""
+    step.enforcement = services.governor.govern(step.sql, step.kind, plan.no_pii, audit=plan.audit)
+    step.run_sql = step.enforcement.sql if step.enforcement is not None else step.sql

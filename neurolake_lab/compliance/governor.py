@@ -1,0 +1,222 @@
+"""``Governor``: the workspace's policies applied to one session's statements.
+
+``govern`` applies ``policies.yaml`` to one statement (masks, row filters, denied columns, refused
+ways around the catalog) and returns what to run with every decision; the cell pipeline calls it
+for every statement on every path (``%%sql``, ``%%nl``, the Session API, the server), so none of
+them skips it. Policy changes are audited the first time a statement sees them. The governor also
+installs what enforcement needs in the session's DuckDB (masking functions with the workspace's
+hidden salt, the current user's functions, decryption for users the policy lets read in clear).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from neurolake_lab.compliance.policy import Enforcement, NoPii, Policy, PolicyStore
+    from neurolake_lab.compliance.recorder import AuditRecorder
+    from neurolake_lab.compliance.tagging import PiiTagger
+    from neurolake_lab.engine import DuckDBEngine
+    from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.statements import TableId
+
+#: Iceberg type → DuckDB type name, for the schema the policy rewrites against.
+_DUCKDB_TYPES = {
+    "boolean": "BOOLEAN", "int": "INTEGER", "long": "BIGINT", "float": "FLOAT",
+    "double": "DOUBLE", "date": "DATE", "time": "TIME", "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMP WITH TIME ZONE", "string": "VARCHAR", "uuid": "UUID",
+    "binary": "BLOB",
+}  # fmt: skip
+
+Schema = dict[str, dict[str, str]]
+Tags = dict[str, dict[str, Any]]
+
+
+class Governor:
+    """Governs one session's statements with the workspace's policies.
+
+    Args:
+        workspace: The workspace folder (the policies' file paths are checked against it).
+        engine: The session's DuckDB engine.
+        lakehouse: The session's lakehouse.
+        policies: The workspace's policy store.
+        recorder: Where decisions and policy changes are audited.
+    """
+
+    def __init__(
+        self,
+        workspace: Path,
+        engine: DuckDBEngine,
+        lakehouse: Lakehouse,
+        policies: PolicyStore,
+        recorder: AuditRecorder,
+    ) -> None:
+        self.workspace = workspace
+        self.engine = engine
+        self.lakehouse = lakehouse
+        self.policies = policies
+        self.recorder = recorder
+        self._policy_version: str | None = None
+        self._inputs: tuple[object, Schema, Tags] | None = None
+
+    @property
+    def user(self) -> str:
+        """Who the governed session acts as."""
+        return self.recorder.user
+
+    def install(self, tagger: PiiTagger) -> None:
+        """Register the compliance write hooks, view rules and masking functions.
+
+        Order matters: PII is classified on clear values, then marked columns are encrypted.
+        """
+        from neurolake_lab.compliance.encryption import FieldEncryptor, decrypting_view_columns
+        from neurolake_lab.compliance.policy import register_masking_functions, workspace_salt
+
+        lake = self.lakehouse
+        encryptor = FieldEncryptor(self.workspace)
+        lake.write_hooks.append(tagger.hook)
+        lake.write_hooks.append(encryptor.hook)
+        encryptor.register(self.engine.con)
+        lake.view_columns = lambda tid, props: decrypting_view_columns(
+            tid, props, lambda column: self.may_decrypt(tid, column)
+        )
+        register_masking_functions(self.engine.con, workspace_salt(self.workspace))
+
+    def policy(self) -> Policy:
+        """The policy in force now; a change since the last statement is audited here."""
+        from neurolake_lab.compliance.policy import register_user_functions
+
+        policy = self.policies.current()
+        if policy.version != self._policy_version:
+            self._policy_version = policy.version
+            register_user_functions(self.engine.con, policy, self.user)
+            self.lakehouse.invalidate_views()
+        for change in self.policies.take_changes():
+            self.recorder.record(
+                "policy_change", old_version=change.old_version, new_version=change.new_version,
+                source=change.source, error=change.error,
+            )  # fmt: skip
+        return policy
+
+    def govern(
+        self, sql: str, statement_type: str, no_pii: NoPii = None, *, audit: bool = True
+    ) -> Enforcement | None:
+        """The policy applied to one statement (``None``: nothing to govern, run it as it is).
+
+        A statement that names no lakehouse table needs no rewrite; it is still checked for ways
+        around the catalog when the user is not exempt from those checks (not the owner).
+        A blocked statement is audited here (unless ``audit=False``: a preview is not an
+        attempt) and raises ``PolicyViolation``.
+        """
+        from neurolake_lab.compliance.policy import enforce
+
+        policy = self.policy()
+        names = self.lakehouse.access.tables_in(sql)
+        exempt = policy.identity(self.user).exempt
+        if not names and exempt and no_pii is None and policy.error is None:
+            return None
+        schema, tags = self.inputs()
+        result = enforce(
+            sql, schema=schema, tags=tags, user=self.user, policy=policy,
+            statement_type=statement_type, no_pii=no_pii, cwd=str(self.workspace),
+        )  # fmt: skip
+        if result.blocked:
+            if audit:
+                kind = "refusal" if result.refusals else "policy_decision"
+                self.recorder.record(
+                    kind, sql, statement_type=statement_type, **_audit_decisions(result)
+                )
+            result.raise_if_blocked()
+        return result
+
+    def inputs(self) -> tuple[Schema, Tags]:
+        """Schema and PII tags of every Iceberg table, rebuilt when the catalog changes."""
+        from neurolake_lab.compliance.tagging import read_tags
+        from neurolake_lab.lakehouse.lakehouse import iceberg_columns, read_properties
+
+        lake = self.lakehouse
+        state = tuple(sorted(lake.pointers.items()))
+        if self._inputs is not None and self._inputs[0] == state:
+            return self._inputs[1], self._inputs[2]
+        schema: Schema = {}
+        tags: Tags = {}
+        for (ns, name), location in lake.pointers.items():
+            key = f"{ns}.{name}"
+            try:
+                columns = iceberg_columns(location)
+                stored = read_tags(read_properties(location))
+            except OSError:  # dropped meanwhile
+                continue
+            schema[key] = {c: duckdb_type(t) for c, t in columns.items()}
+            if stored:
+                tags[key] = dict(stored.items())
+        self._inputs = (state, schema, tags)
+        return schema, tags
+
+    def may_decrypt(self, tid: TableId, column: str) -> bool:
+        """Whether the session's user sees an encrypted column in clear.
+
+        The policies decide: the column decrypts for a user who may read it unmasked (the
+        owner, by default); for anyone it is masked or denied for, it stays ciphertext.
+        """
+        from neurolake_lab.compliance.policy import enforce
+
+        policy = self.policies.current()
+        if policy.error is not None:  # an invalid policy file: fail closed
+            return False
+        schema, tags = self.inputs()
+        quoted = '"' + column.replace('"', '""') + '"'
+        sql = f'SELECT {quoted} FROM "{tid[0]}"."{tid[1]}"'
+        try:
+            result = enforce(sql, schema=schema, tags=tags, user=self.user, policy=policy)
+        except Exception:  # anything unexpected: stay encrypted
+            return False
+        hidden = {m["column"] for m in result.masked} | {d["column"] for d in result.denied}
+        return not result.blocked and f"{tid[0]}.{tid[1]}.{column}" not in hidden
+
+    def carried_tags(self, sql: str, target: TableId) -> dict[str, dict[str, Any]]:
+        """The PII tags a CTAS/INSERT's target columns get from the columns they copy."""
+        from neurolake_lab.compliance.policy import carry_tags
+        from neurolake_lab.compliance.policy.errors import PolicyError
+        from neurolake_lab.exceptions import QueryError
+
+        schema, tags = self.inputs()
+        if not tags:
+            return {}
+        try:
+            if sql.lstrip()[:5].upper() == "MERGE":  # the source's columns, matched by name
+                from neurolake_lab.lakehouse.merge import parse_source_query
+
+                sql = parse_source_query(sql)
+            carried = carry_tags(sql, schema=schema, tags=tags)
+        except (PolicyError, ValueError, QueryError):
+            return {}
+        return {column: dict(c.tag) for column, c in carried.items()}
+
+
+def duckdb_type(iceberg: str) -> str:
+    """The DuckDB type name for an Iceberg type name (``decimal(10, 2)`` → ``DECIMAL(10,2)``)."""
+    if iceberg.startswith("decimal"):
+        return iceberg.upper().replace(" ", "")
+    if iceberg.startswith("fixed"):
+        return "BLOB"
+    return _DUCKDB_TYPES.get(iceberg, iceberg.upper())
+
+
+def decisions(enforcement: Enforcement | None) -> dict[str, Any]:
+    """The policy decisions an audit record of a statement carries (none without a policy)."""
+    if enforcement is None or not (
+        enforcement.rewritten or enforcement.pii_columns or enforcement.warnings
+    ):
+        return {}
+    report = enforcement.to_report()
+    return {"policy_version": enforcement.policy_version, **report}
+
+
+def _audit_decisions(result: Enforcement) -> dict[str, Any]:
+    """The decisions for the audit log, without the rewritten SQL (the record has the SQL)."""
+    data = result.to_audit()
+    data.pop("executed_sql", None)
+    return data

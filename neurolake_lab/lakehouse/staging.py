@@ -1,0 +1,50 @@
+"""Where a copy-on-write UPDATE/DELETE/MERGE stages the rows it changes, and how it aims at them.
+
+Shared by ``sql_writes`` and ``merge``: the statement is re-aimed at a DuckDB copy of the target's
+rows (``TARGET``), and only the parameters the re-aimed part uses are bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+if TYPE_CHECKING:
+    from neurolake_lab.engine import DuckDBEngine
+    from neurolake_lab.engine.duckdb_engine import Params
+    from neurolake_lab.lakehouse.statements import TableId
+
+#: The temporary table holding the target's rows while a statement changes them.
+TARGET = "__nl_target"
+
+
+def params_for(engine: DuckDBEngine, sql: str, params: Params) -> Params:
+    """The subset of a statement's named parameters that ``sql`` (a part of it) uses."""
+    if params is None or not isinstance(params, Mapping):
+        return params
+    statements = engine.split(sql)
+    names: set[str] = set()
+    for stmt in statements:
+        names |= set(stmt.named_parameters)
+    return {k: v for k, v in params.items() if k in names} or None
+
+
+def retarget(tree: exp.Expr, alias: str, tid: TableId) -> str:
+    """The DELETE/UPDATE ``tree`` aimed at the DuckDB copy of the table's rows.
+
+    Columns qualified with the table's own name (``sales.orders.id``) are re-qualified with the
+    alias the copy gets.
+    """
+    copy = tree.copy()
+    for column in copy.find_all(exp.Column):
+        if column.table == tid[1] and column.db in ("", tid[0]):
+            column.set("db", None)
+            column.set("table", exp.to_identifier(alias, quoted=True))
+    target = exp.Table(
+        this=exp.to_identifier(TARGET),
+        alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)),
+    )
+    copy.set("this", target)
+    return copy.sql("duckdb")
