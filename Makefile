@@ -14,7 +14,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: lab test lint pytest jstest bench install system-packages clean
 
+# bench peers (jupysql's front-end plugin, pulled in by `make bench`) throw on every JupyterLab page
+# load: the environment `make lab` starts keeps them disabled
+BENCH_LAB_PEERS := jupysql-plugin
+
 lab: install
+	@for ext in $(BENCH_LAB_PEERS); do \
+	  if $(BIN)/jupyter labextension list 2>&1 | grep -q "$$ext.*enabled"; then \
+	    $(BIN)/jupyter labextension disable --level=sys_prefix "$$ext" >/dev/null 2>&1; fi; done
 	$(BIN)/neurolake lab $(LAB_ARGS)
 
 test: install system-packages lint jstest pytest

@@ -3,6 +3,7 @@ module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'jsdom',
   roots: ['<rootDir>/labextension/src'],
+  setupFiles: ['<rootDir>/labextension/src/__tests__/setup.js'],
   testRegex: '__tests__/.*\\.spec\\.ts$',
   moduleNameMapper: { '\\.(css)$': '<rootDir>/labextension/src/__tests__/style-mock.js' },
   transform: {

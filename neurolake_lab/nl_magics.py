@@ -163,13 +163,21 @@ class NLMagics(Magics):
             answer = orchestrator.ask(question, False, execute=run, mode=opts.mode)
             follow_up = False
         how = _how(answer, follow_up)
+        from neurolake_lab.kernel import feedback
         from neurolake_lab.nl_widgets import (
             AcceptButton,
             ConfirmPanel,
+            answer_bundle,
             sql_bundle,
             understood_bundle,
         )
 
+        # in the NeuroLake kernel the extension draws the answer with Accept/Reject buttons
+        answer_id = feedback.remember(answer, orchestrator) if run else None
+        if answer_id is not None or (opts.sql_only and feedback.serving()):
+            display(answer_bundle(answer, how, answer_id), raw=True)  # type: ignore[no-untyped-call]
+            self._store(opts.out, answer)
+            return None if opts.sql_only else answer
         display(understood_bundle(answer, how), raw=True)  # type: ignore[no-untyped-call]
         if opts.confirm:
             panel = ConfirmPanel(

@@ -146,6 +146,59 @@ def sql_bundle(sql: str) -> dict[str, Any]:
     }
 
 
+NL_MIME = "application/vnd.neurolake.nl+json"
+
+
+def sql_tokens(sql: str) -> list[list[str]]:
+    """``sql`` as ``[token class, text]`` pairs (pygments' SQL lexer) for the extension to color.
+
+    Classes are pygments' short names' first letter: ``k`` keyword, ``n`` name, ``s`` string,
+    ``m`` number, ``o`` operator, ``c`` comment, ``p`` punctuation, ``t`` whitespace and text.
+    """
+    from pygments.lexers.sql import SqlLexer
+
+    out: list[list[str]] = []
+    for token, text in SqlLexer(ensurenl=False).get_tokens(sql):
+        kind = str(token).split(".")[1:2]
+        cls = {"Keyword": "k", "Name": "n", "Literal": "s", "Operator": "o", "Comment": "c",
+               "Punctuation": "p"}.get(kind[0] if kind else "", "t")  # fmt: skip
+        if cls == "s" and "Number" in str(token):
+            cls = "m"
+        if out and out[-1][0] == cls:
+            out[-1][1] += text
+        else:
+            out.append([cls, text])
+    return out
+
+
+def answer_bundle(answer: NLResult, how: str, answer_id: str | None) -> dict[str, Any]:
+    """A ``%%nl`` answer for the extension: intent, SQL (as tokens), explanation, buttons' id.
+
+    ``text/html``, ``text/markdown`` and ``text/plain`` carry what the separate displays carry
+    for front ends without the extension.
+    """
+    understood = understood_bundle(answer, how)
+    sql = sql_bundle(answer.sql)
+    data = {
+        "version": 1,
+        "question": answer.question,
+        "explanation": answer.explanation,
+        "how": how,
+        "source": answer.source,
+        "intent": answer.intent.to_dict(),
+        "sql": answer.sql,
+        "sql_tokens": sql_tokens(answer.sql),
+        "answer_id": answer_id,
+        "executed": answer.result is not None,
+    }
+    return {
+        NL_MIME: data,
+        "text/html": understood["text/html"] + sql["text/html"],
+        "text/markdown": f"{understood['text/markdown']}\n\n{sql['text/markdown']}",
+        "text/plain": f"{understood['text/plain']}\n{answer.sql}",
+    }
+
+
 def understood_bundle(answer: NLResult, how: str) -> dict[str, Any]:
     """The question as understood: the explanation and where the SQL came from."""
     import html as html_mod

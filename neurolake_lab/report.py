@@ -128,6 +128,22 @@ def build_report(result: ReportSource) -> dict[str, Any]:
     }
 
 
+def with_pages(report: dict[str, Any], table: pa.Table) -> dict[str, Any]:
+    """``report`` with a ``result_id`` the extension pages through, when it is truncated.
+
+    Only a kernel that answers page requests keeps results (``neurolake_lab.pages``); elsewhere
+    the report is returned as it is.
+    """
+    if not report["result"]["truncated"]:
+        return report
+    from neurolake_lab import pages
+
+    result_id = pages.remember(table)
+    if result_id is None:
+        return report
+    return {**report, "result": {**report["result"], "result_id": result_id}}
+
+
 def format_ms(ms: float | None) -> str:
     """``1.2 ms`` below a second, ``2.35 s`` above."""
     if ms is None:

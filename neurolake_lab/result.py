@@ -99,7 +99,7 @@ class QueryResult:
         return report_contract.build_report(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return report_contract.report_bundle(self.report)
+        return report_contract.report_bundle(report_contract.with_pages(self.report, self._table))
 
     def __repr__(self) -> str:
         return report_contract.report_text(self.report)

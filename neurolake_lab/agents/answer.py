@@ -73,7 +73,10 @@ class NLResult:
         return self.result
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return report_contract.report_bundle(self.report)
+        if self.result is None:
+            return report_contract.report_bundle(self.report)
+        paged = report_contract.with_pages(self.report, self.result.arrow())
+        return report_contract.report_bundle(paged)
 
     def __repr__(self) -> str:
         return f"{self.explanation}\n{self.sql}\n{report_contract.report_text(self.report)}"

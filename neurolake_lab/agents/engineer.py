@@ -194,10 +194,19 @@ class DataEngineerAgent:
         intent = self._lenient_intent(obs.question, context)
         intent.source = "llm"
         context.options["examples"] = obs.examples
+        context.options["candidate"] = self._candidate(obs)
         messages: list[ChatMessage] = prompts.build_messages(obs.question, context)
         last: Exception | None = None
         for attempt in range(1, self.max_attempts + 1):
             reply = llm.complete(messages)
+            refusal = _refusal(reply.text)
+            if refusal is not None:
+                raise PlanningError(
+                    f"{reply.model} says the tables cannot answer this: {refusal}",
+                    question=obs.question,
+                    hint="Closest tables and columns: "
+                    + ", ".join(h.id for h in context.index.relevant(obs.question, limit=6)),
+                )
             sql = ""
             try:
                 sql = extract_sql(reply.text)
@@ -218,6 +227,22 @@ class DataEngineerAgent:
             hint="Rephrase the question, or set NEUROLAKE_LLM=offline to use the offline planner.",
         )
 
+    def _candidate(self, obs: _Observation) -> tuple[str, str] | None:
+        """The offline planner's SQL and reading for the prompt (or why it refused)."""
+        from neurolake_lab.agents.explain import explain
+        from neurolake_lab.agents.planner import plan
+
+        context = obs.context
+        if context.follow_up:
+            return None
+        try:
+            intent, sql, notes = plan(obs.question, context.planner_view(),
+                                      context.index.pii_columns)  # fmt: skip
+            self._validate(sql, context, "the planner's SQL")
+        except (PlanningError, QueryError) as exc:
+            return "", exc.message if hasattr(exc, "message") else str(exc)
+        return sql, explain(intent, notes)
+
     @staticmethod
     def _validate(sql: str, context: AgentContext, what: str) -> None:
         try:
@@ -225,3 +250,14 @@ class DataEngineerAgent:
         except QueryError as exc:
             exc.message = f"{what} does not run: {exc.message}"
             raise
+
+
+def _refusal(text: str) -> str | None:
+    """What a model says is missing when it answers with the refusal line instead of SQL."""
+    from neurolake_lab.agents.prompts import REFUSAL
+
+    for line in text.strip().strip("`").splitlines():
+        line = line.strip()
+        if line.lower().startswith(REFUSAL):
+            return line[len(REFUSAL) :].strip() or "no reason given"
+    return None

@@ -1,8 +1,10 @@
-"""One or two sentences saying how a question was read, from its intent.
+"""How a question was read, from its intent: one sentence, then how each part was read.
 
 Shown above the SQL of a ``%%nl`` cell and kept in ``NLResult.explanation``, so that a person can
 see at a glance whether the reading was right ("Counted rows of retail.customers where churned_at
-is in last month.") without reading the SQL.
+is in last month.") without reading the SQL. The second part lists each piece of the question with
+its reading ("'unresolved' -> resolved_at is empty; 'last month' -> opened_at from ... to ...")
+so that a word read differently from what was meant is visible at once.
 """
 
 from __future__ import annotations
@@ -62,6 +64,37 @@ def describe_measure(m: Measure) -> str:
         start, end = (_short(c) for c in m.duration)
         return f"the {names.get(m.func, m.func)} time from {start} to {end} in {m.unit}s"
     return f"the {names.get(m.func, m.func)} of {_short(m.column)}"
+
+
+def readings(intent: Intent) -> list[tuple[str, str]]:
+    """(words of the question, how they were read), in the order the question has them."""
+    out: list[tuple[str, str]] = []
+
+    asked = intent.question.lower()
+
+    def add(words: str, reading: str) -> None:
+        if words and words.lower() in asked and all(w != words for w, _ in out):
+            out.append((words, reading))
+
+    for f in intent.filters:
+        add(f.text, describe_filter(f))
+    for rel in intent.relations:
+        inner = ", ".join(describe_filter(f) for f in rel.filters)
+        what = f"{rel.min_count[0]} {_value(rel.min_count[1])} rows" if rel.min_count else (
+            "no rows" if rel.negated else "some rows")  # fmt: skip
+        add(rel.text, f"{what} of {rel.table}" + (f" where {inner}" if inner else ""))
+    windows = [intent.window] + [r.window for r in intent.relations]
+    for w in windows:
+        if w is not None:
+            bounds = " and ".join(
+                b for b in [f">= {w.start}" if w.start else "", f"< {w.end}" if w.end else ""] if b
+            )
+            add(w.text, f"{_short(w.column) or 'the main date'} {bounds}")
+    for g in intent.grouping:
+        add(g.text, f"per {g.grain + ' of ' if g.grain else ''}{_short(g.column) or g.table}")
+    for words, reading in intent.readings:
+        add(words, reading)
+    return out
 
 
 def explain(intent: Intent, notes: list[str] | None = None) -> str:
@@ -127,6 +160,9 @@ def explain(intent: Intent, notes: list[str] | None = None) -> str:
     if intent.remove_pii:
         extra.insert(0, "PII columns are left out")
     if extra:
-        note = "; ".join(extra[:2])
+        note = "; ".join(extra[:3])
         sentence += " " + note[:1].upper() + note[1:] + "."
+    read = readings(intent) if intent.source == "planner" else []
+    if read:
+        sentence += " Read as: " + "; ".join(f"{w!r} -> {r}" for w, r in read) + "."
     return sentence

@@ -28,6 +28,8 @@ class Filter:
         sql: For ``op == "sql"``: the condition, with the table's columns bare.
         table: The table the condition applies to.
         text: The words of the question it comes from.
+        via: The reference column (``ns.child.column``) through which ``table`` is reached,
+            when the rows reference it more than once (origin or destination airport).
     """
 
     column: str | None
@@ -36,6 +38,7 @@ class Filter:
     sql: str | None = None
     table: str | None = None
     text: str = ""
+    via: str | None = None
 
 
 @dataclass
@@ -55,6 +58,8 @@ class Measure:
         condition: For ``share``: what the counted rows meet.
         label: The output column's name.
         implied: Not asked for in words: the row count a grouping implies.
+        expression: A value computed per row of ``table`` (bare column names), aggregated
+            with ``func``: an age from a date of birth.
     """
 
     func: str
@@ -67,6 +72,7 @@ class Measure:
     condition: list[Filter] = field(default_factory=list)
     label: str = ""
     implied: bool = False
+    expression: str | None = None
 
 
 @dataclass
@@ -135,6 +141,11 @@ class Intent:
         unmatched: Words of the question that were not used.
         notes: What the reader decided that the user should know.
         source: ``planner``, ``template`` (an accepted answer reused) or ``llm``.
+        via: Which reference to take where a table references another more than once:
+            ``"child>parent" -> column`` ("flights arriving in Chicago": the destination).
+        readings: How each part of the question was read: (words, reading), in order.
+        per_group: Keep this many top rows (by ``order``) within each value of the first group
+            key: "for each region, which nation has the most customers" (1).
     """
 
     question: str
@@ -153,6 +164,9 @@ class Intent:
     unmatched: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     source: str = "planner"
+    via: dict[str, str] = field(default_factory=dict)
+    readings: list[tuple[str, str]] = field(default_factory=list)
+    per_group: int | None = None
 
     @property
     def remove_pii(self) -> bool:

@@ -243,6 +243,17 @@ class Orchestrator:
 
     # -- learning and the conversation ------------------------------------------------------
 
+    def reject(self, answer: NLResult) -> int:
+        """The user says ``answer`` is wrong: accepted pairs that led to it are forgotten.
+
+        Those are the pairs for the same question or with the same SQL (a template answer);
+        the rejection is audited. Returns how many pairs were removed.
+        """
+        removed = self.index.remove_pairs(answer.question, answer.sql)
+        self.services.audit.append("nl_feedback", user=self.services.user, verdict="reject",
+                            question=answer.question, removed_pairs=removed)  # fmt: skip
+        return removed
+
     def accept(self, answer: NLResult | None = None) -> str:
         """Keep ``answer`` (default: the last one) as an accepted question→SQL pair."""
         answer = answer or self.last

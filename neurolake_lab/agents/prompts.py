@@ -47,7 +47,13 @@ date_trunc('month', current_date)); "this month"/"this year" the current one; "l
 col >= current_date - INTERVAL N DAY (likewise months, years); "in 2025" a calendar year.
 - Business terms in "Definitions" below mean exactly what they define.
 - If the question asks to remove PII or for anonymised data, select no column marked [PII].
+- If the tables cannot answer the question (a column or fact it needs is not there), do not \
+answer another question: reply with one line `-- cannot answer: <what is missing>` instead.
+- When the data ends before today, relative dates ("last month", "last 30 days") count back \
+from the latest date in the data, as the offline planner's reading below does.
 """
+#: What a model writes instead of SQL when the tables cannot answer (see SYSTEM).
+REFUSAL = "-- cannot answer:"
 
 
 def values_allowed(settings_extra: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> bool:
@@ -149,6 +155,9 @@ def build_messages(question: str, context: AgentContext) -> list[ChatMessage]:
         import json
 
         parts.append("Definitions:\n" + json.dumps(definitions, indent=1))
+    candidate = context.options.get("candidate")
+    if candidate is not None:
+        parts.append(candidate_text(candidate, pii, question, with_values))
     messages = [ChatMessage("system", "\n\n".join(parts))]
     examples = [p for p in context.options.get("examples") or [] if not touches_pii(p.sql, pii)]
     for pair in examples[:MAX_EXAMPLES]:
@@ -166,6 +175,42 @@ def build_messages(question: str, context: AgentContext) -> list[ChatMessage]:
     else:
         messages.append(ChatMessage("user", question))
     return messages
+
+
+def candidate_text(
+    candidate: tuple[str, str], pii: set[str], question: str, with_values: bool
+) -> str:
+    """The offline planner's reading of the question, for the model to use or correct.
+
+    ``candidate`` is ``(sql, explanation)``, or ``("", why it could not read the question)``.
+    Literals compared with PII columns are masked, and so (unless the owner allows values) are
+    stored values the question does not itself contain ("female" read as ``'F'``).
+    """
+    sql, said = candidate
+    if not sql:
+        return f"The offline planner could not read this question: {said}"
+    shown = mask_literals(sql, pii, keep_values=True)
+    if not with_values:
+        shown = _mask_unasked(shown, question)
+        said = "" if shown != sql else said  # its words would repeat the masked values
+    return (
+        "The offline planner read the question as follows. Use its SQL if it answers the whole "
+        "question; correct it if it misread a part; refuse if the tables cannot answer.\n"
+        f"{said}\n```sql\n{shown}\n```"
+    )
+
+
+def _mask_unasked(sql: str, question: str) -> str:
+    """``sql`` with string literals the question does not contain replaced by ``'?'``."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    asked = question.casefold()
+    for lit in list(tree.find_all(exp.Literal)):
+        if lit.is_string and lit.this.casefold() not in asked and lit.this != "?":
+            lit.replace(exp.Literal.string("?"))
+    return tree.sql(dialect="duckdb")
 
 
 def repair_message(sql: str, error: str) -> ChatMessage:

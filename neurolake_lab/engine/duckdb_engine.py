@@ -86,6 +86,9 @@ class DuckDBEngine:
         self.con = duckdb.connect(":memory:", config=config)
         quoted = timezone.replace("'", "''")
         self.con.execute(f"SET TimeZone = '{quoted}'")  # needs ICU, which DuckDB links statically
+        # DuckDB's own progress bar (an unlabelled widget in notebooks) is replaced by the
+        # extension's running bar beside the cell: elapsed time and a Cancel button
+        self.con.execute("SET enable_progress_bar = false")
 
     # -- statements -------------------------------------------------------------------------
 

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.index.model import ColumnInfo, ForeignKey, TableInfo
 from neurolake_lab.index.pii import PII_PROPERTY, PiiHook, column_pii
+from neurolake_lab.lakehouse.keys import (
+    FOREIGN_KEYS_PROPERTY,
+    PRIMARY_KEY_PROPERTY,
+    parse_foreign_keys,
+)
 
 if TYPE_CHECKING:
     from pyiceberg.table.metadata import TableMetadata
 
-PRIMARY_KEY_PROPERTY = "neurolake.primary_key"
-FOREIGN_KEYS_PROPERTY = "neurolake.foreign_keys"
 SEMANTICS_PROPERTY = "neurolake.semantics"
 #: Properties whose change changes what the index holds.
 INDEXED_PROPERTIES = (
@@ -80,27 +83,18 @@ def fingerprint(meta: TableMetadata, extra: str = "") -> str:
 
 
 def foreign_keys(properties: Mapping[str, str], namespace: str) -> tuple[ForeignKey, ...]:
-    """The table's foreign keys; a bare referenced name is taken in the table's namespace."""
+    """The table's declared foreign keys (JSON or arrow form, see ``lakehouse.keys``).
+
+    A bare referenced name is taken in the table's namespace; an unreadable value declares none.
+    """
     raw = properties.get(FOREIGN_KEYS_PROPERTY)
     if not raw:
         return ()
     try:
-        data = json.loads(raw)
+        keys = parse_foreign_keys(raw, namespace)
     except ValueError:
         return ()
-    keys = []
-    for item in data if isinstance(data, list) else []:
-        if not isinstance(item, dict):
-            continue
-        cols = tuple(str(c) for c in item.get("columns", []))
-        ref = str(item.get("references", ""))
-        ref_cols = tuple(str(c) for c in item.get("ref_columns", [])) or cols
-        if not cols or not ref or len(cols) != len(ref_cols):
-            continue
-        if "." not in ref:
-            ref = f"{namespace}.{ref}"
-        keys.append(ForeignKey(cols, ref, ref_cols))
-    return tuple(keys)
+    return tuple(ForeignKey(k.columns, k.references, k.ref_columns) for k in keys)
 
 
 def semantics(properties: Mapping[str, str]) -> dict[str, Any]:

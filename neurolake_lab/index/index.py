@@ -282,6 +282,18 @@ class MetadataIndex:
         self._pair_table(force=True)
         return key
 
+    def remove_pairs(self, question: str, sql: str) -> int:
+        """Forget the accepted pairs for ``question`` or with exactly ``sql``; how many."""
+        wanted_q, wanted_sql = normalize_question(question), sql.strip()
+        ids = [
+            str(p["id"])
+            for p in self.pairs()
+            if normalize_question(str(p["question"])) == wanted_q or str(p["sql"]) == wanted_sql
+        ]
+        self.store.delete_pairs(ids)
+        self._pair_table(force=True)
+        return len(ids)
+
     def similar_pairs(self, question: str, limit: int = 3, min_score: float = 0.0) -> list[PairHit]:
         """Accepted questions most like ``question`` (cosine of their embeddings), best first."""
         import json

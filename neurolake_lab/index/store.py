@@ -215,6 +215,14 @@ class IndexStore:
                 merge.when_not_matched_insert_all().execute(data)
                 bump(self.root, self.pairs_name)
 
+    def delete_pairs(self, ids: Sequence[str]) -> None:
+        """Forget the accepted pairs with these ids (a rejected answer)."""
+        if ids:
+            listed = ", ".join(_sql_string(i) for i in ids)
+            with self.locked():
+                self.pairs_table().delete(f"id IN ({listed})")
+                bump(self.root, self.pairs_name)
+
     def other_embeddings_pairs(self) -> list[dict[str, Any]]:
         """Pairs stored under other embeddings (without vectors), for re-embedding."""
         out: list[dict[str, Any]] = []

@@ -30,9 +30,11 @@ class NeuroLakeKernel(IPythonKernel):
         super().__init__(**kwargs)
         assert self.shell is not None
         load(self.shell)
-        from neurolake_lab.kernel.preflight import register
+        from neurolake_lab.kernel import feedback, preflight, results
 
-        register(lambda: self.magics.session)
+        preflight.register(lambda: self.magics.session)
+        results.register()
+        feedback.register()
 
     @property
     def magics(self) -> NeuroLakeMagics:

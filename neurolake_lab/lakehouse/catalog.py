@@ -8,6 +8,7 @@ and pyiceberg is loaded only to write, travel in time or inspect history.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,6 +183,7 @@ class PointerReader:
         self.config = config
         self._catalog = catalog
         self._con: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
         #: (when, the catalog's change count then, pointers, namespaces) of the last listing
         self._cached: tuple[float, int, Pointers, set[str]] | None = None
 
@@ -212,18 +214,23 @@ class PointerReader:
         if not path.exists():
             return {}, set()
         if self._con is None:
-            self._con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+            # the kernel reads from its shell thread and from the comm thread (preflight):
+            # one read-only connection, used by one thread at a time
+            self._con = sqlite3.connect(
+                f"{path.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
+            )
         try:
-            rows = self._con.execute(
-                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
-                "WHERE catalog_name = ?",
-                (CATALOG_NAME,),
-            ).fetchall()
-            spaces = self._con.execute(
-                "SELECT DISTINCT namespace FROM iceberg_namespace_properties "
-                "WHERE catalog_name = ?",
-                (CATALOG_NAME,),
-            ).fetchall()
+            with self._lock:
+                rows = self._con.execute(
+                    "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables "
+                    "WHERE catalog_name = ?",
+                    (CATALOG_NAME,),
+                ).fetchall()
+                spaces = self._con.execute(
+                    "SELECT DISTINCT namespace FROM iceberg_namespace_properties "
+                    "WHERE catalog_name = ?",
+                    (CATALOG_NAME,),
+                ).fetchall()
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):  # the catalog file exists but has no tables yet
                 return {}, set()

@@ -2,7 +2,8 @@
 
 DuckDB's parser splits a cell into statements (and knows each one's parameters). The Spark/Iceberg
 spellings it does not parse are read here instead: ``INSERT OVERWRITE [TABLE] t ...``,
-``ALTER TABLE t WRITE [LOCALLY] ORDERED BY ...`` and ``FOR VERSION|TIMESTAMP AS OF`` (rewritten
+``ALTER TABLE t WRITE [LOCALLY] ORDERED BY ...``, ``ALTER TABLE t SET TBLPROPERTIES (...)`` and
+``FOR VERSION|TIMESTAMP AS OF`` (rewritten
 for DuckDB later, after the policy has governed the statement; see ``time_travel``). Only when
 DuckDB rejects a cell that holds one of them is the cell split with sqlglot's tokenizer, so
 ordinary SQL takes DuckDB's path unchanged.
@@ -24,11 +25,14 @@ if TYPE_CHECKING:
     from neurolake_lab.engine import DuckDBEngine
 
 _EXTENSION = re.compile(
-    r"^\s*(?:(?P<insert>INSERT\s+OVERWRITE)\b|ALTER\s+TABLE\s+\S+\s+WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY\b)",
+    r"^\s*(?:(?P<insert>INSERT\s+OVERWRITE)\b|ALTER\s+TABLE\s+\S+\s+(?:WRITE\s+(?:LOCALLY\s+)?"
+    r"ORDERED\s+BY|SET\s+TBLPROPERTIES)\b)",
     re.IGNORECASE,
 )
 _ANYWHERE = re.compile(
-    rf"\b(?:INSERT\s+OVERWRITE|WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY)\b|{AS_OF.pattern}", re.I
+    rf"\b(?:INSERT\s+OVERWRITE|WRITE\s+(?:LOCALLY\s+)?ORDERED\s+BY|SET\s+TBLPROPERTIES)\b|"
+    rf"{AS_OF.pattern}",
+    re.I,
 )
 #: The statement type a time-travel statement gets from its sqlglot node (DuckDB's names).
 _TYPES = {

@@ -14,7 +14,6 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -31,6 +30,12 @@ from neurolake_lab.lakehouse.catalog import (
     catalog_config,
     open_catalog,
 )
+from neurolake_lab.lakehouse.metadata_files import (  # re-exported: read across the package
+    iceberg_columns as iceberg_columns,
+)
+from neurolake_lab.lakehouse.metadata_files import metadata_json
+from neurolake_lab.lakehouse.metadata_files import read_metadata as read_metadata
+from neurolake_lab.lakehouse.metadata_files import read_properties as read_properties
 from neurolake_lab.lakehouse.naming import (
     display_name,
     local_path,
@@ -53,54 +58,6 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.access_patterns import LayoutSuggestion
     from neurolake_lab.lakehouse.maintenance import MaintenanceReport
     from neurolake_lab.lakehouse.sql_writes import SqlWriter
-
-
-@lru_cache(maxsize=512)
-def _metadata_json(metadata_location: str) -> dict[str, Any]:
-    """A local metadata file as JSON: the hot path reads it without importing pyiceberg."""
-    import json
-
-    path = local_path(metadata_location)
-    if path is None:
-        meta = read_metadata(metadata_location)
-        return {
-            "properties": dict(meta.properties),
-            "current-snapshot-id": meta.current_snapshot_id,
-        }
-    with open(path, encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
-
-
-def iceberg_columns(metadata_location: str) -> dict[str, str]:
-    """Column name → Iceberg type name of a table's current schema (no pyiceberg import)."""
-    meta = _metadata_json(metadata_location)
-    if "schemas" not in meta:  # a remote table read through pyiceberg
-        return {f.name: str(f.field_type) for f in read_metadata(metadata_location).schema().fields}
-    current = meta.get("current-schema-id", 0)
-    schema = next(
-        (s for s in meta["schemas"] if s.get("schema-id") == current), meta["schemas"][-1]
-    )
-    return {f["name"]: f["type"] if isinstance(f["type"], str) else f["type"].get("type", "struct")
-            for f in schema["fields"]}  # fmt: skip
-
-
-def read_properties(metadata_location: str) -> dict[str, str]:
-    """A table's properties (from its metadata file, cached by location)."""
-    props: dict[str, str] = _metadata_json(metadata_location).get("properties", {})
-    return props
-
-
-@lru_cache(maxsize=256)
-def read_metadata(metadata_location: str) -> TableMetadata:
-    """A table's metadata file, parsed (immutable, so cached by location)."""
-    from pyiceberg.serializers import FromInputFile
-
-    io = storage.file_io(metadata_location)
-    try:
-        return FromInputFile.table_metadata(io.new_input(metadata_location))
-    except OSError as exc:  # the object store refused or does not answer
-        raise storage.storage_failure(exc, f"cannot read {metadata_location}") from None
 
 
 class Lakehouse:
@@ -320,7 +277,7 @@ class Lakehouse:
         location = self.pointers.get(tid)
         if location is None:
             return None
-        snapshot_id = _metadata_json(location).get("current-snapshot-id")
+        snapshot_id = metadata_json(location).get("current-snapshot-id")
         return None if snapshot_id in (None, -1) else int(snapshot_id)
 
     # -- writes -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import sqlglot
 from sqlglot import exp
 
 from neurolake_lab.exceptions import LakehouseError, QueryError
+from neurolake_lab.lakehouse.keys import check_key_properties
 from neurolake_lab.lakehouse.naming import display_name, quote_ident
 from neurolake_lab.lakehouse.predicates import to_row_filter
 from neurolake_lab.lakehouse.quality import PROPERTY as QUALITY_PROPERTY
@@ -470,6 +471,8 @@ class SqlWriter:
                 raise QueryError(
                     f"cannot read the properties in {action.sql('duckdb')}", kind="syntax"
                 )
+            check_key_properties(name, props, {f.name for f in table.schema().fields},
+                                 self._columns_of)  # fmt: skip
             table.transaction().set_properties(props).commit_transaction()
             return "set properties " + ", ".join(sorted(props))
         raise LakehouseError(
@@ -477,6 +480,14 @@ class SqlWriter:
             hint="supported: ADD/RENAME/DROP COLUMN, ALTER COLUMN ... TYPE / SET|DROP NOT NULL, "
             "RENAME TO, SET TBLPROPERTIES, WRITE ORDERED BY",
         )
+
+    def _columns_of(self, table: str) -> set[str] | None:
+        """The columns of the Iceberg table ``ns.name`` (None when there is none)."""
+        ns, _, name = table.rpartition(".")
+        try:
+            return {f.name for f in self.writer.load((ns, name)).schema().fields}
+        except QueryError:
+            return None
 
     def _set_not_null(self, tid: TableId, table: Table, column: str, required: bool) -> str:
         rules = QualityRules.from_properties(table.properties)

@@ -27,10 +27,13 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
 
 
 def _unload_jupyter_server_extension(server_app: Any) -> None:
-    """Stop the pipeline scheduler (the server is stopping)."""
+    """Stop the pipeline scheduler and close the API's sessions (the server is stopping)."""
     scheduler = server_app.web_app.settings.pop("neurolake_scheduler", None)
     if scheduler is not None:
         scheduler.stop()
+    pool = server_app.web_app.settings.pop("neurolake_pool", None)
+    if pool is not None:
+        pool.close()
 
 
 # jupyter_server looks the loader up under this name too (for older configs)

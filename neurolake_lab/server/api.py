@@ -80,13 +80,11 @@ class NeuroLakeAPIHandler(APIHandler):
         return pool
 
     def check_params(self) -> None:
-        """Refuse a query parameter the endpoint does not know (a typo should not be ignored).
-
-        A bare number is JupyterLab's cache buster (``ServerConnection`` adds ``?<time>`` to
-        every GET), not a parameter.
-        """
+        """Refuse a query parameter the endpoint does not know (a typo should not be ignored)."""
         for name in self.request.query_arguments:
-            if name not in self.params and not name.isdigit():
+            if name.isdigit():
+                continue  # JupyterLab's ServerConnection adds ?<timestamp> to defeat caches
+            if name not in self.params:
                 known = ", ".join(self.params) or "none"
                 raise ApiError(400, f"unknown parameter {name!r} (this endpoint takes: {known})")
 

@@ -176,3 +176,39 @@ def test_a_follow_up_carries_the_previous_turn(server: FakeOpenAI, retail: Sessi
     assert messages[-3]["content"] == "Customers per country"
     assert "GROUP BY country" in messages[-2]["content"]
     assert messages[-1]["content"].startswith("Refine the previous query: only for Germany")
+
+
+def test_the_prompt_carries_the_planners_reading(server: FakeOpenAI, retail: Session) -> None:
+    server.add(GOOD)
+    retail.ask("How many customers churned last month in Germany?")
+    prompt = server.chat_requests[0].prompt_text
+    assert "The offline planner read the question as follows" in prompt
+    assert "churned_at" in prompt and "'Germany'" in prompt  # typed in the question: kept
+
+
+def test_planner_values_the_question_does_not_hold_are_masked(
+    server: FakeOpenAI, retail: Session
+) -> None:
+    server.add(GOOD)
+    retail.ask("How many small business customers are there?")
+    prompt = server.chat_requests[0].prompt_text
+    assert "The offline planner read the question as follows" in prompt
+    assert "'small_business'" not in prompt and "segment = '?'" in prompt
+
+
+def test_the_prompt_says_why_the_planner_could_not_read_it(
+    server: FakeOpenAI, retail: Session
+) -> None:
+    server.add(GOOD)
+    retail.ask("Which customers left a one-star review?")
+    prompt = server.chat_requests[0].prompt_text
+    assert "The offline planner could not read this question" in prompt and "review" in prompt
+
+
+def test_the_model_can_refuse(server: FakeOpenAI, retail: Session) -> None:
+    from neurolake_lab.exceptions import PlanningError
+
+    server.add("-- cannot answer: there is no review or rating column")
+    with pytest.raises(PlanningError, match="cannot answer this: there is no review"):
+        retail.ask("Which customers left a one-star review?")
+    assert len(server.chat_requests) == 1  # a refusal is not sent back for a repair

@@ -146,7 +146,7 @@ def test_refuses_unknown_kind_missing_user_and_unstorable_values(workspace: Path
     assert log.verify().records == 0
     documented = {
         "query", "nl", "write", "policy_decision", "policy_change", "refusal", "erasure",
-        "maintenance", "pipeline", "pipeline_run", "pipeline_incident",
+        "maintenance", "pipeline", "pipeline_run", "pipeline_incident", "nl_feedback",
     }  # fmt: skip
     assert documented == KINDS
 

@@ -21,12 +21,21 @@ pytestmark = pytest.mark.slow
 #: schema -> (ids that must be answered correctly, ids that must not be answered wrongly)
 SLICE: dict[str, tuple[list[str], list[str]]] = {
     "retail": (
-        ["retail-11", "retail-13", "retail-23", "retail-29", "retail-35"],
+        ["retail-02", "retail-03", "retail-05", "retail-08", "retail-35", "retail-43"],
         ["retail-27", "retail-u01", "retail-u05"],
     ),
-    "tpch": (["tpch-12"], ["tpch-03", "tpch-05", "tpch-u02", "tpch-u05"]),
-    "klinik": (["klinik-35"], ["klinik-02", "klinik-13", "klinik-u01", "klinik-u05"]),
-    "flights": ([], ["flights-04", "flights-10", "flights-u02", "flights-u07"]),
+    "tpch": (
+        ["tpch-02", "tpch-03", "tpch-07", "tpch-22", "tpch-28", "tpch-38"],
+        ["tpch-18", "tpch-u02", "tpch-u05"],
+    ),
+    "klinik": (
+        ["klinik-01", "klinik-03", "klinik-05", "klinik-23", "klinik-27", "klinik-41"],
+        ["klinik-13", "klinik-u01", "klinik-u05"],
+    ),
+    "flights": (
+        ["flights-04", "flights-07", "flights-10", "flights-17", "flights-29", "flights-39"],
+        ["flights-06", "flights-u02", "flights-u07"],
+    ),
 }
 
 

@@ -12,6 +12,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 import neurolake_lab
+from neurolake_lab.nl_widgets import NL_MIME
 from neurolake_lab.report import REPORT_MIME
 
 pytestmark = pytest.mark.slow
@@ -58,9 +59,12 @@ def test_nl_cell_in_a_kernel(kernel: Any, report_validator: Any) -> None:
     content, outputs = run(kernel, "%%nl -o ans\nNumber of customers per segment")
     assert content["status"] == "ok", content
     displays = [m["content"]["data"] for m in outputs if m["msg_type"] == "display_data"]
-    assert displays[0]["text/plain"].startswith("Understood:")
-    assert displays[1]["text/markdown"].startswith("```sql\nSELECT")
-    assert WIDGET in displays[2]
+    # one answer display the extension draws (intent, SQL, Accept/Reject), with fallbacks
+    (answer,) = displays
+    assert answer[NL_MIME]["answer_id"] and answer[NL_MIME]["sql"].startswith("SELECT")
+    assert answer["text/plain"].startswith("Understood:")
+    assert "```sql\nSELECT" in answer["text/markdown"]
+    assert WIDGET not in answer
     (result,) = [m for m in outputs if m["msg_type"] == "execute_result"]
     report = result["content"]["data"][REPORT_MIME]
     report_validator.validate(report)

@@ -61,14 +61,22 @@ SCHEMAS: dict[str, Callable[[Any], None]] = {
 
 
 def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
-    """The questions of one schema's set (of one split, or all)."""
+    """The questions of one schema's set (of one split, or all).
+
+    ``split`` is ``dev``, ``test`` or ``later`` (dev questions written after the first tuning
+    round, in ``<schema>.later.jsonl``, to find new failure modes without touching the test
+    split); ``dev`` does not include the later ones.
+    """
+    if split == "later":
+        return load_items(DATA / f"{schema}.later.jsonl")
     items = load_items(DATA / f"{schema}.jsonl")
     return [i for i in items if split is None or i["split"] == split]
 
 
 @dataclass
 class Outcome:
-    """How one question went: ``correct``, ``wrong`` or ``refused`` (and why, and the SQL)."""
+    """How one question went: ``correct``, ``wrong``, ``refused`` or ``error`` (a failure that
+    is neither an answer nor a refusal: an LLM that never wrote valid SQL, a bad setting)."""
 
     item: dict[str, Any]
     verdict: str
@@ -85,14 +93,17 @@ class Outcome:
 
 def judge(session: Any, item: dict[str, Any], mode: str | None = "offline") -> Outcome:
     """Ask ``item``'s question standing alone and judge the answer."""
-    from neurolake_lab.exceptions import NeuroLakeError
+    from neurolake_lab.exceptions import NeuroLakeError, PlanningError
 
     t0 = time.perf_counter()
     try:
         answer = session.ask(item["question"], mode=mode, learn=False)
-    except NeuroLakeError as exc:
+    except PlanningError as exc:  # a refusal, or a question back
         ms = (time.perf_counter() - t0) * 1000
         return Outcome(item, "refused", f"{type(exc).__name__}: {str(exc)[:200]}", ms=ms)
+    except NeuroLakeError as exc:  # anything else failed: neither an answer nor a refusal
+        ms = (time.perf_counter() - t0) * 1000
+        return Outcome(item, "error", f"{type(exc).__name__}: {str(exc)[:200]}", ms=ms)
     ms = (time.perf_counter() - t0) * 1000
     sql = " ".join(answer.sql.split())
     if not item.get("answerable", True):
@@ -115,11 +126,13 @@ class Summary:
     refused: int = 0
     unanswerable: int = 0
     refused_right: int = 0
+    errors: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
 
     def add(self, o: Outcome) -> None:
         """Count one outcome."""
         self.outcomes.append(o)
+        self.errors += o.verdict == "error"
         if o.answerable:
             self.answerable += 1
             self.correct += o.verdict == "correct"
@@ -150,7 +163,7 @@ class Summary:
             f"accuracy {self.correct}/{self.answerable} ({100 * self.accuracy:.0f}%), "
             f"answered-but-wrong {self.wrong}/{self.answerable} ({100 * self.wrong_rate:.0f}%), "
             f"refused {self.refused}; correct refusals {self.refused_right}/{self.unanswerable} "
-            f"({100 * self.refusal_rate:.0f}%)"
+            f"({100 * self.refusal_rate:.0f}%)" + (f"; errors {self.errors}" if self.errors else "")
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -158,7 +171,7 @@ class Summary:
         return {
             "answerable": self.answerable, "correct": self.correct, "wrong": self.wrong,
             "refused": self.refused, "unanswerable": self.unanswerable,
-            "refused_right": self.refused_right,
+            "refused_right": self.refused_right, "errors": self.errors,
             "outcomes": [{"id": o.item["id"], "verdict": o.verdict, "detail": o.detail,
                           "sql": o.sql, "ms": round(o.ms, 1)} for o in self.outcomes],
         }  # fmt: skip

@@ -98,3 +98,11 @@ def write_notebook(path: Path, cells: list[str]) -> None:
         "nbformat_minor": 5,
     }
     path.write_text(json.dumps(nb))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    """Keep each phase's report on the test item (failure screenshots read it)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

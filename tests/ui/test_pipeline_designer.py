@@ -117,8 +117,12 @@ def test_the_designer_draws_explains_and_writes_pipeline_cells(
         form.locator("[data-neurolake='new-schedule']").fill("daily at 02:00")
         form.locator("[data-neurolake='new-insert-run']").click()
         cells = page.locator(".jp-Notebook .jp-Cell")
-        cells.nth(1).wait_for()
-        source = cells.nth(1).locator(".jp-InputArea-editor").inner_text()
+        editor = cells.nth(1).locator(".jp-InputArea-editor")
+        editor.wait_for()
+        page.wait_for_function(
+            "el => el.textContent.includes('%%pipeline')", arg=editor.element_handle()
+        )
+        source = editor.text_content() or ""
         assert source.startswith(
             "%%pipeline orders_per_cust --into mart.orders_per_cust --mode merge --key cust "
             '--schedule "daily at 02:00"'

@@ -58,7 +58,7 @@ def test_sql_cells_render_table_strip_and_compliance(
         assert [h.split("\n")[0].strip() for h in headers][:3] == ["country", "orders", "revenue"]
         rows = first.locator("tbody tr")
         assert rows.count() == 3
-        assert rows.first.inner_text().split()[:2] == ["France", "40000"]
+        assert rows.first.inner_text().split()[:2] == ["France", "40,000"]
         strip = strips.first
         assert strip.locator("[data-nl-item='rows']").inner_text().strip() == "3 rows"
         assert strip.locator("[data-nl-item='time']").inner_text().strip().endswith(("ms", "s"))
@@ -84,8 +84,12 @@ def test_sql_cells_render_table_strip_and_compliance(
         assert "PII column crm.people.email: EMAIL_ADDRESS" in text and "audit record a-" in text
         strips.nth(2).locator("button[data-nl-item='lineage']").click()
         governed = page.locator(".jp-OutputArea-output .nl-report").nth(2)
-        lineage = governed.locator("[data-nl-details='lineage']").inner_text()
-        assert "output.email ← crm.people.email (identity)" in lineage
+        graph = governed.locator("[data-neurolake='lineage-graph']")
+        edge = graph.locator(".nl-edge[data-source='crm.people.email']")
+        edge.wait_for()
+        assert edge.get_attribute("data-target") == "output.email"
+        assert edge.get_attribute("data-kinds") == "IDENTITY"
+        strips.nth(2).locator("button[data-nl-item='lineage']").click()  # closed again
         page.screenshot(path=str(artifacts / "ui-compliance-details.png"), full_page=True)
         badge.click()  # closed again for the README screenshot
         # the cost model's suggestion goes into the cell with one click, magic line kept
@@ -108,7 +112,7 @@ def test_sql_cells_render_table_strip_and_compliance(
         assert confirm.locator(".nl-strip").count() == 0  # nothing ran yet
         run.click()
         confirm.locator(".nl-strip [data-nl-item='rows']").wait_for()
-        assert confirm.locator(".nl-table tbody td").first.inner_text().strip() == "60000"
+        assert confirm.locator(".nl-table tbody td").first.inner_text().strip() == "60,000"
         page.locator(".jp-Cell").first.click()
         page.screenshot(path=str(artifacts / "ui-sql-cell.png"), full_page=True)
     except Exception:

@@ -169,13 +169,63 @@ describe('renderReport', () => {
     );
   });
 
-  it('summarises lineage and lists the edges on click', () => {
+  it('summarises lineage; the item opens the graph', () => {
     const report = example('sql-groupby.json');
     const item = stripItems(report).find(i => i.id === 'lineage');
     expect(item?.label).toBe('lineage: 2 columns of 1 table');
-    expect(item?.details).toContain(
-      'output.revenue \u2190 main.sales.amount (aggregation)'
+    expect(item?.neurolake).toBe('lineage');
+    const node = renderReport(report, document);
+    const button = node.querySelector(
+      '[data-neurolake="lineage"]'
+    ) as HTMLElement;
+    const panel = node.querySelector(
+      '[data-nl-details="lineage"]'
+    ) as HTMLElement;
+    expect(panel.hidden).toBe(true);
+    button.click();
+    expect(panel.hidden).toBe(false);
+    expect(
+      panel.querySelector('[data-neurolake="lineage-graph"]')
+    ).not.toBeNull();
+    button.click();
+    expect(panel.hidden).toBe(true);
+  });
+
+  it('flags a prediction that missed by more than 10x', () => {
+    const report = example('sql-groupby.json');
+    report.cost.predicted_ms = 20;
+    report.cost.actual_ms = 1500;
+    const item = stripItems(report).find(i => i.id === 'misprediction');
+    expect(item?.label).toBe('75\u00d7 slower than predicted');
+    expect(item?.severity).toBe('warning');
+    report.cost.actual_ms = 150;
+    expect(
+      stripItems(report).find(i => i.id === 'misprediction')
+    ).toBeUndefined();
+    report.cost.actual_ms = 1;
+    expect(stripItems(report).find(i => i.id === 'misprediction')?.label).toBe(
+      '20\u00d7 faster than predicted'
     );
+  });
+
+  it('shows a banner when the owner sees PII in clear, none when it is masked', () => {
+    const report = example('sql-groupby.json');
+    report.compliance.pii_columns = [
+      { column: 'crm.people.email', entity: 'EMAIL_ADDRESS' }
+    ];
+    report.compliance.warnings = [
+      'personal data shown in clear because you own the workspace: crm.people.email (EMAIL_ADDRESS)'
+    ];
+    const node = renderReport(report, document);
+    const banner = node.querySelector('[data-neurolake="pii-banner"]');
+    expect(banner?.textContent).toContain('email (EMAIL_ADDRESS)');
+    report.compliance.warnings = [];
+    report.compliance.masked = [{ column: 'crm.people.email', method: 'hash' }];
+    expect(
+      renderReport(report, document).querySelector(
+        '[data-neurolake="pii-banner"]'
+      )
+    ).toBeNull();
   });
 
   it('shows the cost prediction and applies a suggestion with one click', () => {

@@ -11,7 +11,8 @@ import { Widget } from '@lumino/widgets';
 
 import { PipelineApi } from './api';
 import { pipelinePane, PipelineAction, tablePane } from './detail';
-import { button, h } from './dom';
+import { h } from '../util/dom';
+import { button } from './dom';
 import { InsertCell, newPipelineForm } from './form';
 import { drawGraph } from './graph';
 import { layoutGraph } from './layout';

@@ -3,7 +3,8 @@
  * Monitor's fixes (old and new SQL of a repair), and Run / Pause / Resume.
  */
 
-import { button, h } from './dom';
+import { h } from '../util/dom';
+import { button } from './dom';
 import { HEALTH_LABELS } from './graph';
 import { IAction, IIncident, IPipelineDetail, IRun } from './types';
 

@@ -6,7 +6,8 @@
 
 import { PipelineApi } from './api';
 import { checkSpec, IPipelineSpec, pipelineCell, starterSql } from './cell';
-import { button, h } from './dom';
+import { h } from '../util/dom';
+import { button } from './dom';
 import { Mode } from './types';
 
 /** Puts the cell into the active notebook (and runs it); the notebook's name, or throws. */

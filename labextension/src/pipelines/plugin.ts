@@ -16,6 +16,7 @@ import {
 } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 
+import { insertCellBelow } from '../util/cells';
 import { PipelineApi } from './api';
 import { PipelineDesigner } from './designer';
 
@@ -47,11 +48,9 @@ export const designerPlugin: JupyterFrontEndPlugin<void> = {
           'Open a notebook first: the pipeline is written into it as a cell.'
         );
       }
-      const notebook = panel.content;
-      NotebookActions.insertBelow(notebook);
-      notebook.activeCell?.model.sharedModel.setSource(text);
+      insertCellBelow(notebooks, text);
       if (run) {
-        await NotebookActions.run(notebook, panel.sessionContext);
+        await NotebookActions.run(panel.content, panel.sessionContext);
       }
       return panel.title.label;
     };

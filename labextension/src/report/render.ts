@@ -1,105 +1,109 @@
-/** Builds the DOM of a NeuroLake cell report: the bounded preview table and the strip. */
+/**
+ * Builds the DOM of a NeuroLake cell report: a banner when the owner sees personal data in
+ * clear, the paged result table, and the strip (details under an item on click; the lineage
+ * item opens the lineage graph).
+ */
 
-import { isNumericType } from './format';
-import { APPLY_REWRITE_EVENT, stripItems } from './strip';
-import { IReport, PreviewValue } from './types';
+import { LineageView } from '../lineage/view';
+import { NeuroLakeApi } from '../api/client';
+import { h } from '../util/dom';
+import { APPLY_REWRITE_EVENT, IStripItem, stripItems } from './strip';
+import { ResultTable } from './table';
+import { IReport } from './types';
 
-function cellText(value: PreviewValue): string {
-  if (value === null) {
-    return 'NULL';
-  }
-  if (typeof value === 'object') {
-    return JSON.stringify(value);
-  }
-  return String(value);
+/** The columns the reader sees in clear although they are PII (the owner's privilege). */
+export function piiInClear(
+  report: IReport
+): { column: string; entity: string }[] {
+  const { pii_columns, masked, denied, warnings } = report.compliance;
+  const hidden = new Set([
+    ...masked.map(m => m.column),
+    ...denied.map(d => d.column)
+  ]);
+  const warned = warnings.join('\n');
+  return pii_columns.filter(
+    c => !hidden.has(c.column) && warned.includes(c.column)
+  );
 }
 
-function renderTable(report: IReport, doc: Document): HTMLElement {
-  const wrapper = doc.createElement('div');
-  wrapper.className = 'nl-table-wrapper jp-RenderedHTMLCommon';
-  const table = doc.createElement('table');
-  table.className = 'nl-table';
-  const numeric = report.result.columns.map(c => isNumericType(c.type));
-
-  const headRow = doc.createElement('tr');
-  for (const column of report.result.columns) {
-    const th = doc.createElement('th');
-    th.title = column.type;
-    const name = doc.createElement('span');
-    name.className = 'nl-column-name';
-    name.textContent = column.name;
-    const type = doc.createElement('span');
-    type.className = 'nl-column-type';
-    type.textContent = column.type;
-    th.append(name, type);
-    headRow.appendChild(th);
+function renderBanner(report: IReport): HTMLElement | null {
+  const clear = piiInClear(report);
+  if (clear.length === 0) {
+    return null;
   }
-  const thead = doc.createElement('thead');
-  thead.appendChild(headRow);
-
-  const tbody = doc.createElement('tbody');
-  for (const row of report.result.rows_preview) {
-    const tr = doc.createElement('tr');
-    row.forEach((value, i) => {
-      const td = doc.createElement('td');
-      td.textContent = cellText(value);
-      if (value === null) {
-        td.classList.add('nl-null');
-      } else if (numeric[i]) {
-        td.classList.add('nl-number');
-      }
-      tr.appendChild(td);
-    });
-    tbody.appendChild(tr);
-  }
-  table.append(thead, tbody);
-  wrapper.appendChild(table);
-  return wrapper;
+  const names = clear
+    .map(c => `${c.column.split('.').pop()} (${c.entity})`)
+    .join(', ');
+  return h(
+    'div',
+    { class: 'nl-pii-banner', role: 'status', 'data-neurolake': 'pii-banner' },
+    h('b', {}, 'Personal data in clear: '),
+    `${names}. You see it because you own this workspace; everyone else sees it masked.`
+  );
 }
 
-function renderStrip(report: IReport, doc: Document): HTMLElement[] {
-  const strip = doc.createElement('div');
-  strip.className = 'nl-strip';
+function detailsPanel(item: IStripItem): HTMLElement {
+  const panel = h('ul', { class: 'nl-details', hidden: true });
+  panel.dataset.nlDetails = item.id;
+  for (const line of item.details ?? []) {
+    if (typeof line === 'string') {
+      panel.append(h('li', {}, line));
+      continue;
+    }
+    const li = h('li', {}, line.text);
+    const sql = line.apply;
+    if (sql) {
+      const apply = h('button', { class: 'nl-apply', title: sql }, 'apply');
+      apply.addEventListener('click', () => {
+        apply.dispatchEvent(
+          new CustomEvent(APPLY_REWRITE_EVENT, {
+            bubbles: true,
+            detail: { sql }
+          })
+        );
+      });
+      li.append(' ', apply);
+    }
+    panel.append(li);
+  }
+  return panel;
+}
+
+function lineagePanel(report: IReport, api: NeuroLakeApi | null): HTMLElement {
+  const panel = h('div', {
+    class: 'nl-details nl-lineage-panel',
+    hidden: true
+  });
+  panel.dataset.nlDetails = 'lineage';
+  let view: LineageView | null = null;
+  // drawn when first opened (ELK lays it out then, at the width the panel has)
+  panel.addEventListener('nl-open', () => {
+    if (!view) {
+      view = new LineageView(report, api);
+      panel.append(view.node);
+      void view.draw();
+    }
+  });
+  return panel;
+}
+
+function renderStrip(report: IReport, api: NeuroLakeApi | null): HTMLElement[] {
+  const strip = h('div', { class: 'nl-strip', 'data-neurolake': 'strip' });
   const panels: HTMLElement[] = [];
   for (const item of stripItems(report)) {
-    const expandable = item.details !== undefined && item.details.length > 0;
-    const node = doc.createElement(expandable ? 'button' : 'span');
-    node.className = `nl-strip-item nl-severity-${item.severity ?? 'info'}`;
+    const expandable =
+      item.id === 'lineage' ||
+      (item.details !== undefined && item.details.length > 0);
+    const node = h(expandable ? 'button' : 'span', {
+      class: `nl-strip-item nl-severity-${item.severity ?? 'info'}`,
+      title: item.title,
+      'data-neurolake': item.neurolake
+    });
     node.dataset.nlItem = item.id;
     node.textContent = item.label;
-    if (item.title) {
-      node.title = item.title;
-    }
     if (expandable) {
-      const panel = doc.createElement('ul');
-      panel.className = 'nl-details';
-      panel.dataset.nlDetails = item.id;
-      panel.hidden = true;
-      for (const line of item.details ?? []) {
-        const li = doc.createElement('li');
-        if (typeof line === 'string') {
-          li.textContent = line;
-        } else {
-          li.append(line.text);
-          const sql = line.apply;
-          if (sql) {
-            const apply = doc.createElement('button');
-            apply.className = 'nl-apply';
-            apply.textContent = 'apply';
-            apply.title = sql;
-            apply.addEventListener('click', () => {
-              apply.dispatchEvent(
-                new CustomEvent(APPLY_REWRITE_EVENT, {
-                  bubbles: true,
-                  detail: { sql }
-                })
-              );
-            });
-            li.append(' ', apply);
-          }
-        }
-        panel.appendChild(li);
-      }
+      const panel =
+        item.id === 'lineage' ? lineagePanel(report, api) : detailsPanel(item);
       node.setAttribute('aria-expanded', 'false');
       node.addEventListener('click', () => {
         const open = panel.hidden;
@@ -111,21 +115,32 @@ function renderStrip(report: IReport, doc: Document): HTMLElement[] {
           .forEach(b => b.setAttribute('aria-expanded', 'false'));
         panel.hidden = !open;
         node.setAttribute('aria-expanded', String(open));
+        if (open) {
+          panel.dispatchEvent(new Event('nl-open'));
+        }
       });
       panels.push(panel);
     }
-    strip.appendChild(node);
+    strip.append(node);
   }
   return [strip, ...panels];
 }
 
-/** The whole report as DOM: the table (when there are columns) and the strip. */
-export function renderReport(report: IReport, doc: Document): HTMLElement {
-  const root = doc.createElement('div');
-  root.className = 'nl-report';
-  if (report.result.columns.length > 0) {
-    root.appendChild(renderTable(report, doc));
+/** The whole report as DOM: banner, table (when there are columns) and strip. */
+export function renderReport(
+  report: IReport,
+  doc: Document,
+  api: NeuroLakeApi | null = null
+): HTMLElement {
+  void doc;
+  const root = h('div', { class: 'nl-report' });
+  const banner = renderBanner(report);
+  if (banner) {
+    root.append(banner);
   }
-  root.append(...renderStrip(report, doc));
+  if (report.result.columns.length > 0) {
+    root.append(new ResultTable(report).node);
+  }
+  root.append(...renderStrip(report, api));
   return root;
 }

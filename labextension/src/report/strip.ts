@@ -14,6 +14,8 @@ export type Severity = 'info' | 'warning' | 'error';
 export interface IStripItem {
   /** Stable id, rendered as data-nl-item (tests and styles use it). */
   id: string;
+  /** The item's stable `data-neurolake` attribute (cost, pii, lineage, ...). */
+  neurolake?: string;
   label: string;
   title?: string;
   severity?: Severity;
@@ -119,6 +121,7 @@ export const complianceSection: StripSection = report => {
   const inClear = pii_columns.length > masked.length;
   return {
     id: 'compliance',
+    neurolake: 'pii',
     label: parts.join(' · '),
     title: 'What the policies did; click for details',
     severity:
@@ -166,6 +169,7 @@ export const costSection: StripSection = report => {
   ];
   return {
     id: 'cost',
+    neurolake: 'cost',
     label,
     title:
       'The cost predicted before the query ran; click for details and cheaper rewrites',
@@ -174,7 +178,7 @@ export const costSection: StripSection = report => {
   };
 };
 
-/** Lineage: which stored columns the result came from; the edges on click. */
+/** Lineage: which stored columns the result came from; the graph opens on click. */
 export const lineageSection: StripSection = report => {
   const { edges } = report.lineage;
   if (edges.length === 0) {
@@ -184,15 +188,41 @@ export const lineageSection: StripSection = report => {
     edges.map(e => e.source.split('.').slice(0, -1).join('.'))
   );
   const sources = new Set(edges.map(e => e.source));
-  const details = edges.map(
-    e =>
-      `${e.target} \u2190 ${e.source} (${e.kind.toLowerCase()}${e.masked ? ', masked' : ''})`
-  );
   return {
     id: 'lineage',
+    neurolake: 'lineage',
     label: `lineage: ${sources.size} ${sources.size === 1 ? 'column' : 'columns'} of ${tables.size} ${tables.size === 1 ? 'table' : 'tables'}`,
-    title: 'Where each result column comes from; click for the edges',
-    details
+    title: 'Where each result column comes from; click for the graph'
+  };
+};
+
+/** How far the prediction was off, when it missed by more than this factor either way. */
+export const MISPREDICTION_FACTOR = 10;
+
+/** A prediction that missed by more than 10x is called out (the cost model learns from it). */
+export const mispredictionSection: StripSection = report => {
+  const { predicted_ms, actual_ms } = report.cost;
+  if (
+    predicted_ms === null ||
+    predicted_ms === undefined ||
+    actual_ms === null ||
+    actual_ms === undefined ||
+    predicted_ms <= 0 ||
+    actual_ms <= 0
+  ) {
+    return null;
+  }
+  const ratio = Math.max(actual_ms / predicted_ms, predicted_ms / actual_ms);
+  if (ratio <= MISPREDICTION_FACTOR) {
+    return null;
+  }
+  const way = actual_ms > predicted_ms ? 'slower' : 'faster';
+  return {
+    id: 'misprediction',
+    neurolake: 'misprediction',
+    label: `${Math.round(ratio)}\u00d7 ${way} than predicted`,
+    title: `Predicted ${formatMs(predicted_ms)}, took ${formatMs(actual_ms)}. The cost model records this run and learns from it.`,
+    severity: 'warning'
   };
 };
 
@@ -228,6 +258,7 @@ export const STRIP_SECTIONS: StripSection[] = [
   timeSection,
   complianceSection,
   costSection,
+  mispredictionSection,
   lineageSection,
   auditSection,
   noticesSection

@@ -26,6 +26,8 @@ export interface IResult {
   rows_preview: PreviewValue[][];
   row_count: number;
   truncated: boolean;
+  /** Where the kernel keeps the whole result, for paging (only in the NeuroLake kernel). */
+  result_id?: string;
 }
 
 export interface ISuggestion {

@@ -163,7 +163,7 @@ def find_structure(
     _units(tokens, s)
     _limits(tokens, s)
     _grains(tokens, s, is_phrase)
-    _cues(tokens, s)
+    _cues(tokens, s, is_phrase)
     s.cues.sort(key=lambda c: c.i)
     return s
 
@@ -270,10 +270,19 @@ def _comparisons(tokens: list[Token], s: Structure) -> None:
                 "below",
                 "under",
                 "lower",
+                "older",
+                "younger",
             )
         ):
-            op = ">=" if after[1] in ("more", "above", "over", "higher", "greater") else "<="
-            s.comparisons.append(Comparison(op, value, i, i + 3, text=_text(tokens, i, i + 3)))
+            op = (
+                ">="
+                if after[1] in ("more", "above", "over", "higher", "greater", "older")
+                else "<="
+            )
+            hint = "age" if after[1] in ("older", "younger") else None
+            s.comparisons.append(
+                Comparison(op, value, i, i + 3, hint=hint, text=_text(tokens, i, i + 3))
+            )
             _take(s, i, i + 3)
             i += 3
             continue
@@ -359,8 +368,13 @@ def _grains(
             _take(s, i, i + 2)
 
 
-def _cues(tokens: list[Token], s: Structure) -> None:
+def _cues(
+    tokens: list[Token], s: Structure, is_phrase: Callable[[list[Token]], bool] | None = None
+) -> None:
     n = len(tokens)
+    for i in range(1, n):
+        if tokens[i].low == "single" and tokens[i - 1].low in ("a", "any", "one", "each"):
+            s.taken.add(i)  # "the maximum for a single stay": one row, said twice
     i = 0
     while i < n:
         if i in s.taken:
@@ -375,8 +389,10 @@ def _cues(tokens: list[Token], s: Structure) -> None:
             cue = Cue("duration", i, i + 2)
         elif low in ("number", "count", "amount") and nxt == "of":
             cue = Cue("count", i, i + 2)
-        elif low == "count" and (i == 0 or _low(tokens, i - 1, s) in ("the", "a", "total")):
-            cue = Cue("count", i, i + 1)
+        elif low in ("count", "counts") and not (
+            i > 0 and is_phrase is not None and is_phrase(tokens[i - 1 : i + 1])
+        ):
+            cue = Cue("count", i, i + 1)  # "... - count", "count them" (not "seat count")
         elif low in ("what", "which") and nxt in (
             "percent",
             "percentage",
@@ -392,7 +408,7 @@ def _cues(tokens: list[Token], s: Structure) -> None:
         elif low in _SORT_VERBS and nxt == "by":
             cue = Cue("sort", i, i + 2)
         elif low in ("for", "in") and nxt in ("each", "every"):
-            cue = Cue("group", i, i + 2)
+            cue = Cue("group", i, i + 2, "each")
         elif low in ("broken", "split", "grouped", "breakdown", "segmented", "break") and nxt in (
             "by",
             "down",
@@ -400,7 +416,7 @@ def _cues(tokens: list[Token], s: Structure) -> None:
             end = i + 2 + (_low(tokens, i + 2, s) == "by")
             cue = Cue("group", i, end)
         elif low in vocab.GROUP_WORDS:
-            cue = Cue("group", i, i + 1)
+            cue = Cue("group", i, i + 1, "each" if low in ("each", "every") else None)
         elif low in ("other", "apart") and nxt in ("than", "from"):
             cue = Cue("neg", i, i + 2)
         elif low in vocab.NEGATIONS:
@@ -420,9 +436,13 @@ def _cues(tokens: list[Token], s: Structure) -> None:
             elif low == "most" and nxt == "recent":
                 cue = Cue("rankadj", i, i + 2, ("date", True))
             elif low in ("most", "least", "fewest"):
-                cue = Cue("rank", i, i + 1, low == "most")
+                # "the most common diagnosis": how often, i.e. a count
+                end = i + 1 + (nxt in ("common", "frequent", "popular", "usual"))
+                cue = Cue("rank", i, end, low == "most")
         elif low in ("best", "worst"):
             cue = Cue("rank", i, i + 1, low == "best")
+        elif low in ("busiest", "commonest", "popular"):
+            cue = Cue("rank", i, i + 1, True)
         elif low in vocab.AGGREGATES:
             cue = Cue("agg", i, i + 1, vocab.AGGREGATES[low])
         elif low in _LIST_WORDS:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from neurolake_lab.agents.planner import vocab
+from neurolake_lab.agents.planner import docs, vocab
+from neurolake_lab.agents.planner.graph import column_prefix
 from neurolake_lab.agents.planner.semantics import Semantics
 from neurolake_lab.agents.planner.tokens import Token
 from neurolake_lab.index.index import normalize_value
@@ -143,6 +144,15 @@ def stems(words: Iterable[str]) -> tuple[str, ...]:
     return tuple(lexicon.stem(w.lower()) for w in words)
 
 
+def _derived(stem: str) -> str:
+    """The verb a noun is made from: "admission" -> "admit", "departure" -> "depart"."""
+    for suffix, base in (("ission", "it"), ("ation", ""), ("ure", ""), ("ival", "iv"),
+                         ("ment", "")):  # fmt: skip
+        if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
+            return stem[: -len(suffix)] + base
+    return stem
+
+
 def same_root(a: str, b: str) -> bool:
     """Whether two stems are forms of one word ("resolution"/"resolv", "signup"/"sign").
 
@@ -151,9 +161,15 @@ def same_root(a: str, b: str) -> bool:
         (True, True)
         >>> same_root("status", "state"), same_root("date", "data")
         (False, False)
+        >>> same_root("admission", "admit"), same_root("death", "died"), same_root("born", "birth")
+        (True, True, True)
     """
     if a == b:
         return True
+    a, b = vocab.IRREGULAR.get(a, a), vocab.IRREGULAR.get(b, b)
+    if a == b:
+        return True
+    a, b = _derived(a), _derived(b)
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) < 4 or not short.isalpha() or not long_.isalpha():
         return False
@@ -172,7 +188,12 @@ class PhraseIndex:
 
     def __init__(self, snapshot: SchemaSnapshot, semantics: Semantics) -> None:
         self.phrases: dict[tuple[str, ...], list[Candidate]] = {}
+        self.meanings: set[tuple[str, ...]] = set()
+        self._vocabulary = _vocabulary(snapshot)
         heads = {self._head(t) for t in snapshot.tables.values()}
+        for t in snapshot.tables.values():
+            heads.update(lexicon.stem(w[0]) for w, s in docs.table_phrases(t.description)
+                         if len(w) == 1 and s >= 0.85)  # fmt: skip
         self._table_heads = heads
         for table in snapshot.tables.values():
             self._add_table(table)
@@ -214,10 +235,16 @@ class PhraseIndex:
         out.extend(w for w, c in vocab.CONCEPTS.items() if lexicon.stem(c) == base and w != word)
         return out
 
+    def name_words(self, name: str) -> list[str]:
+        """A name's words, concatenations split by the schema's vocabulary (``lineitem``)."""
+        return [p for w in lexicon.words(name) for p in docs.split_compound(w, self._vocabulary)]
+
     def _add_table(self, table: TableInfo) -> None:
-        words = lexicon.words(table.name)
+        words = self.name_words(table.name)
         if not words:
             return
+        for phrase, score in docs.table_phrases(table.description):
+            self._add(phrase, Candidate("table", table.id, score))
         if any(c.pii_entity == "PERSON" for c in table.columns):
             # rows that are people: "how many people", "persons", "individuals"
             for word in ("people", "person", "persons", "individuals"):
@@ -230,9 +257,12 @@ class PhraseIndex:
                 self._add([*words[:-1], syn], Candidate("table", table.id, 0.85))
 
     def _add_column(self, table: TableInfo, col: ColumnInfo, heads: set[str]) -> None:
-        words = lexicon.words(col.name)
+        prefix = column_prefix(table)
+        bare = col.name[len(prefix) :] if prefix and col.name.startswith(prefix) else col.name
+        words = self.name_words(bare)
         if not words:
             return
+        self._add_description(col, heads)
         full = len(words)
         self._add(words, Candidate("column", col.id, 1.0))
         for n in range(full - 1, 0, -1):
@@ -270,6 +300,35 @@ class PhraseIndex:
             norm = normalize_value(value)
             if norm and norm not in ("true", "false", "null", "none", "n/a", "other"):
                 self._add(norm.split(), Candidate("value", col.id, 0.95, value))
+                words = norm.split()
+                if len(words) > 1 and words[0].isdigit():  # "1-URGENT": "urgent"
+                    self._add(words[1:], Candidate("value", col.id, 0.9, value))
+                if re.fullmatch(r"\d+-\w+", value):  # "2-HIGH" is one word in a question
+                    self._add([value.lower()], Candidate("value", col.id, 0.95, value))
+
+    def _add_description(self, col: ColumnInfo, heads: set[str]) -> None:
+        """What the column's description says: its noun phrases, codes and the state it flags."""
+        flag = docs.flag_state(col.description) if col.is_boolean else None
+        for phrase, score in [] if flag else docs.column_phrases(col.description):
+            head = [w for w in phrase if lexicon.stem(w) in heads]
+            if len(phrase) > 1 and head:
+                continue  # "Customer who placed the order": no "customer placed" column
+            if len(phrase) == 1 and (head or phrase[0] in GENERIC):
+                score = 0.4  # the customers table first
+            if not (len(phrase) == 1 and phrase[0] in STRUCTURE):
+                self._add(phrase, Candidate("column", col.id, score))
+        for code, meaning in docs.coded_values(col.description):
+            self._add(meaning, Candidate("value", col.id, 0.95, code))
+            self.meanings.add(stems(meaning))
+            if len(meaning) > 1:
+                self._add(meaning[:1], Candidate("value", col.id, 0.85, code))
+                self.meanings.add(stems(meaning[:1]))
+        state = flag
+        if state:
+            self._add(state, Candidate("state", col.id, 0.95, "is true"))
+            if len(state) > 1:
+                self._add(state[-1:], Candidate("state", col.id, 0.8, "is true"))
+                self._add(state[:1], Candidate("state", col.id, 0.85, "is true"))
 
     def _add_events(self, col: ColumnInfo, words: list[str]) -> None:
         """A date column named for an event ("churned_at") or whose doc names one ("placed")."""
@@ -300,20 +359,52 @@ class PhraseIndex:
             if concept is not None:
                 for cand in self.phrases.get((lexicon.stem(concept),), []):
                     found.append(Candidate(cand.kind, cand.target, cand.score * 0.95, cand.value))
+            if not found and tok.low.startswith(("un", "non")) and len(tok.low) > 5:
+                found = self._opposite(tok)
         return found
+
+    def _opposite(self, tok: Token) -> list[Candidate]:
+        """The opposite of the state the rest of the word names ("unresolved", "nonpaying")."""
+        rest = tok.low[3:] if tok.low.startswith("non") else tok.low[2:]
+        inner = Token(tok.i, rest, rest, lexicon.stem(rest), "word")
+        cands = self.phrases.get((inner.stem,), []) + self.fuzzy(inner)
+        flip = {"is null": "is not null", "is not null": "is null", "is true": "is false",
+                "is false": "is true"}  # fmt: skip
+        return [
+            Candidate("state", c.target, c.score * 0.95, flip[c.value])
+            for c in cands
+            if c.kind == "state" and c.value in flip
+        ]
 
     def fuzzy(self, tok: Token) -> list[Candidate]:
         """Single-word entries sharing the word's root, scored a little lower."""
         out: list[Candidate] = []
         for stem, cands in self.single.items():
             if stem != tok.stem and same_root(stem, tok.stem):
-                # values are matched as written: "live" is not "Liverpool"
+                # values are matched as written ("live" is not "Liverpool"), except the
+                # meanings a description gives codes ("privately" ~ "private" for PKV)
                 out.extend(
                     Candidate(c.kind, c.target, c.score * 0.85, c.value)
                     for c in cands
-                    if c.kind != "value"
+                    if c.kind != "value" or (stem,) in self.meanings
                 )
         return out
+
+
+def _vocabulary(snapshot: SchemaSnapshot) -> set[str]:
+    """Words (and stems) the schema's descriptions use, short name words, the lexicon's synonyms.
+
+    Long name words are left out: they may be the very concatenations to split (``lineitem``).
+    """
+    out: set[str] = {w for group in lexicon.SYNONYMS for w in group}
+    for table in snapshot.tables.values():
+        texts = [table.description, *(c.description for c in table.columns)]
+        names = [table.name, *(c.name for c in table.columns)]
+        found = [w for t in texts for w in docs.words_of(t)]
+        found += [w for n in names for w in lexicon.words(n) if len(w) < 7]
+        for word in found:
+            out.update((word, lexicon.stem(word)))
+    return out
 
 
 def _null_states(doc: str) -> list[str]:
@@ -347,7 +438,8 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
             if n == 1 and found and len(tok.stem) >= 4 and tok.low not in STRUCTURE:
                 # a word's own root can beat a synonym's: "delivery" ~ delivered_at, not the
                 # shipping date its synonym "shipping" names
-                found += [c for c in index.fuzzy(tok) if c.kind in ("column", "event")]
+                found += [c for c in index.fuzzy(tok) if c.kind in ("column", "event", "state")]
+            found = [c for c in found if _as_written(c, span)]
             if found:
                 text = " ".join(t.text for t in span)
                 exact = [_exact_bonus(c, span) for c in found]
@@ -364,9 +456,31 @@ def link(tokens: Sequence[Token], index: PhraseIndex, taken: set[int]) -> list[M
             elif tok.low not in STRUCTURE and len(tok.stem) >= 4:
                 found = index.fuzzy(tok)
                 if found:
-                    mentions.append(Mention(i, i + 1, tok.text, found))
+                    mentions.append(Mention(i, i + 1, tok.text, found, fields={"fuzzy": True}))
             i += 1
     return mentions
+
+
+def _as_written(cand: Candidate, span: Sequence[Token]) -> bool:
+    """Whether a stored value is written as stored ("trucks" is TRUCK; "shipped" is not SHIP).
+
+    Only values matched by their own words are checked; a value found through the meaning its
+    column's description gives it ("female" for ``F``) is taken as it is.
+    """
+    if cand.kind != "value" or cand.value is None:
+        return True
+    stored = normalize_value(cand.value).split()
+    if stems(stored) != tuple(t.stem for t in span):
+        return True
+    # a verb made of a stored noun is not the noun ("shipped" is not SHIP); the stored form of
+    # a word may be longer than the question's ("return" is 'returned')
+    return not any(
+        t.low != w
+        and t.low not in (w + "s", w + "es")
+        and t.low.startswith(w[:3])
+        and len(t.low) > len(w)
+        for t, w in zip(span, stored, strict=True)
+    )
 
 
 def _exact_bonus(cand: Candidate, span: Sequence[Token]) -> Candidate:

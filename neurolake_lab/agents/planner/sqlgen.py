@@ -11,144 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from neurolake_lab.agents.intent import Filter, GroupKey, Intent, Measure, Relation, TimeWindow
-from neurolake_lab.agents.planner.graph import Edge
+from neurolake_lab.agents.planner.query import Query, ident, literal
 from neurolake_lab.agents.planner.semantics import Metric, MetricDefinition
 from neurolake_lab.agents.planner.view import PlannerView
 from neurolake_lab.exceptions import PlanningError
-from neurolake_lab.index.model import ColumnInfo
-from neurolake_lab.llm import lexicon
 
 PiiLookup = Callable[[str], set[str]]
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
 _UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
-_RESERVED = frozenset(
-    {
-        "order",
-        "group",
-        "select",
-        "from",
-        "where",
-        "by",
-        "limit",
-        "table",
-        "user",
-        "count",
-        "sum",
-        "avg",
-        "min",
-        "max",
-        "month",
-        "year",
-        "day",
-        "week",
-        "quarter",
-        "end",
-        "case",
-        "when",
-        "then",
-        "else",
-        "as",
-        "on",
-        "in",
-        "is",
-        "not",
-        "and",
-        "or",
-        "all",
-        "any",
-        "desc",
-        "asc",
-    }
-)
-
-
-def ident(name: str) -> str:
-    """An identifier, quoted only when it must be."""
-    if _PLAIN.match(name) and name not in _RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def table_sql(table_id: str) -> str:
-    """``namespace.table`` as SQL."""
-    ns, _, name = table_id.rpartition(".")
-    return f"{ident(ns)}.{ident(name)}"
-
-
-def literal(value: Any) -> str:
-    """A Python value as a SQL literal."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-@dataclass
-class _Query:
-    """The pieces of one SELECT, with table aliases."""
-
-    view: PlannerView
-    fact: str
-    aliases: dict[str, str] = field(default_factory=dict)
-    joins: list[str] = field(default_factory=list)
-    where: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.alias(self.fact)
-
-    def alias(self, table: str) -> str:
-        if table not in self.aliases:
-            name = self.view.table(table).name
-            base = "".join(w[0] for w in name.split("_") if w) or "t"
-            alias = base
-            n = 2
-            while alias in self.aliases.values() or alias in _RESERVED:
-                alias = f"{base}{n}"
-                n += 1
-            self.aliases[table] = alias
-        return self.aliases[table]
-
-    def reach(self, table: str) -> str:
-        """The alias of ``table``, joining it along the many-to-one path from the fact."""
-        if table in self.aliases:
-            return self.aliases[table]
-        path = self.view.graph.path_up(self.fact, table)
-        if path is None:
-            raise PlanningError(
-                f"{table} cannot be joined to {self.fact} without multiplying its rows "
-                "(no foreign-key path from it)",
-                suggestions=[self.fact, table],
-            )
-        for edge in path:
-            self._join(edge)
-        return self.aliases[table]
-
-    def _join(self, edge: Edge) -> None:
-        if edge.parent in self.aliases:
-            return
-        child = self.aliases[edge.child]
-        parent = self.alias(edge.parent)
-        on = " AND ".join(
-            f"{child}.{ident(c)} = {parent}.{ident(r)}"
-            for c, r in zip(edge.columns, edge.ref_columns, strict=True)
-        )
-        self.joins.append(f"JOIN {table_sql(edge.parent)} AS {parent} ON {on}")
-
-    def col(self, column_id: str) -> str:
-        table, _, name = column_id.rpartition(".")
-        return f"{self.reach(table)}.{ident(name)}"
-
-    def from_sql(self) -> str:
-        return " ".join([f"FROM {table_sql(self.fact)} AS {self.aliases[self.fact]}", *self.joins])
 
 
 def generate_sql(intent: Intent, view: PlannerView, pii: PiiLookup) -> tuple[str, list[str]]:
@@ -243,7 +114,7 @@ class _Generator:
     def sql(self) -> tuple[str, list[str]]:
         it = self.it
         fact, definition = self._fact()
-        q = _Query(self.view, fact)
+        q = Query(self.view, fact, dict(it.via))
         entity_rows = it.entity and it.entity != fact and self._entity_group_needed()
         if entity_rows and it.entity and self.view.graph.path_up(fact, it.entity) is not None:
             it.grouping.insert(0, GroupKey(table=it.entity, text="each"))
@@ -253,7 +124,7 @@ class _Generator:
             return self._list(q), self.notes
         return self._aggregate(q, definition), self.notes
 
-    def _where(self, q: _Query, definition: MetricDefinition | None) -> None:
+    def _where(self, q: Query, definition: MetricDefinition | None) -> None:
         it = self.it
         for f in it.filters:
             q.where.append(self._condition(q, f))
@@ -267,10 +138,10 @@ class _Generator:
         for rel in it.relations:
             q.where.append(self._relation(q, rel))
 
-    def _condition(self, q: _Query, f: Filter, alias_of: Callable[[str], str] | None = None) -> str:
+    def _condition(self, q: Query, f: Filter, alias_of: Callable[[str], str] | None = None) -> str:
         if f.op == "sql":
             return f"({self._rewrite(q, f.sql or 'TRUE', f.table or q.fact)})"
-        col = alias_of(f.column) if alias_of and f.column else q.col(f.column or "")
+        col = alias_of(f.column) if alias_of and f.column else q.col(f.column or "", f.via)
         op = f.op
         if op in ("is null", "is not null"):
             return f"{col} {op.upper()}"
@@ -285,7 +156,7 @@ class _Generator:
             return f"{col} BETWEEN {literal(lo)} AND {literal(hi)}"
         return f"{col} {op} {literal(f.value)}"
 
-    def _window(self, q: _Query, w: TimeWindow, table: str) -> list[str]:
+    def _window(self, q: Query, w: TimeWindow, table: str) -> list[str]:
         column = w.column or self._window_column(table)
         try:
             col = q.col(column)
@@ -296,11 +167,25 @@ class _Generator:
                 suggestions=[c for c in [self._dated(q.fact)] if c] + [column],
             ) from None
         w.column = column
+        start, end = w.start, w.end
+        relative = any("current_date" in b for b in (start, end) if b)
+        anchor = self.view.anchor(column) if relative else None
+        if anchor is not None:
+            today = f"DATE '{anchor.isoformat()}'"
+            start = start.replace("current_date", today) if start else start
+            end = end.replace("current_date", today) if end else end
+            w.start, w.end = start, end  # the explanation shows the dates it was read as
+            note = (
+                f"{w.text!r} read relative to the latest {_short(column)} in the data, "
+                f"{anchor.isoformat()} (the data ends before today)"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
         out = []
-        if w.start:
-            out.append(f"{col} >= {w.start}")
-        if w.end:
-            out.append(f"{col} < {w.end}")
+        if start:
+            out.append(f"{col} >= {start}")
+        if end:
+            out.append(f"{col} < {end}")
         return out
 
     def _dated(self, table: str) -> str | None:
@@ -334,15 +219,15 @@ class _Generator:
             suggestions=[c.id for c in self.view.table(table).columns][:6],
         )
 
-    def _relation(self, q: _Query, rel: Relation) -> str:
+    def _relation(self, q: Query, rel: Relation) -> str:
         entity = self.it.entity or q.fact
         outer = q.reach(entity)
-        path = self.view.graph.path_up(rel.table, entity)
+        path = self.view.graph.path_up(rel.table, entity, self.it.via)
         if not path:
             raise PlanningError(
                 f"{rel.table} does not reference {entity}", suggestions=[rel.table, entity]
             )
-        sub = _Query(self.view, rel.table)
+        sub = Query(self.view, rel.table, dict(self.it.via))
         # correlate on the last step of the path (the edge into the entity)
         for edge in path[:-1]:
             sub.reach(edge.parent)
@@ -362,7 +247,7 @@ class _Generator:
         exists = f"EXISTS (SELECT 1 {sub.from_sql()} WHERE {where})"
         return f"NOT {exists}" if rel.negated else exists
 
-    def _rewrite(self, q: _Query, expression: str, home: str) -> str:
+    def _rewrite(self, q: Query, expression: str, home: str) -> str:
         """A definition's SQL with its columns re-aliased: bare -> ``home``, ``t.col`` -> t."""
         import sqlglot
         from sqlglot import exp
@@ -392,7 +277,7 @@ class _Generator:
 
     # -- select lists ----------------------------------------------------------------------------
 
-    def _list(self, q: _Query) -> str:
+    def _list(self, q: Query) -> str:
         it = self.it
         entity = it.entity or q.fact
         table = self.view.table(entity)
@@ -429,7 +314,7 @@ class _Generator:
             parts.append(f"LIMIT {int(it.limit)}")
         return "\n".join(parts)
 
-    def _group_items(self, q: _Query) -> list[tuple[str, str]]:
+    def _group_items(self, q: Query) -> list[tuple[str, str]]:
         """(expression, output name) of every group key."""
         items: list[tuple[str, str]] = []
         hidden_check = self.it.remove_pii
@@ -448,7 +333,7 @@ class _Generator:
                 items.append((q.col(col.id), col.name))
         return items
 
-    def _table_key(self, q: _Query, table: str) -> list[tuple[str, str]]:
+    def _table_key(self, q: Query, table: str) -> list[tuple[str, str]]:
         keys = self.view.key(table)
         label = self.view.label(table)
         if not keys:
@@ -466,7 +351,7 @@ class _Generator:
             items.append((f"{alias}.{ident(label.name)}", label.name))
         return items
 
-    def _measure_sql(self, q: _Query, ms: Measure, definition: MetricDefinition | None) -> str:
+    def _measure_sql(self, q: Query, ms: Measure, definition: MetricDefinition | None) -> str:
         col = q.col(ms.column) if ms.column else None
         if ms.func == "count":
             return "count(*)"
@@ -477,13 +362,15 @@ class _Generator:
             return self._rewrite(q, definition.expression, definition.table)
         if ms.func == "share":
             return self._share(q, ms, definition)
+        if ms.expression:
+            return f"{ms.func}({self._rewrite(q, ms.expression, ms.table or q.fact)})"
         if ms.duration:
             return f"{ms.func}({self._duration(q, ms)})"
         if ms.func in ("sum", "avg", "median", "min", "max"):
             return f"{ms.func}({col})"
         raise PlanningError(f"cannot compute {ms.func}")
 
-    def _duration(self, q: _Query, ms: Measure) -> str:
+    def _duration(self, q: Query, ms: Measure) -> str:
         assert ms.duration is not None
         start_id, end_id = ms.duration
         start, end = q.col(start_id), q.col(end_id)
@@ -494,7 +381,7 @@ class _Generator:
         days = f"({end} - {start})"
         return days if unit == "day" else f"{days} * {86400 / divisor:g}"
 
-    def _share(self, q: _Query, ms: Measure, definition: MetricDefinition | None) -> str:
+    def _share(self, q: Query, ms: Measure, definition: MetricDefinition | None) -> str:
         cond = " AND ".join(self._condition(q, f) for f in ms.condition) or "TRUE"
         scale = " * 100" if ms.unit == "percent" else ""
         if ms.metric and definition is not None:
@@ -505,7 +392,7 @@ class _Generator:
             return f"{part} / {total}{scale}"
         return f"avg(CASE WHEN {cond} THEN 1.0 ELSE 0.0 END){scale}"
 
-    def _aggregate(self, q: _Query, definition: MetricDefinition | None) -> str:
+    def _aggregate(self, q: Query, definition: MetricDefinition | None) -> str:
         it = self.it
         groups = self._group_items(q)
         self._where(q, definition)
@@ -532,12 +419,39 @@ class _Generator:
         having = [self._having(f, measures) for f in it.having]
         if having:
             parts.append("HAVING " + " AND ".join(having))
+        if it.per_group is not None and len(it.grouping) > 1 and it.order:
+            parts.append(self._qualify(q, groups, measures))
+            order = [ident(name) for _, name in groups[: self._first_key_items(q)]]
+            parts.append("ORDER BY " + ", ".join(order))
+            return "\n".join(parts)
         order = self._order(q, groups, measures)
         if order:
             parts.append("ORDER BY " + ", ".join(order))
         if it.limit is not None:
             parts.append(f"LIMIT {int(it.limit)}")
         return "\n".join(parts)
+
+    def _first_key_items(self, q: Query) -> int:
+        """How many select items the first group key makes (a table key may make several)."""
+        first = self.it.grouping[0]
+        if first.table:
+            return len(self._table_key(q, first.table))
+        return 1
+
+    def _qualify(
+        self, q: Query, groups: list[tuple[str, str]], measures: list[tuple[str, str]]
+    ) -> str:
+        """Keep the top rows within each value of the first group key."""
+        n = self._first_key_items(q)
+        partition = ", ".join(e for e, _ in groups[:n])
+        o = self.it.order[0]
+        key = measures[o.measure][0] if o.measure is not None else q.col(o.column or "")
+        direction = "DESC" if o.descending else "ASC"
+        self.notes.append(f"the top {self.it.per_group} within each {groups[0][1]}")
+        return (
+            f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {key} {direction}) "
+            f"<= {int(self.it.per_group or 1)}"
+        )
 
     def _having(self, f: Filter, measures: list[tuple[str, str]]) -> str:
         index = int((f.column or "measure:0").split(":")[1])
@@ -548,7 +462,7 @@ class _Generator:
         return f"{expr} {f.op} {literal(f.value)}"
 
     def _order(
-        self, q: _Query, groups: list[tuple[str, str]], measures: list[tuple[str, str]]
+        self, q: Query, groups: list[tuple[str, str]], measures: list[tuple[str, str]]
     ) -> list[str]:
         out = []
         for o in self.it.order:
@@ -561,7 +475,7 @@ class _Generator:
             out = [ident(name) for _, name in groups]
         return out
 
-    def _per_parent(self, q: _Query) -> str:
+    def _per_parent(self, q: Query) -> str:
         """``average number of X per Y``: count X per Y's key, then aggregate the counts."""
         it = self.it
         ms = next(m for m in it.measures if m.func.endswith("_count"))
@@ -595,6 +509,5 @@ class _Generator:
         return sql
 
 
-def column_words(col: ColumnInfo) -> list[str]:
-    """A column's name as words (for labels)."""
-    return lexicon.words(col.name)
+def _short(column_id: str) -> str:
+    return column_id.rpartition(".")[2]

@@ -33,7 +33,7 @@ MONTHS = {
     for name in names
 }  # fmt: skip
 _ROLLING = {"last", "past", "previous", "recent", "preceding", "trailing"}
-_LEADING = {"in", "over", "during", "within", "for", "from", "of"}
+_LEADING = {"in", "over", "during", "within", "for", "from", "of", "on", "the"}
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,35 @@ class _Reader:
         year = _year(tok)
         if year is not None:
             return f"DATE '{year:04d}-01-01'", f"DATE '{year + 1:04d}-01-01'", 1
+        quarter = _quarter(self, i)
+        if quarter is not None:
+            q, used = quarter
+            year = _year(self.tok(i + used))
+            start = _month_start(year, 3 * q - 2)
+            return start, f"{start} + INTERVAL 3 MONTH", used + (year is not None)
         month = MONTHS.get(tok.low)
         if month is not None and (tok.low != "may" or _year(self.tok(i + 1))):
             year = _year(self.tok(i + 1))
             start = _month_start(year, month)
             return start, f"{start} + INTERVAL 1 MONTH", 2 if year is not None else 1
         return None
+
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3,
+             "4th": 4, "last": 4}  # fmt: skip
+
+
+def _quarter(r: _Reader, i: int) -> tuple[int, int] | None:
+    """A quarter at token i: ("Q3" | "third quarter [of]" | "quarter 3") -> (3, tokens used)."""
+    low = r.low(i)
+    if len(low) == 2 and low[0] == "q" and low[1] in "1234":
+        return int(low[1]), 1
+    if low in _ORDINALS and r.low(i + 1) == "quarter" and low != "last":
+        return _ORDINALS[low], 2 + (r.low(i + 2) == "of")
+    tok = r.tok(i + 1)
+    if low == "quarter" and tok is not None and tok.value in (1.0, 2.0, 3.0, 4.0):
+        return int(tok.value or 0), 2 + (r.low(i + 2) == "of")
+    return None
 
 
 def find_windows(tokens: list[Token], taken: set[int]) -> list[WindowMatch]:
@@ -154,9 +177,17 @@ def _match_at(r: _Reader, i: int) -> tuple[int, int, str | None, str | None] | N
             j = i + 2 + first[2]
             second = r.point(j)
             if second is not None:
-                return i, j + second[2], first[0], second[1]
-    if word in ("in", "during", "for", "of") or (r.tok(i) and word in MONTHS):
-        j = i + 1 if word in ("in", "during", "for", "of") else i
+                start = first[0]
+                month = MONTHS.get(r.low(i + 1))
+                year = _year(r.tok(j + second[2] - 1))
+                if month is not None and first[2] == 1 and year is not None:
+                    start = _month_start(year, month)  # "between January and March 2024"
+                return i, j + second[2], start, second[1]
+    leading = ("in", "during", "for", "of", "on")
+    if word in leading or (r.tok(i) and (word in MONTHS or _quarter(r, i))):
+        j = i + 1 if word in leading else i
+        if word == "on" and (r.tok(j) is None or r.tok(j).kind != "date"):  # type: ignore[union-attr]
+            return None
         point = r.point(j)
         if point is not None:
             return i, j + point[2], point[0], point[1]

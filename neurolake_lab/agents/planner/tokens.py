@@ -21,9 +21,16 @@ _CONTRACTIONS = (
     (re.compile(r"'(s|re|ve|d|ll|m)\b", re.I), ""),
     (re.compile(r"s'(?=\s|$)", re.I), "s"),
 )
+#: Units and ordinals a number may carry without being a code ("30-day", "20kg", "3rd").
+_UNIT_SUFFIX = (
+    r"(?:day|week|month|year|hour|minute|second|quarter|kg|km|g|mi|eur|usd|k|m|st|nd|rd|th)s?\b"
+)
 _TOKEN = re.compile(
     r"""(?P<quoted>"[^"]+"|'[^']+'|\u201c[^\u201d]+\u201d|\u2018[^\u2019]+\u2019)
       | (?P<date>\d{4}-\d{2}-\d{2})
+      | (?P<code>(?:[^\W\d_]+\#?\d[\w#.]*|\d+-?(?!"""
+    + _UNIT_SUFFIX
+    + r""")[^\W\d_][\w#.]*)(?<![.]))
       | (?P<number>[$€£]?\d+(?:[.,]\d{3})*(?:\.\d+)?%?)
       | (?P<word>[^\W\d_]+(?:[-_][^\W\d_]+)*)
       | (?P<punct>[,;:?!.()])""",
@@ -106,6 +113,8 @@ def tokenize(question: str) -> list[Token]:
             out.append(Token(len(out), raw, inner.lower(), inner.lower(), "quoted"))
         elif kind == "date":
             out.append(Token(len(out), raw, raw, raw, "date"))
+        elif kind == "code":  # "E175", "Q4", "Brand#13": one word, as written
+            out.append(Token(len(out), raw, raw.lower(), raw.lower(), "word"))
         elif kind == "number":
             digits = raw.lstrip("$€£").rstrip("%").replace(",", "")
             out.append(

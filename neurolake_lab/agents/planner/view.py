@@ -9,17 +9,18 @@ looked up in the data itself through :meth:`PlannerView.probe_value`, never for 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neurolake_lab.agents.planner.graph import JoinGraph
+from neurolake_lab.agents.planner.graph import JoinGraph, column_prefix
 from neurolake_lab.agents.planner.linker import PhraseIndex
+from neurolake_lab.agents.planner.probe import DataProbe
 from neurolake_lab.agents.planner.semantics import Semantics, load_semantics, read_workspace_file
 from neurolake_lab.index.model import ColumnInfo, SchemaSnapshot, TableInfo
-from neurolake_lab.index.samples import quote_ident, table_ref
 from neurolake_lab.llm import lexicon
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ _START_WORDS = frozenset(
         "logged",
     }
 )
+#: Data whose latest date is older than this many days "ends in the past".
+STALE_DAYS = 7
 _MAIN_DATE_AVOID = re.compile(r"birth|dob|expir|deleted|updated|modified|load", re.IGNORECASE)
 
 
@@ -61,7 +64,8 @@ class PlannerView:
     phrases: PhraseIndex
     graph: JoinGraph
     query: QueryContext | None = None
-    _probes: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = field(default_factory=dict)
+    probe: DataProbe | None = None
+    _fresh: dict[str, bool] = field(default_factory=dict)
 
     def table(self, table_id: str) -> TableInfo:
         """The table (it must exist)."""
@@ -105,6 +109,27 @@ class PlannerView:
         found = named or required or others
         return found[0] if found else None
 
+    def duration_columns(self, table_id: str) -> tuple[ColumnInfo, ColumnInfo] | None:
+        """(start, end) of a table whose rows last a while, or None when that is not clear.
+
+        Its main date and its one other date or timestamp (a stay's admission and discharge).
+        """
+        start = self.main_date(table_id)
+        if start is None:
+            return None
+        others = [
+            c
+            for c in self.table(table_id).columns
+            if c.is_temporal and c.name != start.name and not c.is_pii
+        ]
+        return (start, others[0]) if len(others) == 1 else None
+
+    def column_words(self, col: ColumnInfo) -> list[str]:
+        """A column's name as words: table prefix set aside, concatenations split."""
+        prefix = column_prefix(self.table(col.table))
+        bare = col.name[len(prefix) :] if prefix and col.name.startswith(prefix) else col.name
+        return self.phrases.name_words(bare)
+
     def label(self, table_id: str) -> ColumnInfo | None:
         """A non-PII text column that names a row (``product_name``), if the table has one."""
         for col in self.table(table_id).columns:
@@ -114,10 +139,10 @@ class PlannerView:
         return None
 
     def key(self, table_id: str) -> tuple[str, ...]:
-        """The table's primary key, else a column named ``id``/``<table>_id``, else ()."""
+        """The table's key (declared or inferred), else a column named ``id``/``<table>_id``."""
         table = self.table(table_id)
-        if table.primary_key:
-            return table.primary_key
+        if self.graph.keys.get(table_id):
+            return self.graph.keys[table_id]
         for col in table.columns:
             words = lexicon.words(col.name)
             if words and words[-1] == "id":
@@ -130,34 +155,36 @@ class PlannerView:
         Looks only at non-PII text columns that the index did not sample (sampled ones are
         matched from the index), with one query per table; results are cached per view.
         """
-        key = (text.casefold(), tables)
-        if key in self._probes:
-            return self._probes[key]
+        if self.probe is None:
+            return []
         found: list[tuple[str, str]] = []
-        query = self.query
-        if query is not None:
-            for tid in tables:
-                cols = [
-                    c
-                    for c in self.table(tid).columns
-                    if c.is_text and not c.is_pii and not c.samples
-                ]
-                if not cols:
-                    continue
-                conds = " OR ".join(f"lower({quote_ident(c.name)}) = lower($v)" for c in cols)
-                picks = ", ".join(
-                    f"max(CASE WHEN lower({quote_ident(c.name)}) = lower($v) "
-                    f"THEN {quote_ident(c.name)} END)"
-                    for c in cols
-                )
-                row = query.engine.con.execute(
-                    f"SELECT {picks} FROM {table_ref(tid)} WHERE {conds}", {"v": text}
-                ).fetchone()
-                for col, value in zip(cols, row or (), strict=False):
-                    if value is not None:
-                        found.append((col.id, str(value)))
-        self._probes[key] = found
+        for tid in tables:
+            cols = [c for c in self.table(tid).columns if not c.samples]
+            found += self.probe.values(text, tid, cols)
         return found
+
+    def anchor(self, column_id: str) -> dt.date | None:
+        """The date "today" means for windows on ``column_id`` (None: today itself).
+
+        Its latest date, when the data of its namespace ends in the past (the newest main date
+        of its tables is more than :data:`STALE_DAYS` before today).
+        """
+        if self.probe is None:
+            return None
+        col = self.column(column_id)
+        namespace = col.table.rpartition(".")[0]
+        if namespace not in self._fresh:
+            newest = [
+                self.probe.latest(t.id, main.name)
+                for t in self.snapshot.tables.values()
+                if t.namespace == namespace and (main := self.main_date(t.id)) is not None
+            ]
+            dates = [d for d in newest if d is not None]
+            today = dt.datetime.now(dt.UTC).date()
+            self._fresh[namespace] = not dates or max(dates) >= today - dt.timedelta(STALE_DAYS)
+        if self._fresh[namespace]:
+            return None
+        return self.probe.latest(col.table, col.name)
 
 
 _CACHE: OrderedDict[tuple[str, str, float], PlannerView] = OrderedDict()
@@ -180,8 +207,14 @@ def planner_view(
     view = _CACHE.get(key)
     if view is None or view.query is not query:
         semantics = load_semantics(snapshot, workspace)
+        probe = DataProbe(query.engine.con) if query is not None else None
         view = PlannerView(
-            snapshot, semantics, PhraseIndex(snapshot, semantics), JoinGraph(snapshot), query
+            snapshot,
+            semantics,
+            PhraseIndex(snapshot, semantics),
+            JoinGraph(snapshot, probe),
+            query,
+            probe,
         )
         _CACHE[key] = view
         while len(_CACHE) > 8:

@@ -15,7 +15,7 @@ AGGREGATES: dict[str, str] = {
     "total": "sum", "sum": "sum", "combined": "sum", "overall": "sum",
     "minimum": "min", "min": "min", "lowest": "min", "smallest": "min", "least": "min",
     "maximum": "max", "max": "max", "highest": "max", "largest": "max", "biggest": "max",
-    "greatest": "max",
+    "greatest": "max", "longest": "max", "shortest": "min",
 }  # fmt: skip
 #: Superlatives that rank rather than aggregate when a set of rows is listed.
 RANK_DESC = frozenset({"most", "highest", "largest", "biggest", "greatest", "top", "best", "max"})
@@ -37,7 +37,18 @@ GRAINS: dict[str, str] = {
 #: Grain adjectives that group on their own ("monthly signups").
 GRAIN_ADJECTIVES = frozenset({"daily", "weekly", "monthly", "quarterly", "yearly", "annual"})
 #: Negation before a related table or a value.
-NEGATIONS = frozenset({"never", "without", "no", "not", "none", "excluding", "except", "exclude"})
+NEGATIONS = frozenset(
+    {"never", "without", "no", "not", "none", "excluding", "except", "exclude", "neither", "nor"}
+)
+#: Irregular English forms -> one shared form, so that "deaths" finds "died" and "flown" "fly"
+#: (light stems of both sides).
+IRREGULAR: dict[str, str] = {
+    "death": "die", "died": "die", "dead": "die", "born": "birth",
+    "flown": "fly", "flew": "fly", "flight": "fly", "built": "build", "left": "leave",
+    "sold": "sell", "bought": "buy", "paid": "pay", "spent": "spend", "lost": "lose",
+    "won": "win", "made": "make", "sent": "send", "held": "hold", "taught": "teach",
+    "ran": "run", "gave": "give", "given": "give", "took": "take", "taken": "take",
+}  # fmt: skip
 #: Words that say "count the rows".
 COUNT_WORDS = frozenset({"count", "number", "many"})
 DISTINCT_WORDS = frozenset({"distinct", "different", "unique"})
@@ -112,7 +123,8 @@ FILLER = frozenset({
     "including", "info", "information", "instead", "into", "is", "it", "its", "just", "kind",
     "kinds", "know", "least", "let", "lets", "like", "list", "live", "lives", "living",
     "located", "made", "make", "making", "many", "may", "me", "might", "much", "my", "need",
-    "neither", "new", "now", "number", "occur", "occurred", "of", "on", "one", "ones", "only",
+    "new", "now", "ended", "ending", "resulted", "resulting", "number", "occur", "occurred",
+    "of", "on", "one", "ones", "only", "out",
     "or", "our", "over", "overall", "per", "performing", "place", "placed", "please", "produce",
     "produced", "produces", "rather", "record", "records", "registered", "reside", "resides",
     "respectively", "return", "returns", "right", "row", "rows", "same", "see", "selling",
@@ -155,4 +167,11 @@ REFINEMENT_STARTS = frozenset(
         "add",
         "again",
     }
+)  # fmt: skip
+
+#: Stems of quantities where more is worse, so that "worst" ranks them highest first and "best"
+#: lowest first ("the worst average delay", "best return rate").
+WORSE_WHEN_HIGHER = frozenset(
+    {"delay", "late", "wait", "cost", "churn", "return", "cancel", "complaint", "error",
+     "defect", "death", "die", "loss", "readmission", "debt", "risk", "failure", "incident"}
 )  # fmt: skip

@@ -37,6 +37,7 @@ KINDS = frozenset(
         "refusal",
         "erasure",
         "maintenance",
+        "nl_feedback",  # Accept/Reject of a %%nl answer
         # data pipelines: definitions and their changes, runs, the Monitor's incidents and fixes
         "pipeline",
         "pipeline_run",

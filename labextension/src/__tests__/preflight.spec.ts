@@ -1,0 +1,213 @@
+/** The preflight client: debounce, dropped stale answers, silence when busy or not NeuroLake. */
+
+import { piiVerdicts, renderPreflight } from '../preflight/bar';
+import {
+  IPreflightComm,
+  IPreflightKernel,
+  IPreflightReply,
+  isNeuroLakeCell,
+  PreflightClient
+} from '../preflight/client';
+
+class FakeComm implements IPreflightComm {
+  isDisposed = false;
+  sent: { id: number; code: string }[] = [];
+  onMsg: (msg: { content: { data: unknown } }) => void = () => undefined;
+  open(): void {}
+  send(data: unknown): void {
+    this.sent.push(data as { id: number; code: string });
+  }
+  close(): void {
+    this.isDisposed = true;
+  }
+  reply(id: number, result: IPreflightReply['result'] = { cost: null }): void {
+    this.onMsg({ content: { data: { id, kind: 'sql', result } } });
+  }
+}
+
+class FakeKernel implements IPreflightKernel {
+  status = 'idle';
+  isDisposed = false;
+  comm = new FakeComm();
+  opened = 0;
+  createComm(target: string): IPreflightComm {
+    expect(target).toBe('neurolake.preflight');
+    this.opened++;
+    return this.comm;
+  }
+}
+
+describe('PreflightClient', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function client(kernel: IPreflightKernel | null) {
+    const results: string[] = [];
+    let cleared = 0;
+    const c = new PreflightClient(() => kernel, {
+      delay: 200,
+      onResult: (_reply, code) => results.push(code),
+      onClear: () => cleared++
+    });
+    return { c, results, cleared: () => cleared };
+  }
+
+  it('sends one request per pause in typing, with the latest text', () => {
+    const kernel = new FakeKernel();
+    const { c } = client(kernel);
+    for (const text of [
+      '%%sql\nS',
+      '%%sql\nSE',
+      '%%sql\nSEL',
+      '%%sql\nSELECT 1'
+    ]) {
+      c.update(text);
+      jest.advanceTimersByTime(50);
+    }
+    expect(kernel.comm.sent).toEqual([]);
+    jest.advanceTimersByTime(200);
+    expect(kernel.comm.sent.map(m => m.code)).toEqual(['%%sql\nSELECT 1']);
+    expect(c.sent).toBe(1);
+    expect(kernel.opened).toBe(1);
+  });
+
+  it('drops the answer to text the user has typed past', () => {
+    const kernel = new FakeKernel();
+    const { c, results } = client(kernel);
+    c.update('%%sql\nSELECT a');
+    jest.advanceTimersByTime(250);
+    const first = kernel.comm.sent[0].id;
+    c.update('%%sql\nSELECT ab'); // typed on while the kernel was answering
+    kernel.comm.reply(first);
+    expect(results).toEqual([]);
+    expect(c.dropped).toBe(1);
+    jest.advanceTimersByTime(250);
+    kernel.comm.reply(kernel.comm.sent[1].id);
+    expect(results).toEqual(['%%sql\nSELECT ab']);
+  });
+
+  it('stays silent while the kernel is busy, for Python, and without a kernel', () => {
+    const kernel = new FakeKernel();
+    kernel.status = 'busy';
+    const { c, cleared } = client(kernel);
+    c.update('%%sql\nSELECT 1');
+    jest.advanceTimersByTime(2000);
+    expect(kernel.comm.sent).toEqual([]);
+    kernel.status = 'idle'; // the cell ended: the text still waiting goes now, once
+    jest.advanceTimersByTime(2000);
+    expect(kernel.comm.sent.map(m => m.code)).toEqual(['%%sql\nSELECT 1']);
+    kernel.comm.sent = [];
+    c.update('x = 1');
+    jest.advanceTimersByTime(500);
+    expect(kernel.comm.sent).toEqual([]);
+    expect(cleared()).toBe(1);
+    const none = client(null);
+    none.c.update('%%nl\nhow many');
+    jest.advanceTimersByTime(500);
+    expect(none.c.sent).toBe(0);
+  });
+
+  it('stays silent when the kernel has no preflight target', () => {
+    const kernel = new FakeKernel();
+    kernel.createComm = () => {
+      throw new Error('no such target');
+    };
+    const { c } = client(kernel);
+    c.update('%%sql\nSELECT 1');
+    expect(() => jest.advanceTimersByTime(500)).not.toThrow();
+    expect(c.sent).toBe(0);
+  });
+
+  it('sends nothing after dispose', () => {
+    const kernel = new FakeKernel();
+    const { c } = client(kernel);
+    c.update('%%sql\nSELECT 1');
+    c.dispose();
+    jest.advanceTimersByTime(500);
+    expect(kernel.comm.sent).toEqual([]);
+  });
+
+  it('reads %%sql, %%nl and %sql cells only', () => {
+    expect(isNeuroLakeCell('%%sql -o r\nSELECT 1')).toBe(true);
+    expect(isNeuroLakeCell('\n%%nl\nhow many')).toBe(true);
+    expect(isNeuroLakeCell('%sql SELECT 1')).toBe(true);
+    expect(isNeuroLakeCell('%%sqlx\n')).toBe(false);
+    expect(isNeuroLakeCell('print(1)')).toBe(false);
+  });
+});
+
+describe('the preflight bar', () => {
+  const reply: IPreflightReply = {
+    id: 1,
+    kind: 'sql',
+    result: {
+      cost: {
+        predicted_ms: 20.4,
+        estimated_rows: 5000,
+        estimated_bytes: 76186,
+        confidence: 0.2,
+        suggestions: [{ message: 'filter by date range', rewrite: 'SELECT 1' }]
+      },
+      compliance: {
+        pii_columns: [
+          { column: 'retail.customers.email', entity: 'EMAIL_ADDRESS' },
+          { column: 'retail.customers.phone', entity: 'PHONE_NUMBER' },
+          { column: 'retail.customers.ssn', entity: 'US_SSN' }
+        ],
+        masked: [{ column: 'retail.customers.phone', method: 'hash' }],
+        denied: [{ column: 'retail.customers.ssn', policy: 'no-ssn' }],
+        row_filters: [],
+        warnings: [
+          'personal data shown in clear because you own the workspace: retail.customers.email (EMAIL_ADDRESS)'
+        ]
+      },
+      error: null
+    }
+  };
+
+  it('says what the policy does to each PII column', () => {
+    expect(piiVerdicts(reply).map(v => v.action)).toEqual([
+      'in clear',
+      'masked',
+      'denied'
+    ]);
+  });
+
+  it('shows time, bytes, PII verdicts and the suggestion', () => {
+    const node = renderPreflight(reply) as HTMLElement;
+    expect(node.querySelector('[data-nl-item="cost"]')?.textContent).toBe(
+      '~20.4 ms \u00b7 74.4 KB scanned'
+    );
+    const pii = Array.from(node.querySelectorAll('[data-nl-item="pii"]'));
+    expect(pii.map(p => p.textContent)).toEqual([
+      'PII email (EMAIL_ADDRESS): in clear',
+      'PII phone (PHONE_NUMBER): masked',
+      'PII ssn (US_SSN): denied'
+    ]);
+    expect(pii[0].classList.contains('nl-severity-warning')).toBe(true);
+    expect(pii[2].classList.contains('nl-severity-error')).toBe(true);
+    expect(
+      node.querySelector('[data-nl-item="suggestion"]')?.textContent
+    ).toContain('filter by date range');
+  });
+
+  it('shows nothing for Python or an empty answer', () => {
+    expect(renderPreflight({ id: 1, kind: 'python', result: null })).toBeNull();
+    expect(
+      renderPreflight({
+        id: 1,
+        kind: 'sql',
+        result: {
+          cost: null,
+          compliance: {
+            pii_columns: [],
+            masked: [],
+            denied: [],
+            row_filters: [],
+            warnings: []
+          }
+        }
+      })
+    ).toBeNull();
+  });
+});

@@ -1,0 +1,4 @@
+// jsdom has no DragEvent; @lumino/dragdrop (imported by @lumino/widgets) subclasses it
+if (typeof globalThis.DragEvent === 'undefined') {
+  globalThis.DragEvent = class DragEvent extends MouseEvent {};
+}

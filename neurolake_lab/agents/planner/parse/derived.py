@@ -1,0 +1,240 @@
+"""Quantities no column holds but two columns give: durations and ages.
+
+* Between two named events: "days from signup to churn", "hours between order date and ship
+  date", "time from admission to discharge".
+* Of a row whose table starts and ends ("length of stay", "average stay in hours", "longest
+  hospital stay", "stays that lasted longer than 14 days"): from the table's main date to its
+  one other date (:meth:`~..view.PlannerView.end_column`); refused when that is not clear.
+* Age from a date of birth ("average age", "65 or older"), in whole years as of today.
+
+Each reading is added to the intent's readings so the explanation says how it was computed.
+"""
+
+from __future__ import annotations
+
+from neurolake_lab.agents.intent import Filter, Measure
+from neurolake_lab.agents.planner.cues import Comparison, Cue
+from neurolake_lab.agents.planner.linker import Mention
+from neurolake_lab.agents.planner.parse.base import ParserBase
+from neurolake_lab.index.model import ColumnInfo
+from neurolake_lab.llm import lexicon
+
+UNITS = {"second": "second", "minute": "minute", "hour": "hour", "day": "day", "week": "week"}
+_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+_LENGTH = frozenset({"length", "duration", "lasted", "long"})
+
+
+def duration_sql(start: ColumnInfo, end: ColumnInfo, unit: str) -> str:
+    """SQL (bare column names) for the time from ``start`` to ``end`` in ``unit``s."""
+    seconds = _SECONDS.get(unit, 86400)
+    return f"epoch({end.name} - {start.name}) / {seconds:.1f}"
+
+
+def age_sql(birth: ColumnInfo) -> str:
+    """Completed years from ``birth`` to today."""
+    return f"date_part('year', age(current_date::TIMESTAMP, {birth.name}::TIMESTAMP))"
+
+
+class DerivedMixin(ParserBase):
+    """Durations and ages, read before the structure words claim their mentions."""
+
+    def _derived(self) -> None:
+        before = set(self.st.taken)
+        self._event_durations()
+        self._time_to_event()
+        self._row_durations()
+        self._ages()
+        used = self.st.taken - before  # "14 days": the unit is the duration's, not a column
+        self.mentions = [
+            m for m in self.mentions if m.role or any(i not in used for i in range(m.start, m.end))
+        ]
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _unit_at(self, i: int) -> str | None:
+        if 0 <= i < len(self.toks) and i not in self.st.taken:
+            return UNITS.get(self.toks[i].stem)
+        return None
+
+    def _agg_before(self, i: int) -> Cue | None:
+        """The aggregate cue right before token ``i`` (across "number of", articles)."""
+        j = i - 1
+        while j >= 0 and self.toks[j].low in ("the", "a", "an", "of", "number", "in"):
+            j -= 1
+        return next((c for c in self.st.cues_of("agg") if c.end == j + 1), None)
+
+    def _claim(self, cue: Cue | None, *tokens: int) -> str:
+        """Take ``cue`` and ``tokens`` out of play; the cue's function (avg without one)."""
+        if cue is not None and cue in self.st.cues:
+            self.st.cues.remove(cue)
+            self.st.taken.update(range(cue.i, cue.end))
+        for count in [c for c in self.st.cues_of("count") if c.end in tokens or c.i + 2 in tokens]:
+            self.st.cues.remove(count)
+            self.st.taken.update(range(count.i, count.end))
+        self.st.taken.update(tokens)
+        return str(cue.data) if cue is not None else "avg"
+
+    def _temporal(self, m: Mention | None) -> ColumnInfo | None:
+        if m is None or m.chosen is None:
+            return None
+        col = self._temporal_candidate(m)
+        return col if isinstance(col, ColumnInfo) else None
+
+    # -- durations ---------------------------------------------------------------------------
+
+    def _event_durations(self) -> None:
+        """The time between two named dates: "days from signup to churn"."""
+        for i, tok in enumerate(self.toks):
+            unit = self._unit_at(i) or ("" if tok.low == "time" else None)
+            if unit is None or self._low(i + 1) not in ("from", "between"):
+                continue
+            first = self._mention_at(i + 2)
+            start = self._temporal(first)
+            if first is None or start is None or self._low(first.end) not in ("to", "and", "until"):
+                continue
+            second = self._mention_at(first.end + 1)
+            end = self._temporal(second)
+            if second is None or end is None or end.id == start.id:
+                continue
+            unit = unit or self.st.unit or ("hour" if end.is_timestamp else "day")
+            func = self._claim(self._agg_before(i), i, i + 1, first.end)
+            first.role = second.role = "measure"
+            table = self._duration_table(start, end)
+            if table is None:
+                self.problems.append(f"{start.id} and {end.id} are not dates of one row")
+                return
+            self._add_measure(Measure(func, duration=(start.id, end.id), unit=unit, table=table,
+                                      label=f"{func}_{unit}s"))  # fmt: skip
+            self.intent.readings.append(
+                (
+                    f"{tok.text} from {first.text} to {second.text}",
+                    f"{func} of {end.name} - {start.name} in {unit}s",
+                )
+            )
+            return
+
+    def _time_to_event(self) -> None:
+        """From the row's start to a named event: "hours to resolve a ticket"."""
+        for i, _tok in enumerate(self.toks):
+            unit = self._unit_at(i)
+            if unit is None or self._low(i + 1) not in ("to", "until", "till"):
+                continue
+            m = self._mention_at(i + 2)
+            end = self._temporal(m)
+            start = self.view.start_column(end) if end is not None else None
+            if m is None or end is None or start is None:
+                continue
+            func = self._claim(self._agg_before(i), i, i + 1)
+            m.role = "measure"
+            self.entity = self.entity or end.table
+            self._add_measure(Measure(func, duration=(start.id, end.id), unit=unit,
+                                      table=end.table, label=f"{func}_{unit}s"))  # fmt: skip
+            self.intent.readings.append(
+                (f"{self.toks[i].text} to {m.text}", f"{func} of {end.name} - {start.name}")
+            )
+            return
+
+    def _duration_table(self, start: ColumnInfo, end: ColumnInfo) -> str | None:
+        """The table whose rows carry both dates (one is reached from the other's table)."""
+        graph = self.view.graph
+        if graph.path_up(end.table, start.table) is not None:
+            return end.table
+        if graph.path_up(start.table, end.table) is not None:
+            return start.table
+        return None
+
+    def _row_durations(self) -> None:
+        """The length of rows: "length of stay", "average stay in hours", "lasted 14 days"."""
+        for m in self.mentions:
+            best = m.best(("table",))
+            if best is None or m.best() is not best:
+                continue
+            near = {self._low(m.start - 1), self._low(m.start - 2), self._low(m.end)}
+            cue = self._agg_before(m.start)
+            lasted = self._duration_comparison(m)
+            if not (near & _LENGTH or (cue is not None and self.st.unit) or lasted):
+                continue
+            span = self.view.duration_columns(best.target)
+            if span is None:
+                if near & _LENGTH or lasted:
+                    self.problems.append(
+                        f"{m.text!r}: {best.target} has no clear start and end date to measure"
+                    )
+                return
+            start, end = span
+            m.chosen = best
+            m.role = m.role or "entity"
+            self.entity = self.entity or best.target
+            for j in (m.start - 1, m.start - 2, m.end):
+                if self._low(j) in _LENGTH:
+                    self.st.taken.add(j)
+            if lasted is not None:
+                self._duration_filter(lasted, start, end)
+                continue
+            unit = self.st.unit or ("hour" if end.is_timestamp else "day")
+            func = self._claim(cue)
+            self._add_measure(Measure(func, duration=(start.id, end.id), unit=unit,
+                                      table=best.target, label=f"{func}_{unit}s"))  # fmt: skip
+            self.intent.readings.append(
+                (m.text, f"{func} time from {start.name} to {end.name} in {unit}s")
+            )
+
+    def _duration_comparison(self, m: Mention) -> Comparison | None:
+        """A comparison of a row's length: "stays lasted longer than 14 days"."""
+        for comp in self.st.comparisons:
+            gap = [t.low for t in self.toks[m.end : comp.start]]
+            if len(gap) <= 2 and ((gap and gap[-1] in ("lasted", "took")) or comp.text.startswith(
+                    ("longer", "shorter"))) and self._unit_at(comp.end) is not None:  # fmt: skip
+                return comp
+        return None
+
+    def _duration_filter(self, comp: Comparison, start: ColumnInfo, end: ColumnInfo) -> None:
+        unit = self._unit_at(comp.end) or "day"
+        self.st.comparisons.remove(comp)
+        self.st.taken.update(range(comp.start - 1, comp.end + 1))
+        cond = f"{duration_sql(start, end, unit)} {comp.op} {comp.value:g}"
+        self.intent.filters.append(Filter(None, "sql", sql=cond, table=start.table,
+                                          text=comp.text))  # fmt: skip
+        self.intent.readings.append((comp.text, f"{end.name} - {start.name} {comp.op} "
+                                                f"{comp.value:g} {unit}s"))  # fmt: skip
+
+    # -- ages --------------------------------------------------------------------------------
+
+    def _birth_column(self) -> ColumnInfo | None:
+        tables = [self.entity] if self.entity else []
+        tables += [m.chosen.table for m in self.mentions if m.chosen and m.chosen.table]
+        tables += sorted(self.view.snapshot.tables)
+        for tid in dict.fromkeys(t for t in tables if t):
+            for col in self.view.table(tid).columns:
+                words = lexicon.words(col.name) + lexicon.words(col.description)
+                if col.is_temporal and ("birth" in words or "dob" in words):
+                    return col
+        return None
+
+    def _ages(self) -> None:
+        ages = [i for i, t in enumerate(self.toks) if t.low == "age" and i not in self.st.taken]
+        hinted = [c for c in self.st.comparisons if c.hint == "age"]
+        if not ages and not hinted:
+            return
+        birth = self._birth_column()
+        if birth is None:
+            return  # "age" stays unknown: the planner refuses
+        for i in ages:
+            cue = self._agg_before(i)
+            func = self._claim(cue, i) if cue is not None else None
+            if func is None:
+                continue
+            self._add_measure(Measure(func, expression=age_sql(birth), table=birth.table,
+                                      label=f"{func}_age"))  # fmt: skip
+            self.intent.readings.append(("age", f"whole years since {birth.name}, as of today"))
+            self.entity = self.entity or birth.table
+        for comp in hinted:
+            self.st.comparisons.remove(comp)
+            self.st.taken.update(range(comp.start, comp.end))
+            years = int(comp.value) + (1 if comp.op in (">", "<=") else 0)
+            op = "<=" if comp.op in (">", ">=") else ">"
+            cond = f"{birth.name} {op} current_date - INTERVAL {years} YEAR"
+            self.intent.filters.append(Filter(None, "sql", sql=cond, table=birth.table,
+                                              text=comp.text))  # fmt: skip
+            self.intent.readings.append((comp.text, f"age {comp.op} {comp.value:g} ({cond})"))
+            self.entity = self.entity or birth.table

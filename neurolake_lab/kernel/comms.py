@@ -1,0 +1,19 @@
+"""Comm targets that answer each message of the extension with one message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def serve(target: str, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Register ``target``: each message's data goes to ``handle``; its result is sent back."""
+    import comm
+
+    def opened(channel: Any, _open_msg: dict[str, Any]) -> None:
+        def on_msg(msg: dict[str, Any]) -> None:
+            channel.send(handle(msg.get("content", {}).get("data", {}) or {}))
+
+        channel.on_msg(on_msg)
+
+    comm.get_comm_manager().register_target(target, opened)
