@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make lab    create/refresh .venv, build and install everything, start JupyterLab
-#   make test   the same set-up plus Chromium, then every check and test
+#   make test   the same set-up plus Chromium, then every check and test (and binder/verify.sh)
 # Each target installs only what is missing or out of date.
 
 SHELL := /bin/bash
@@ -12,7 +12,7 @@ EXT := neurolake_lab/labextension/package.json
 TS_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) package.json tsconfig.json
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: lab test lint pytest jstest bench install system-packages clean
+.PHONY: lab test lint pytest jstest binder-verify bench install system-packages clean
 
 # bench peers (jupysql's front-end plugin, pulled in by `make bench`) throw on every JupyterLab page
 # load: the environment `make lab` starts keeps them disabled
@@ -24,7 +24,7 @@ lab: install
 	    $(BIN)/jupyter labextension disable --level=sys_prefix "$$ext" >/dev/null 2>&1; fi; done
 	$(BIN)/neurolake lab $(LAB_ARGS)
 
-test: install system-packages lint jstest pytest
+test: install system-packages lint jstest pytest binder-verify
 
 install: $(STAMP) $(EXT)
 
@@ -69,11 +69,16 @@ jstest: install
 pytest: install system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# the Binder set-up in a clean venv and HOME: install, postBuild, start, notebooks (binder/README.md)
+binder-verify: install
+	bash binder/verify.sh
+
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/kernel_roundtrip.py
 	$(BIN)/python bench/nl_eval.py
 	$(BIN)/python bench/pii_eval.py
+	$(BIN)/python bench/cost_failures.py
 
 clean:
 	rm -rf $(VENV) node_modules lib neurolake_lab/labextension test-artifacts

@@ -3,11 +3,11 @@
 Usage:
     PYTHONPATH=. .venv/bin/python bench/nl_accuracy.py [--seed 7] [--scorer PATH] [--json OUT]
 
-* Accuracy: the dev set (``tests/nl/data/nl-dev-questions.jsonl``, a copy of
-  ``../shared/nl-dev-questions.jsonl``) and the project's own retail sets on the demo loaded at
+* Accuracy: the dev set (``tests/nl/data/nl-dev-questions.jsonl``) and the project's own retail
+  sets on the demo loaded at
   ``--seed`` (7 by default; the planner was written against seed 42), and the HR sets on the HR
   schema of ``tests/support/hr_data.py``. Results are compared as the project's scorer does; with
-  ``--scorer ../shared/tools/nl_eval.py`` its own ``result_match`` and PII check are used.
+  ``--scorer PATH`` (a scorer module with ``result_match`` and ``leaks_pii``) its own ``result_match`` and PII check are used.
 * Speed: for every answered question, the time ``Session.ask`` takes against the time
   ``Session.sql`` takes for the very SQL it produced (the baseline, same run, same data), both
   warm; reported as medians and their ratio. A cold first question (new process, index built) is
@@ -107,7 +107,9 @@ def cold_first_question(workspace: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--scorer", default=None, help="path of ../shared/tools/nl_eval.py")
+    parser.add_argument(
+        "--scorer", default=None, help="path of a scorer module (result_match, leaks_pii)"
+    )
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     import os

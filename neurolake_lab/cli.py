@@ -18,7 +18,8 @@ from pathlib import Path
 
 from neurolake_lab import __version__
 
-QUICKSTART = "quickstart.ipynb"
+#: the notebook ``neurolake lab`` opens (every shipped notebook is copied beside it)
+TOUR = "tour.ipynb"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--scale", type=float, default=1.0, help="row-count factor (default 1)")
     load.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    load.add_argument(
+        "--if-stale",
+        action="store_true",
+        help="only when no demo is loaded, or its dates were placed around an earlier day",
+    )
+
+    notebooks = sub.add_parser("notebooks", help="copy the demo notebooks into a folder")
+    notebooks.add_argument("folder", help="where to copy them (notebooks already there are kept)")
 
     audit = sub.add_parser("audit", help="check or show the workspace's audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -106,14 +115,19 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    if args.workspace:
+    if getattr(args, "workspace", None):
         os.environ["NEUROLAKE_WORKSPACE"] = str(Path(args.workspace).expanduser().resolve())
     if args.command == "sql":
         return _sql(args.query, args.format)
     if args.command == "audit":
         return _audit(args)
     if args.command == "demo":
-        return _demo_load(args.scale, args.seed)
+        return _demo_load(args.scale, args.seed, if_stale=args.if_stale)
+    if args.command == "notebooks":
+        copied = copy_notebooks(Path(args.folder).expanduser().resolve())
+        for path in copied:
+            print(path)
+        return 0
     if args.command == "learn":
         return _learn(args)
     if args.command == "pipelines":
@@ -163,16 +177,21 @@ def _learn(args: argparse.Namespace) -> int:
         return 1
 
 
-def _demo_load(scale: float, seed: int) -> int:
+def _demo_load(scale: float, seed: int, if_stale: bool = False) -> int:
+    import datetime as dt
     import time
 
     from neurolake_lab.demo import load_retail
+    from neurolake_lab.demo.load import demo_day
     from neurolake_lab.exceptions import NeuroLakeError
     from neurolake_lab.session import connect
 
     start = time.perf_counter()
     try:
         with connect() as session:
+            if if_stale and demo_day(session) == dt.datetime.now(dt.UTC).date():
+                print(f"the demo data in {session.settings.workspace} is current")
+                return 0
             counts = load_retail(session, scale=scale, seed=seed)
             where = session.settings.workspace
     except NeuroLakeError as exc:
@@ -260,6 +279,19 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def copy_notebooks(folder: Path) -> list[Path]:
+    """Copy the shipped demo notebooks into ``folder``, keeping any the user already has."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for source in resources.files("neurolake_lab.notebooks").iterdir():
+        target = folder / source.name
+        if source.name.endswith(".ipynb") and not target.exists():
+            with resources.as_file(source) as path:
+                shutil.copyfile(path, target)
+            copied.append(target)
+    return copied
+
+
 def _lab(args: argparse.Namespace) -> int:
     from neurolake_lab.config import Workspace, default_workspace
 
@@ -271,12 +303,8 @@ def _lab(args: argparse.Namespace) -> int:
         if _demo_load(1.0, 42) != 0:
             return 1
     root = Path(args.notebook_dir).resolve() if args.notebook_dir else workspace.notebooks
-    root.mkdir(parents=True, exist_ok=True)
-    notebook = root / QUICKSTART
-    if not notebook.exists():
-        source = resources.files("neurolake_lab.notebooks").joinpath(QUICKSTART)
-        with resources.as_file(source) as path:
-            shutil.copyfile(path, notebook)
+    copy_notebooks(root)
+    notebook = root / TOUR
     argv = [
         "jupyter-lab",
         f"--ServerApp.root_dir={root}",

@@ -64,6 +64,9 @@ class Settings:
     catalog_properties: dict[str, str] = field(default_factory=dict)
     #: whether each cell's actual cost goes into the workspace's history (the cost model learns)
     learn_costs: bool = True
+    #: whether query results are reused while their inputs' snapshots hold (``result_cache =
+    #: false`` or ``NEUROLAKE_RESULT_CACHE=0`` runs every query: benchmarks measure cold runs)
+    result_cache: bool = True
     #: ISO 3166 regions whose national phone formats the PII classifier reads, most likely first
     #: (``pii_phone_regions = ["DE", "AT", "CH"]``, or ``NEUROLAKE_PII_PHONE_REGIONS=DE,AT,CH``);
     #: None: its default list. Numbers written with ``+`` are read whatever the regions.
@@ -198,6 +201,7 @@ def resolve_settings(workspace: str | os.PathLike[str] | None = None, **override
         preview_rows=preview_rows,
         catalog_uri=pick("catalog_uri"),
         learn_costs=_flag(pick("learn_costs", True)),
+        result_cache=_flag(pick("result_cache", True)),
         pii_phone_regions=_regions(pick("pii_phone_regions")),
         warehouse=pick("warehouse"),
         catalog_properties={str(k): str(v) for k, v in dict(stored.get("catalog", {})).items()},

@@ -37,14 +37,18 @@ if TYPE_CHECKING:
 
 SQL_USAGE = (
     "usage: %%sql [-o NAME] [--save NAME [--no-execute]] [--explain] [--no-pii[=drop]]\n"
-    "             [--optimize] [--yes]\n"
+    "             [--optimize] [--yes] [--engine duckdb|daft|daft-ray]\n"
+    "             [--explore | --chart[=KIND]]\n"
     "  -o, --out NAME   store the result (a QueryResult) in the variable NAME\n"
     "  --save NAME      keep the query as a snippet later queries can use as a table\n"
     "  --no-execute     with --save: only save, do not run\n"
     "  --explain        show DuckDB's plan instead of running the query\n"
     "  --no-pii[=drop]  mask (or drop) every PII-tagged column the query reads\n"
     "  --optimize       run the cheapest rewrite the optimizer finds that returns the same rows\n"
-    "  -y, --yes        run even when the predicted cost is above the confirmation threshold"
+    "  -y, --yes        run even when the predicted cost is above the confirmation threshold\n"
+    "  --engine NAME    run the queries on duckdb, daft (local) or daft-ray (the Ray cluster)\n"
+    "  --explore        page, sort, filter and profile the whole result in a widget\n"
+    "  --chart[=KIND]   chart the result (bar, line or scatter; picked from the column types)"
 )
 
 
@@ -59,6 +63,9 @@ class SqlOptions:
     no_pii: str | None = None
     optimize: bool = False
     yes: bool = False
+    engine: str | None = None
+    explore: bool = False
+    chart: str | None = None  # "auto" or a kind
 
 
 _TOKEN = re.compile(r"\S+")
@@ -70,8 +77,9 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
     Options come first; the SQL is the rest of the line verbatim (never re-tokenized, so quotes
     and spacing in it are kept).
 
-    >>> parse_sql_line("-o res --explain SELECT 'a  b'")
-    (SqlOptions(out='res', save=None, no_execute=False, explain=True, no_pii=None), "SELECT 'a  b'")
+    >>> opts, sql = parse_sql_line("-o res --chart=bar SELECT 'a  b'")
+    >>> opts.out, opts.chart, sql
+    ('res', 'bar', "SELECT 'a  b'")
     """
     opts = SqlOptions()
     pos = 0
@@ -82,7 +90,13 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
         if not tok.startswith("-") or tok == "--":
             break
         name, _, inline = tok.partition("=")
-        if name in ("-o", "--out", "--save"):
+        if name == "--engine":
+            if not inline:
+                i += 1
+                if i >= len(tokens):
+                    raise UsageError(f"--engine needs a name\n{SQL_USAGE}")
+            opts.engine = (inline or tokens[i].group()).lower()
+        elif name in ("-o", "--out", "--save"):
             if inline:
                 value = inline
             else:
@@ -102,6 +116,14 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
             opts.optimize = True
         elif name in ("--yes", "-y"):
             opts.yes = True
+        elif name == "--explore":
+            opts.explore = True
+        elif name == "--chart":
+            from neurolake_lab.charts import KINDS
+
+            if inline and inline not in KINDS:
+                raise UsageError(f"--chart takes {', '.join(KINDS)}, not {inline!r}\n{SQL_USAGE}")
+            opts.chart = inline or "auto"
         elif name == "--no-pii":
             if inline not in ("", "mask", "drop"):
                 raise UsageError(f"--no-pii takes mask or drop, not {inline!r}\n{SQL_USAGE}")
@@ -114,6 +136,8 @@ def parse_sql_line(line: str) -> tuple[SqlOptions, str]:
         i += 1
     if opts.no_execute and not opts.save:
         raise UsageError(f"--no-execute only makes sense with --save\n{SQL_USAGE}")
+    if opts.explore and opts.chart:
+        raise UsageError(f"--explore and --chart are two views: choose one\n{SQL_USAGE}")
     return opts, line[pos:].strip()
 
 
@@ -154,11 +178,12 @@ class NeuroLakeMagics(Magics):
 
     @no_var_expand
     @line_cell_magic
-    def sql(self, line: str, cell: str | None = None) -> QueryResult | None:
+    def sql(self, line: str, cell: str | None = None) -> Any:
         """Run SQL on the NeuroLake session; the last statement's result is the cell's value.
 
         ``$name`` and ``:name`` are bound parameters taken from the notebook's variables, and
-        DataFrames or Arrow tables in the notebook can be queried by name.
+        DataFrames or Arrow tables in the notebook can be queried by name. With ``--explore``
+        or ``--chart`` the value is the explorer or chart (its ``.result`` is the result).
         """
         opts, rest = parse_sql_line(line)
         if cell is None:
@@ -188,7 +213,16 @@ class NeuroLakeMagics(Magics):
             if ask is not None:
                 self._confirm(text, opts, ask)
                 return None
-        return self._run_sql(text, opts, notices)
+        return self._present(self._run_sql(text, opts, notices), opts)
+
+    @staticmethod
+    def _present(result: QueryResult, opts: SqlOptions) -> Any:
+        """What the cell shows: the result (its report), or its explorer or chart."""
+        if opts.explore:
+            return result.explore()
+        if opts.chart:
+            return result.chart(None if opts.chart == "auto" else opts.chart)
+        return result
 
     def _consider_cost(self, text: str, opts: SqlOptions) -> tuple[str, list[str], str | None]:
         """Apply ``--optimize``; say why the cell should ask first (``None``: it need not)."""
@@ -212,7 +246,9 @@ class NeuroLakeMagics(Magics):
 
     def _run_sql(self, text: str, opts: SqlOptions, notices: list[str]) -> QueryResult:
         session = self.session
-        result = session.sql(text, namespace=self.user_ns, no_pii=opts.no_pii or False)
+        result = session.sql(
+            text, namespace=self.user_ns, no_pii=opts.no_pii or False, engine=opts.engine
+        )
         result.notices[:0] = notices
         if opts.out:
             self.user_ns[opts.out] = result
@@ -223,7 +259,7 @@ class NeuroLakeMagics(Magics):
         from neurolake_lab.nl_widgets import ConfirmPanel
 
         panel = ConfirmPanel(
-            text, run=lambda sql: self._run_sql(sql, opts, []),
+            text, run=lambda sql: self._present(self._run_sql(sql, opts, []), opts),
             message=f"Asking before running: {reason}. Run it, edit it, or cancel.",
         )  # fmt: skip
         self.last_confirm = panel
@@ -327,6 +363,8 @@ class NeuroLakeMagics(Magics):
         """``%audit [-n N] [--verify]``: the latest audit records, or check the whole log."""
         import pyarrow as pa
 
+        from neurolake_lab.compliance.audit.summary import describe
+
         parts = line.split()
         session = self.session
         if parts == ["--verify"]:
@@ -346,7 +384,7 @@ class NeuroLakeMagics(Magics):
                 "time": r.ts,
                 "user": r.user,
                 "kind": r.kind,
-                "what": _audit_summary(r.data),
+                "what": describe(r.kind, r.data),
             }
             for r in session.audit.tail(n)
         ]
@@ -422,16 +460,6 @@ class _MagicParser(argparse.ArgumentParser):
         except ValueError as exc:
             self.error(str(exc))
         return self.parse_args(words)
-
-
-def _audit_summary(data: dict[str, Any]) -> str:
-    """One line for an audit record: its SQL or question, and what happened."""
-    what = str(data.get("sql") or data.get("question") or data.get("table") or "")
-    if data.get("error"):
-        what += f"  ✗ {data['error']}"
-    elif data.get("operation"):
-        what += f"  → {data['operation']} {data.get('table', '')}"
-    return what
 
 
 def _outcome_result(table: pa.Table, sql: str, kind: str) -> QueryResult:

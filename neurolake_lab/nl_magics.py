@@ -163,7 +163,7 @@ class NLMagics(Magics):
             answer = orchestrator.ask(question, False, execute=run, mode=opts.mode)
             follow_up = False
         how = _how(answer, follow_up)
-        from neurolake_lab.kernel import feedback
+        from neurolake_lab import feedback
         from neurolake_lab.nl_widgets import (
             AcceptButton,
             ConfirmPanel,

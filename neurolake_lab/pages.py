@@ -74,3 +74,17 @@ def page(
         "rows": preview_rows(table.slice(offset, limit), limit),
         "row_count": table.num_rows,
     }
+
+
+def with_pages(report: dict[str, Any], table: pa.Table) -> dict[str, Any]:
+    """``report`` with a ``result_id`` the extension pages through, when it is truncated.
+
+    Only a kernel that answers page requests keeps results (this module); elsewhere
+    the report is returned as it is.
+    """
+    if not report["result"]["truncated"]:
+        return report
+    result_id = remember(table)
+    if result_id is None:
+        return report
+    return {**report, "result": {**report["result"], "result_id": result_id}}

@@ -91,10 +91,23 @@ class ReportSource(Protocol):
         ...
 
 
+#: what a preview shows instead of a value the saved notebook must not carry in clear
+WITHHELD = "[withheld]"
+
+
 def build_report(result: ReportSource) -> dict[str, Any]:
-    """The versioned cell report of a query result (see ``schema/report.schema.json``)."""
+    """The versioned cell report of a query result (see ``schema/report.schema.json``).
+
+    The report is what the notebook saves, so columns in ``result.withheld`` (personal data a
+    reader's policy would mask) are replaced in the preview by ``[withheld]``.
+    """
     table = result.arrow()
     rows = preview_rows(table, result.preview_limit) if table.num_columns else []
+    withheld = list(getattr(result, "withheld", None) or [])
+    if withheld and rows:
+        hide = {w["column"] for w in withheld}
+        idx = [i for i, name in enumerate(table.column_names) if name in hide]
+        rows = [[WITHHELD if i in idx else v for i, v in enumerate(row)] for row in rows]
     timings = {k: round(v, 3) for k, v in result.timings.items()}
     return {
         "version": REPORT_VERSION,
@@ -111,6 +124,7 @@ def build_report(result: ReportSource) -> dict[str, Any]:
             "rows_preview": rows,
             "row_count": table.num_rows,
             "truncated": len(rows) < table.num_rows,
+            **({"withheld": withheld} if withheld else {}),
         },
         "cost": result.cost
         or {
@@ -128,22 +142,6 @@ def build_report(result: ReportSource) -> dict[str, Any]:
     }
 
 
-def with_pages(report: dict[str, Any], table: pa.Table) -> dict[str, Any]:
-    """``report`` with a ``result_id`` the extension pages through, when it is truncated.
-
-    Only a kernel that answers page requests keeps results (``neurolake_lab.pages``); elsewhere
-    the report is returned as it is.
-    """
-    if not report["result"]["truncated"]:
-        return report
-    from neurolake_lab import pages
-
-    result_id = pages.remember(table)
-    if result_id is None:
-        return report
-    return {**report, "result": {**report["result"], "result_id": result_id}}
-
-
 def format_ms(ms: float | None) -> str:
     """``1.2 ms`` below a second, ``2.35 s`` above."""
     if ms is None:
@@ -152,7 +150,7 @@ def format_ms(ms: float | None) -> str:
 
 
 def summary_line(report: dict[str, Any]) -> str:
-    """The strip under the table, as text: rows shown of how many, and the time."""
+    """The strip under the table, as text: rows shown of how many, the time, the prediction."""
     res = report["result"]
     n, shown = res["row_count"], len(res["rows_preview"])
     if not res["columns"]:
@@ -161,8 +159,39 @@ def summary_line(report: dict[str, Any]) -> str:
         rows = f"showing {shown:,} of {n:,} rows"
     else:
         rows = f"{n:,} row" + ("" if n == 1 else "s")
-    ms = report["cost"].get("actual_ms") or report["timings"].get("total_ms")
-    return f"{rows} · {format_ms(ms)}" if ms is not None else rows
+    cost = report.get("cost") or {}
+    ms = cost.get("actual_ms") or report["timings"].get("total_ms")
+    line = f"{rows} · {format_ms(ms)}" if ms is not None else rows
+    predicted = cost.get("predicted_ms")
+    if predicted is not None:
+        line += f" (predicted {format_ms(predicted)})"
+    miss = cost.get("misprediction")
+    if miss:
+        line += f" · ⚠ {miss['ratio']:.0f}x {miss['direction']} than predicted"
+    return line
+
+
+def warning_lines(report: dict[str, Any]) -> list[str]:
+    """What the live view warns about, for the fallbacks: PII in clear or masked, denials."""
+    compliance = report.get("compliance") or {}
+    lines = [f"⚠ {w}" for w in compliance.get("warnings", [])]
+    masked = [m["column"] for m in compliance.get("masked", [])]
+    if masked:
+        lines.append("masked by policy: " + ", ".join(masked))
+    filters = [f["table"] for f in compliance.get("row_filters", [])]
+    if filters:
+        lines.append("rows filtered by policy: " + ", ".join(filters))
+    withheld = report["result"].get("withheld") or []
+    if withheld:
+        names = ", ".join(w["column"] for w in withheld)
+        lines.append(f"⚠ not saved in clear (personal data a reader's policy masks): {names}")
+    return lines
+
+
+def suggestion_lines(report: dict[str, Any]) -> list[str]:
+    """The cost suggestions worth a warning, one line each."""
+    suggestions = (report.get("cost") or {}).get("suggestions", [])
+    return [f"⚠ {s['message']}" for s in suggestions if s.get("severity") == "warning"]
 
 
 def _cell_text(value: Any) -> str:
@@ -173,18 +202,27 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def rows_html(names: list[str], rows: list[list[Any]]) -> str:
+    """An HTML table of ``rows`` (JSON values, as :func:`preview_rows` gives) under ``names``."""
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in names)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def report_html(report: dict[str, Any]) -> str:
     """A bounded HTML table with the summary line, for front ends without our extension."""
     res = report["result"]
     parts = ['<div class="neurolake-report">']
     if res["columns"]:
-        head = "".join(f"<th>{html.escape(c['name'])}</th>" for c in res["columns"])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row) + "</tr>"
-            for row in res["rows_preview"]
-        )
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        parts.append(rows_html([c["name"] for c in res["columns"]], res["rows_preview"]))
     parts.append(f"<p><small>{html.escape(summary_line(report))}</small></p>")
+    parts.extend(
+        f'<p class="neurolake-warning"><small>{html.escape(w)}</small></p>'
+        for w in [*warning_lines(report), *suggestion_lines(report)]
+    )
     parts.extend(f"<p><small>Note: {html.escape(n)}</small></p>" for n in report.get("notices", []))
     parts.append("</div>")
     return "".join(parts)
@@ -193,8 +231,10 @@ def report_html(report: dict[str, Any]) -> str:
 def report_text(report: dict[str, Any], max_rows: int = 20, max_width: int = 40) -> str:
     """An aligned plain-text table of the first rows, with the summary line."""
     res = report["result"]
+    extra = [*warning_lines(report), *suggestion_lines(report)]
     if not res["columns"]:
-        return "\n".join([summary_line(report), *(f"note: {n}" for n in report.get("notices", []))])
+        notes = (f"note: {n}" for n in report.get("notices", []))
+        return "\n".join([summary_line(report), *extra, *notes])
     header = [c["name"] for c in res["columns"]]
     body = [
         [_clip(_cell_text(v), max_width) for v in row] for row in res["rows_preview"][:max_rows]
@@ -209,6 +249,7 @@ def report_text(report: dict[str, Any], max_rows: int = 20, max_width: int = 40)
     if len(res["rows_preview"]) > max_rows:
         footer = f"showing {max_rows:,} of {res['row_count']:,} rows" + footer[footer.find(" ·") :]
     lines.append(footer)
+    lines.extend(extra)
     lines.extend(f"note: {n}" for n in report.get("notices", []))
     return "\n".join(lines)
 

@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from neurolake_lab import report as report_contract
+from neurolake_lab.pages import with_pages
 
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
+
+    from neurolake_lab.charts import ChartView
+    from neurolake_lab.explorer import Explorer
 
 
 class QueryResult:
@@ -37,6 +41,7 @@ class QueryResult:
         lineage: dict[str, Any] | None = None,
         compliance: dict[str, Any] | None = None,
         cost: dict[str, Any] | None = None,
+        withheld: list[dict[str, str]] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
         self.sql = sql
@@ -56,6 +61,8 @@ class QueryResult:
         self.lineage = lineage or {"nodes": [], "edges": []}
         #: the predicted and actual cost (the report's ``cost`` part)
         self.cost = cost
+        #: result columns kept out of the saved outputs in clear (``cell/outcome.py``)
+        self.withheld = list(withheld or [])
         #: what the policies did (the report's ``compliance`` part)
         self.compliance = compliance or {
             "pii_columns": [], "masked": [], "row_filters": [], "denied": [], "warnings": []
@@ -81,6 +88,25 @@ class QueryResult:
         assert isinstance(frame, polars.DataFrame)
         return frame
 
+    def explore(self, page_size: int = 50) -> Explorer:
+        """An explorer widget: page, sort, filter and profile the whole result in the kernel.
+
+        The browser only receives the page on screen (see :mod:`neurolake_lab.explorer`).
+        """
+        from neurolake_lab.explorer import Explorer
+
+        return Explorer(self, page_size=page_size)
+
+    def chart(self, kind: str | None = None) -> ChartView:
+        """A chart of the result with a control to switch its kind and columns.
+
+        Bar, line or scatter is picked from the column types; ``kind`` forces one (see
+        :mod:`neurolake_lab.charts`).
+        """
+        from neurolake_lab.charts import ChartView
+
+        return ChartView(self, kind=kind)
+
     @property
     def columns(self) -> list[str]:
         """Column names, in order."""
@@ -99,7 +125,7 @@ class QueryResult:
         return report_contract.build_report(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return report_contract.report_bundle(report_contract.with_pages(self.report, self._table))
+        return report_contract.report_bundle(with_pages(self.report, self._table))
 
     def __repr__(self) -> str:
         return report_contract.report_text(self.report)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from neurolake_lab.compliance.tagging import PiiTagger
     from neurolake_lab.context import QueryContext
     from neurolake_lab.cost import CostModel
+    from neurolake_lab.engine.backend import EngineBackend
     from neurolake_lab.index import MetadataIndex
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.tables import WriteContext
@@ -58,6 +59,8 @@ class Services:
         self._result_cache: ResultCache | None = None
         self._index: MetadataIndex | None = None
         self._chat: tuple[LLMConfig, ChatModel | None] | None = None
+        #: engines other than DuckDB this session used (``cell.engines``), by name
+        self.backends: dict[str, EngineBackend] = {}
 
     @property
     def user(self) -> str:
@@ -240,7 +243,10 @@ class Services:
         policies, self._policies = self._policies, None
         self._lakehouse = self._audit = self._engine = None
         self._query = self._governor = self._lineage = None
+        backends, self.backends = self.backends, {}
         try:
+            for backend in backends.values():
+                backend.close()
             if lake is not None:
                 lake.close()
             if audit is not None:

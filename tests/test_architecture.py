@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("extension",),  # %load_ext: registers the magics
     ("nl_magics", "pipeline_magics"),  # %%nl, %%pipeline (on the %%sql magics' session)
     ("magics",),  # %%sql and the exploration magics
-    ("nl_widgets", "completion", "demo"),  # widgets, completion, the demo data loader
+    ("nl_widgets", "completion", "demo", "feedback"),  # widgets, completion, demo data, Accept
     ("display",),  # IPython displays of errors and plans
     ("session",),  # Session: the facade a notebook holds
     ("agents",),  # %%nl: intent -> SQL -> review -> the cell pipeline
@@ -40,8 +40,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("lakehouse",),  # Iceberg tables
     ("engine",),  # DuckDB
     ("result",),  # QueryResult
+    ("pages",),  # results kept in the kernel for the paged table
+    ("charts",),  # QueryResult.chart(): a Vega-Lite chart with a switch (ipywidgets)
+    ("explorer",),  # QueryResult.explore(): paging, sort, filter, statistics (ipywidgets)
     ("report",),  # the cell report: the contract with the front end
-    ("snippets", "keyfiles", "lru"),  # small helpers
+    ("snippets", "keyfiles", "lru", "progress"),  # small helpers (progress: tqdm bars)
     ("config",),
     ("exceptions",),
     ("schema", "notebooks"),  # data files shipped in the package

@@ -53,7 +53,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_lab_starts_with_neurolake_default_and_quickstart(tmp_path: Path) -> None:
+def test_lab_starts_with_neurolake_default_and_the_demo_notebooks(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     port = _free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
@@ -78,9 +78,10 @@ def test_lab_starts_with_neurolake_default_and_quickstart(tmp_path: Path) -> Non
                 time.sleep(0.3)
         assert specs["default"] == "neurolake"
         assert "neurolake" in specs["kernelspecs"]
-        assert (ws / "notebooks" / "quickstart.ipynb").exists()
+        for name in ("tour", "quickstart", "natural_language", "governance", "lineage_and_cost"):
+            assert (ws / "notebooks" / f"{name}.ipynb").exists(), name
         req = urllib.request.Request(
-            f"{base}/api/contents/quickstart.ipynb", headers={"Authorization": "token t0k"}
+            f"{base}/api/contents/tour.ipynb", headers={"Authorization": "token t0k"}
         )
         assert json.load(urllib.request.urlopen(req, timeout=5))["type"] == "notebook"
         req = urllib.request.Request(

@@ -52,3 +52,15 @@ def test_maintain_layout_and_pii(ip: InteractiveShell, capsys) -> None:
     cell(ip, "%pii lab.m.id US_SSN")
     tags = {r["column"]: r for r in cell(ip, "%pii lab.m").arrow().to_pylist()}
     assert tags["id"]["entity"] == "US_SSN" and tags["id"]["source"] == "override"
+
+
+def test_describe_and_profile_take_lakehouse_names(ip: InteractiveShell) -> None:
+    ip.run_cell(
+        "%sql CREATE TABLE shop.items AS SELECT range AS id, 'x' || range AS name FROM range(5)"
+    )
+    for name in ("shop.items", "items"):
+        described = ip.run_line_magic("describe", name)
+        assert described.arrow().column("column_name").to_pylist() == ["id", "name"], name
+        assert len(ip.run_line_magic("profile", name)) == 2
+    error = ip.run_cell("%describe shop.itms").error_in_exec
+    assert error is not None and 'Did you mean "items"?' in str(error)

@@ -44,6 +44,7 @@ def test_wheel_contents(wheel: zipfile.ZipFile) -> None:
         "neurolake_lab/__init__.py",
         "neurolake_lab/schema/report.schema.json",
         "neurolake_lab/notebooks/quickstart.ipynb",
+        "neurolake_lab/notebooks/tour.ipynb",
         f"{data}/data/share/jupyter/kernels/neurolake/kernel.json",
         f"{data}/data/share/jupyter/kernels/neurolake/logo-32x32.png",
         f"{data}/data/share/jupyter/kernels/neurolake/logo-64x64.png",

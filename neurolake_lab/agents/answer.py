@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab import report as report_contract
+from neurolake_lab.pages import with_pages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,7 +76,7 @@ class NLResult:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         if self.result is None:
             return report_contract.report_bundle(self.report)
-        paged = report_contract.with_pages(self.report, self.result.arrow())
+        paged = with_pages(self.report, self.result.arrow())
         return report_contract.report_bundle(paged)
 
     def __repr__(self) -> str:

@@ -27,6 +27,7 @@ from neurolake_lab.agents.intent import Intent
 from neurolake_lab.agents.intent_parser import IntentParser
 from neurolake_lab.agents.optimizer import OptimizerAgent, PassThroughOptimizer
 from neurolake_lab.cell import CellPlan, run_cell
+from neurolake_lab.cost.prediction import misprediction
 from neurolake_lab.exceptions import PlanningError, UsageError
 from neurolake_lab.report import REPORT_VERSION
 
@@ -153,12 +154,11 @@ class Orchestrator:
         audit_id = None
         if execute:
             services = self.services
-            result = run_cell(CellPlan(to_run, user=services.user), services)
-            audit_id = services.audit.append(
-                "nl", user=services.user, question=question, sql=draft.sql,
-                executed_sql=to_run, rows=len(result), source=draft.source,
-                cell=services.cell_context,
-            )  # fmt: skip
+            # one audit record for the question: the cell pipeline writes it (kind "nl")
+            plan = CellPlan(to_run, user=services.user, question=question,
+                            drafted_sql=draft.sql, source=draft.source)  # fmt: skip
+            result = run_cell(plan, services)
+            audit_id = result.audit_id
         t_run = time.perf_counter()
         explanation = explain(draft.intent, draft.notes)
         timings = {
@@ -226,7 +226,16 @@ class Orchestrator:
         base_timings = {k: float(v) for k, v in base.get("timings", {}).items() if v is not None}
         all_timings = {**base_timings, **{k: round(v, 3) for k, v in timings.items()}}
         all_timings["total_ms"] = round((time.perf_counter() - start) * 1000, 3)
-        actual = base.get("cost", {}).get("actual_ms")
+        # the run's own prediction (interval, joins, actual rows), with the optimizer step's
+        # figures over it when that step predicted; the misprediction flag is of what is shown
+        ran = base.get("cost") or {}
+        reviewed = {k: v for k, v in cost.items() if v is not None and v != []}
+        cost_part = {**(ran if ran.get("predicted_ms") is not None else cost), **reviewed}
+        cost_part.setdefault("suggestions", [])
+        cost_part["actual_ms"] = ran.get("actual_ms")
+        cost_part["misprediction"] = misprediction(
+            cost_part.get("predicted_ms"), cost_part["actual_ms"]
+        )
         return {
             **base,
             "kind": "nl",
@@ -235,7 +244,7 @@ class Orchestrator:
             "sql": draft.sql,
             "executed_sql": executed,
             "notices": notices,
-            "cost": {**cost, "actual_ms": actual},
+            "cost": cost_part,
             "compliance": _merged(base.get("compliance"), compliance),
             "audit_id": audit_id,
             "timings": all_timings,

@@ -22,7 +22,7 @@ def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Key the query and take its result from the cache when the cache has it."""
     from neurolake_lab.cache import CacheKey
 
-    if step.writes or step.kind != "SELECT":
+    if step.writes or step.kind != "SELECT" or not services.settings.result_cache:
         return
     if not services.lakehouse.access.tables_in(step.sql):
         return
@@ -33,7 +33,8 @@ def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
             return  # personal data in clear never goes into cache files
     version = enforcement.policy_version if enforcement is not None else "none"
     digest = hashlib.sha256(step.run_sql.encode()).hexdigest()[:16]
-    context = f"{version}|{plan.user}|{plan.no_pii}|{digest}"
+    # a cell run on another engine (--engine) runs there: its results are kept apart
+    context = f"{version}|{plan.user}|{plan.no_pii}|{plan.engine or ''}|{digest}"
     cache = services.result_cache
     key = cache.key(
         services.query, step.sql, policy_context=context, params=step.bound,

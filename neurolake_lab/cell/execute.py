@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from neurolake_lab.cell.engines import backend_for
 from neurolake_lab.engine import Execution
+from neurolake_lab.engine.backend import UnsupportedByEngine
 from neurolake_lab.exceptions import QueryError
 
 if TYPE_CHECKING:
@@ -24,14 +26,22 @@ def execute(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     step.plan_ms = (time.perf_counter() - step.started) * 1000
     if step.execution is not None:
         return
+    backend = backend_for(plan, services)
     if step.writes:
+        if backend is not services.engine:  # no silent fallback to the kernel's DuckDB
+            raise UnsupportedByEngine(
+                backend.name, f"{step.kind} statements: writes commit through DuckDB and the "
+                "lakehouse", hint="run this cell with --engine duckdb",
+            )  # fmt: skip
         write(plan, step, services)
         return
     lake = services.lakehouse
     try:
-        step.execution = services.engine.run(
+        step.execution = backend.run(
             step.run_sql, step.bound, plan.namespace.get, statement_type=step.kind
         )
+    except UnsupportedByEngine:
+        raise
     except QueryError as err:
         raise (lake.io_error(err) or err) from None
 

@@ -2,8 +2,8 @@
 
 ``govern_cell`` checks every statement before the first one runs, so a refused statement stops
 the cell before anything changed; ``govern`` gives each statement its enforcement again when it
-runs (a cached lookup). A refused statement is audited by the governor and raises
-``PolicyViolation``.
+runs (a cached lookup). A refused statement is audited by the governor (a question's, with the
+question, by the audit stage) and raises ``PolicyViolation``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,17 @@ def govern_cell(plan: CellPlan, services: Services) -> None:
     if "from" not in plan.text.lower():
         return
     for step in plan.statements:
-        services.governor.govern(step.sql, step.kind, plan.no_pii, audit=plan.audit)
+        services.governor.govern(step.sql, step.kind, plan.no_pii, audit=_audits(plan))
 
 
 def govern(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Govern one statement: its enforcement and the SQL that runs (before time travel)."""
-    step.enforcement = services.governor.govern(step.sql, step.kind, plan.no_pii, audit=plan.audit)
+    step.enforcement = services.governor.govern(
+        step.sql, step.kind, plan.no_pii, audit=_audits(plan)
+    )
     step.run_sql = step.enforcement.sql if step.enforcement is not None else step.sql
+
+
+def _audits(plan: CellPlan) -> bool:
+    """Whether the governor audits a refusal itself (a question's is audited with the question)."""
+    return plan.audit and plan.question is None

@@ -20,6 +20,7 @@ from neurolake_lab.cell.outcome import outcome
 from neurolake_lab.cell.predict import learn, predict
 from neurolake_lab.cell.prepare import prepare
 from neurolake_lab.cell.route import bind_parameters, route
+from neurolake_lab.compliance.policy.errors import PolicyViolation
 from neurolake_lab.exceptions import NeuroLakeError
 
 if TYPE_CHECKING:
@@ -47,14 +48,19 @@ def run_cell(plan: CellPlan, services: Services) -> QueryResult:
         NeuroLakeError: a stage refused or failed (the statement's failure is audited; the
             statements before it stay done, the ones after it do not run).
     """
-    for cell_stage in BEFORE:
-        cell_stage(plan, services)
+    try:
+        for cell_stage in BEFORE:
+            cell_stage(plan, services)
+    except PolicyViolation as err:
+        if plan.statements:  # a question refused before it ran: audited with the question
+            audit_failure(plan, plan.statements[0], services, err)
+        raise
     for step in plan.statements:
         try:
             for stage in EACH:
                 stage(plan, step, services)
         except NeuroLakeError as err:
-            audit_failure(step, services, err)
+            audit_failure(plan, step, services, err)
             raise
     for cell_stage in AFTER:
         cell_stage(plan, services)

@@ -81,7 +81,12 @@ class CellPlan:
         namespace: Where other placeholders and DataFrames used as tables are looked up.
         no_pii: ``"mask"``/``"drop"`` to hide every PII column for anyone (``--no-pii``).
         user: Who runs it.
+        engine: The engine for its queries (``None``: the session's, see ``cell.engines``).
         audit: Whether the pipeline records what it did (a preview does not).
+        question: For a ``%%nl`` answer, the question it answers: the cell is audited once, as
+            the question with the SQL it became and what the policies decided.
+        drafted_sql: For a ``%%nl`` answer, the SQL written for the question (before review).
+        source: For a ``%%nl`` answer, where the SQL came from (planner, template, llm, edited).
         statements: Its statements, in order.
         prediction: Its predicted cost (``None`` when it reads no table or cannot be planned).
         lineage: The column lineage of its result (report shape).
@@ -95,7 +100,11 @@ class CellPlan:
     namespace: Mapping[str, Any] = field(default_factory=dict)
     no_pii: NoPii = None
     user: str = ""
+    engine: str | None = None
     audit: bool = True
+    question: str | None = None
+    drafted_sql: str | None = None
+    source: str | None = None
     statements: list[StatementPlan] = field(default_factory=list)
     prediction: Prediction | None = None
     lineage: dict[str, Any] | None = None

@@ -34,6 +34,10 @@ Schema = dict[str, dict[str, str]]
 Tags = dict[str, dict[str, Any]]
 
 
+#: Who reads a saved notebook, as the policy sees them: a user it does not list (default roles).
+NOTEBOOK_READER = "\x00notebook reader"
+
+
 class Governor:
     """Governs one session's statements with the workspace's policies.
 
@@ -130,6 +134,30 @@ class Governor:
                 )
             result.raise_if_blocked()
         return result
+
+    def withheld_for_readers(self, enforcement: Enforcement | None, sql: str) -> list[str]:
+        """Stored PII columns shown to this user in clear that a notebook's reader would not see.
+
+        A notebook is read by people the policy does not list (``defaults.roles``); a column
+        this user sees in clear but such a reader would get masked or denied must not stay in
+        clear in the saved outputs. Returns ``ns.table.column`` names (empty: nothing to hide).
+        """
+        from neurolake_lab.compliance.policy import enforce
+
+        if enforcement is None or not enforcement.pii_columns:
+            return []
+        masked = {m["column"] for m in enforcement.masked}
+        clear = {c["column"] for c in enforcement.pii_columns} - masked
+        if not clear:
+            return []
+        policy = self.policy()
+        schema, tags = self.inputs()
+        reader = enforce(
+            sql, schema=schema, tags=tags, user=NOTEBOOK_READER, policy=policy,
+            statement_type="SELECT", cwd=str(self.workspace),
+        )  # fmt: skip
+        hidden = {m["column"] for m in reader.masked} | {d["column"] for d in reader.denied}
+        return sorted(clear & hidden)
 
     def inputs(self) -> tuple[Schema, Tags]:
         """Schema and PII tags of every Iceberg table, rebuilt when the catalog changes."""

@@ -28,7 +28,9 @@ from neurolake_lab.cost import model as ridge
 from neurolake_lab.cost.estimate import StatementEstimate, estimate_statement
 from neurolake_lab.cost.features import FEATURE_NAMES, FEATURE_VERSION
 from neurolake_lab.cost.history import HistoryStore, Observation
+from neurolake_lab.cost.ndv import ColumnStatistics
 from neurolake_lab.cost.prediction import Prediction
+from neurolake_lab.cost.speed import probe_ms
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,7 +59,7 @@ class LiveModel:
     def rows(self, raw: float, features: Sequence[float], bounded: bool) -> int:
         """Rows out: DuckDB's estimate, corrected by what similar queries really returned."""
         if bounded or self.rows_fit is None:
-            return int(raw)
+            return round(raw)
         log_ratio = max(-_ROWS_CLIP, min(_ROWS_CLIP, self.rows_fit.predict_log(features)))
         return max(0, round((raw + 1) * math.exp(log_ratio) - 1))
 
@@ -85,6 +87,8 @@ class CostModel:
         root = workspace.root if isinstance(workspace, Workspace) else Path(workspace)
         self.workspace = Workspace(Path(root).expanduser().resolve())
         self.store = HistoryStore(self.workspace.catalog_db)
+        #: distinct counts and ranges of columns, per snapshot (join and filter selectivity)
+        self.statistics = ColumnStatistics(self.workspace.catalog_db)
         self._live: LiveModel | None = None
         self._cache: OrderedDict[tuple[Any, ...], Prediction] = OrderedDict()
         self._lock = threading.Lock()
@@ -117,10 +121,11 @@ class CostModel:
         lake = ctx.lakehouse
         ctx.refresh()
         live = self.live_model()
+        probe = probe_ms(ctx.engine.con) or 1.0
         key = (
             sql, repr(params), tuple(sorted(lake.pointers.items())),
             tuple(sorted(ctx.snippets.items())), live.version, advise is not None,
-            _namespace_key(sql, namespace),
+            _namespace_key(sql, namespace), round(math.log2(probe) * 2),
         )  # fmt: skip
         with self._lock:
             hit = self._cache.get(key)
@@ -157,6 +162,7 @@ class CostModel:
 
         namespace = namespace if namespace is not None else {}
         lake = ctx.lakehouse
+        probe = probe_ms(ctx.engine.con) or 1.0
         text = colon_to_dollar(sql)
         if has_time_travel(text):
             text = lake.rewrite_time_travel(text)
@@ -164,15 +170,21 @@ class CostModel:
         for stmt in split_cell(ctx.engine, text):
             query = snippet_mod.compose(stmt.query.strip(), ctx.snippets)
             target: str | None = query
+            writes = False
             lake_stmt = lake.analyze(query, stmt.type)
             if lake_stmt is not None and lake_stmt.kind != "local_table":
                 target = lake_stmt.body  # the query of a CTAS/INSERT into Iceberg, else nothing
+                writes = True
             elif stmt.type not in _PLANNABLE:
                 target = None
             if not target:
                 continue
             bound = bind(stmt.named_parameters, params, namespace)
-            out.append(estimate_statement(ctx, target, bound, namespace.get))
+            est = estimate_statement(
+                ctx, target, bound, namespace.get, statistics=self.statistics,
+                writes=writes, probe_ms=probe,
+            )  # fmt: skip
+            out.append(est)
         return out
 
     def predict_estimates(
@@ -205,6 +217,7 @@ class CostModel:
             for k, v in est.timings.items():
                 timings[k] = timings.get(k, 0.0) + v
         last = estimates[-1]
+        rows_spread = last.figures.rows_spread
         return Prediction(
             predicted_ms=total_ms,
             estimated_rows=live.rows(
@@ -216,6 +229,8 @@ class CostModel:
             basis="model" if "model" in bases else bases.pop() if len(bases) == 1 else "model",
             spread=spread,
             timings=timings,
+            rows_spread=rows_spread,
+            joins=[j for e in estimates for j in e.joins],
         )
 
     def _statement_ms(
@@ -230,7 +245,13 @@ class CostModel:
         log_ratio = max(-ridge.TARGET_CLIP, min(ridge.TARGET_CLIP, log_ratio))
         ms = est.analytic_ms * math.exp(log_ratio)
         basis = "model" if live.local_samples or live.imported_samples else "analytic"
-        return ms, live.spread(est.features), basis
+        # what the rows estimate guessed widens the duration's spread too (most work is rows);
+        # once the workspace has history, its residual spread already holds those errors
+        samples = live.local_samples + live.imported_samples
+        weight = math.sqrt(ridge.PRIOR_WEIGHT / (ridge.PRIOR_WEIGHT + samples))
+        rows_part = _ROWS_ELASTICITY * est.figures.rows_spread * weight
+        spread = math.hypot(live.spread(est.features), rows_part)
+        return ms, spread, basis
 
     # -- learning -------------------------------------------------------------------------
 
@@ -327,9 +348,12 @@ class CostModel:
     def close(self) -> None:
         """Close the history store's connection of this thread."""
         self.store.close()
+        self.statistics.close()
 
 
 _ROWS_CLIP = 10.0
+#: how much of a rows estimate's log error shows in the duration's (most cost is per row)
+_ROWS_ELASTICITY = 0.8
 _ROWS_OUT = FEATURE_NAMES.index("log_rows_out")
 _BOUNDED = FEATURE_NAMES.index("rows_bounded")
 #: observations with a rows figure needed before the rows correction is used

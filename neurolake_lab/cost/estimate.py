@@ -18,6 +18,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from neurolake_lab.cost.cardinality import Cardinalities, JoinEstimate, estimate_rows
 from neurolake_lab.cost.features import PlanFigures, analytic_ms, feature_vector, plan_figures
 from neurolake_lab.cost.plan import Plan, PlanNode, parse_plan
 from neurolake_lab.cost.sources import Source, query_sources
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
 
     from neurolake_lab.context import QueryContext
+    from neurolake_lab.cost.ndv import ColumnStatistics, ColumnStats
     from neurolake_lab.engine.duckdb_engine import Lookup, Params
 
 
@@ -46,11 +48,20 @@ class StatementEstimate:
     fingerprint: str
     tree: exp.Expr | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: rows through every operator and the joins as classified (``cardinality.py``)
+    cards: Cardinalities | None = None
+    #: whether the statement writes its rows into the lakehouse (CTAS, INSERT ... SELECT)
+    writes: bool = False
 
     @property
     def estimated_rows(self) -> int:
-        """Rows the statement returns, as DuckDB estimates them."""
-        return int(self.figures.rows_out)
+        """Rows the statement returns (or writes), as estimated through its plan."""
+        return round(self.figures.rows_out)
+
+    @property
+    def joins(self) -> list[JoinEstimate]:
+        """The plan's joins, classified, with their estimated rows."""
+        return list(self.cards.joins) if self.cards is not None else []
 
     @property
     def estimated_bytes(self) -> int:
@@ -97,8 +108,16 @@ def estimate_statement(
     params: Params = None,
     lookup: Lookup | None = None,
     tree: exp.Expr | None = None,
+    *,
+    statistics: ColumnStatistics | None = None,
+    writes: bool = False,
+    probe_ms: float = 1.0,
 ) -> StatementEstimate:
-    """Plan ``sql`` (one query) and estimate what each of its scans reads.
+    """Plan ``sql`` (one query), estimate what each scan reads and the rows through the plan.
+
+    ``statistics`` gives the columns' distinct counts and ranges (none: DuckDB's cardinalities
+    are used as they are); ``writes`` says the rows go into Iceberg files (a CTAS or INSERT
+    body); ``probe_ms`` is the machine's speed now (``speed.py``).
 
     Raises:
         QueryError: DuckDB cannot plan the statement (the error running it would give).
@@ -111,9 +130,16 @@ def estimate_statement(
     tree = tree if tree is not None else parse(sql)
     sources = query_sources(tree, ctx.lakehouse) if tree is not None else []
     evaluate = evaluator(ctx)
-    scans = match_scans(plan, sources, evaluate)
+    matched = _match(plan, sources, evaluate)
+    scans = [m[0] if m is not None else None for m in matched]
     t2 = time.perf_counter()
-    fig = plan_figures(plan, scans, top_limit(tree))
+    cards = None
+    if statistics is not None:
+        cards = estimate_rows(plan, scans, _stats_lookup(ctx, plan, matched, statistics), evaluate)
+    t3 = time.perf_counter()
+    fig = plan_figures(
+        plan, scans, top_limit(tree), cards, width=_width(tree), writes=writes, probe_ms=probe_ms
+    )
     normalized = normalized_sql(tree, sql)
     extra = repr(sorted(params.items()) if isinstance(params, dict) else params)
     return StatementEstimate(
@@ -126,8 +152,48 @@ def estimate_statement(
         analytic_ms=analytic_ms(fig),
         fingerprint=fingerprint(normalized, sources, extra),
         tree=tree,
-        timings={"explain_ms": (t1 - t0) * 1000, "metadata_ms": (t2 - t1) * 1000},
+        timings={
+            "explain_ms": (t1 - t0) * 1000,
+            "metadata_ms": (t2 - t1) * 1000,
+            "cardinality_ms": (t3 - t2) * 1000,
+        },
+        cards=cards,
+        writes=writes,
     )
+
+
+def _width(tree: exp.Expr | None) -> int | None:
+    """Columns of the statement's result (``None`` when a star hides how many)."""
+    if not isinstance(tree, exp.Query):
+        return None
+    selects = tree.selects
+    if not selects or any(isinstance(e, exp.Star) or e.find(exp.Star) for e in selects):
+        return None
+    return len(selects)
+
+
+def _stats_lookup(
+    ctx: QueryContext,
+    plan: Plan,
+    matched: list[tuple[ScanEstimate, Source, TableFiles] | None],
+    statistics: ColumnStatistics,
+) -> Callable[[PlanNode, str], ColumnStats | None]:
+    """Column statistics of the table a scan node reads (its snapshot)."""
+    by_node = {id(n): m for n, m in zip(plan.scans(), matched, strict=True) if m is not None}
+    con = ctx.engine.con
+
+    def lookup(node: PlanNode, column: str) -> ColumnStats | None:
+        found = by_node.get(id(node))
+        if found is None:
+            return None
+        _, src, tf = found
+        if column.lower() not in tf.field_ids or src.location is None:
+            return None
+        ns, _, table = src.name.partition(".")
+        relation = None if src.pinned else f'"{ns}"."{table}"'
+        return statistics.get(tf, src.location, column, con, relation)
+
+    return lookup
 
 
 def top_limit(tree: exp.Expr | None) -> int | None:
@@ -171,7 +237,14 @@ def evaluator(ctx: QueryContext) -> Evaluate:
 def match_scans(
     plan: Plan, sources: Sequence[Source], evaluate: Evaluate
 ) -> list[ScanEstimate | None]:
-    """For each scan of ``plan``, the estimate of the Iceberg source it reads (or ``None``).
+    """For each scan of ``plan``, the estimate of the Iceberg source it reads (or ``None``)."""
+    return [m[0] if m is not None else None for m in _match(plan, sources, evaluate)]
+
+
+def _match(
+    plan: Plan, sources: Sequence[Source], evaluate: Evaluate
+) -> list[tuple[ScanEstimate, Source, TableFiles] | None]:
+    """Each scan of ``plan`` with its Iceberg source and file list (``None``: not Iceberg).
 
     DuckDB's plan does not name the table an ``ICEBERG_SCAN`` reads, so a scan is matched to the
     query's Iceberg inputs whose columns include every column the scan reads or filters on;
@@ -181,7 +254,7 @@ def match_scans(
     for src in sources:
         if src.kind == "iceberg" and src.location is not None:
             files.append((src, table_files(src.location, src.snapshot_id)))
-    out: list[ScanEstimate | None] = []
+    out: list[tuple[ScanEstimate, Source, TableFiles] | None] = []
     for node in plan.scans():
         if node.function != "ICEBERG_SCAN" or not files:
             out.append(None)
@@ -196,7 +269,7 @@ def match_scans(
             continue
         src, tf = min(candidates, key=lambda c: _distance(node, c[1], bool(filters)))
         row_filter = _row_filter(tf, filters, evaluate)
-        out.append(tf.estimate(src.name, wanted or _cheapest(tf), row_filter))
+        out.append((tf.estimate(src.name, wanted or _cheapest(tf), row_filter), src, tf))
     return out
 
 

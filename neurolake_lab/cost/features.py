@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from neurolake_lab.cost.plan import (
     AGGREGATE_OPERATORS,
@@ -23,7 +24,10 @@ from neurolake_lab.cost.plan import (
 )
 from neurolake_lab.cost.table_stats import ScanEstimate
 
-FEATURE_VERSION = 1
+if TYPE_CHECKING:
+    from neurolake_lab.cost.cardinality import Cardinalities
+
+FEATURE_VERSION = 2
 #: operators of a plan that streams rows from one scan to the result (a LIMIT stops it early)
 _STREAMING = frozenset(
     {
@@ -62,6 +66,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "unmapped_scans",
     "log_analytic_ms",
     "rows_bounded",
+    "log_pair_rows",
+    "log_sort_work",
+    "log_result_cells",
+    "log_write_cells",
+    "rows_spread",
 )
 #: ln(1 + 1e9) ≈ 20.7: log features of up to a billion rows or bytes land in [0, ~1]
 _LOG_SCALE = 20.0
@@ -93,17 +102,36 @@ class PlanFigures:
     unmapped_scans: int
     #: True when the rows out are fixed by the plan (a one-row aggregate, a LIMIT that binds)
     rows_bounded: bool = False
+    #: rows the hash joins build tables of, and n·log2(n) over the rows sorts order
+    build_rows: float = 0.0
+    sort_work: float = 0.0
+    #: values the result hands back (rows times columns), or a write stores in new files
+    result_cells: float = 0.0
+    write_cells: float = 0.0
+    #: log-space spread of the rows-out estimate (how much of it is guessed)
+    rows_spread: float = 0.0
+    #: the machine's probe time when the figures were made (``speed.py``), milliseconds
+    probe_ms: float = 1.0
 
 
 def plan_figures(
-    plan: Plan, scans: Sequence[ScanEstimate | None], limit: int | None = None
+    plan: Plan,
+    scans: Sequence[ScanEstimate | None],
+    limit: int | None = None,
+    cards: Cardinalities | None = None,
+    *,
+    width: int | None = None,
+    writes: bool = False,
+    probe_ms: float = 1.0,
 ) -> PlanFigures:
-    """Read the figures off DuckDB's plan and the scans' metadata estimates.
+    """Read the figures off DuckDB's plan, the scans' metadata and the cardinality estimate.
 
     ``scans`` holds one entry per scan node of ``plan`` (in ``plan.scans()`` order): the Iceberg
     estimate, or ``None`` for a scan of something without metadata (a session table, a
     DataFrame), which counts with DuckDB's own cardinality and an assumed 8 bytes per column.
-    ``limit`` is the statement's top-level ``LIMIT``, which bounds the rows out.
+    ``limit`` is the statement's top-level ``LIMIT``, which bounds the rows out. ``cards`` are
+    the rows through every operator (``cardinality.py``; DuckDB's own estimates without it),
+    ``width`` the result's columns, ``writes`` whether the rows go into new Iceberg files.
     """
     nodes = list(plan.nodes())
     scan_nodes = plan.scans()
@@ -132,26 +160,51 @@ def plan_figures(
         rows, bytes_, files = rows * share, bytes_ * share, max(1.0, files * share)
     joins = [n for n in nodes if n.name in JOIN_OPERATORS]
     aggs = [n for n in nodes if n.name in AGGREGATE_OPERATORS]
+    bound, bounded = plan.result_bound(limit)
+    if cards is not None:
+        ours = cards.of(plan.root)
+        rows_out = min(float(bound), ours) if bounded and bound is not None else ours
+        if len(scans) == 1 and scans[0] is not None and not bounded:
+            rows_out = min(rows_out, float(scans[0].rows_kept))
+        spread = 0.0 if bounded else cards.spread_of(plan.root)
+        work = cards.work_rows
+        join_rows = cards.join_rows
+        pair_rows = cards.pair_rows
+        groups = max((cards.of(n) for n in aggs), default=0.0)
+    else:
+        rows_out = float(_rows_out(plan, scans, limit))
+        spread = 0.0 if bounded else 1.0
+        work = float(sum(n.cardinality or 0 for n in nodes))
+        join_rows = float(max((n.cardinality or 0 for n in joins), default=0))
+        pair_rows = float(sum(n.cardinality or 0 for n in joins if n.name in QUADRATIC_JOINS))
+        groups = float(max((n.cardinality or 0 for n in aggs), default=0))
+    cells = rows_out * max(width if width is not None else columns, 1)
     return PlanFigures(
         rows_scanned=rows,
         bytes_scanned=bytes_,
         files_scanned=files,
         scans=len(scan_nodes),
-        rows_out=float(_rows_out(plan, scans, limit)),
-        rows_bounded=plan.result_bound(limit)[1],
-        work_rows=float(sum(n.cardinality or 0 for n in nodes)),
+        rows_out=rows_out,
+        rows_bounded=bounded,
+        work_rows=work,
         joins=len(joins),
-        join_rows=float(max((n.cardinality or 0 for n in joins), default=0)),
+        join_rows=join_rows,
         quadratic_joins=sum(1 for n in joins if n.name in QUADRATIC_JOINS),
-        pair_rows=float(sum(n.cardinality or 0 for n in joins if n.name in QUADRATIC_JOINS)),
+        pair_rows=pair_rows,
         aggregates=len(aggs),
-        groups=float(max((n.cardinality or 0 for n in aggs), default=0)),
+        groups=groups,
         sorts=sum(1 for n in nodes if n.name in SORT_OPERATORS),
         windows=sum(1 for n in nodes if n.name in WINDOW_OPERATORS),
         filters=sum(1 for n in nodes if n.name == "FILTER") + sum(len(n.filters) for n in nodes),
         columns_read=columns,
         operators=len(nodes),
         unmapped_scans=unmapped,
+        build_rows=cards.build_rows if cards is not None else 0.0,
+        sort_work=cards.sort_work if cards is not None else 0.0,
+        result_cells=0.0 if writes else cells,
+        write_cells=cells if writes else 0.0,
+        rows_spread=spread,
+        probe_ms=probe_ms,
     )
 
 
@@ -200,37 +253,54 @@ def feature_vector(fig: PlanFigures) -> list[float]:
         lg(fig.columns_read),
         ct(fig.operators) / 2,
         ct(fig.unmapped_scans),
-        math.log(analytic_ms(fig)) / 10.0,
+        math.log(analytic_units(fig)) / 10.0,
         1.0 if fig.rows_bounded else 0.0,
+        lg(fig.pair_rows),
+        lg(fig.sort_work),
+        lg(fig.result_cells),
+        lg(fig.write_cells),
+        min(fig.rows_spread, 5.0) / 5.0,
     ]
 
 
-#: Rough rates of DuckDB 1.5 over Iceberg/Parquet on a 2-core machine: the estimate before any
-#: history. Rounded from ``bench/cost_qerror.py --calibrate --sfs 0.05,0.3 --retail-scale 0.5``
-#: (a workload apart from the benchmark's own); the learned model corrects the rest. Bytes add
-#: little beyond rows there, so their rate is set low (1 GB/s): it matters for wide text columns.
-BASE_MS = 2.7
-MS_PER_SCAN = 2.7
-ROWS_PER_MS = 40_000.0
-BYTES_PER_MS = 1_000_000.0
-WORK_ROWS_PER_MS = 900_000.0
-JOIN_ROWS_PER_MS = 600_000.0
+#: Rates of DuckDB 1.5 over Iceberg/Parquet, in *probe units* (``speed.py``: one unit is the time
+#: the probe query takes now, about 1 ms on a quiet 2-core machine): the estimate before any
+#: history. Fitted by ``bench/cost_failures.py --calibrate`` on the workload's tuning half (TPC-H
+#: odd queries and the tuning bad queries at two sizes); the learned model corrects the rest.
+BASE_UNITS = 3.0
+UNITS_PER_SCAN = 1.2
+ROWS_PER_UNIT = 200_000.0
+BYTES_PER_UNIT = 340_000.0
+WORK_ROWS_PER_UNIT = 2_000_000.0
+JOIN_ROWS_PER_UNIT = 400_000.0
+PAIRS_PER_UNIT = 25_000_000.0
+SORT_WORK_PER_UNIT = 40_000.0
+RESULT_CELLS_PER_UNIT = 200_000.0
+#: writes: pyarrow encodes Parquet and pyiceberg commits, mostly in one Python thread; the two
+#: write rates come from the first run's three CTAS sizes (the fit alone cannot separate them)
+WRITE_CELLS_PER_UNIT = 25_000.0
+WRITE_UNITS = 150.0
+
+
+def analytic_units(fig: PlanFigures) -> float:
+    """Duration in probe units from fixed rates (the analytic estimate without the machine)."""
+    units = (
+        BASE_UNITS
+        + UNITS_PER_SCAN * fig.scans
+        + fig.rows_scanned / ROWS_PER_UNIT
+        + fig.bytes_scanned / BYTES_PER_UNIT
+        + fig.work_rows / WORK_ROWS_PER_UNIT
+        + (fig.join_rows + fig.build_rows) / JOIN_ROWS_PER_UNIT
+        # every pair a cross product or nested loop makes is compared
+        + fig.pair_rows / PAIRS_PER_UNIT
+        + fig.sort_work / SORT_WORK_PER_UNIT
+        + fig.result_cells / RESULT_CELLS_PER_UNIT
+        + fig.write_cells / WRITE_CELLS_PER_UNIT
+        + (WRITE_UNITS if fig.write_cells else 0.0)
+    )
+    return max(units, 0.1)
 
 
 def analytic_ms(fig: PlanFigures) -> float:
-    """Duration from fixed rates: the prediction with no history, and the learned model's base."""
-    # DuckDB's intermediate cardinalities can be wildly high (correlated subqueries, joins it
-    # cannot estimate); the rows actually read bound them, so one bad estimate cannot dominate
-    work = min(fig.work_rows, 10 * fig.rows_scanned)
-    join = min(fig.join_rows, 4 * fig.rows_scanned)
-    ms = (
-        BASE_MS
-        + MS_PER_SCAN * fig.scans
-        + fig.rows_scanned / ROWS_PER_MS
-        + fig.bytes_scanned / BYTES_PER_MS
-        + work / WORK_ROWS_PER_MS
-        + join / JOIN_ROWS_PER_MS
-        # a cross product's size is exact (the product of its inputs), and every pair is made
-        + fig.pair_rows / JOIN_ROWS_PER_MS
-    )
-    return max(ms, 0.1)
+    """Duration from fixed rates and the machine's speed now: the prediction with no history."""
+    return analytic_units(fig) * max(fig.probe_ms, 0.01)

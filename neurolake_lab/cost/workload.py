@@ -117,3 +117,64 @@ RETAIL_QUERIES = (
     "SELECT o.*, c.country FROM retail.orders o JOIN retail.customers c USING (customer_id) WHERE "
     "o.total_amount > 500",
 )
+
+
+#: Queries built to make a cost model fail, over a TPC-H namespace (``{ns}``): cross joins,
+#: missing join predicates, exploding self-joins, many-to-many joins, huge sorts and wide CTAS.
+#: ``(family, split, sql)``; ``split`` is ``tune`` (looked at while improving the model) or
+#: ``holdout`` (only reported, never tuned on). ``{scratch}`` is a namespace CTAS may write to.
+BAD_QUERIES: tuple[tuple[str, str, str], ...] = (
+    ("cross_join", "tune", "SELECT count(*) FROM {ns}.customer c, {ns}.orders o"),
+    ("cross_join", "tune",
+     "SELECT c.c_name, n.n_name FROM {ns}.customer c CROSS JOIN {ns}.nation n"),
+    ("missing_predicate", "tune",
+     "SELECT o.o_orderkey, c.c_name FROM {ns}.orders o, {ns}.customer c, {ns}.nation n "
+     "WHERE c.c_nationkey = n.n_nationkey AND o.o_orderdate = DATE '1996-01-02'"),
+    ("self_join", "tune",
+     "SELECT count(*) FROM {ns}.lineitem a JOIN {ns}.lineitem b ON a.l_partkey = b.l_partkey"),
+    ("self_join", "tune",
+     "SELECT count(*) FROM {ns}.partsupp a JOIN {ns}.partsupp b ON a.ps_suppkey = b.ps_suppkey"),
+    ("inequality_join", "tune",
+     "SELECT count(*) FROM {ns}.orders a JOIN {ns}.orders b ON a.o_totalprice < b.o_totalprice "
+     "WHERE a.o_orderdate = DATE '1995-03-01'"),
+    ("huge_sort", "tune", "SELECT * FROM {ns}.lineitem ORDER BY l_comment"),
+    ("wide_ctas", "tune", "CREATE TABLE {scratch}.lineitem_copy AS SELECT * FROM {ns}.lineitem"),
+    ("cross_join", "holdout",
+     "SELECT count(*) FROM {ns}.part p, {ns}.supplier s, {ns}.nation n"),
+    ("missing_predicate", "holdout",
+     "SELECT l.l_orderkey, p.p_name FROM {ns}.lineitem l, {ns}.part p "
+     "WHERE l.l_shipdate = DATE '1997-06-01' AND p.p_size = 1"),
+    ("self_join", "holdout",
+     "SELECT a.o_orderkey, b.o_orderkey AS other FROM {ns}.orders a "
+     "JOIN {ns}.orders b ON a.o_custkey = b.o_custkey"),
+    ("many_to_many", "holdout",
+     "SELECT count(*) FROM {ns}.partsupp ps JOIN {ns}.lineitem l ON ps.ps_partkey = l.l_partkey"),
+    ("huge_sort", "holdout",
+     "SELECT o_comment, o_orderkey FROM {ns}.orders ORDER BY o_comment DESC"),
+    ("wide_ctas", "holdout",
+     "CREATE TABLE {scratch}.orders_wide AS SELECT o.*, c.* FROM {ns}.orders o "
+     "JOIN {ns}.customer c ON o.o_custkey = c.c_custkey"),
+)  # fmt: skip
+
+#: The same kinds of mistake over the retail demo (what a new user tries first); held out.
+RETAIL_BAD_QUERIES: tuple[tuple[str, str, str], ...] = (
+    ("cross_join", "holdout", "SELECT count(*) FROM retail.orders o, retail.customers c"),
+    ("cross_join", "holdout",
+     "SELECT o.order_id, p.product_name FROM retail.orders o CROSS JOIN retail.products p "
+     "WHERE o.order_date >= DATE '2025-12-01'"),
+    ("self_join", "holdout",
+     "SELECT a.order_id, b.order_id AS other FROM retail.orders a "
+     "JOIN retail.orders b ON a.customer_id = b.customer_id"),
+    ("missing_predicate", "holdout",
+     "SELECT c.full_name, t.ticket_id FROM retail.customers c, retail.support_tickets t "
+     "WHERE t.priority = 'high'"),
+    ("wide_ctas", "holdout",
+     "CREATE TABLE {scratch}.items_wide AS SELECT oi.*, o.* EXCLUDE (order_id), "
+     "p.* EXCLUDE (product_id, unit_price) FROM retail.order_items oi "
+     "JOIN retail.orders o ON oi.order_id = o.order_id "
+     "JOIN retail.products p ON oi.product_id = p.product_id"),
+    ("wide_join", "holdout",
+     "SELECT o.*, c.*, t.* FROM retail.orders o JOIN retail.customers c USING (customer_id) "
+     "LEFT JOIN retail.support_tickets t ON t.customer_id = c.customer_id "
+     "WHERE o.order_date >= DATE '2025-06-01'"),
+)  # fmt: skip

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
+from neurolake_lab import progress
 from neurolake_lab.demo.retail import DemoTable, generate_retail
 from neurolake_lab.demo.semantics import semantics_property
 from neurolake_lab.lakehouse.quality import PROPERTY as QUALITY_PROPERTY
@@ -21,13 +22,17 @@ if TYPE_CHECKING:
     from neurolake_lab.session import Session
 
 NAMESPACE = "retail"
+#: table property: the UTC day the demo's dates are placed around (``demo load --if-stale``)
+DEMO_DAY_PROPERTY = "neurolake.demo_day"
 PRIMARY_KEY_PROPERTY = "neurolake.primary_key"
 FOREIGN_KEYS_PROPERTY = "neurolake.foreign_keys"
 #: partition fields of the tables that have them
 PARTITIONING = {"orders": ["month(order_date)"]}
 
 
-def table_properties(table: DemoTable, namespace: str = NAMESPACE) -> dict[str, str]:
+def table_properties(
+    table: DemoTable, namespace: str = NAMESPACE, today: dt.date | None = None
+) -> dict[str, str]:
     """The Iceberg table properties of a demo table: description, keys and quality checks."""
     keys = [
         {
@@ -47,6 +52,7 @@ def table_properties(table: DemoTable, namespace: str = NAMESPACE) -> dict[str, 
         FOREIGN_KEYS_PROPERTY: json.dumps(keys),
         QUALITY_PROPERTY: rules.to_json(),
         "neurolake.demo": "retail",
+        **({DEMO_DAY_PROPERTY: today.isoformat()} if today else {}),
         **semantics_property(table.name),  # business vocabulary for %%nl
     }
     return props
@@ -62,28 +68,45 @@ def load_retail(
     """
     from neurolake_lab.lakehouse.statements import parse_layout
 
-    tables = generate_retail(scale=scale, seed=seed, today=today)
-    lake = session.lakehouse
-    lake.refresh(session.engine.con)
-    _drop_namespace(session)
-    lake.refresh(session.engine.con)
-    ctx = session.write_context(f"-- neurolake demo load --scale {scale} --seed {seed}")
+    today = today or dt.datetime.now(dt.UTC).date()
     counts: dict[str, int] = {}
-    try:
-        for table in tables:
-            partition, _ = parse_layout(PARTITIONING.get(table.name, []), [])
-            lake.writer.create(
-                (NAMESPACE, table.name), table.data, ctx, partition_by=partition,
-                properties=table_properties(table), docs=table.column_docs,
-                operation="demo load",
-            )  # fmt: skip
-            counts[table.name] = table.data.num_rows
-    finally:
+    # one step to generate the rows, one per table written (the demo has five)
+    with progress.bar(6, "loading the retail demo", unit="step") as step:
+        tables = generate_retail(scale=scale, seed=seed, today=today)
+        step("generated")
+        lake = session.lakehouse
         lake.refresh(session.engine.con)
+        _drop_namespace(session)
+        lake.refresh(session.engine.con)
+        ctx = session.write_context(f"-- neurolake demo load --scale {scale} --seed {seed}")
+        try:
+            for table in tables:
+                partition, _ = parse_layout(PARTITIONING.get(table.name, []), [])
+                lake.writer.create(
+                    (NAMESPACE, table.name), table.data, ctx, partition_by=partition,
+                    properties=table_properties(table, today=today), docs=table.column_docs,
+                    operation="demo load",
+                )  # fmt: skip
+                counts[table.name] = table.data.num_rows
+                step(table.name)
+        finally:
+            lake.refresh(session.engine.con)
     session.record(
         "write", table=NAMESPACE, operation="demo load", scale=scale, seed=seed, rows=counts
     )
     return counts
+
+
+def demo_day(session: Session) -> dt.date | None:
+    """The day the loaded demo's dates are placed around; ``None`` when there is no demo."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    try:
+        table = session.lakehouse.catalog.load_table((NAMESPACE, "orders"))
+    except (NoSuchNamespaceError, NoSuchTableError):
+        return None
+    day = table.properties.get(DEMO_DAY_PROPERTY)
+    return dt.date.fromisoformat(day) if day else None
 
 
 def _drop_namespace(session: Session) -> None:

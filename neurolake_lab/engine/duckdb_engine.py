@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from neurolake_lab.engine.backend import EngineBackend
 from neurolake_lab.engine.errors import missing_table, to_query_error
 from neurolake_lab.exceptions import QueryError
 
@@ -50,13 +51,15 @@ def is_frame(obj: Any) -> bool:
     return False
 
 
-class DuckDBEngine:
+class DuckDBEngine(EngineBackend):
     """An in-memory DuckDB database owned by one session.
 
     Durable state never lives here (docs/architecture.md): the database is in memory and spills
     to a private temporary folder that :meth:`close` removes, so several kernels share a
     workspace freely.
     """
+
+    name = "duckdb"
 
     def __init__(
         self,
@@ -187,8 +190,16 @@ class DuckDBEngine:
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         """``(name, type)`` of each column of ``table``; raises ``QueryError`` if it is unknown."""
+        from sqlglot import exp
+        from sqlglot.errors import ParseError
+
         try:
-            rel = self.con.table(table)
+            # DuckDB's con.table() takes no schema-qualified name: parse it (one table name,
+            # nothing else) and select nothing from it
+            name = exp.to_table(table, dialect="duckdb").sql(dialect="duckdb")
+            rel = self.con.sql(f"SELECT * FROM {name} LIMIT 0")
+        except ParseError:
+            raise QueryError(f"{table!r} is not a table name") from None
         except duckdb.Error as exc:
             raise to_query_error(exc, table, self.table_names) from None
         return [(name, str(dtype)) for name, dtype in zip(rel.columns, rel.types, strict=True)]

@@ -30,11 +30,14 @@ class NeuroLakeKernel(IPythonKernel):
         super().__init__(**kwargs)
         assert self.shell is not None
         load(self.shell)
-        from neurolake_lab.kernel import feedback, preflight, results
+        from neurolake_lab import feedback
+        from neurolake_lab.kernel import preflight, results
+        from neurolake_lab.kernel.comms import serve
 
         preflight.register(lambda: self.magics.session)
         results.register()
-        feedback.register()
+        serve(feedback.TARGET, feedback.answer)
+        feedback.enable()
 
     @property
     def magics(self) -> NeuroLakeMagics:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from neurolake_lab import progress
 from neurolake_lab.config import Settings
 from neurolake_lab.engine.extensions import load_extension
 from neurolake_lab.exceptions import LakehouseError, QueryError
@@ -411,15 +412,20 @@ class Lakehouse:
         tid = self.resolve(name)
         report = m.MaintenanceReport(display_name(tid))
         table = self.load(tid)
-        with quiet_pyiceberg():
+        steps = 2 + int(compact)
+        desc = f"maintaining {report.table}"
+        with quiet_pyiceberg(), progress.bar(steps, desc, delay=progress.QUICK) as step:
             if compact:
                 props = ctx.summary("compact")
                 table = m.compact(table, int(small_file_mb * 1024 * 1024), props, report)
+                step("compacted")
             table = m.expire_snapshots(
                 table, m.parse_duration(expire_older_than), retain_last, report
             )
+            step("snapshots expired")
             if remove_orphans:
                 m.remove_orphans(table, m.parse_duration(orphans_older_than), report)
+            step("done")
         self.refresh(self.engine.con)
         return report
 

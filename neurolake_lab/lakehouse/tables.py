@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from neurolake_lab import progress
 from neurolake_lab.exceptions import LakehouseError, QualityError, QueryError
 from neurolake_lab.lakehouse.arrow_types import to_iceberg_arrow
 from neurolake_lab.lakehouse.commit import commit_with_retries
@@ -345,7 +346,24 @@ class TableWriter:
             to_iceberg_arrow(data), target_schema(table), columns=columns, by_name=by_name,
             table_name=name,
         )  # fmt: skip
-        prepared = self.prepare(tid, table, data, ctx)
+        with progress.bar(2, f"writing {name}", delay=progress.QUICK) as step:
+            prepared = self.prepare(tid, table, data, ctx)
+            step("data files and commit")
+            outcome = self._append_prepared(tid, table, prepared, ctx, overwrite, operation)
+            step(None)
+        return outcome
+
+    def _append_prepared(
+        self,
+        tid: TableId,
+        table: Table,
+        prepared: Prepared,
+        ctx: WriteContext,
+        overwrite: bool,
+        operation: str | None,
+    ) -> WriteOutcome:
+        """Quarantine, write and commit what :meth:`prepare` made of an append's rows."""
+        name = display_name(tid)
         op = operation or ("overwrite" if overwrite else "append")
         outcome = WriteOutcome(name, op, notices=prepared.notices)
         if prepared.quarantine is not None:
@@ -411,7 +429,10 @@ class TableWriter:
             return self._replace(tid, data, ctx, partition_by, sort_by, props, operation)
         summary = ctx.summary(operation, rows_inserted=data.num_rows)
         try:
-            with quiet_pyiceberg():
+            with (
+                quiet_pyiceberg(),
+                progress.bar(1, f"writing {name}", delay=progress.QUICK) as step,
+            ):
                 tx = self.catalog.create_table_transaction(
                     tid, schema=data.schema, properties=props
                 )
@@ -423,6 +444,7 @@ class TableWriter:
                 if prepared.data.num_rows:
                     tx.append(prepared.data, snapshot_properties=summary)
                 table = tx.commit_transaction()
+                step(None)
         except TableAlreadyExistsError:
             raise LakehouseError(
                 f"table {name} was created by another session at the same moment",

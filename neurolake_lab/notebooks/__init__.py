@@ -1,1 +1,1 @@
-"""Notebooks shipped with the package (the quickstart ``neurolake lab`` opens)."""
+"""The demo notebooks shipped with the package: ``neurolake lab`` and Binder open the tour."""

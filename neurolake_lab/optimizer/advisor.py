@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from neurolake_lab.cost.prediction import Prediction, Suggestion
+from neurolake_lab.cost.prediction import (
+    ADVICE_WARNING_MS,
+    WARNING_MIN_MS,
+    WARNING_SHARE,
+    Prediction,
+    Suggestion,
+)
 from neurolake_lab.exceptions import NeuroLakeError
 from neurolake_lab.optimizer.context import Candidate, RuleContext
 from neurolake_lab.optimizer.rules import joins, limit, pruning, select_star, summary_table
@@ -82,7 +88,9 @@ def judge(
 ) -> Suggestion | None:
     """Predict ``candidate``'s rewrite; a ``Suggestion`` with its saving, or ``None``."""
     if candidate.rewrite is None:
-        return Suggestion(candidate.kind, candidate.message, None, equivalent=False)
+        heavy = (original.predicted_ms or 0.0) >= ADVICE_WARNING_MS
+        return Suggestion(candidate.kind, candidate.message, None, equivalent=False,
+                          severity="warning" if heavy else "info")  # fmt: skip
     try:
         estimates = model.estimate(query, candidate.rewrite, params, namespace=namespace)
     except NeuroLakeError:
@@ -106,6 +114,9 @@ def judge(
         message += (
             f", {_mb(base.estimated_bytes or 0)} → {_mb(rewritten.estimated_bytes or 0)} read"
         )
+    share = max(saving_ms, 0.0) / base.predicted_ms if base.predicted_ms > 0 else 0.0
+    # orange only when it matters: a large share of a time the user notices
+    warn = share >= WARNING_SHARE and saving_ms >= WARNING_MIN_MS
     return Suggestion(
         kind=candidate.kind,
         message=message,
@@ -114,6 +125,8 @@ def judge(
         predicted_saving_ms=max(saving_ms, 0.0),
         predicted_saving_bytes=max(saving_bytes, 0),
         equivalent=candidate.equivalent,
+        saving_share=share,
+        severity="warning" if warn else "info",
     )
 
 

@@ -3,7 +3,9 @@
 ``neurolake.toml`` may set ``[cost] confirm_above_ms`` and ``confirm_above_bytes`` (and the
 environment ``NEUROLAKE_COST_CONFIRM_MS`` / ``NEUROLAKE_COST_CONFIRM_BYTES`` wins over them).
 The defaults ask before a query predicted to run longer than 30 seconds or to read more than
-10 GB. A prediction the model is unsure of still counts: the point is to ask, not to refuse.
+10 GB. A prediction the model is unsure of counts by its interval: a query predicted at 5 s that
+may well take a minute (the 90th percentile of its interval is above the threshold) asks too,
+saying so. The point is to ask, not to refuse.
 """
 
 from __future__ import annotations
@@ -62,9 +64,16 @@ def needs_confirmation(
     ms = threshold_ms if threshold_ms is not None else cfg_ms
     size = threshold_bytes if threshold_bytes is not None else cfg_bytes
     reasons = []
+    interval = prediction.interval_ms
     if ms and prediction.predicted_ms is not None and prediction.predicted_ms > ms:
         reasons.append(
             f"it is predicted to run for {_duration(prediction.predicted_ms)} (more than "
+            f"{_duration(ms)})"
+        )
+    elif ms and prediction.predicted_ms is not None and interval is not None and interval[1] > ms:
+        reasons.append(
+            f"it is predicted to run for {_duration(prediction.predicted_ms)}, but the estimate "
+            f"is uncertain and it may take up to {_duration(interval[1])} (more than "
             f"{_duration(ms)})"
         )
     if size and prediction.estimated_bytes is not None and prediction.estimated_bytes > size:
@@ -75,6 +84,11 @@ def needs_confirmation(
     reason = None
     if reasons:
         sure = f" (confidence {prediction.confidence:.0%})" if prediction.confidence else ""
+        joins = [j for j in prediction.joins if j.kind in ("cross", "many_to_many")]
+        if joins:
+            j = max(joins, key=lambda j: j.rows)
+            kind = "cross join" if j.kind == "cross" else "many-to-many join"
+            sure += f"; a {kind} is estimated to make {j.rows:,.0f} rows"
         reason = "This query may be expensive: " + " and ".join(reasons) + sure + "."
     return Confirmation(bool(reasons), reason, ms, size)
 

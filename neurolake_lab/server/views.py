@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from neurolake_lab.compliance.audit import summary
 from neurolake_lab.exceptions import UsageError
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from neurolake_lab.session import Session
 
 #: Audit decisions the Governance panel filters by.
-DECISIONS = ("allowed", "masked", "filtered", "denied", "error")
+DECISIONS = summary.DECISIONS
 
 
 class NotFound(UsageError):
@@ -234,17 +235,7 @@ def search(session: Session, query: str, limit: int) -> list[dict[str, Any]]:
 
 def decision(record: AuditRecord) -> str:
     """How the policies treated one audited statement (one of ``DECISIONS``)."""
-    data = record.data
-    error = str(data.get("error") or "")
-    if error:
-        return "denied" if error.lower().startswith(("policy", "access denied")) else "error"
-    if data.get("denied"):
-        return "denied"
-    if data.get("masked"):
-        return "masked"
-    if data.get("row_filters"):
-        return "filtered"
-    return "allowed"
+    return summary.decision(record.data)
 
 
 def _record_tables(record: AuditRecord) -> set[str]:
@@ -277,6 +268,8 @@ def audit(
             "kind": record.kind,
             "decision": found,
             "sql": data.get("sql") or data.get("question"),
+            "question": data.get("question"),
+            "what": summary.describe(record.kind, data),
             "tables": sorted(_record_tables(record)),
             "masked": [m.get("column") for m in data.get("masked", []) if isinstance(m, dict)],
             "error": data.get("error"),

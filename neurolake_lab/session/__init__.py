@@ -169,6 +169,7 @@ class Session:
         *,
         namespace: Mapping[str, Any] | None = None,
         no_pii: bool | str = False,
+        engine: str | None = None,
     ) -> QueryResult:
         """Run the statements in ``text`` and return the last one's result.
 
@@ -179,6 +180,8 @@ class Session:
                 up; by default the caller's variables, as ``duckdb.sql`` does.
             no_pii: ``True`` (or ``"mask"``) masks every PII-tagged column the query reads, for
                 anyone; ``"drop"`` leaves the result columns derived from PII out.
+            engine: ``"duckdb"``, ``"daft"`` or ``"daft-ray"`` for this call's queries (default:
+                ``$NEUROLAKE_ENGINE``, else DuckDB); governance is the same on each.
 
         Raises:
             QueryError: the SQL is invalid, names an unknown table or column, or fails to run.
@@ -187,7 +190,8 @@ class Session:
         if namespace is None:
             frame = sys._getframe(1)
             namespace = ChainMap(frame.f_locals, frame.f_globals)
-        plan = CellPlan(text, params, namespace, no_pii=no_pii_mode(no_pii), user=self.user)
+        plan = CellPlan(text, params, namespace, no_pii=no_pii_mode(no_pii), user=self.user,
+                        engine=engine)  # fmt: skip
         return run_cell(plan, self.services)
 
     def ask(self, question: str, follow_up: bool = False, **options: Any) -> NLResult:

@@ -257,6 +257,7 @@ def _table_listing(local: pa.Table, lake: Lakehouse) -> pa.Table:
         for row in local.to_pylist()
         if (row["schema"], row["name"]) not in lake.pointers
         and not lake.is_alias(row["schema"], row["name"])
+        and not row["name"].startswith("__nl_")  # the policy's own temp tables (masking salt)
     ]
     for info in lake.describe():
         rows.append(

@@ -71,7 +71,7 @@ def test_audit_magic(workspace: Path) -> None:
     try:
         shell.run_cell("%sql SELECT 42")
         rows = shell.run_cell("%audit -n 1").result.arrow().to_pylist()
-        assert rows[0]["kind"] == "query" and rows[0]["what"] == "SELECT 42"
+        assert rows[0]["kind"] == "query" and rows[0]["what"] == "SELECT 42  → 1 row"
         check = shell.run_cell("%audit --verify").result.arrow().to_pylist()[0]
         assert check["ok"] and check["records"] >= 1
         assert "usage" in str(shell.run_cell("%audit 5").error_in_exec)

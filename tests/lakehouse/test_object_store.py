@@ -244,3 +244,15 @@ def test_reading_the_bucket_around_the_catalog_is_refused(
         assert "file-read" in str(info.value.message) + str(info.value.hint)
         masked = bob.sql("SELECT email FROM shop.people").arrow().column(0)[0].as_py()
         assert masked != "ana@example.com"
+
+
+def test_daft_engine_reads_the_same_tables_from_the_bucket(lake: Session, s3: S3Server) -> None:
+    lake.sql(
+        "CREATE TABLE shop.sales AS SELECT range AS id, range % 5 AS shop, range * 2 AS amount "
+        "FROM range(5000)"
+    )
+    sql = "SELECT shop, count(*) AS n, sum(amount) AS total FROM shop.sales GROUP BY shop ORDER BY shop"
+    s3.clear_log()
+    on_daft = lake.sql(sql, engine="daft").arrow().to_pylist()
+    assert s3.gets(".parquet")  # Daft fetched the data files from the store itself
+    assert on_daft == lake.sql(sql).arrow().to_pylist()

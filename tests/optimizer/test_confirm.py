@@ -43,7 +43,21 @@ def test_a_real_prediction_against_a_threshold(session: Session) -> None:
     pred = CostModel(session.settings.workspace).predict(
         session.query, "SELECT * FROM c.t ORDER BY id"
     )
-    assert pred.predicted_ms is not None
+    assert pred.predicted_ms is not None and pred.interval_ms is not None
+    low, high = pred.interval_ms
+    assert low < pred.predicted_ms < high
     assert needs_confirmation(pred, threshold_ms=pred.predicted_ms / 2).needed
-    assert not needs_confirmation(pred, threshold_ms=pred.predicted_ms * 2).needed
+    assert not needs_confirmation(pred, threshold_ms=high * 1.1).needed
+    # predicted under the threshold, but its interval reaches above it: it asks, and says why
+    unsure = needs_confirmation(pred, threshold_ms=(pred.predicted_ms + high) / 2)
+    assert unsure.needed and unsure.reason is not None and "may take up to" in unsure.reason
     assert needs_confirmation(Prediction(None, None, None, None)).needed is False
+
+
+def test_a_wide_interval_above_the_threshold_asks_a_narrow_one_does_not() -> None:
+    sure = Prediction(20_000, 10, 10, 0.9, spread=0.1)
+    unsure = Prediction(20_000, 10, 10, 0.2, spread=1.2)
+    assert not needs_confirmation(sure, threshold_ms=30_000).needed
+    decision = needs_confirmation(unsure, threshold_ms=30_000)
+    assert decision.needed and decision.reason is not None
+    assert "20.0 s" in decision.reason and "may take up to 1.6 min" in decision.reason

@@ -123,6 +123,7 @@ describe('renderReport', () => {
     expect(stripItems(report).map(i => i.id)).toEqual([
       'rows',
       'time',
+      'cost',
       'lineage'
     ]);
     report.compliance.pii_columns = [

@@ -120,7 +120,13 @@ export class PreflightManager {
       client.dispose();
       this._clients.delete(panel);
     });
-    panel.sessionContext.kernelChanged.connect(() => client.dispose());
+    panel.sessionContext.kernelChanged.connect((_, change) => {
+      // a restart or another kernel: the comm belongs to the old one (the first connection
+      // to the same kernel is not a change)
+      if (change.oldValue && change.oldValue.id !== change.newValue?.id) {
+        client.dispose();
+      }
+    });
   }
 
   private _watchActive(): void {

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
+from neurolake_lab import progress
 from neurolake_lab.compliance.pii.hints import hints_for
 from neurolake_lab.compliance.pii.stats import using_phone_regions
 from neurolake_lab.compliance.pii.tags import PiiTag
@@ -82,7 +83,11 @@ def classify_table(
     sample = sample_rows(data, sample_size, seed)
     docs = column_docs or {}
     tags: dict[str, PiiTag] = {}
-    with using_phone_regions(phone_regions):
+    desc = f"classifying PII in {table_name or 'the table'}"
+    with (
+        using_phone_regions(phone_regions),
+        progress.bar(sample.num_columns, desc, unit="column", delay=progress.QUICK) as step,
+    ):
         for name, column in zip(sample.column_names, sample.columns, strict=True):
             tags[name] = classify_column(
                 name,
@@ -91,6 +96,7 @@ def classify_table(
                 doc=docs.get(name),
                 table_name=table_name,
             )
+            step(name)
     return tags
 
 

@@ -1,8 +1,10 @@
 """Joins whose estimated output explodes: a missing or too loose join condition.
 
-DuckDB's plan says how many rows each join is expected to produce. A cross product, or a join
-expected to return many times more rows than its larger input, is almost always a condition the
-author forgot or a join on a column that is not a key. When the tables declare a foreign key
+The cost model's cardinality estimate (``cost/cardinality.py``) says how many rows each join is
+expected to produce and what kind of join it is. A cross join, or a many-to-many or inequality
+join expected to return many times more rows than its larger input, is almost always a condition
+the author forgot or a join on a column that is not a key. The figures quoted are the same
+estimates the cost panel shows, so the two never disagree. When the tables declare a foreign key
 between them (``neurolake.foreign_keys``) and the query does not use it, the rewrite adds it;
 that changes the result (to the one that was most likely meant), and the message says so.
 Otherwise the suggestion names the join and its estimate, without a rewrite.
@@ -14,8 +16,7 @@ import json
 
 from sqlglot import exp
 
-from neurolake_lab.cost.plan import JOIN_OPERATORS, QUADRATIC_JOINS, PlanNode
-from neurolake_lab.cost.sources import Source
+from neurolake_lab.cost.cardinality import JoinEstimate
 from neurolake_lab.optimizer.context import Candidate, RuleContext
 
 KIND = "join_explosion"
@@ -26,8 +27,8 @@ MIN_ROWS = 100_000
 
 
 def candidates(ctx: RuleContext) -> list[Candidate]:
-    """The foreign-key condition a cross product lacks, or advice on an exploding join."""
-    exploding = [n for n in ctx.estimate.plan.nodes() if _explodes(n)]
+    """The foreign-key condition a cross join lacks, or advice on an exploding join."""
+    exploding = [j for j in ctx.estimate.joins if _explodes(j)]
     if not exploding:
         return []
     fixes = _missing_foreign_keys(ctx)
@@ -43,51 +44,48 @@ def candidates(ctx: RuleContext) -> list[Candidate]:
         return [
             Candidate(
                 KIND,
-                f"a join is estimated to return {_rows(exploding[0])} rows: the query does not "
-                f"use the declared foreign key ({shown}). The rewrite adds it (a different, "
-                "smaller result: the rows that match)",
+                f"a {_kind(exploding[0])} is estimated to return {approx_rows(exploding[0].rows)} "
+                f"rows: the query does not use the declared foreign key ({shown}). The rewrite "
+                "adds it (a different, smaller result: the rows that match)",
                 ctx.render(tree),
                 equivalent=False,
             )
         ]
-    node = exploding[0]
-    inputs = " and ".join(f"{_rows(c)}" for c in node.children)
-    tables = sorted({s.name for s in _scans_under(ctx, node)})
-    named = f" of {' and '.join(tables)}" if tables else ""
+    join = exploding[0]
+    named = f" of {' and '.join(join.tables)}" if join.tables else ""
+    on = f" on {', '.join(join.keys)}" if join.keys else ""
     return [
         Candidate(
             KIND,
-            f"the join{named} is estimated to return {_rows(node)} rows from inputs of "
-            f"{inputs} rows ({node.name.replace('_', ' ').lower()}): check that its condition "
-            "joins on keys",
+            f"the {_kind(join)}{named}{on} is estimated to return {approx_rows(join.rows)} rows "
+            f"from inputs of {approx_rows(join.left_rows)} and {approx_rows(join.right_rows)} "
+            "rows: check that its condition joins on keys",
             None,
             equivalent=False,
         )
     ]
 
 
-def _explodes(node: PlanNode) -> bool:
-    if node.name not in JOIN_OPERATORS or node.cardinality is None:
+def _explodes(join: JoinEstimate) -> bool:
+    if join.rows < MIN_ROWS or join.kind not in ("cross", "many_to_many", "inequality"):
         return False
-    biggest = max((c.cardinality or 0 for c in node.children), default=0)
-    if node.cardinality < MIN_ROWS:
-        return False
-    if node.name in QUADRATIC_JOINS:
-        return node.cardinality > 2 * biggest
-    return node.cardinality > EXPLOSION_FACTOR * max(biggest, 1)
+    biggest = max(join.left_rows, join.right_rows, 1.0)
+    factor = 2.0 if join.kind == "cross" else EXPLOSION_FACTOR
+    return join.rows > factor * biggest
 
 
-def _rows(node: PlanNode) -> str:
-    return f"~{node.cardinality:,}" if node.cardinality is not None else "?"
+def _kind(join: JoinEstimate) -> str:
+    return {"cross": "cross join", "many_to_many": "many-to-many join",
+            "inequality": "join on an inequality"}.get(join.kind, "join")  # fmt: skip
 
 
-def _scans_under(ctx: RuleContext, node: PlanNode) -> list[Source]:
-    below = {id(n) for n in node.walk()}
-    out = []
-    for scan_node, est in zip(ctx.estimate.plan.scans(), ctx.estimate.scans, strict=True):
-        if id(scan_node) in below and est is not None:
-            out.append(Source("iceberg", est.table))
-    return out
+def approx_rows(rows: float) -> str:
+    """Rows as the cost panel shows an estimate: ``~2.6 million``, ``~12,000``."""
+    if rows >= 1e9:
+        return f"~{rows / 1e9:.1f} billion"
+    if rows >= 1e6:
+        return f"~{rows / 1e6:.1f} million"
+    return f"~{round(rows):,}"
 
 
 def _missing_foreign_keys(ctx: RuleContext) -> list[tuple[str, str]]:

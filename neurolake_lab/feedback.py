@@ -66,10 +66,7 @@ def answer(data: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-def register() -> None:
-    """Register the comm target; ``%%nl`` answers then show the extension's buttons."""
+def enable() -> None:
+    """The kernel serves ``TARGET`` with :func:`answer`: ``%%nl`` answers show the buttons."""
     global _enabled
-    from neurolake_lab.kernel.comms import serve
-
-    serve(TARGET, answer)
     _enabled = True
