@@ -475,6 +475,14 @@ def _one_name(line: str, usage: str) -> str:
     return parts[0]
 
 
+def magics_session(shell: InteractiveShell | None) -> Session:
+    """The session of the ``%%sql`` magics, which ``%%nl`` and ``%%pipeline`` work on too."""
+    magics = get_magics(shell) if shell is not None else None
+    if magics is None:
+        raise UsageError("load the NeuroLake magics first: %load_ext neurolake_lab")
+    return magics.session
+
+
 def get_magics(shell: InteractiveShell) -> NeuroLakeMagics | None:
     """The loaded ``NeuroLakeMagics`` of ``shell``, if the extension is loaded."""
     magics = shell.magics_manager.registry.get("NeuroLakeMagics")

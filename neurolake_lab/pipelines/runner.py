@@ -72,8 +72,13 @@ class OwnerSession(Protocol):
 
 
 def body(sql: str) -> str:
-    """A pipeline's SELECT as a subquery can hold it (no trailing semicolon)."""
-    return sql.strip().rstrip(";").strip()
+    """A pipeline's SELECT as a subquery can hold it (no trailing semicolon).
+
+    A last line ending in a ``--`` comment gets a line break, so that what follows the body
+    (``) AS src ...``) is not commented out.
+    """
+    text = sql.strip().rstrip(";").strip()
+    return text + "\n" if "--" in text.rsplit("\n", 1)[-1] else text
 
 
 def target_sql(target: str) -> str:
