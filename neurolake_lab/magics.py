@@ -259,9 +259,8 @@ class NeuroLakeMagics(Magics):
         from neurolake_lab.nl_widgets import ConfirmPanel
 
         panel = ConfirmPanel(
-            text, run=lambda sql: self._present(self._run_sql(sql, opts, []), opts),
-            message=f"Asking before running: {reason}. Run it, edit it, or cancel.",
-        )  # fmt: skip
+            text, run=lambda sql: self._present(self._run_sql(sql, opts, []), opts), reason=reason
+        )
         self.last_confirm = panel
         display(panel)  # type: ignore[no-untyped-call]
 
