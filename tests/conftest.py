@@ -116,6 +116,7 @@ def launch_jupyter() -> Iterator[Any]:
     import os
     import subprocess
     import sys
+    import tempfile
     import time
     import urllib.request
 
@@ -123,6 +124,10 @@ def launch_jupyter() -> Iterator[Any]:
 
     def launch(module: str, token: str, env: dict[str, str], *args: str, base: str = "") -> str:
         port = free_port()
+        if module == "jupyterlab":  # each server starts with no saved layout or user settings
+            state = tempfile.mkdtemp(prefix="lab-state-")
+            args = (f"--LabApp.workspaces_dir={state}/workspaces",
+                    f"--LabApp.user_settings_dir={state}/settings", *args)  # fmt: skip
         proc = subprocess.Popen(
             [sys.executable, "-m", module, f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
              f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False", "--allow-root", *args],

@@ -33,7 +33,7 @@ a an the of in on at to for from by per with without and or not no nor is are wa
 being am do does did have has had what which who whom whose how when where why many much show me
 list give get find tell all each every any some that this these those it its their there them they
 i we you our your my please than then into over under as about also only can could would should
-will shall may might just one
+will shall may might just one through via
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 

@@ -50,7 +50,21 @@ _NER_CONFIG = {
     },
     "low_confidence_score_multiplier": 0.4,
     "low_score_entity_names": [],
-    "labels_to_ignore": ["ORGANIZATION", "DATE_TIME"],
+    # spaCy's labels that name no personal data: ignored here rather than logged once per value
+    "labels_to_ignore": [
+        "ORGANIZATION",
+        "DATE_TIME",
+        "MONEY",
+        "ORDINAL",
+        "CARDINAL",
+        "PERCENT",
+        "QUANTITY",
+        "WORK_OF_ART",
+        "PRODUCT",
+        "EVENT",
+        "LAW",
+        "LANGUAGE",
+    ],
 }
 
 # Characters that glue a match to the identifier around it ("ORD-2024-000123" is not a phone).
