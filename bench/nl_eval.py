@@ -73,12 +73,15 @@ def main() -> int:
             nl_eval.SCHEMAS[schema](session)
             print(f"{schema}: loaded in {time.perf_counter() - t:.1f} s")
             if args.check_gold:
-                items = nl_eval.questions(schema) + nl_eval.questions(schema, "later")
+                items = nl_eval.questions(schema) + [
+                    i for split in nl_eval.EXTRA_SPLITS for i in nl_eval.questions(schema, split)
+                ]
                 problems = nl_eval.check_gold(session, items)
                 print("\n".join(f"    {p}" for p in problems) or "    reference SQL ok")
                 continue
             results[schema] = {}
-            for split in ("dev", "later") if args.dev_only else ("dev", "later", "test"):
+            tuning = ("dev", *nl_eval.EXTRA_SPLITS)
+            for split in tuning if args.dev_only else (*tuning, "test"):
                 summary = nl_eval.evaluate(session, nl_eval.questions(schema, split), args.mode)
                 data = summary.to_json()
                 if split == "test" and not args.show_test:

@@ -60,15 +60,20 @@ SCHEMAS: dict[str, Callable[[Any], None]] = {
 }
 
 
+#: Tuning splits kept in files of their own, ``<schema>.<split>.jsonl``.
+EXTRA_SPLITS = ("later", "dev2")
+
+
 def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
     """The questions of one schema's set (of one split, or all).
 
-    ``split`` is ``dev``, ``test`` or ``later`` (dev questions written after the first tuning
+    ``split`` is ``dev``, ``test``, ``later`` (dev questions written after the first tuning
     round, in ``<schema>.later.jsonl``, to find new failure modes without touching the test
-    split); ``dev`` does not include the later ones.
+    split) or ``dev2`` (a second, larger batch written the same way, ``<schema>.dev2.jsonl``);
+    ``dev`` includes neither.
     """
-    if split == "later":
-        return load_items(DATA / f"{schema}.later.jsonl")
+    if split in EXTRA_SPLITS:
+        return load_items(DATA / f"{schema}.{split}.jsonl")
     items = load_items(DATA / f"{schema}.jsonl")
     return [i for i in items if split is None or i["split"] == split]
 
