@@ -36,7 +36,7 @@ def plan(
 
         intent = merge(previous, intent)
     sql, notes = generate_sql(intent, view, pii)
-    problems = check(result, intent, sql, view)
+    problems = check(result, intent, sql, view, refines=previous is not None)
     if problems:
         raise PlanningError("; ".join(problems), question=question)
     intent.notes.extend(notes)

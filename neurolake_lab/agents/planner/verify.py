@@ -108,14 +108,21 @@ def _aliases(select: exp.Select) -> dict[str, str]:
     return out
 
 
-def check(result: ParseResult, intent: Intent, sql: str, view: PlannerView) -> list[str]:
-    """What in ``sql`` does not answer the question ``result`` read (empty when it does)."""
+def check(
+    result: ParseResult, intent: Intent, sql: str, view: PlannerView, refines: bool = False
+) -> list[str]:
+    """What in ``sql`` does not answer the question ``result`` read (empty when it does).
+
+    ``refines``: the question refines an earlier one ("in France"), whose grouping and ranking
+    the SQL keeps without the new words saying so.
+    """
     facts = sql_facts(sql)
     problems: list[str] = []
     problems += _mentions_used(result, facts, view)
     problems += _numbers_used(result, facts)
-    problems += _superlatives(result, facts)
-    problems += _grouping(result, intent, facts)
+    if not refines:
+        problems += _superlatives(result, facts)
+        problems += _grouping(result, intent, facts)
     problems += _negations(result, facts)
     problems += _types(facts, view)
     return problems
