@@ -2,8 +2,9 @@
 
 :func:`plan` reads a question into an intent (:mod:`.parse`) and writes its SQL (:mod:`.sqlgen`)
 from what the metadata index knows (:mod:`.view`), with the workspace's semantic definitions
-(:mod:`.semantics`), then reads the SQL back against the question (:mod:`.verify`). It answers only what it can map; otherwise it raises
-:class:`~neurolake_lab.exceptions.PlanningError` naming what it did not understand.
+(:mod:`.semantics`), then reads the SQL back against the question (:mod:`.verify`). It answers
+only what it can map; otherwise it raises :class:`~neurolake_lab.exceptions.PlanningError`
+naming what it did not understand.
 """
 
 from __future__ import annotations

@@ -115,7 +115,6 @@ class Query:
         """The alias of ``table``, joining it along the many-to-one path from the fact."""
         if table in self.aliases:
             return self.aliases[table]
-        graph = self.view.graph
         through = self.prefer.get("@" + table)
         if through is not None and through != self.fact and through not in self.aliases:
             self.reach(through)  # "supplier nation": through the supplier
@@ -132,8 +131,11 @@ class Query:
         return self.aliases[table]
 
     def path(self, start: str, goal: str) -> list[Edge] | None:
-        """The many-to-one path from ``start`` to ``goal`` (None: none); refused when ``goal``
-        is referenced more than once on the way and the question did not say which."""
+        """The many-to-one path from ``start`` to ``goal`` (None: none).
+
+        Refused when ``goal`` is referenced more than once on the way and the question did not
+        say which.
+        """
         graph = self.view.graph
         options = graph.ambiguous(start, goal, self.prefer)
         if options:

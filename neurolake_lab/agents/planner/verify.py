@@ -24,8 +24,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from neurolake_lab.agents.planner import vocab
-
 if TYPE_CHECKING:
     from sqlglot import exp
 
@@ -93,11 +91,14 @@ def sql_facts(sql: str) -> SqlFacts:
 
 
 def _aliases(select: exp.Select) -> dict[str, str]:
-    """alias -> ``namespace.table`` for the tables this SELECT reads (not its subqueries')."""
+    """Alias -> ``namespace.table`` for the tables this SELECT reads (not its subqueries')."""
     from sqlglot import exp
 
     out: dict[str, str] = {}
-    sources = [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or [])]
+    sources = [
+        select.args.get("from_") or select.args.get("from"),
+        *(select.args.get("joins") or []),
+    ]
     for source in sources:
         if source is None:
             continue
@@ -129,9 +130,12 @@ def check(
 
 
 def _represented(table: str, role: str, facts: SqlFacts, view: PlannerView) -> bool:
-    """Whether the SQL reads ``table``: itself, a column referencing its key (a group "per
-    department" is the cases' department code), or, for a table that only says whose rows
-    these are ("supply cost of parts", "products never ordered"), a table that belongs to it."""
+    """Whether the SQL reads ``table``.
+
+    Itself, a column referencing its key (a group "per department" is the cases' department
+    code), or, for a table that only says whose rows these are ("supply cost of parts",
+    "products never ordered"), a table that belongs to it.
+    """
     if table in facts.tables:
         return True
     for edge in view.graph.children(table):
@@ -163,7 +167,7 @@ def _mentions_used(result: ParseResult, facts: SqlFacts, view: PlannerView) -> l
 
 
 def _number_forms(value: float) -> set[str]:
-    """How a number of the question may be written in the SQL (units and percentages converted)."""
+    """How a number of the question may be written in the SQL (units, percentages converted)."""
     forms = set()
     for v in (value, value / 100, value * 60, value * 1440, value * 3600, value * 86400,
               value / 60, value * 7, value + 1, value - 1):  # fmt: skip

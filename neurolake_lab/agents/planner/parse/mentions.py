@@ -10,7 +10,6 @@ from neurolake_lab.agents.intent import GroupKey
 from neurolake_lab.agents.planner import vocab
 from neurolake_lab.agents.planner.linker import Candidate, Mention
 from neurolake_lab.agents.planner.parse.base import VERB_GAP, ParserBase, demonym, participle
-from neurolake_lab.agents.planner.tokens import Token
 
 #: Words after a noun that narrow which rows it means ("customers in", "aircraft with").
 _NARROWING = frozenset({"in", "from", "with", "without", "that", "who", "which", "whose", "of",
@@ -126,16 +125,19 @@ class MentionsMixin(ParserBase):
         ]
 
     def _agents(self) -> None:
-        """"by" after a participle naming who did it is not a grouping: "orders placed *by
-        customers in* the AUTOMOBILE segment", "flights operated *by aircraft built* after 2015".
+        """Read "by" after a participle as who did it, not as a grouping.
 
-        It is the agent when the rows after it are plural or narrowed by what follows (a value,
-        a comparison, "in", "from", "with", a participle); "orders placed by country" still
-        groups (a column), and so does a bare singular table ("flights operated by carrier").
+        "orders placed *by customers in* the AUTOMOBILE segment", "flights operated *by aircraft
+        built* after 2015". It is the agent when the rows after it are plural or narrowed by what
+        follows (a value, a comparison, "in", "from", "with", a participle); "orders placed by
+        country" still groups (a column), and so does a bare singular table ("flights operated
+        by carrier").
         """
         for cue in list(self.st.cues_of("group")):
-            if self._low(cue.i) != "by" or cue.end != cue.i + 1 or not participle(
-                self.toks[cue.i - 1] if cue.i > 0 else None
+            if (
+                self._low(cue.i) != "by"
+                or cue.end != cue.i + 1
+                or not participle(self.toks[cue.i - 1] if cue.i > 0 else None)
             ):
                 continue
             m = self._next_mention(cue.end, frozenset({"the", "a", "an", "our", "their"}))

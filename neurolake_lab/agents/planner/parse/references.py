@@ -108,9 +108,12 @@ class ReferencesMixin(ParserBase):
         self._settle_ties()
 
     def _settle_ties(self) -> None:
-        """A word that names columns (or values) of two tables equally well ("unit price" of a
-        product and of an order line) goes to the table the rest of the question is about;
-        when nothing decides, the mention remembers both and the planner asks which."""
+        """Settle a word that names columns (or values) of two tables equally well.
+
+        "unit price" of a product and of an order line goes to the table the rest of the
+        question is about; when nothing decides, the mention remembers both and the planner
+        asks which.
+        """
         for m in self.mentions:
             chosen = m.chosen
             if chosen is None or chosen.kind not in ("column", "event", "state", "value"):

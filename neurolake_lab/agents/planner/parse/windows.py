@@ -49,8 +49,10 @@ class WindowsMixin(ParserBase):
                 )
 
     def _year_number(self, w: WindowMatch) -> bool:
-        """A window on a column that holds a year as a number ("aircraft built before 2005":
-        ``mfg_yr < 2005``), compared as a number; refused unless it is whole years."""
+        """Compare a window with a column that holds a year as a number.
+
+        "aircraft built before 2005" is ``mfg_yr < 2005``; refused unless it is whole years.
+        """
         m = self._before(w.start, ANCHOR_GAP)
         if m is None or m.role not in ("", "verb", "projection") or m.chosen is None:
             return False
