@@ -61,7 +61,7 @@ SCHEMAS: dict[str, Callable[[Any], None]] = {
 
 
 #: Tuning splits kept in files of their own, ``<schema>.<split>.jsonl``.
-EXTRA_SPLITS = ("later", "dev2")
+EXTRA_SPLITS = ("later", "dev2", "dev3")
 
 
 def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
@@ -69,8 +69,8 @@ def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
 
     ``split`` is ``dev``, ``test``, ``later`` (dev questions written after the first tuning
     round, in ``<schema>.later.jsonl``, to find new failure modes without touching the test
-    split) or ``dev2`` (a second, larger batch written the same way, ``<schema>.dev2.jsonl``);
-    ``dev`` includes neither.
+    split), ``dev2`` or ``dev3`` (more batches written the same way, ``<schema>.dev2.jsonl``,
+    ...); ``dev`` includes none of them.
     """
     if split in EXTRA_SPLITS:
         return load_items(DATA / f"{schema}.{split}.jsonl")

@@ -225,8 +225,12 @@ def _grouping(result: ParseResult, intent: Intent, facts: SqlFacts) -> list[str]
     for cue in st.cues_of("group"):
         word = result.tokens[cue.i].low
         m = next((x for x in result.mentions if x.start >= cue.end), None)
-        if word in ("per", "each", "every", "across") and m is not None and m.role == "filter":
+        if word not in ("per", "each", "every", "across") or m is None:
+            continue
+        if m.role == "filter":
             problems.append(f"{word!r} {m.text!r}: read as a condition, not as groups")
+        elif not facts.grouped and m.role not in ("context", "measure", "qualifier"):
+            problems.append(f"{word!r} {m.text!r}: the answer is not split by {m.text}")
     return problems
 
 

@@ -44,6 +44,14 @@ class FinishMixin(ParserBase):
             it.action = "list"
             keep = self._list_projection()
             it.projections = keep
+            named = any(m.role in ("entity", "counted") for m in self.mentions)
+            if not named and not it.projections:
+                # "Deaths in Kardiologie": no table was named, so listing the rows of the one a
+                # value belongs to would be a guess at what to show
+                self.problems.append(
+                    "what should be listed or counted? name the rows "
+                    "(e.g. 'how many stays ...', 'list the departments ...')"
+                )
 
     def _accounted(self) -> None:
         """Refuse when a part of the question that was read is not in the intent.

@@ -93,6 +93,7 @@ class ReferencesMixin(ParserBase):
         for m in self.mentions:
             if m.chosen is not None or not m.candidates:
                 continue
+            self._verb_after_auxiliary(m)
             m.chosen = self._choose(m)
             if m.chosen is None:
                 continue
@@ -106,6 +107,20 @@ class ReferencesMixin(ParserBase):
             if len(picked) == 1:
                 m.chosen = picked[0]
         self._settle_ties()
+
+    def _verb_after_auxiliary(self, m: Mention) -> None:
+        """After "did"/"do"/"does", a word that is a state and an event is the event's verb.
+
+        "How many tickets did enterprise customers *open*?" asks who opened them, not which
+        are still open ("open tickets" before a noun is the state).
+        """
+        events = [c for c in m.candidates if c.kind == "event"]
+        if not events or not any(c.kind == "state" for c in m.candidates):
+            return
+        before = {t.low for t in self.toks[: m.start]}
+        after = self._mention_at(m.end)
+        if before & {"did", "do", "does"} and not (after is not None and self._is_table(after)):
+            m.candidates = events
 
     def _settle_ties(self) -> None:
         """Settle a word that names columns (or values) of two tables equally well.
