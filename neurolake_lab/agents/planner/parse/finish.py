@@ -45,7 +45,7 @@ class FinishMixin(ParserBase):
             keep = self._list_projection()
             it.projections = keep
             named = any(m.role in ("entity", "counted") for m in self.mentions)
-            if not named and not it.projections:
+            if not named and not it.projections and self.previous is None:
                 # "Deaths in Kardiologie": no table was named, so listing the rows of the one a
                 # value belongs to would be a guess at what to show
                 self.problems.append(
