@@ -64,6 +64,8 @@ def main() -> int:
     args = ap.parse_args()
     ws = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="nl-pre-"))
     session = neurolake_lab.connect(ws)
+    print(f"result cache: {'on' if session.settings.result_cache else 'off'} (preflight runs "
+          "no query, so the cache is never asked)")  # fmt: skip
     session.lakehouse.refresh(session.engine.con)
     if ("retail", "orders") not in session.lakehouse.pointers:
         load_retail(session, scale=args.scale)

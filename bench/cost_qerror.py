@@ -9,7 +9,8 @@ the 22 TPC-H queries at each scale plus the retail queries, in an order shuffled
 Through the real API (``CostModel.predict`` / ``record``) the first half is the history: each
 query is predicted, run, and recorded. The second half is the test: predicted with the model
 trained on the first half, run, and not recorded. The actual duration is DuckDB's execute + fetch
-time of ``Session.sql``, the median of ``--runs`` runs after one warm-up; actual bytes are
+time of ``Session.sql``, the median of ``--runs`` runs after one warm-up, with the result cache
+off (a run it answered would be no run: the benchmark stops if one is); actual bytes are
 the bytes the process read while it ran (``count_reads``: Linux ``rchar``); actual rows the result's row count.
 
 q-error = max(pred/actual, actual/pred). Reported for the analytic estimate (no history), the
@@ -35,8 +36,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from runs import cache_line, cold, connect_cold
 
-import neurolake_lab
 from neurolake_lab.cost import CostModel
 from neurolake_lab.cost import model as ridge
 from neurolake_lab.cost.features import FEATURE_VERSION
@@ -87,15 +88,16 @@ def prepare(session: Any, sfs: list[float], retail_scale: float) -> None:
 
 
 def measure(session: Any, sql: str, runs: int) -> dict[str, Any]:
-    session.sql(sql, namespace={})  # warm-up
+    """Actual cost of ``sql``: every run executes (the result cache is off; a hit stops it)."""
+    cold(session, sql)  # warm-up (DuckDB's and the OS's caches, not NeuroLake's result cache)
     times = []
     rows = 0
     for _ in range(runs):
-        res = session.sql(sql, namespace={})
+        res = cold(session, sql)
         times.append(res.timings["execute_ms"] + res.timings["fetch_ms"])
         rows = len(res)
     with count_reads() as reads:
-        session.sql(sql, namespace={})
+        cold(session, sql)
     return {"ms": statistics.median(times), "runs_ms": times, "rows": rows,
             "bytes": reads.bytes_read}  # fmt: skip
 
@@ -154,7 +156,9 @@ def main() -> int:
     args = ap.parse_args()
     sfs = [float(s) for s in args.sfs.split(",")]
     ws = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="nl-cost-"))
-    session = neurolake_lab.connect(ws, learn_costs=False)  # the script records the history itself
+    # the script records the history itself; every measured run executes (no result cache)
+    session = connect_cold(ws, learn_costs=False)
+    print(cache_line(session))
     prepare(session, sfs, args.retail_scale)
     # a fresh history for every run of the benchmark
     import sqlite3
@@ -269,7 +273,11 @@ def main() -> int:
         calibrate(records)
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"results": results, "records": records}, indent=1, default=str)
+            json.dumps(
+                {"result_cache": "off", "results": results, "records": records},
+                indent=1,
+                default=str,
+            )
         )
     session.close()
     return 1 if failures else 0

@@ -33,6 +33,7 @@ def main() -> None:
         "--load", action="store_true", help="also time load_retail (Iceberg tables) per scale"
     )
     args = parser.parse_args()
+    print("result cache: off (every query runs)")
     today = dt.datetime.now(dt.UTC).date()
     print(f"today={today} seed={args.seed} repeat={args.repeat}")
     print(
@@ -68,7 +69,10 @@ def main() -> None:
 
         print(f"\n{'scale':>6} {'load_retail':>12} {'goal':>10}")
         for scale in (float(s) for s in args.scales.split(",")):
-            with tempfile.TemporaryDirectory() as ws, neurolake_lab.connect(ws) as session:
+            with (
+                tempfile.TemporaryDirectory() as ws,
+                neurolake_lab.connect(ws, result_cache=False) as session,
+            ):
                 start = time.perf_counter()
                 load_retail(session, scale=scale, seed=args.seed, today=today)
                 took = time.perf_counter() - start

@@ -254,6 +254,7 @@ def start_kernel(v: Variant, workspace: str, log: Any = None) -> tuple[KernelMan
         "NEUROLAKE_WORKSPACE": workspace,
         "PLOOMBER_STATS_ENABLED": "false",  # JupySQL's telemetry: no network
         "PLOOMBER_VERSION_CHECK_DISABLED": "true",
+        "NEUROLAKE_RESULT_CACHE": "off",  # every cell runs (a cached answer is not a round trip)
         **v.env,
     }
     km, kc = start_new_kernel(kernel_name=v.kernel, env=env, stderr=log, stdout=log)
@@ -426,6 +427,7 @@ def report(variants: list[Variant], repeat: int, seconds: float) -> dict[str, An
 
 
 def main() -> int:
+    print("result cache: off in the NeuroLake kernels (every cell runs)")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--repeat", type=int, default=40, help="interleaved runs per cell (default 40)"

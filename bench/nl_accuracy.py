@@ -94,7 +94,8 @@ def run_set(session: Any, items: list[dict[str, Any]], scorer: Any) -> dict[str,
 
 def cold_first_question(workspace: Path) -> float:
     code = (
-        f"import time, neurolake_lab; s = neurolake_lab.connect({str(workspace)!r}); "
+        f"import time, neurolake_lab; s = neurolake_lab.connect({str(workspace)!r}, "
+        "result_cache=False); "
         "s.sql('select 1'); t = time.perf_counter(); s.ask('Number of customers per country'); "
         "print((time.perf_counter() - t) * 1000)"
     )
@@ -112,6 +113,7 @@ def main() -> int:
     )
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    print("result cache: off (every query runs)")
     import os
 
     os.environ["NEUROLAKE_LLM"] = "offline"
@@ -120,13 +122,13 @@ def main() -> int:
     roots: dict[str, Path] = {}
     t = time.perf_counter()
     roots["retail"] = Path(tempfile.mkdtemp(prefix="nl-bench-retail-"))
-    sessions["retail"] = neurolake_lab.connect(roots["retail"])
+    sessions["retail"] = neurolake_lab.connect(roots["retail"], result_cache=False)
     load_retail(sessions["retail"], seed=args.seed)
     roots["hr"] = Path(tempfile.mkdtemp(prefix="nl-bench-hr-"))
-    sessions["hr"] = neurolake_lab.connect(roots["hr"])
+    sessions["hr"] = neurolake_lab.connect(roots["hr"], result_cache=False)
     load_hr(sessions["hr"], seed=args.seed)
     roots["logistics"] = Path(tempfile.mkdtemp(prefix="nl-bench-logistics-"))
-    sessions["logistics"] = neurolake_lab.connect(roots["logistics"])
+    sessions["logistics"] = neurolake_lab.connect(roots["logistics"], result_cache=False)
     load_logistics(sessions["logistics"], seed=args.seed)
     print(f"loaded retail (seed {args.seed}), HR and logistics in {time.perf_counter() - t:.1f} s")
     for s in sessions.values():  # build the indexes (first use), so timings below are warm

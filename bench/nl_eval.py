@@ -82,6 +82,7 @@ def main() -> int:
                         help="folder for the sealed sets' per-question outcomes")  # fmt: skip
     args = parser.parse_args()
     sets = _sets(args)
+    print("result cache: off (every query runs)")
     if args.mode == "offline":
         os.environ["NEUROLAKE_LLM"] = "offline"
     elif not os.environ.get("NEUROLAKE_LLM_BASE_URL") and not os.environ.get("OPENAI_API_KEY"):
@@ -92,7 +93,7 @@ def main() -> int:
     missed = False
     for schema in args.schemas.split(","):
         root = Path(tempfile.mkdtemp(prefix=f"nl-eval-{schema}-"))
-        with neurolake_lab.connect(root) as session:
+        with neurolake_lab.connect(root, result_cache=False) as session:
             t = time.perf_counter()
             nl_eval.SCHEMAS[schema](session)
             print(f"{schema}: loaded in {time.perf_counter() - t:.1f} s")

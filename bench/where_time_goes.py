@@ -273,7 +273,8 @@ def in_process(repeat: int) -> None:
     from neurolake_lab.cell import CellPlan, run_cell
 
     workspace = tempfile.TemporaryDirectory(prefix="nl-bench-", ignore_cleanup_errors=True)
-    session = connect(workspace.name)
+    session = connect(workspace.name, result_cache=False)
+    print("result cache: off (every cell runs)")
     session.sql(TABLE, namespace={})
     for name, sql in (("select 42", "select 42"), ("group-by", GROUPBY)):
         result = session.sql(sql, namespace={})

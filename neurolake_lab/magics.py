@@ -259,9 +259,8 @@ class NeuroLakeMagics(Magics):
         from neurolake_lab.nl_widgets import ConfirmPanel
 
         panel = ConfirmPanel(
-            text, run=lambda sql: self._present(self._run_sql(sql, opts, []), opts),
-            message=f"Asking before running: {reason}. Run it, edit it, or cancel.",
-        )  # fmt: skip
+            text, run=lambda sql: self._present(self._run_sql(sql, opts, []), opts), reason=reason
+        )
         self.last_confirm = panel
         display(panel)  # type: ignore[no-untyped-call]
 
@@ -473,6 +472,14 @@ def _one_name(line: str, usage: str) -> str:
     if len(parts) != 1:
         raise UsageError(f"usage: {usage}")
     return parts[0]
+
+
+def magics_session(shell: InteractiveShell | None) -> Session:
+    """The session of the ``%%sql`` magics, which ``%%nl`` and ``%%pipeline`` work on too."""
+    magics = get_magics(shell) if shell is not None else None
+    if magics is None:
+        raise UsageError("load the NeuroLake magics first: %load_ext neurolake_lab")
+    return magics.session
 
 
 def get_magics(shell: InteractiveShell) -> NeuroLakeMagics | None:

@@ -112,13 +112,9 @@ class NLMagics(Magics):
     @property
     def session(self) -> Session:
         """The session of the ``%%sql`` magics (opened on first use)."""
-        from neurolake_lab.magics import get_magics
+        from neurolake_lab.magics import magics_session
 
-        assert self.shell is not None
-        magics = get_magics(self.shell)
-        if magics is None:
-            raise UsageError("load the NeuroLake magics first: %load_ext neurolake_lab")
-        return magics.session
+        return magics_session(self.shell)
 
     @property
     def orchestrator(self) -> Orchestrator:

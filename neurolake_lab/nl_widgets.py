@@ -19,17 +19,26 @@ from IPython.display import display
 from neurolake_lab.exceptions import NeuroLakeError
 
 if TYPE_CHECKING:
+    from IPython.display import DisplayHandle
+
     from neurolake_lab.agents.answer import NLResult
 
 
 class ConfirmPanel:
-    """SQL to check before it runs: an editor, Run and Cancel.
+    """SQL to check before it runs: an editor, Run and Cancel, and a place for the result.
+
+    The panel is a widget, which a saved notebook cannot show, so it is displayed with two plain
+    outputs' ids: on Run, Cancel or an error the panel's output is replaced (``update_display``)
+    by a record of what was decided (no buttons left to press), and a placeholder under it by the
+    result's own display — the cell report with its HTML and text fallbacks, built and governed
+    like any other result's (personal data a reader's policy masks is ``[withheld]``). Both are
+    ordinary outputs, so the saved ``.ipynb``, its exports and GitHub keep what the user saw.
 
     Args:
         sql: The generated SQL, shown for editing.
         run: Called with the (edited) SQL when Run is pressed; returns the answer to show.
         on_answer: Called with the answer after it is shown (stores ``-o``).
-        message: Why the panel asks (shown above the editor), e.g. a predicted cost.
+        reason: Why the panel asks (a sentence shown above the editor), e.g. a predicted cost.
     """
 
     def __init__(
@@ -37,7 +46,7 @@ class ConfirmPanel:
         sql: str,
         run: Callable[[str], Any],
         on_answer: Callable[[Any], None] | None = None,
-        message: str | None = None,
+        reason: str | None = None,
     ) -> None:
         import html
 
@@ -45,60 +54,140 @@ class ConfirmPanel:
 
         self._run = run
         self._on_answer = on_answer
+        self.sql = sql
+        self.reason = reason
         lines = max(4, min(20, sql.count("\n") + 2))
         self.editor = w.Textarea(
             value=sql, layout=w.Layout(width="100%", height=f"{lines * 1.5}em")
         )
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
         self.cancel_button = w.Button(description="Cancel", icon="times")
+        self.status = w.Label("")
+        #: what the run prints or shows while it runs (progress bars); replaced with the panel
         self.output = w.Output()
         self.state = "waiting"
         self.answer: Any = None
         self.error: NeuroLakeError | None = None
         self.run_button.on_click(lambda _: self.confirm())
         self.cancel_button.on_click(lambda _: self.cancel())
-        header = [w.HTML(f"<b>{html.escape(message)}</b>")] if message else []
-        self.widget = w.VBox([*header, self.editor, w.HBox([self.run_button, self.cancel_button]),
+        ask = (
+            f"{reason} Run it, edit it, or cancel."
+            if reason
+            else ("Check the SQL before it runs: run it, edit it, or cancel.")
+        )
+        header = w.HTML(f"<b>{html.escape(ask)}</b>")
+        self.widget = w.VBox([header, self.editor,
+                              w.HBox([self.run_button, self.cancel_button, self.status]),
                               self.output])  # fmt: skip
+        self._panel: DisplayHandle | None = None
+        self._result: DisplayHandle | None = None
 
     def _close(self) -> None:
+        """No second decision: the buttons and editor off, the state beside them."""
         self.run_button.disabled = True
         self.cancel_button.disabled = True
         self.editor.disabled = True
+        self.status.value = _DECIDED.get(self.state, "Running…")
 
     def confirm(self) -> Any:
-        """Run the SQL in the editor (what the Run button does)."""
+        """Run the SQL in the editor (what the Run button does); returns the answer."""
         if self.state != "waiting":
             return self.answer
-        self._close()
         self.state = "running"
+        self._close()
+        sql = self.editor.value
+        failure: Exception | None = None
         with self.output:
             try:
-                self.answer = self._run(self.editor.value)
-            except NeuroLakeError as exc:
-                from neurolake_lab.display import error_bundle
-
-                self.error = exc
-                self.state = "failed"
-                display(error_bundle(exc), raw=True)  # type: ignore[no-untyped-call]
-                return None
+                self.answer = self._run(sql)
+            except Exception as exc:  # shown where the result would be (a bug is raised after)
+                failure = exc
+        # shown outside the capture above: these are the cell's own outputs, not the widget's
+        if failure is None:
             self.state = "done"
-            display(self.answer)  # type: ignore[no-untyped-call]
+            self._decide(sql, _bundle_of(self.answer))
             if self._on_answer is not None:
                 self._on_answer(self.answer)
-        return self.answer
+            return self.answer
+        from neurolake_lab.display import error_bundle
+
+        self.state = "failed"
+        self.error = failure if isinstance(failure, NeuroLakeError) else None
+        self._decide(sql, error_bundle(failure))
+        if self.error is None:
+            raise failure
+        return None
 
     def cancel(self) -> None:
         """Close the panel without running anything (what the Cancel button does)."""
         if self.state != "waiting":
             return
-        self._close()
         self.state = "cancelled"
-        with self.output:
-            print("Cancelled: nothing ran.")
+        # the record above says so; the placeholder is left empty rather than say it twice
+        self._decide(self.editor.value, {"text/plain": ""})
+
+    def _decide(self, sql: str, shown: dict[str, Any]) -> None:
+        """Replace the panel by what was decided and the placeholder by ``shown``."""
+        self._close()
+        record = decision_bundle(self.state, sql, self.reason, edited=sql != self.sql)
+        if self._panel is None or self._result is None:  # never displayed (a script)
+            display(record, raw=True)  # type: ignore[no-untyped-call]
+            display(shown, raw=True)  # type: ignore[no-untyped-call]
+            return
+        self._panel.update(record, raw=True)  # type: ignore[no-untyped-call]
+        self._result.update(shown, raw=True)  # type: ignore[no-untyped-call]
 
     def _ipython_display_(self) -> None:
-        display(self.widget)  # type: ignore[no-untyped-call]
+        if self._panel is not None:  # shown once: a second display would not be updated
+            display(self.widget)  # type: ignore[no-untyped-call]
+            return
+        bundle = dict(self.widget._repr_mimebundle_())
+        # front ends without widgets (a saved notebook left waiting) say what the cell waits for
+        waiting = decision_bundle("waiting", self.sql, self.reason)
+        bundle.update({"text/plain": waiting["text/plain"], "text/html": waiting["text/html"]})
+        self._panel = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        placeholder = "Not run yet: press Run or Cancel above."
+        self._result = display(  # type: ignore[no-untyped-call]
+            {"text/plain": placeholder, "text/html": f"<p><i>{placeholder}</i></p>"},
+            raw=True,
+            display_id=True,
+        )
+
+
+def _bundle_of(value: Any) -> dict[str, Any]:
+    """The MIME bundle IPython would display for ``value`` (the cell report, for a result)."""
+    from IPython.core.formatters import format_display_data
+
+    data, _ = format_display_data(value)  # type: ignore[no-untyped-call]
+    return dict(data)
+
+
+_DECIDED = {
+    "waiting": "Waiting for Run or Cancel: nothing has run.",
+    "done": "Ran after confirmation.",
+    "failed": "Ran after confirmation and failed: the error is below.",
+    "cancelled": "Cancelled: nothing ran.",
+}
+
+
+def decision_bundle(
+    state: str, sql: str, reason: str | None = None, *, edited: bool = False
+) -> dict[str, Any]:
+    """What a ``--confirm`` panel decided, as plain output: the decision, why it asked, the SQL."""
+    import html
+
+    said = _DECIDED[state] + (" The SQL was edited before it ran." if edited else "")
+    why = f"Asked first: {reason}" if reason else ""
+    sql = sql.strip()
+    code = sql_bundle(sql)
+    lines = [said, *([why] if why else [])]
+    small = f" <small>{html.escape(why)}</small>" if why else ""
+    return {
+        "text/html": f'<div class="neurolake-confirm"><p><b>{html.escape(said)}</b>{small}</p>'
+        f"{code['text/html']}</div>",
+        "text/markdown": "\n\n".join([f"**{said}** {why}".rstrip(), code["text/markdown"]]),
+        "text/plain": "\n".join([*lines, sql]),
+    }
 
 
 class AcceptButton:

@@ -41,9 +41,12 @@ class QueryResult:
         lineage: dict[str, Any] | None = None,
         compliance: dict[str, Any] | None = None,
         cost: dict[str, Any] | None = None,
+        cached: bool = False,
         withheld: list[dict[str, str]] | None = None,
     ) -> None:
         self._table = table if table is not None else pa.table({})
+        #: whether the result came from the result cache (nothing ran); benchmarks check it
+        self.cached = cached
         self.sql = sql
         self.executed_sql = executed_sql if executed_sql is not None else sql
         self.column_types = column_types or [str(t).upper() for t in self._table.schema.types]

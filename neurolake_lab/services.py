@@ -17,6 +17,7 @@ from neurolake_lab.engine import DuckDBEngine
 if TYPE_CHECKING:
     from neurolake_lab.cache import ResultCache
     from neurolake_lab.compliance.audit import AuditStore
+    from neurolake_lab.compliance.authorize import Authorizer
     from neurolake_lab.compliance.governor import Governor
     from neurolake_lab.compliance.policy import PolicyStore
     from neurolake_lab.compliance.recorder import AuditRecorder
@@ -51,6 +52,7 @@ class Services:
         self._query: QueryContext | None = None
         self._governor: Governor | None = None
         self._recorder: AuditRecorder | None = None
+        self._authorizer: Authorizer | None = None
         self._tagger: PiiTagger | None = None
         self._audit: AuditStore | None = None
         self._policies: PolicyStore | None = None
@@ -102,14 +104,30 @@ class Services:
         if self._query is None:
             from neurolake_lab.context import QueryContext
 
-            self._query = QueryContext(self.engine, self.lakehouse, self.settings, self.snippets)
+            self._query = QueryContext(
+                self.engine, self.lakehouse, self.settings, self.snippets, govern=self.governed_read
+            )
         return self._query
 
+    def governed_read(self, sql: str) -> str:
+        """The SQL an internal read (one query) runs as for this session's user.
+
+        The policy's masks and row filters applied, a denied column refused
+        (``PolicyViolation``). Not audited: it is the session looking, not the user asking.
+        """
+        enforcement = self.governor.govern(sql, "SELECT", audit=False)
+        return enforcement.sql if enforcement is not None else sql
+
     def write_context(self, sql: str | None = None) -> WriteContext:
-        """Who writes and from which cell: what a write's snapshot summary records."""
+        """Who writes and from which cell: what a write's snapshot summary records.
+
+        The SQL is kept without its literals (they may be personal data, and a snapshot summary
+        lives in every later metadata file of the table).
+        """
+        from neurolake_lab.compliance.redact import redact
         from neurolake_lab.lakehouse.tables import WriteContext
 
-        return WriteContext(user=self.user, sql=sql, cell=self.cell_context)
+        return WriteContext(user=self.user, sql=redact(sql) if sql else sql, cell=self.cell_context)
 
     # -- governance --------------------------------------------------------------------------
 
@@ -147,6 +165,17 @@ class Services:
         self.lakehouse  # noqa: B018 - the governor is made with the lakehouse it governs
         assert self._governor is not None
         return self._governor
+
+    @property
+    def authorizer(self) -> Authorizer:
+        """Decides who may change what (writes, schema, tags, quality, erasure, rollback...)."""
+        if self._authorizer is None:
+            from neurolake_lab.compliance.authorize import Authorizer
+
+            self._authorizer = Authorizer(
+                self.policies, self.recorder, lambda: self.lakehouse, lambda: self.governor
+            )
+        return self._authorizer
 
     @property
     def audit(self) -> AuditStore:
@@ -223,7 +252,9 @@ class Services:
             from neurolake_lab.index import MetadataIndex
             from neurolake_lab.llm import embedder
 
-            self._index = MetadataIndex(self.workspace.root / "index", embedder(self.llm_config()))
+            self._index = MetadataIndex(
+                self.workspace.root / "index", embedder(self.llm_config()), scope=self.governor
+            )
         return self._index
 
     def chat_model(self) -> ChatModel | None:
@@ -241,6 +272,7 @@ class Services:
         """Release the engine, the catalog and the audit log; they reopen on next use."""
         lake, audit, engine = self._lakehouse, self._audit, self._engine
         policies, self._policies = self._policies, None
+        self._authorizer = None
         self._lakehouse = self._audit = self._engine = None
         self._query = self._governor = self._lineage = None
         backends, self.backends = self.backends, {}

@@ -124,6 +124,28 @@ def test_explore_tables_describe_profile(session: Session) -> None:
     assert info.value.suggestion == "people"
 
 
+def test_lakehouse_tables_describe_and_profile_for_the_owner_and_others(
+    session: Session, workspace: Path
+) -> None:
+    """Qualified Iceberg names work for describe/profile (issue 10: 'does not exist' for the
+    owner too); another user's profile shows PII masked; %tables lists no internal object."""
+    session.sql(
+        "CREATE TABLE retail.customers AS SELECT range AS id, "
+        "'user' || range || '@example.com' AS email FROM range(20)"
+    )
+    desc = session.describe("retail.customers").arrow()
+    assert desc.column("column_name").to_pylist() == ["id", "email"]
+    prof = session.profile("retail.customers").arrow().to_pylist()
+    assert prof[1]["column_name"] == "email" and "@" in prof[1]["min"]
+    names = [r["name"] for r in session.tables().arrow().to_pylist()]
+    assert "customers" in names and not [n for n in names if n.startswith("__nl_")]
+    with neurolake_lab.connect(workspace, user="analyst") as other:
+        assert other.describe("retail.customers").arrow().num_rows == 2
+        email = other.profile("retail.customers").arrow().to_pylist()[1]
+        assert "@" not in email["min"] and "@" not in email["max"]
+        assert not [r for r in other.tables().arrow().to_pylist() if r["name"].startswith("__nl")]
+
+
 def test_empty_sql_is_usage_error(session: Session) -> None:
     with pytest.raises(UsageError):
         session.sql("   ")

@@ -1,8 +1,11 @@
 """%%sql and the cost model: --optimize runs a cheaper equivalent, expensive cells ask first."""
 
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from neurolake_lab.magics import get_magics
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def test_expensive_cells_ask_before_running(ip: InteractiveShell, monkeypatch) -> None:
@@ -12,8 +15,15 @@ def test_expensive_cells_ask_before_running(ip: InteractiveShell, monkeypatch) -
     assert result.result is None and "r" not in ip.user_ns  # nothing ran yet
     panel = get_magics(ip).last_confirm
     assert panel is not None and panel.state == "waiting"
-    answer = panel.confirm()  # what the Run button does
+    with capture_output() as pressed:
+        answer = panel.confirm()  # what the Run button does
     assert answer.arrow()[0][0].as_py() == sum(range(200000)) and ip.user_ns["r"] is answer
+    # the panel's output becomes the decision (why it asked), the placeholder the cell report
+    record, report = pressed.outputs
+    assert record.update and report.update
+    assert record.data["text/plain"].startswith("Ran after confirmation.\nAsked first: ")
+    assert "predicted to read" in record.data["text/plain"] and WIDGET not in record.data
+    assert report.data == answer._repr_mimebundle_()
     # --yes runs at once; cancel runs nothing
     assert ip.run_cell("%%sql --yes\nSELECT count(*) FROM big.t").result is not None
     ip.run_cell("%sql SELECT max(id) FROM big.t")

@@ -6,7 +6,9 @@
  *   Accept/Reject of `%%nl` answers, "Insert as %%sql cell below";
  * * `preflight` shows preflight while typing and the running bar (elapsed, Cancel), with the
  *   settings from JupyterLab's settings registry;
- * * `panels` adds the Lakehouse (left) and Governance (right) sidebars where the shell has them.
+ * * `panels` adds the Lakehouse (left) and Governance (right) sidebars where the shell has them;
+ * * `pipeline-designer` (`pipelines/plugin.ts`) draws the workspace's pipelines as a graph and
+ *   writes `%%pipeline` cells.
  *
  * The renderers know nothing of cells or kernels: they send DOM events that bubble up to the
  * notebook, and these plugins find the cell and the kernel of the event's target.
@@ -36,6 +38,7 @@ import {
 import { GovernancePanel } from './panels/governance';
 import { LakehousePanel } from './panels/lakehouse';
 import { IPreflightKernel } from './preflight/client';
+import { designerPlugin } from './pipelines/plugin';
 import { PreflightManager } from './preflight/plugin';
 import { withRewrite } from './report/rewrite';
 import { rendererSettings } from './report/settings';
@@ -277,4 +280,10 @@ const panels: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [applyRewrite, notebookBridge, preflight, panels];
+export default [
+  applyRewrite,
+  notebookBridge,
+  preflight,
+  panels,
+  designerPlugin
+];

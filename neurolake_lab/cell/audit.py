@@ -4,7 +4,8 @@ Queries record the rows they returned and the snapshot of each table they read; 
 commit (operation, rows added and removed, quarantined rows, the new snapshot) and their sources.
 A ``%%nl`` answer is one ``nl`` record: the question, the SQL it became, what ran and what the
 policies decided. A statement that fails is recorded with its error (refusals of SQL cells are
-recorded by the governor, refusals of a question here, so the question is kept with them).
+recorded by the governor and the authorizer, refusals of a question here, so the question is kept
+with them).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.compliance.audit.summary import decision
+from neurolake_lab.compliance.authorize import NotAuthorized
 from neurolake_lab.compliance.governor import decisions
 from neurolake_lab.compliance.policy.errors import PolicyViolation
 from neurolake_lab.exceptions import AuditError
@@ -71,7 +73,7 @@ def audit_failure(
     """Record a statement that failed (refusals and audit failures are recorded already)."""
     if not plan.audit or isinstance(err, AuditError):
         return
-    if isinstance(err, PolicyViolation) and plan.question is None:
+    if isinstance(err, PolicyViolation | NotAuthorized) and plan.question is None:
         return
     if plan.question is not None:
         data: dict[str, Any] = {}

@@ -3,7 +3,8 @@
 Only queries over lakehouse tables are cached, keyed by the normalized SQL, the snapshot of every
 input, the bound values and the policy context (policy version, user, ``--no-pii``, the rewritten
 SQL), so two users or two policies never share an entry. A result that shows PII in clear is never
-cached: the cache spills to files.
+cached: the cache spills to files. ``result_cache = false`` (``NEUROLAKE_RESULT_CACHE=off``) turns
+it off: every query runs (what benchmarks of cold runs use).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ def backend_for(plan: CellPlan, services: Services) -> EngineBackend:
 
 def _daft(services: Services, *, local: bool) -> EngineBackend:
     """A Daft engine reading this session's lakehouse with this session's governance."""
+    from neurolake_lab.compliance.policy.masking import table_key, workspace_salt
     from neurolake_lab.compliance.policy.portable import portable_governance
     from neurolake_lab.lakehouse.lakehouse import read_metadata
 
@@ -58,12 +59,12 @@ def _daft(services: Services, *, local: bool) -> EngineBackend:
         return [str(row[0]) for row in con.execute(f"DESCRIBE {sql}").fetchall()]
 
     governor.policy()
-    salt = con.execute("SELECT __nl_salt FROM temp.main.__nl_mask_salt").fetchone()
+    secret = workspace_salt(services.settings.workspace)
     cls = backend_class("daft" if local else "daft-ray")
     store = {k: v for k, v in lake.config.properties.items() if k.startswith("s3.")}
     engine: EngineBackend = cls(  # type: ignore[call-arg]  # the Daft engine's own arguments
         locate=locate, columns=columns, user_value=user_value, governance=portable_governance(),
-        salt=str(salt[0]) if salt else "", io_properties=store, local=local,
+        table_key=lambda table: table_key(secret, table), io_properties=store, local=local,
         output_names=output_names,
     )  # fmt: skip
     return engine

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from neurolake_lab.cell.engines import backend_for
 from neurolake_lab.engine import Execution
 from neurolake_lab.engine.backend import UnsupportedByEngine
-from neurolake_lab.exceptions import QueryError
+from neurolake_lab.exceptions import QualityError, QueryError
 
 if TYPE_CHECKING:
     from neurolake_lab.cell.plan import CellPlan, StatementPlan
@@ -68,7 +68,14 @@ def write(plan: CellPlan, step: StatementPlan, services: Services) -> None:
         ctx.column_lineage = step.lineage = graph.to_report() if graph is not None else None
         if target.kind in ("ctas", "insert", "merge"):
             ctx.carried_tags = services.governor.carried_tags(step.sql, target.table)
-    outcome = lake.execute(target, step.bound, plan.namespace.get, ctx)
+        elif target.kind == "alter":  # tags follow field ids through renames: bind them first
+            services.tagger.bind(target.table)
+    try:
+        outcome = lake.execute(target, step.bound, plan.namespace.get, ctx)
+    except QualityError as err:
+        if target.table is not None and err.rows is not None:
+            _hide_rows(err, target.table, services)
+        raise
     if graph is not None:
         plan.notices.extend(services.lineage.emit_lineage(graph, ctx))
     elapsed = (time.perf_counter() - t0) * 1000
@@ -76,6 +83,19 @@ def write(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     plan.notices.extend(layout_notice(lake, target.table))
     step.outcome = outcome
     step.execution = Execution(outcome.to_arrow(), [], step.kind, step.run_sql, elapsed, 0.0)
+
+
+def _hide_rows(err: QualityError, table: tuple[str, str], services: Services) -> None:
+    """Hide the offending rows of a refused write from a user who may not see the table whole.
+
+    They are the stored, clear rows (an UPDATE rewrites whole rows): such a user gets the counts.
+    """
+    from neurolake_lab.lakehouse.naming import qualified
+
+    hidden = services.governor.hidden(f"SELECT * FROM {qualified(table)}")
+    if hidden:
+        err.rows = None
+        err.hint = "The offending rows are not shown: they hold data the policy hides from you."
 
 
 def layout_notice(lake: Lakehouse, table: tuple[str, str] | None) -> list[str]:

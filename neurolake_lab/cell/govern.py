@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from neurolake_lab.engine.params import parameter_lookup
+
 if TYPE_CHECKING:
     from neurolake_lab.cell.plan import CellPlan, StatementPlan
     from neurolake_lab.services import Services
@@ -19,15 +21,19 @@ def govern_cell(plan: CellPlan, services: Services) -> None:
     """Govern every statement of the cell before any runs (only cells that read tables)."""
     if "from" not in plan.text.lower():
         return
+    lookup = parameter_lookup(plan.params, plan.namespace)
     for step in plan.statements:
-        services.governor.govern(step.sql, step.kind, plan.no_pii, audit=_audits(plan))
+        services.governor.govern(
+            step.sql, step.kind, plan.no_pii, audit=_audits(plan), parameter=lookup
+        )
 
 
 def govern(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Govern one statement: its enforcement and the SQL that runs (before time travel)."""
     step.enforcement = services.governor.govern(
-        step.sql, step.kind, plan.no_pii, audit=_audits(plan)
-    )
+        step.sql, step.kind, plan.no_pii, audit=_audits(plan),
+        parameter=parameter_lookup(plan.params, plan.namespace),
+    )  # fmt: skip
     step.run_sql = step.enforcement.sql if step.enforcement is not None else step.sql
 
 

@@ -45,6 +45,7 @@ def outcome(plan: CellPlan, services: Services) -> None:
         if prediction is not None
         else None,
         withheld=withheld(plan, services),
+        cached=last.cached,
     )
 
 

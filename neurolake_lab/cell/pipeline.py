@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from neurolake_lab.cell.audit import audit, audit_failure
+from neurolake_lab.cell.authorize import authorize
 from neurolake_lab.cell.cache import keep, lookup
 from neurolake_lab.cell.execute import execute, observe
 from neurolake_lab.cell.govern import govern, govern_cell
@@ -35,7 +36,7 @@ StatementStage = Callable[["CellPlan", "StatementPlan", "Services"], None]
 BEFORE: tuple[CellStage, ...] = (prepare, govern_cell, predict)
 #: For each statement in turn (a statement may use what the one before it made).
 EACH: tuple[StatementStage, ...] = (
-    bind_parameters, govern, route, lookup, execute, keep, observe, audit,
+    bind_parameters, govern, route, authorize, lookup, execute, keep, observe, audit,
 )  # fmt: skip
 #: Once per cell, after its last statement ran.
 AFTER: tuple[CellStage, ...] = (learn, lineage, outcome)

@@ -1,9 +1,10 @@
 """Preflight: what a cell would cost, touch and have done to it by the policies — without running.
 
 The same stages as a run, up to the point where something would happen: the cell is prepared,
-every statement governed (a refused statement is reported, never planned, and not audited: a
-preview is not an attempt), the cost predicted, and the lineage of its last query computed. The
-JupyterLab extension shows this beside the cell while the user types.
+every statement governed and its writes authorized (a refused statement is reported, never
+planned, and not audited: a preview is not an attempt), the cost predicted, and the lineage of
+its last query computed. The JupyterLab extension shows this beside the cell while the user
+types.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def preflight(services: Services, text: str, no_pii: NoPii = None) -> dict[str, 
         enforcement = None
         for step in plan.statements:
             enforcement = services.governor.govern(step.sql, step.kind, no_pii, audit=False)
+            target = services.lakehouse.analyze(step.sql, step.kind)
+            if target is not None and target.kind != "local_table":  # may this user write?
+                services.authorizer.require_statement(target, audit=False)
         last = plan.last
         if enforcement is not None:
             out["compliance"] = enforcement.to_report()

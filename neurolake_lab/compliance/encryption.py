@@ -124,7 +124,12 @@ class FieldEncryptor:
         return self._cipher
 
     def hook(
-        self, tid: TableId, data: pa.Table, ctx: WriteContext, properties: Mapping[str, str]
+        self,
+        tid: TableId,
+        data: pa.Table,
+        ctx: WriteContext,
+        properties: Mapping[str, str],
+        field_ids: Mapping[str, int],
     ) -> tuple[pa.Table, dict[str, str]]:
         """A lakehouse write hook: encrypt the table's marked columns of ``data``."""
         columns = [c for c in encrypted_columns(properties) if c in data.column_names]

@@ -4,15 +4,20 @@
 ways around the catalog) and returns what to run with every decision; the cell pipeline calls it
 for every statement on every path (``%%sql``, ``%%nl``, the Session API, the server), so none of
 them skips it. Policy changes are audited the first time a statement sees them. The governor also
-installs what enforcement needs in the session's DuckDB (masking functions with the workspace's
-hidden salt, the current user's functions, decryption for users the policy lets read in clear).
+installs what enforcement needs in the session's DuckDB (masking functions keyed per column from
+the workspace's secret, the current user's functions, decryption for users the policy lets read
+in clear).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from neurolake_lab.lakehouse.schemas import duckdb_type
+from neurolake_lab.lakehouse.time_travel import has_time_travel
+
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from neurolake_lab.compliance.policy import Enforcement, NoPii, Policy, PolicyStore
@@ -22,16 +27,11 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse import Lakehouse
     from neurolake_lab.lakehouse.statements import TableId
 
-#: Iceberg type → DuckDB type name, for the schema the policy rewrites against.
-_DUCKDB_TYPES = {
-    "boolean": "BOOLEAN", "int": "INTEGER", "long": "BIGINT", "float": "FLOAT",
-    "double": "DOUBLE", "date": "DATE", "time": "TIME", "timestamp": "TIMESTAMP",
-    "timestamptz": "TIMESTAMP WITH TIME ZONE", "string": "VARCHAR", "uuid": "UUID",
-    "binary": "BLOB",
-}  # fmt: skip
 
 Schema = dict[str, dict[str, str]]
 Tags = dict[str, dict[str, Any]]
+#: DuckDB statement types that define, change or drop objects (checked for the owner too).
+_DEFINITIONS = frozenset({"CREATE", "CREATE_FUNC", "DROP", "ALTER"})
 
 
 #: Who reads a saved notebook, as the policy sees them: a user it does not list (default roles).
@@ -105,26 +105,42 @@ class Governor:
         return policy
 
     def govern(
-        self, sql: str, statement_type: str, no_pii: NoPii = None, *, audit: bool = True
+        self,
+        sql: str,
+        statement_type: str,
+        no_pii: NoPii = None,
+        *,
+        audit: bool = True,
+        parameter: Callable[[str], Any] | None = None,
     ) -> Enforcement | None:
         """The policy applied to one statement (``None``: nothing to govern, run it as it is).
 
         A statement that names no lakehouse table needs no rewrite; it is still checked for ways
-        around the catalog when the user is not exempt from those checks (not the owner).
+        around the catalog when the user is not exempt from those checks (not the owner), and
+        definitions (CREATE, DROP, ALTER) are checked for everyone: a macro named like a
+        built-in would change what the masks compute. Relative file paths are judged from the
+        process's working folder, where DuckDB resolves them.
         A blocked statement is audited here (unless ``audit=False``: a preview is not an
-        attempt) and raises ``PolicyViolation``.
+        attempt) and raises ``PolicyViolation``. ``parameter`` gives the value of a ``$name``
+        (a time travel's version is read with the schema and tags of the snapshot it names).
         """
         from neurolake_lab.compliance.policy import enforce
 
         policy = self.policy()
         names = self.lakehouse.access.tables_in(sql)
         exempt = policy.identity(self.user).exempt
-        if not names and exempt and no_pii is None and policy.error is None:
+        defines = statement_type.upper() in _DEFINITIONS
+        if not names and exempt and no_pii is None and policy.error is None and not defines:
             return None
         schema, tags = self.inputs()
+        if has_time_travel(sql):  # old snapshots are read with their own columns and tags
+            from neurolake_lab.compliance.versions import at_versions
+
+            schema, tags = at_versions(sql, self.lakehouse, schema, tags, parameter)
         result = enforce(
             sql, schema=schema, tags=tags, user=self.user, policy=policy,
-            statement_type=statement_type, no_pii=no_pii, cwd=str(self.workspace),
+            statement_type=statement_type, no_pii=no_pii,
+            local_names=self.lakehouse.shadowed,
         )  # fmt: skip
         if result.blocked:
             if audit:
@@ -134,6 +150,59 @@ class Governor:
                 )
             result.raise_if_blocked()
         return result
+
+    def hidden(self, sql: str) -> list[str]:
+        """What ``sql`` (one query) would read that this user may not see in clear.
+
+        Masked and denied columns (``ns.t.col``), tables whose rows are filtered for the user
+        (``rows of ns.t``), and refused constructs: a predicate the user supplies that runs on
+        clear values (a quality check, an erase condition) must read none of them, or it is an
+        oracle on what the policy hides. Nothing is audited (this is a question, not a query).
+        """
+        from neurolake_lab.compliance.policy import PolicyViolation
+        from neurolake_lab.exceptions import QueryError
+
+        try:
+            result = self.govern(sql, "SELECT", audit=False)
+        except PolicyViolation as err:
+            result = err.enforcement
+        except QueryError as err:  # the policy cannot read it, so cannot clear it
+            return [f"a statement it cannot check ({err.message})"]
+        if result is None:
+            return []
+        hidden = [m["column"] for m in result.masked] + [d["column"] for d in result.denied]
+        hidden += [f"rows of {f['table']}" for f in result.row_filters]
+        hidden += [r.message for r in result.refusals]
+        return list(dict.fromkeys(hidden))
+
+    @property
+    def policy_version(self) -> str:
+        """The version of the policy in force."""
+        return self.policies.current().version
+
+    def shared_columns(self, table_id: str, columns: Sequence[str]) -> set[str]:
+        """The ``columns`` of ``table_id`` every user sees whole: what a shared index may sample.
+
+        None of a table a row filter restricts for anyone; no column a rule masks or denies for
+        anyone, nor a PII-tagged one; nothing while the policy file is invalid.
+        """
+        from neurolake_lab.compliance.policy.model import TagInfo
+
+        policy = self.policies.current()
+        table = table_id.lower()
+        if policy.error is not None or any(f.covers(table) for f in policy.row_filters):
+            return set()
+        _, tags = self.inputs()
+        stored = tags.get(table_id, {})
+        out = set()
+        for column in columns:
+            tag = TagInfo.of(stored.get(column))
+            if tag is not None and tag.is_pii:
+                continue
+            if any(r.action != "allow" and r.selects(table, column, tag) for r in policy.rules):
+                continue
+            out.add(column)
+        return out
 
     def withheld_for_readers(self, enforcement: Enforcement | None, sql: str) -> list[str]:
         """Stored PII columns shown to this user in clear that a notebook's reader would not see.
@@ -162,7 +231,8 @@ class Governor:
     def inputs(self) -> tuple[Schema, Tags]:
         """Schema and PII tags of every Iceberg table, rebuilt when the catalog changes."""
         from neurolake_lab.compliance.tagging import read_tags
-        from neurolake_lab.lakehouse.lakehouse import iceberg_columns, read_properties
+        from neurolake_lab.lakehouse.lakehouse import read_properties
+        from neurolake_lab.lakehouse.schemas import schema_fields
 
         lake = self.lakehouse
         state = tuple(sorted(lake.pointers.items()))
@@ -173,11 +243,11 @@ class Governor:
         for (ns, name), location in lake.pointers.items():
             key = f"{ns}.{name}"
             try:
-                columns = iceberg_columns(location)
-                stored = read_tags(read_properties(location))
+                fields = schema_fields(location)
+                stored = read_tags(read_properties(location), {f.name: f.field_id for f in fields})
             except OSError:  # dropped meanwhile
                 continue
-            schema[key] = {c: duckdb_type(t) for c, t in columns.items()}
+            schema[key] = {f.name: duckdb_type(f.type) for f in fields}
             if stored:
                 tags[key] = dict(stored.items())
         self._inputs = (state, schema, tags)
@@ -222,15 +292,6 @@ class Governor:
         except (PolicyError, ValueError, QueryError):
             return {}
         return {column: dict(c.tag) for column, c in carried.items()}
-
-
-def duckdb_type(iceberg: str) -> str:
-    """The DuckDB type name for an Iceberg type name (``decimal(10, 2)`` → ``DECIMAL(10,2)``)."""
-    if iceberg.startswith("decimal"):
-        return iceberg.upper().replace(" ", "")
-    if iceberg.startswith("fixed"):
-        return "BLOB"
-    return _DUCKDB_TYPES.get(iceberg, iceberg.upper())
 
 
 def decisions(enforcement: Enforcement | None) -> dict[str, Any]:

@@ -1,8 +1,7 @@
 """``AuditRecorder``: what one session appends to the workspace's audit log, redacted.
 
-Every record carries who acted; SQL text goes in with the literals that could hold personal data
-of the tables it names redacted (the PII tags decide which), and reads name the snapshot of each
-table they read.
+Every record carries who acted; SQL text goes in without its literals (``redact.py``: the one
+redaction for every place SQL is stored), and reads name the snapshot of each table they read.
 """
 
 from __future__ import annotations
@@ -39,21 +38,18 @@ class AuditRecorder:
             data["sql"] = self.redacted(sql)
         if data.get("executed_sql"):
             data["executed_sql"] = self.redacted(data["executed_sql"])
+        if isinstance(data.get("error"), str):
+            from neurolake_lab.compliance.redact import redact_message
+
+            data["error"] = redact_message(data["error"])
         data = {k: v for k, v in data.items() if v is not None}
         return self._audit().append(kind, user=self.user, **data)
 
     def redacted(self, sql: str) -> str:
-        """``sql`` without the literals that could hold personal data of the tables it names."""
-        from neurolake_lab.compliance.redact import redact_sql
+        """``sql`` without its literals (``compliance/redact.py``: any of them may be PII)."""
+        from neurolake_lab.compliance.redact import redact
 
-        columns: set[str] = set()
-        tables: set[str] = set()
-        for tid in self._lakehouse().access.tables_in(sql):
-            pii = {c for c, t in self.stored_tags(tid).items() if t.entity}
-            if pii:
-                columns |= pii
-                tables |= {tid[1], f"{tid[0]}.{tid[1]}"}
-        return redact_sql(sql, columns, tables) if columns else sql
+        return redact(sql)
 
     def tables_read(self, sql: str) -> dict[str, int | None]:
         """The Iceberg tables ``sql`` names, with the snapshot each is read at (for the audit)."""
@@ -66,14 +62,15 @@ class AuditRecorder:
 
 
 def stored_tags(lake: Lakehouse, tid: TableId) -> dict[str, PiiTag]:
-    """The PII tags stored on a table (none when the table is unknown or was dropped)."""
+    """The PII tags of a table's columns now (none when the table is unknown or was dropped)."""
     from neurolake_lab.compliance.tagging import read_tags
     from neurolake_lab.lakehouse.lakehouse import read_properties
+    from neurolake_lab.lakehouse.schemas import field_ids
 
     location = lake.pointers.get(tid)
     if location is None:
         return {}
     try:
-        return read_tags(read_properties(location))
+        return read_tags(read_properties(location), field_ids(location))
     except OSError:  # dropped by another kernel since this session last looked
         return {}

@@ -2,10 +2,16 @@
 
 Classification runs when a table is created or gains columns: the write hook classifies a small
 sample of the rows of columns that have no tag yet (Presidio) and the tags go into the table
-property ``neurolake.pii`` (JSON, column → tag) in the same commit as the data, where every
-kernel, the metadata index and the policies read them. A tag set by a user
-(``source="override"``) is never replaced by detection. Columns whose sample held only NULLs get
-no tag yet, so the next write with values classifies them.
+property ``neurolake.pii`` in the same commit as the data, where every kernel, the metadata index
+and the policies read them. A tag set by a user (``source="override"``) is never replaced by
+detection. Columns whose sample held only NULLs get no tag yet, so the next write with values
+classifies them.
+
+Tags are bound to Iceberg field ids (``{"version": 2, "fields": {"<id>": tag}}``), not to names:
+a renamed column or one whose type changed keeps its tag, and a dropped column's tag stays for the
+old snapshots that still hold it. ``read_tags(properties, field_ids)`` gives the tags by the names
+of the schema a statement reads (the current one, or an old snapshot's for time travel). Tags
+stored by name (the first format) are read by name until the next write binds them to ids.
 """
 
 from __future__ import annotations
@@ -26,19 +32,72 @@ if TYPE_CHECKING:
 PROPERTY = "neurolake.pii"
 METRICS_PREFIX = "write.metadata.metrics.column."
 SAMPLE_ROWS = 200
+FORMAT = 2
 
 
-def read_tags(properties: Mapping[str, str]) -> dict[str, PiiTag]:
-    """The tags stored in a table's properties (empty when it was never classified)."""
+def stored_tags(properties: Mapping[str, str]) -> tuple[dict[int, PiiTag], dict[str, PiiTag]]:
+    """The stored tags: ``(by field id, by name)`` — the second only for the first format."""
     text = properties.get(PROPERTY)
     if not text:
-        return {}
-    return {col: PiiTag.from_json(tag) for col, tag in json.loads(text).items()}
+        return {}, {}
+    data = json.loads(text)
+    if isinstance(data, dict) and data.get("version") == FORMAT:
+        return {int(k): PiiTag.from_json(t) for k, t in (data.get("fields") or {}).items()}, {}
+    return {}, {col: PiiTag.from_json(tag) for col, tag in data.items()}
 
 
-def tags_json(tags: Mapping[str, PiiTag]) -> str:
-    """The property value for ``tags``."""
-    return json.dumps({col: tag.to_json() for col, tag in sorted(tags.items())}, sort_keys=True)
+def read_tags(
+    properties: Mapping[str, str], field_ids: Mapping[str, int] | None = None
+) -> dict[str, PiiTag]:
+    """The tags of the columns of a schema (``field_ids``: its names → ids), by column name.
+
+    Without ``field_ids`` the names are those the tags were stored under.
+    """
+    by_id, by_name = stored_tags(properties)
+    if field_ids is None:
+        names = _stored_names(properties)
+        return {**by_name, **{names.get(i, str(i)): t for i, t in by_id.items()}}
+    out: dict[str, PiiTag] = {}
+    for name, fid in field_ids.items():
+        tag = by_id.get(fid, by_name.get(name))
+        if tag is not None:
+            out[name] = tag
+    return out
+
+
+def bind_tags(properties: Mapping[str, str], field_ids: Mapping[str, int]) -> dict[int, PiiTag]:
+    """Every stored tag by field id (tags stored by name bound to the ids of ``field_ids``)."""
+    by_id, by_name = stored_tags(properties)
+    for name, tag in by_name.items():
+        if name in field_ids:
+            by_id.setdefault(field_ids[name], tag)
+    return by_id
+
+
+def tags_json(tags: Mapping[int, PiiTag], field_ids: Mapping[str, int]) -> str:
+    """The property value for ``tags`` (by field id; each names its column, for people)."""
+    names = {fid: name for name, fid in field_ids.items()}
+    fields = {}
+    for fid, tag in sorted(tags.items()):
+        entry = tag.to_json()
+        if fid in names:
+            entry["column"] = names[fid]
+        fields[str(fid)] = entry
+    return json.dumps({"version": FORMAT, "fields": fields}, sort_keys=True)
+
+
+def name_keyed_json(properties: Mapping[str, str], field_ids: Mapping[str, int]) -> str | None:
+    """The tags of a schema's columns as ``{column: tag}`` JSON (the first format's shape)."""
+    if not properties.get(PROPERTY):
+        return None
+    tags = read_tags(properties, field_ids)
+    return json.dumps({c: t.to_json() for c, t in sorted(tags.items())}, sort_keys=True)
+
+
+def _stored_names(properties: Mapping[str, str]) -> dict[int, str]:
+    data = json.loads(properties.get(PROPERTY) or "{}")
+    fields = data.get("fields") or {} if isinstance(data, dict) else {}
+    return {int(k): t["column"] for k, t in fields.items() if isinstance(t, dict) and "column" in t}
 
 
 class PiiTagger:
@@ -51,17 +110,23 @@ class PiiTagger:
         self.phone_regions = phone_regions
 
     def hook(
-        self, tid: TableId, data: pa.Table, ctx: WriteContext, properties: Mapping[str, str]
+        self,
+        tid: TableId,
+        data: pa.Table,
+        ctx: WriteContext,
+        properties: Mapping[str, str],
+        field_ids: Mapping[str, int],
     ) -> tuple[pa.Table, dict[str, str]]:
         """A lakehouse write hook: tag the columns that have no tag yet, from a sample of ``data``.
 
-        The tags, and a metrics mode that keeps the values of PII columns out of Iceberg's
-        manifests (their min/max bounds), are table properties committed with the data.
+        The tags (bound to the field ids of the table's schema), and a metrics mode that keeps
+        the values of PII columns out of Iceberg's manifests (their min/max bounds, under the
+        columns' names now), are table properties committed with the data.
         """
         from neurolake_lab.compliance.pii import classify_table
         from neurolake_lab.compliance.pii.classifier import sample_rows
 
-        known = read_tags(properties)
+        known = read_tags(properties, field_ids)
         carried = {
             column: PiiTag.from_json(tag)
             for column, tag in ctx.carried_tags.items()
@@ -71,24 +136,31 @@ class PiiTagger:
         }
         new = [c for c in data.column_names if c not in known and not c.startswith("_")]
         new = [c for c in new if c not in carried]
-        if (not new or not data.num_rows) and not carried:
+        found: dict[str, PiiTag] = {}
+        if new and data.num_rows:
+            sample = sample_rows(data.select(new), SAMPLE_ROWS, seed=0)
+            # only NULLs so far: the next write with values decides
+            non_empty = [c for c in new if sample.column(c).null_count < sample.num_rows]
+            if non_empty:
+                found = classify_table(
+                    sample.select(non_empty),
+                    column_docs=_docs(data, properties),
+                    table_name=f"{tid[0]}.{tid[1]}",
+                    phone_regions=self.phone_regions,
+                )
+        tags = bind_tags(properties, field_ids)
+        tags.update({field_ids[c]: t for c, t in {**found, **carried}.items() if c in field_ids})
+        if not tags:
             return data, {}
-        if not new or not data.num_rows:
-            return data, tag_properties({**known, **carried})
-        sample = sample_rows(data.select(new), SAMPLE_ROWS, seed=0)
-        non_empty = [c for c in new if sample.column(c).null_count < sample.num_rows]
-        if not non_empty:  # only NULLs so far: the next write with values decides
-            return data, tag_properties({**known, **carried}) if carried else {}
-        found = classify_table(
-            sample.select(non_empty),
-            column_docs=_docs(data, properties),
-            table_name=f"{tid[0]}.{tid[1]}",
-            phone_regions=self.phone_regions,
-        )
-        return data, tag_properties({**known, **found, **carried})
+        props = tag_properties(tags, field_ids)
+        return data, {k: v for k, v in props.items() if properties.get(k) != v}
 
     def store(self, tid: TableId, tags: Mapping[str, PiiTag], *, replace_overrides: bool) -> None:
-        """Merge ``tags`` into the table's stored tags (overrides win unless replaced)."""
+        """Merge ``tags`` (by column name) into the table's stored tags.
+
+        Overrides win unless replaced; tags of dropped columns stay, for the snapshots that hold
+        them.
+        """
         from pyiceberg.exceptions import NoSuchTableError
 
         from neurolake_lab.lakehouse.tables import quiet_pyiceberg
@@ -97,28 +169,42 @@ class PiiTagger:
             table = self._catalog().load_table(tid)
         except NoSuchTableError:
             return
-        current = read_tags(table.properties)
+        ids = {f.name: f.field_id for f in table.schema().fields}
+        current = bind_tags(table.properties, ids)
         for column, tag in tags.items():
-            old = current.get(column)
+            if column not in ids:
+                continue
+            old = current.get(ids[column])
             if old is not None and old.source == "override" and not replace_overrides:
                 continue
-            current[column] = tag
-        columns = {f.name for f in table.schema().fields}
-        current = {c: t for c, t in current.items() if c in columns}
+            current[ids[column]] = tag
         with quiet_pyiceberg():
-            table.transaction().set_properties(tag_properties(current)).commit_transaction()
+            table.transaction().set_properties(tag_properties(current, ids)).commit_transaction()
+
+    def bind(self, tid: TableId) -> None:
+        """Bind tags stored by name to field ids now (before a schema change renames columns)."""
+        from neurolake_lab.lakehouse.tables import quiet_pyiceberg
+
+        table = self._catalog().load_table(tid)
+        if not stored_tags(table.properties)[1]:
+            return
+        ids = {f.name: f.field_id for f in table.schema().fields}
+        props = tag_properties(bind_tags(table.properties, ids), ids)
+        with quiet_pyiceberg():
+            table.transaction().set_properties(props).commit_transaction()
 
 
-def tag_properties(tags: Mapping[str, PiiTag]) -> dict[str, str]:
-    """The table properties that store ``tags``.
+def tag_properties(tags: Mapping[int, PiiTag], field_ids: Mapping[str, int]) -> dict[str, str]:
+    """The table properties that store ``tags`` (by field id) for a schema (``field_ids``).
 
-    Besides the tags, each PII column gets the metrics mode ``counts``, so that Iceberg's
-    manifests never hold its values as min/max bounds.
+    Besides the tags, each column of the schema with a tag gets a metrics mode: ``counts`` for
+    PII, so that Iceberg's manifests never hold its values as min/max bounds.
     """
-    props = {PROPERTY: tags_json(tags)}
-    for column, tag in tags.items():
-        mode = "counts" if tag.entity else "truncate(16)"
-        props[f"{METRICS_PREFIX}{column}"] = mode
+    props = {PROPERTY: tags_json(tags, field_ids)}
+    for column, fid in field_ids.items():
+        tag = tags.get(fid)
+        if tag is not None:
+            props[f"{METRICS_PREFIX}{column}"] = "counts" if tag.entity else "truncate(16)"
     return props
 
 

@@ -45,7 +45,8 @@ class DaftEngine(EngineBackend):
         user_value: the value of a ``current_user_*()`` function for the session's user.
         governance: the policy rewrite's own constructs as portable SQL
             (``compliance.policy.portable.portable_governance()``).
-        salt: the workspace's masking salt (hash masks equal DuckDB's).
+        table_key: a table's masking key (``ns.t`` → the key DuckDB's ``nl_mask_key`` gives),
+            so hash masks equal DuckDB's; it stays in this process, never in the SQL.
         io_properties: pyiceberg FileIO properties of the warehouse (``s3.*``).
         address: the Ray cluster (``None``: ``$RAY_ADDRESS``); ``local=True``: no Ray.
         output_names: the column names DuckDB gives a statement's result (``DESCRIBE``), so a
@@ -61,7 +62,7 @@ class DaftEngine(EngineBackend):
         columns: Callable[[str, int | None], Sequence[str]],
         user_value: Callable[[str], Any],
         governance: Governance,
-        salt: str,
+        table_key: Callable[[str], str],
         io_properties: Mapping[str, str] | None = None,
         address: str | None = None,
         local: bool = False,
@@ -72,7 +73,7 @@ class DaftEngine(EngineBackend):
         self.columns = columns
         self.user_value = user_value
         self.governance = governance
-        self.salt = salt
+        self.table_key = table_key
         self.io_properties = dict(io_properties or {})
         self.address = address or os.environ.get("RAY_ADDRESS")
         self.local = local
@@ -135,14 +136,16 @@ class DaftEngine(EngineBackend):
         return daft.read_iceberg(table, snapshot_id=scan.snapshot_id, io_config=self._io_config())
 
     def _session(self, daft: Any, scans: list[Scan]) -> Any:
-        salt = self.salt
+        table_key = self.table_key
 
         @daft.func(return_dtype=daft.DataType.string())  # type: ignore[untyped-decorator]
-        def nl_mask_hash(value: Any) -> str | None:
-            # md5(salt || value) as DuckDB's nl_mask_hash_salted: equal pseudonyms on both
-            return (
-                None if value is None else hashlib.md5((salt + _text(value)).encode()).hexdigest()
-            )
+        def nl_mask_hash(value: Any, table: Any, column: Any) -> str | None:
+            # md5(key || column || 0x1F || value) as DuckDB's nl_mask_hash_keyed: equal
+            # pseudonyms on both engines
+            if value is None:
+                return None
+            text = table_key(str(table)) + str(column).lower() + "\x1f" + _text(value)
+            return hashlib.md5(text.encode()).hexdigest()
 
         @daft.func(return_dtype=daft.DataType.string())  # type: ignore[untyped-decorator]
         def nl_denied(message: Any) -> str | None:

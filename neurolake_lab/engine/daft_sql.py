@@ -1,15 +1,17 @@
 """Governed DuckDB SQL → SQL that Daft runs with the same meaning, or one error naming why not.
 
-The cell pipeline governs a statement in DuckDB's dialect: masks are calls of DuckDB macros, a
-governed table is a subquery that joins the salt table and uses ``* EXCLUDE/REPLACE``, row filters
-call the ``current_user_*`` macros, time travel is an ``iceberg_scan`` call. This module rewrites
-that tree (sqlglot) into what Daft's SQL understands, keeping every governed part:
+The cell pipeline governs a statement in DuckDB's dialect: masks are calls of DuckDB macros (by
+their full names, ``temp.main.nl_mask_*`` and ``system.main.*``), a governed table is a subquery
+that joins its key subquery and uses ``* EXCLUDE/REPLACE``, row filters call the
+``current_user_*`` macros, time travel is an ``iceberg_scan`` call. This module rewrites that tree
+(sqlglot) into what Daft's SQL understands, keeping every governed part:
 
 * lakehouse tables and ``iceberg_scan`` calls become named Daft frames (:class:`Scan`), each
   reading one Iceberg table at one snapshot;
-* the salt join goes; ``nl_mask_hash_salted(x, salt)`` becomes the engine's ``nl_mask_hash(x)``
-  (keyed with the same salt), the other masks their CASE expressions, ``error(...)`` (a denied
-  column) a function that fails when it is evaluated, as DuckDB's does;
+* the key join goes; ``nl_mask_hash_keyed(x, key, 'col')`` becomes the engine's
+  ``nl_mask_hash(x, 'ns.t', 'col')`` (keyed with the same table key, computed in the engine's
+  process), the other masks their CASE expressions, ``error(...)`` (a denied column) a function
+  that fails when it is evaluated, as DuckDB's does; ``system.main.f(...)`` is ``f(...)``;
 * ``* EXCLUDE/REPLACE`` is spelled out from the table's columns; ``current_user_*()`` become the
   values the session's DuckDB gives them; ``a || b`` becomes ``concat``; ``SUBSTRING`` moves to
   Daft's 0-based ``substr``; a ``CASE`` without ``ELSE`` gets ``ELSE NULL``.
@@ -59,6 +61,8 @@ _PLAIN: Final = (
     exp.Var, exp.Extract, exp.Anonymous, exp.Func, exp.Dot,
 )  # fmt: skip
 _EXTRACT_UNITS: Final = frozenset({"year", "month", "day"})
+#: Qualifiers of the governed SQL's calls (built-ins, and the session's masking macros).
+_QUALIFIERS: Final = frozenset({"system.main", "temp.main"})
 
 
 #: Rewrites a call of one governance function (its arguments) into portable SQL.
@@ -69,15 +73,15 @@ Rewrite = Callable[[list[exp.Expr]], exp.Expr]
 class Governance:
     """How the governed SQL's own constructs read on a portable engine.
 
-    The compliance layer knows its masking functions and its salt table; it gives them here
+    The compliance layer knows its masking functions and its key subquery; it gives them here
     (``compliance.policy.portable``), so this engine module depends on no policy code.
     """
 
     #: governance function (lower case) → its portable rewrite
     functions: Mapping[str, Rewrite]
-    #: the table a governed subquery joins for the salt, and its column
-    salt_table: str
-    salt_column: str
+    #: the alias of the key subquery a governed subquery joins, and its one column
+    key_alias: str
+    key_column: str
     #: the prefix of the functions that give the user's attributes (``current_user_``)
     user_prefix: str
 
@@ -174,6 +178,9 @@ def _bottom_up(tree: exp.Expr, fun: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
 def _expression(
     node: exp.Expr, user_value: Callable[[str], Any], governance: Governance
 ) -> exp.Expr:
+    if isinstance(node, exp.Dot) and node.this.sql().lower() in _QUALIFIERS:
+        inner: exp.Expr = node.expression  # system.main.f(...), temp.main.nl_mask_*(...)
+        return inner
     if isinstance(node, exp.Anonymous | exp.Func) and not isinstance(node, exp.Binary):
         return _function(node, user_value, governance)
     if isinstance(node, exp.DPipe):
@@ -186,12 +193,23 @@ def _expression(
 def _governed_select(
     node: exp.Select, out: Translation, columns: Columns, governance: Governance
 ) -> exp.Expr:
-    """A governed subquery: drop the salt join, spell out ``* EXCLUDE/REPLACE``."""
+    """A governed subquery: drop the key join, spell out ``* EXCLUDE/REPLACE``.
+
+    The hashes read the table's key from the key join; on Daft they name the table instead
+    (the engine's ``nl_mask_hash`` computes the same key in its own process).
+    """
     joins = node.args.get("joins") or []
-    kept = [j for j in joins if not _is_salt(j.this, governance)]
-    if len(kept) != len(joins):
+    keys = [j for j in joins if _is_key(j.this, governance)]
+    if keys:
         node = node.copy()
-        node.set("joins", kept or None)
+        node.set(
+            "joins",
+            [j for j in node.args.get("joins") or [] if not _is_key(j.this, governance)] or None,
+        )
+        key_table = _key_table(keys[0].this)
+        for column in list(node.find_all(exp.Column)):
+            if column.name == governance.key_column and column.table == governance.key_alias:
+                column.replace(exp.Literal.string(key_table))
     star = next((e for e in node.expressions if isinstance(e, exp.Star)), None)
     if star is None or not (star.args.get("except_") or star.args.get("replace")):
         return node
@@ -200,7 +218,7 @@ def _governed_select(
     if not isinstance(table, exp.Table) or len(node.expressions) != 1:
         raise UnsupportedByEngine(ENGINE, "SELECT * EXCLUDE/REPLACE over anything but one table")
     replaced = {a.alias: a.this for a in star.args.get("replace") or []}
-    excluded = {c.name for c in star.args.get("except_") or []} | {governance.salt_column}
+    excluded = {c.name for c in star.args.get("except_") or []} | {governance.key_column}
     names = [
         c for c in columns(_location_of(table, out), _snapshot_of(table, out)) if c not in excluded
     ]
@@ -228,8 +246,16 @@ def _group_by_all(select: exp.Select) -> None:
     select.set("group", exp.Group(expressions=keys) if keys else None)
 
 
-def _is_salt(node: exp.Expr, governance: Governance) -> bool:
-    return isinstance(node, exp.Table) and node.name == governance.salt_table
+def _is_key(node: exp.Expr, governance: Governance) -> bool:
+    return isinstance(node, exp.Subquery) and node.alias == governance.key_alias
+
+
+def _key_table(subquery: exp.Expr) -> str:
+    """The table whose key the key subquery asks for (its one string literal)."""
+    literal = subquery.find(exp.Literal)
+    if literal is None or not literal.is_string:
+        raise UnsupportedByEngine(ENGINE, "a governed subquery whose key names no table")
+    return str(literal.name)
 
 
 def _table(
@@ -241,8 +267,6 @@ def _table(
     governance: Governance,
 ) -> exp.Expr:
     """A lakehouse table (or an ``iceberg_scan`` call) → a frame name; anything else refused."""
-    if _is_salt(node, governance):
-        return node
     function = node.this
     if isinstance(function, exp.Anonymous | exp.Func):
         return _scancall(node, function, out, columns)

@@ -191,15 +191,18 @@ class DuckDBEngine(EngineBackend):
     def columns(self, table: str) -> list[tuple[str, str]]:
         """``(name, type)`` of each column of ``table``; raises ``QueryError`` if it is unknown."""
         from sqlglot import exp
-        from sqlglot.errors import ParseError
+        from sqlglot.errors import SqlglotError
 
         try:
-            # DuckDB's con.table() takes no schema-qualified name: parse it (one table name,
-            # nothing else) and select nothing from it
-            name = exp.to_table(table, dialect="duckdb").sql(dialect="duckdb")
+            # ``con.table`` reads only a bare name: ``ns.t`` (and quoted parts) go through SQL
+            parsed = exp.to_table(table, dialect="duckdb")
+        except SqlglotError:
+            parsed = None
+        if parsed is None or not isinstance(parsed.this, exp.Identifier):  # not a function call
+            raise QueryError(f"{table!r} is not a table name", kind="syntax")
+        name = parsed.sql("duckdb")
+        try:
             rel = self.con.sql(f"SELECT * FROM {name} LIMIT 0")
-        except ParseError:
-            raise QueryError(f"{table!r} is not a table name") from None
         except duckdb.Error as exc:
             raise to_query_error(exc, table, self.table_names) from None
         return [(name, str(dtype)) for name, dtype in zip(rel.columns, rel.types, strict=True)]

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from neurolake_lab.compliance.tagging import name_keyed_json
 from neurolake_lab.index.model import ColumnInfo, ForeignKey, TableInfo
 from neurolake_lab.index.pii import PII_PROPERTY, PiiHook, column_pii
 from neurolake_lab.lakehouse.keys import (
@@ -116,6 +117,10 @@ def collect_table(
     namespace = table_id.rsplit(".", 1)[0]
     props = dict(meta.properties)
     fields = meta.schema().fields
+    # PII tags are bound to field ids: read them by the names the columns have now
+    tags = name_keyed_json(props, {f.name: f.field_id for f in fields})
+    if tags is not None:
+        props[PII_PROPERTY] = tags
     verdicts, classified = column_pii(
         table_id, [(f.name, f.doc or "") for f in fields], props, hook
     )

@@ -29,7 +29,7 @@ from neurolake_lab.index.model import SchemaSnapshot, TableInfo
 from neurolake_lab.index.pii import PiiHook
 from neurolake_lab.index.readcache import ReadCache, generation
 from neurolake_lab.index.rows import from_rows, to_rows
-from neurolake_lab.index.samples import sample_values
+from neurolake_lab.index.samples import SampleScope, sample_values
 from neurolake_lab.index.store import IndexStore
 
 if TYPE_CHECKING:
@@ -93,12 +93,21 @@ class MetadataIndex:
         embedder: Turns texts into vectors (:func:`neurolake_lab.llm.embedder`).
         pii_hook: ``table_id -> PII column names`` for tables without PII tags (the compliance
             layer's classifier); None: such tables get the conservative name/doc guess.
+        scope: Which columns may be sampled (those every user sees whole; the governor);
+            None: every non-PII one.
     """
 
-    def __init__(self, root: Path, embedder: Embedder, pii_hook: PiiHook | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        embedder: Embedder,
+        pii_hook: PiiHook | None = None,
+        scope: SampleScope | None = None,
+    ) -> None:
         self.root = root
         self.embedder = embedder
         self.pii_hook = pii_hook
+        self.scope = scope
         self.store = IndexStore(root, embedder.name, embedder.dim)
         self.cache = ReadCache(root.parent / "cache" / "nl-index")
         self._pointers: dict[tuple[str, str], str] | None = None
@@ -115,7 +124,9 @@ class MetadataIndex:
     # -- freshness --------------------------------------------------------------------------
 
     def _extra(self) -> str:
-        return f"{INDEX_FORMAT}|{self.embedder.name}|hook={'on' if self.pii_hook else 'off'}"
+        extra = f"{INDEX_FORMAT}|{self.embedder.name}|hook={'on' if self.pii_hook else 'off'}"
+        # what may be sampled depends on the policy: a new policy re-samples every table
+        return extra + (f"|policy={self.scope.policy_version}" if self.scope is not None else "")
 
     def refresh(self, query: QueryContext) -> SchemaSnapshot:
         """The index's view of every table, brought up to date with the catalog first.
@@ -185,7 +196,7 @@ class MetadataIndex:
         return self._stored
 
     def _with_samples(self, query: QueryContext, info: TableInfo) -> TableInfo:
-        found = sample_values(query.engine.con, info.id, info.columns)
+        found = sample_values(query.engine.con, info.id, info.columns, self.scope)
         if not found:
             return info
         cols = tuple(

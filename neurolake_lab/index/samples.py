@@ -10,7 +10,7 @@ name column of a small table is an identifier, not a category). Values longer th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from neurolake_lab.index.model import ColumnInfo
 
@@ -36,9 +36,29 @@ def _low_cardinality(distinct: int, rows: int) -> bool:
     return distinct * MIN_ROWS_PER_VALUE <= rows or (distinct <= SMALL and 2 * distinct <= rows)
 
 
-def candidates(columns: Sequence[ColumnInfo]) -> list[ColumnInfo]:
-    """The columns worth sampling: non-PII text (or boolean) columns."""
-    return [c for c in columns if not c.is_pii and (c.is_text or c.is_boolean)]
+class SampleScope(Protocol):
+    """Which columns a shared index may hold samples of: those every user sees whole.
+
+    The index is shared by every user of the workspace, whichever session refreshes it, so it
+    keeps values only of columns no policy masks or denies for anyone, of tables no row filter
+    restricts for anyone (the compliance layer's governor answers).
+    """
+
+    @property
+    def policy_version(self) -> str: ...  # noqa: D102
+
+    def shared_columns(self, table_id: str, columns: Sequence[str]) -> set[str]: ...  # noqa: D102
+
+
+def candidates(
+    columns: Sequence[ColumnInfo], scope: SampleScope | None = None, table_id: str = ""
+) -> list[ColumnInfo]:
+    """The columns worth sampling: non-PII text (or boolean) columns every user may see."""
+    cols = [c for c in columns if not c.is_pii and (c.is_text or c.is_boolean)]
+    if scope is not None and cols:
+        shared = scope.shared_columns(table_id, [c.name for c in cols])
+        cols = [c for c in cols if c.name in shared]
+    return cols
 
 
 def quote_ident(name: str) -> str:
@@ -53,15 +73,18 @@ def table_ref(table_id: str) -> str:
 
 
 def sample_values(
-    con: duckdb.DuckDBPyConnection, table_id: str, columns: Sequence[ColumnInfo]
+    con: duckdb.DuckDBPyConnection,
+    table_id: str,
+    columns: Sequence[ColumnInfo],
+    scope: SampleScope | None = None,
 ) -> dict[str, tuple[int, tuple[str, ...]]]:
     """``{column: (distinct count, values most frequent first)}`` for the low-cardinality ones.
 
     One pass counts distinct values of every candidate column (exactly, with a cap: a column is
     only worth sampling when the count is small); a second query per kept column reads its values
-    in order of frequency.
+    in order of frequency. With a ``scope``, only columns every user sees whole are sampled.
     """
-    cols = candidates(columns)
+    cols = candidates(columns, scope, table_id)
     if not cols:
         return {}
     ref = table_ref(table_id)

@@ -285,7 +285,8 @@ class PointerReader:
         return pointers, namespaces
 
     def close(self) -> None:
-        """Close the SQLite connection."""
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        """Close the SQLite connection (kernel shutdown runs on another thread than the reads)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None

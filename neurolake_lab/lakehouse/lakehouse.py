@@ -341,28 +341,33 @@ class Lakehouse:
                 raise err
             return tid
 
-        def evaluate(expr: str) -> Any:
-            from neurolake_lab.engine.errors import to_query_error
+        return time_travel.rewrite(text, resolve, self.scan_at, self.evaluate, parameter)
 
-            try:
-                row = self.engine.con.execute(f"SELECT {expr}").fetchone()
-            except duckdb.Error as exc:
-                raise to_query_error(exc, expr) from None
-            return row[0] if row else None
+    def evaluate(self, expr: str) -> Any:
+        """The value of a constant SQL expression (a time travel's version or time)."""
+        from neurolake_lab.engine.errors import to_query_error
 
-        return time_travel.rewrite(text, resolve, self.scan_at, evaluate, parameter)
+        try:
+            row = self.engine.con.execute(f"SELECT {expr}").fetchone()
+        except duckdb.Error as exc:
+            raise to_query_error(exc, expr) from None
+        return row[0] if row else None
 
-    def scan_at(self, tid: TableId, snapshot_id: int | None, when: datetime | None) -> str:
-        """The ``iceberg_scan`` call reading ``tid`` at a snapshot (by id, or current at a time)."""
+    def snapshot_at(self, tid: TableId, snapshot_id: int | None, when: datetime | None) -> int:
+        """The snapshot a time travel reads (by id, or the one current at a time); checked."""
         from neurolake_lab.lakehouse.history import snapshot_for_time, snapshot_for_version
 
-        location = self.pointers[tid]
-        meta = read_metadata(location)
+        meta = read_metadata(self.pointers[tid])
         name = display_name(tid)
         if when is not None:
             snapshot_id = snapshot_for_time(meta, name, when)
         assert snapshot_id is not None
-        snapshot_id = snapshot_for_version(meta, name, snapshot_id)
+        return snapshot_for_version(meta, name, snapshot_id)
+
+    def scan_at(self, tid: TableId, snapshot_id: int | None, when: datetime | None) -> str:
+        """The ``iceberg_scan`` call reading ``tid`` at a snapshot (by id, or current at a time)."""
+        location = self.pointers[tid]
+        snapshot_id = self.snapshot_at(tid, snapshot_id, when)
         if self.view_columns and self.view_columns(tid, read_properties(location)):
             return f"({self.select_sql(tid, location, snapshot_id)})"
         return scan_sql(location, snapshot_id)

@@ -25,7 +25,7 @@ from neurolake_lab.lakehouse.quality import QualityRules
 from neurolake_lab.lakehouse.staging import TARGET as _TARGET
 from neurolake_lab.lakehouse.staging import params_for as _params_for
 from neurolake_lab.lakehouse.staging import retarget as _retarget
-from neurolake_lab.lakehouse.statements import LakeStatement, TableId
+from neurolake_lab.lakehouse.statements import LakeStatement, TableId, alter_properties
 from neurolake_lab.lakehouse.tables import (
     TableWriter,
     WriteContext,
@@ -456,17 +456,7 @@ class SqlWriter:
             self.writer.catalog.rename_table(tid, target)
             return "rename"
         if isinstance(action, exp.AlterSet):
-            props = {}
-            for prop in action.expressions:
-                for item in (
-                    prop.expressions if isinstance(prop, exp.Tuple | exp.Properties) else [prop]
-                ):
-                    if isinstance(item, exp.EQ | exp.Property):
-                        key = item.this.name if isinstance(item, exp.EQ) else item.name
-                        value = (
-                            item.expression if isinstance(item, exp.EQ) else item.args.get("value")
-                        )
-                        props[key] = value.name if value is not None else ""
+            props = alter_properties(action)
             if not props:
                 raise QueryError(
                     f"cannot read the properties in {action.sql('duckdb')}", kind="syntax"

@@ -18,6 +18,18 @@ if TYPE_CHECKING:
 
 #: The temporary table holding the target's rows while a statement changes them.
 TARGET = "__nl_target"
+#: Names of the tables a write stages its rows in (or registers them as), by prefix: governed
+#: SQL may not read them (the guard refuses them), since they hold rows as stored.
+STAGING_PREFIXES = (
+    "__nl_target", "__nl_old", "__nl_merge", "__nl_incoming", "__nl_existing", "__nl_conform",
+    "__nl_rows", "__nl_bad", "__nl_staged",
+)  # fmt: skip
+#: What a governed write target's subquery calls each row's ``rowid`` (how the lakehouse finds
+#: the subquery to aim it at the staged rows), the rows an UPDATE computes, and the row number
+#: a staged copy carries.
+ROW_ID = "__nl_rowid"
+NEW_ROWS = "__nl_new"
+ROW = "__nl_row"
 
 
 def params_for(engine: DuckDBEngine, sql: str, params: Params) -> Params:

@@ -343,6 +343,20 @@ def _comment(
     return LakeStatement("comment", text, ast=tree, table=target)
 
 
+def alter_properties(action: exp.Expr) -> dict[str, str]:
+    """The table properties an ``ALTER TABLE ... SET (TBL)PROPERTIES`` action sets (key → value)."""
+    props: dict[str, str] = {}
+    if not isinstance(action, exp.AlterSet):
+        return props
+    for prop in action.expressions:
+        for item in prop.expressions if isinstance(prop, exp.Tuple | exp.Properties) else [prop]:
+            if isinstance(item, exp.EQ | exp.Property):
+                key = item.this.name if isinstance(item, exp.EQ) else item.name
+                value = item.expression if isinstance(item, exp.EQ) else item.args.get("value")
+                props[key] = value.name if value is not None else ""
+    return props
+
+
 def parse_layout(
     partition_by: Sequence[str], sort_by: Sequence[str]
 ) -> tuple[list[exp.Expr], list[exp.Ordered]]:

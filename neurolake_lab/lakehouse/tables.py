@@ -42,6 +42,8 @@ DEFAULT_PROPERTIES = {
     "commit.retry.min-wait-ms": "20",
     "commit.retry.max-wait-ms": "2000",
 }
+#: Who created the table (the authorizer lets the creator write, alter, drop and maintain it).
+OWNER_PROPERTY = "neurolake.owner"
 QUARANTINE_SUFFIX = "__quarantine"
 #: The longest SQL text kept in a snapshot summary (summaries live in every metadata file).
 MAX_SUMMARY_SQL = 4000
@@ -124,11 +126,12 @@ class WriteOutcome:
         return pa.table(columns)
 
 
-#: A compliance hook: sees the rows about to be written to a table (and the table's properties)
-#: and returns the rows to write (it may encrypt a column) and table properties to set in the same
-#: commit (PII tags), or raises to refuse the write.
+#: A compliance hook: sees the rows about to be written to a table (and the table's properties
+#: and its columns' field ids) and returns the rows to write (it may encrypt a column) and table
+#: properties to set in the same commit (PII tags), or raises to refuse the write.
 WriteHook = Callable[
-    [TableId, pa.Table, WriteContext, Mapping[str, str]], tuple[pa.Table, dict[str, str]]
+    [TableId, pa.Table, WriteContext, Mapping[str, str], Mapping[str, int]],
+    tuple[pa.Table, dict[str, str]],
 ]
 
 
@@ -319,8 +322,9 @@ class TableWriter:
                         rows=outcome.bad.slice(0, 20),
                     )
         properties = dict(table.properties)
+        field_ids = {f.name: f.field_id for f in table.schema().fields}
         for hook in self.hooks:
-            prepared.data, props = hook(tid, prepared.data, ctx, properties)
+            prepared.data, props = hook(tid, prepared.data, ctx, properties, field_ids)
             prepared.properties.update(props)
             properties.update(props)
         prepared.data = _sort(prepared.data, table)
@@ -414,7 +418,7 @@ class TableWriter:
 
         name = display_name(tid)
         data = to_iceberg_arrow(data, docs)
-        props = {**DEFAULT_PROPERTIES, **(properties or {})}
+        props = {**DEFAULT_PROPERTIES, **(properties or {}), OWNER_PROPERTY: ctx.user}
         self.ensure_namespace(tid[0])
         if self.exists(tid):
             if if_not_exists:
@@ -493,7 +497,9 @@ class TableWriter:
                 tx = t.transaction()
                 replace_schema(tx, data.schema)
                 replace_layout(tx, list(partition_by), list(sort_by))
-                tx.set_properties(dict(props))
+                # a replaced table keeps its creator
+                owner = t.properties.get(OWNER_PROPERTY)
+                tx.set_properties({**props, **({OWNER_PROPERTY: owner} if owner else {})})
                 prepared = self._prepare_in(tx, tid, data, ctx)
                 if prepared.properties:
                     tx.set_properties(prepared.properties)

@@ -94,21 +94,37 @@ def _rewrite_one(
         if not isinstance(version, exp.Version):
             continue
         tid = resolve(table.db or None, table.name)
-        kind = str(version.name).upper()
-        value = version.expression
-        if isinstance(value, exp.Placeholder) and parameter is not None:
-            value = _literal(parameter(value.name), value.name)
-        if kind in ("VERSION", "SYSTEM_VERSION"):
-            snapshot = _snapshot_id(value, table, evaluate)
-            call = scan_at(tid, snapshot, None)
-        else:
-            call = scan_at(tid, None, _timestamp(value, evaluate))
+        asked = version_of(table, evaluate, parameter)
+        if asked is None:  # a $name without a value: DuckDB names the missing parameter
+            asked = _snapshot_id(version.expression, table, evaluate), None
+        call = scan_at(tid, *asked)
         alias = table.alias or table.name
         replacement = sqlglot.parse_one(f"SELECT * FROM {call} AS {_quote(alias)}", read="duckdb")
         scan = replacement.args["from_"].this
         table.replace(scan)
         changed = True
     return tree.sql("duckdb") if changed else text
+
+
+def version_of(
+    table: exp.Table, evaluate: Evaluate, parameter: Callable[[str], Any] | None = None
+) -> tuple[int | None, datetime | None] | None:
+    """What a versioned reference asks for: ``(snapshot id, None)`` or ``(None, time)``.
+
+    ``None`` when the reference is not versioned, or names its version with a ``$name`` whose
+    value is not known here.
+    """
+    version = table.args.get("version")
+    if not isinstance(version, exp.Version):
+        return None
+    value = version.expression
+    if isinstance(value, exp.Placeholder):
+        if parameter is None:
+            return None
+        value = _literal(parameter(value.name), value.name)
+    if str(version.name).upper() in ("VERSION", "SYSTEM_VERSION"):
+        return _snapshot_id(value, table, evaluate), None
+    return None, _timestamp(value, evaluate)
 
 
 def _literal(value: Any, name: str) -> exp.Expr:

@@ -128,6 +128,8 @@ class Pipelines:
             no_pii=no_pii,
         )  # fmt: skip
         self._validate(pipeline)
+        if pipeline.owner == self.session.user:  # it runs as its owner: may the owner write?
+            self._authorize(pipeline)
         reason = "created"
         if existing is not None:
             pipeline.created_at = existing.created_at
@@ -159,6 +161,15 @@ class Pipelines:
                 "building a pipeline needs the session's agents: use Session.pipelines"
             )
         return self._build(question_or_sql, into, **options)
+
+    def _authorize(self, pipeline: Pipeline) -> None:
+        """Refuse now, not at the first run, a pipeline its owner may not write (or check)."""
+        authorizer = self.session.services.authorizer
+        ns, table = pipeline.target.split(".", 1)
+        operation = f"pipeline {pipeline.name}"
+        authorizer.require("write", (ns, table), operation)
+        if pipeline.checks:
+            authorizer.require("quality", (ns, table), operation)
 
     def _validate(self, pipeline: Pipeline) -> None:
         """The SQL is one query that runs (on no data) as its owner; checks and key fit it.

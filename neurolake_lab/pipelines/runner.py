@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from neurolake_lab.lakehouse.quality import QualityRules
     from neurolake_lab.pipelines.monitor import Monitor
     from neurolake_lab.result import QueryResult
+    from neurolake_lab.services import Services
 
 _SRC = "__nl_src"
 _TGT = "__nl_tgt"
@@ -62,14 +63,22 @@ class OwnerSession(Protocol):
     @property
     def set_quality(self) -> Callable[..., QualityRules]: ...  # noqa: D102
 
+    @property
+    def services(self) -> Services: ...  # noqa: D102
+
     def record(self, kind: str, sql: str | None = None, **data: Any) -> str: ...  # noqa: D102
 
     def tables_read(self, sql: str) -> dict[str, int | None]: ...  # noqa: D102
 
 
 def body(sql: str) -> str:
-    """A pipeline's SELECT as a subquery can hold it (no trailing semicolon)."""
-    return sql.strip().rstrip(";").strip()
+    """A pipeline's SELECT as a subquery can hold it (no trailing semicolon).
+
+    A last line ending in a ``--`` comment gets a line break, so that what follows the body
+    (``) AS src ...``) is not commented out.
+    """
+    text = sql.strip().rstrip(";").strip()
+    return text + "\n" if "--" in text.rsplit("\n", 1)[-1] else text
 
 
 def target_sql(target: str) -> str:

@@ -134,6 +134,13 @@ def _tables(meta: MetaData) -> dict[str, Table]:
     }  # fmt: skip
 
 
+def _upsert(con: Connection, table: Table, key: str, value: str, values: dict[str, Any]) -> None:
+    """Update the row whose ``key`` is ``value``, or insert it (inside the caller's transaction)."""
+    done = con.execute(table.update().where(table.c[key] == value).values(**values))
+    if done.rowcount == 0:
+        con.execute(table.insert().values({key: value, **values}))
+
+
 class PipelineStore:
     """Reads and writes pipeline state in one SQL database (safe for many processes)."""
 
@@ -211,9 +218,7 @@ class PipelineStore:
             "updated_at": pipeline.updated_at,
         }
         with self._tx() as con:
-            done = con.execute(t.update().where(t.c.name == pipeline.name).values(**values))
-            if done.rowcount == 0:
-                con.execute(t.insert().values(name=pipeline.name, **values))
+            _upsert(con, t, "name", pipeline.name, values)
             if reason is not None:
                 con.execute(
                     sql_t.insert().values(
@@ -244,9 +249,7 @@ class PipelineStore:
         values = {"name": run.pipeline, "started_at": run.started_at, "status": run.status,
                   "details": json.dumps(run.to_json(), default=str)}  # fmt: skip
         with self._tx() as con:
-            done = con.execute(t.update().where(t.c.id == run.id).values(**values))
-            if done.rowcount == 0:
-                con.execute(t.insert().values(id=run.id, **values))
+            _upsert(con, t, "id", run.id, values)
 
     def runs(self, name: str | None = None, limit: int = 50) -> list[Run]:
         """The latest runs (of one pipeline, or all), newest first."""
@@ -273,9 +276,7 @@ class PipelineStore:
         values = {"name": incident.pipeline, "at": incident.at, "status": incident.status,
                   "details": json.dumps(incident.to_json(), default=str)}  # fmt: skip
         with self._tx() as con:
-            done = con.execute(t.update().where(t.c.id == incident.id).values(**values))
-            if done.rowcount == 0:
-                con.execute(t.insert().values(id=incident.id, **values))
+            _upsert(con, t, "id", incident.id, values)
 
     def incidents(
         self, name: str | None = None, limit: int = 100, status: str | None = None

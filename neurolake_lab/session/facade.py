@@ -1,4 +1,8 @@
-"""``Facade``: what the Session's facades share: the services, and an up-to-date lakehouse."""
+"""``Facade``: what the Session's facades share.
+
+The services, an up-to-date lakehouse, and the authorizer every method that changes something
+asks first.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from neurolake_lab.lakehouse import Lakehouse
+    from neurolake_lab.lakehouse.statements import TableId
     from neurolake_lab.services import Services
 
 
@@ -21,3 +26,7 @@ class Facade:
         lake = self.services.lakehouse
         lake.refresh(self.services.engine.con)
         return lake
+
+    def require(self, privilege: str, table: TableId | None, operation: str) -> None:
+        """Refuse (audited, ``NotAuthorized``) unless the user has ``privilege`` on ``table``."""
+        self.services.authorizer.require(privilege, table, operation)

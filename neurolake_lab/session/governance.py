@@ -26,7 +26,8 @@ class GovernanceOps(Facade):
         """The PII tag of every column of ``table`` (classifying columns without one now).
 
         Tags are stored with the table (property ``neurolake.pii``), so classification runs once
-        per column, not per call; overrides from :meth:`set_pii` are kept.
+        per column, not per call; overrides from :meth:`set_pii` are kept. A user who may not
+        change the table's tags gets the classification without it being stored.
         """
         from neurolake_lab.compliance.pii import classify_table
         from neurolake_lab.compliance.pii.tags import PiiTag
@@ -39,8 +40,10 @@ class GovernanceOps(Facade):
         missing = [c for c in columns if c not in tags]
         if missing:
             select = ", ".join('"' + c.replace('"', '""') + '"' for c in missing)
+            # read as this user may (rows filtered, denied columns refused), like any query
+            sql = self.services.governed_read(f"SELECT {select} FROM {qualified(tid)}")
             sample = self.services.engine.con.execute(
-                f"SELECT {select} FROM {qualified(tid)} USING SAMPLE 200 ROWS"
+                f"SELECT * FROM ({sql}) USING SAMPLE 200 ROWS"
             ).to_arrow_table()
             found = classify_table(
                 sample,
@@ -48,8 +51,9 @@ class GovernanceOps(Facade):
                 table_name=f"{tid[0]}.{tid[1]}",
                 phone_regions=self.services.tagger.phone_regions,
             )
-            self.services.tagger.store(tid, found, replace_overrides=False)
-            lake.refresh(self.services.engine.con)
+            if self.services.authorizer.allowed("tag", tid):  # others see, but store nothing
+                self.services.tagger.store(tid, found, replace_overrides=False)
+                lake.refresh(self.services.engine.con)
             tags = {**found, **stored_tags(lake, tid)}
         return {c: tags.get(c, PiiTag.none()) for c in columns}
 
@@ -62,6 +66,7 @@ class GovernanceOps(Facade):
         names = {f.name for f in meta.schema().fields}
         if column not in names:
             raise UsageError(f"table {tid[0]}.{tid[1]} has no column {column}")
+        self.require("tag", tid, "set_pii")
         tag = PiiTag.override(entity.upper() if entity else None)
         self.services.tagger.store(tid, {column: tag}, replace_overrides=True)
         lake.refresh(self.services.engine.con)
@@ -76,12 +81,14 @@ class GovernanceOps(Facade):
         only those used are deleted (and the same rows leave ``<table>__quarantine``). The audit
         log records the erasure — table, counts, snapshots — without the erased values.
         """
-        from neurolake_lab.compliance.redact import redact_all
+        from neurolake_lab.compliance.redact import redact
         from neurolake_lab.lakehouse.erasure import erase
 
         lake = self.lakehouse
         tid = lake.resolve(table)
-        hidden = redact_all(predicate)
+        self.require("erase", tid, "erase")
+        self.services.authorizer.require_clear(tid, "erase", condition=predicate)
+        hidden = redact(predicate)
         ctx = self.services.write_context(f"-- erasure: rows where {hidden}")
         report = erase(lake, tid, predicate, ctx)
         self.services.result_cache.clear()  # an erasure must not survive in a cache file
@@ -100,16 +107,12 @@ class GovernanceOps(Facade):
         from neurolake_lab.compliance.policy.sql_store import SqlPolicyStore, publish_policy
 
         store = self.services.policies
-        settings = self.services.settings
         if not isinstance(store, SqlPolicyStore):
             raise UsageError(
                 "policies are published to a PostgreSQL catalog; this workspace's policy is its "
                 "policies.yaml file",
             )
-        if not settings.owner or self.services.user != settings.owner:
-            raise UsageError(
-                f"only the owner may publish policies; {self.services.user} is not the owner"
-            )
+        self.require("policy", None, "publish_policy")
         version = publish_policy(store.engine, text, author=self.services.user)
         store.published()
         return version

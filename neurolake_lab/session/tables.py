@@ -1,7 +1,8 @@
 """``TableOps``: the Session's table methods: writes from Python, history, upkeep, layout, quality.
 
 A facade over the lakehouse service: every method refreshes the session's view of the catalog,
-acts through the lakehouse with the session's identity (``write_context``) and audits what it did.
+asks the authorizer before it changes anything, acts through the lakehouse with the session's
+identity (``write_context``) and audits what it did.
 """
 
 from __future__ import annotations
@@ -69,11 +70,19 @@ class TableOps(Facade):
 
         if mode not in ("append", "overwrite"):
             raise UsageError(f"mode must be 'append' or 'overwrite', not {mode!r}")
+        from neurolake_lab.compliance.authorize import property_needs
+
         arrow = _to_arrow(data)
         lake = self.lakehouse
         tid = _table_id(lake, table)
         ctx = self.write_context()
         writer = lake.writer
+        operation = f"write ({mode})"
+        self.require("write", tid, operation)
+        if properties and not writer.exists(tid):
+            self.services.authorizer.require_all(
+                property_needs(tid, properties, operation, default=None)
+            )
         try:
             if writer.exists(tid):
                 outcome = writer.append(
@@ -117,7 +126,9 @@ class TableOps(Facade):
         written but never committed (by a crashed write) are removed once older than
         ``orphans_older_than``. The report says what each step did.
         """
-        report = self.lakehouse.maintain(
+        lake = self.lakehouse
+        self.require("maintain", lake.resolve(table), "maintain")
+        report = lake.maintain(
             table, self.write_context(), expire_older_than=expire_older_than,
             retain_last=retain_last, compact=compact, small_file_mb=small_file_mb,
             remove_orphans=remove_orphans, orphans_older_than=orphans_older_than,
@@ -163,11 +174,16 @@ class TableOps(Facade):
         )
         lake = self.lakehouse
         tid = lake.resolve(table)
+        self.require("quality", tid, "set_quality")
         loaded = lake.load(tid)
         known = {f.name for f in loaded.schema().fields}
         unknown = sorted(rules.columns() - known)
         if unknown:
             raise UsageError(f"table {table} has no column {', '.join(unknown)}")
+        condition = " AND ".join(f"({c})" for c in rules.checks) or None
+        self.services.authorizer.require_clear(
+            tid, "set_quality", condition=condition, columns=sorted(rules.columns())
+        )
         with quiet_pyiceberg():
             loaded.transaction().set_properties({PROPERTY: rules.to_json()}).commit_transaction()
         lake.refresh(self.services.engine.con)
@@ -187,6 +203,7 @@ class TableOps(Facade):
 
     def apply_layout(self, table: str) -> WriteOutcome:
         """Apply the suggested layout: new partitioning/sort order, files rewritten to match."""
+        self.require("maintain", self.lakehouse.resolve(table), "apply_layout")
         suggestion = self.layout(table)
         if suggestion is None:
             raise UsageError(f"no layout change is suggested for {table}")
@@ -197,13 +214,24 @@ class TableOps(Facade):
 
     def snapshots(self, table: str) -> QueryResult:
         """The snapshots of an Iceberg table, newest first: id, time, operation, rows, who, cell."""
-        return query_result(
-            self.lakehouse.snapshots(table), f"-- snapshots of {table}", "SNAPSHOTS"
+        import pyarrow as pa
+
+        from neurolake_lab.compliance.redact import redact
+
+        history = self.lakehouse.snapshots(table)
+        i = history.schema.get_field_index("sql")
+        shown = pa.array(
+            [redact(s) if s else s for s in history.column(i).to_pylist()], pa.string()
         )
+        # written before SQL was stored redacted: shown redacted all the same
+        history = history.set_column(i, history.schema.field(i), shown)
+        return query_result(history, f"-- snapshots of {table}", "SNAPSHOTS")
 
     def rollback(self, table: str, snapshot_id: int) -> WriteOutcome:
         """Make ``snapshot_id`` the current snapshot of ``table`` again (as ``%rollback``)."""
-        outcome = self.lakehouse.rollback(table, int(snapshot_id), self.write_context())
+        lake = self.lakehouse
+        self.require("rollback", lake.resolve(table), "rollback")
+        outcome = lake.rollback(table, int(snapshot_id), self.write_context())
         self.record("write", table=outcome.table, operation="rollback", snapshot_id=snapshot_id)
         return outcome
 

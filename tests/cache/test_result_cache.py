@@ -196,3 +196,25 @@ def test_clear_removes_everything(tpch: Session) -> None:
     cache.put(k, tpch.sql("SELECT * FROM tpch.region").arrow())
     cache.clear()
     assert cache.get(k) is None and cache.store.disk_used() == 0
+
+
+def test_the_cache_can_be_turned_off_and_says_when_it_answered(
+    tpch: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``QueryResult.cached`` tells a cache hit; with ``result_cache=False`` every query runs
+    (what benchmarks of cold runs use: bench/runs.py stops a benchmark whose cold run hit it)."""
+    sql = tpch_queries("tpch")[0]
+    first, again = tpch.sql(sql), tpch.sql(sql)
+    assert not first.cached and again.cached and again.arrow().equals(first.arrow())
+    with neurolake_lab.connect(tpch.settings.workspace, result_cache=False) as cold:
+        assert cold.settings.result_cache is False
+        assert not cold.sql(sql).cached and not cold.sql(sql).cached
+    monkeypatch.setenv("NEUROLAKE_RESULT_CACHE", "off")
+    with neurolake_lab.connect(tpch.settings.workspace) as cold:
+        assert not cold.sql(sql).cached
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
+    import runs
+
+    with pytest.raises(SystemExit, match="cold run was answered by the result cache"):
+        runs.cold(tpch, sql)  # tpch's cache is on and holds the result
+    assert runs.cached(tpch, sql).cached

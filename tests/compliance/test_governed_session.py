@@ -108,6 +108,9 @@ def test_a_broken_policy_file_fails_closed(owner: Session, workspace: Path) -> N
 def test_ctas_by_another_user_keeps_masking_and_carries_the_tags(
     owner: Session, workspace: Path
 ) -> None:
+    Path(workspace, "policies.yaml").write_text(
+        "grants:\n  - {name: copies, users: [mallory], tables: [crm.copy], privileges: [write]}\n"
+    )
     with neurolake_lab.connect(workspace, user="mallory") as other:
         other.sql("CREATE TABLE crm.copy AS SELECT id, lower(email) AS contact FROM crm.people")
     assert not any("@" in c for c in col(owner.sql("SELECT contact FROM crm.copy"), "contact"))

@@ -245,11 +245,11 @@ def test_session_tags_with_the_workspace_regions(workspace: Path) -> None:
     workspace.mkdir(parents=True, exist_ok=True)
     settings.write_text('owner = "tester"\npii_phone_regions = ["US"]\n')
     rows = ", ".join(f"('{n}')" for n in _DE_NATIONAL)
-    with neurolake_lab.connect(workspace) as s:
+    with neurolake_lab.connect(workspace, user="tester") as s:
         s.sql(f"CREATE TABLE crm.calls AS SELECT * FROM (VALUES {rows}) t(kontakt)")
         assert s.classify_pii("crm.calls")["kontakt"].entity is None  # not US numbers
     settings.write_text(settings.read_text().replace('["US"]', '["DE"]'))
-    with neurolake_lab.connect(workspace) as s:
+    with neurolake_lab.connect(workspace, user="tester") as s:
         s.sql(f"CREATE TABLE crm.calls2 AS SELECT * FROM (VALUES {rows}) t(kontakt)")
         assert s.classify_pii("crm.calls2")["kontakt"].entity == "PHONE_NUMBER"
 

@@ -56,9 +56,8 @@ def _run(
     else:
         policy = parse_policy(policy_text, owner=OWNER, protected_paths=paths)
     con = retail_db(10)
-    return enforce(
-        sql, schema=schema_of(con), tags=TAGS, user=user, policy=policy, cwd=str(lake["ws"]), **kw
-    )
+    options: dict[str, object] = {"cwd": str(lake["ws"]), **kw}
+    return enforce(sql, schema=schema_of(con), tags=TAGS, user=user, policy=policy, **options)
 
 
 REFUSED = [
@@ -114,11 +113,11 @@ REFUSED = [
     ),
     ("SELECT * FROM __nl_mask_salt", "reserved-name"),
     ("SELECT * FROM temp.main.__nl_mask_salt", "reserved-name"),
-    ("CREATE OR REPLACE MACRO nl_mask_hash(x) AS x", "reserved-name"),
-    ("CREATE OR REPLACE TEMP MACRO nl_mask_redact(x) AS x", "reserved-name"),
-    ("DROP MACRO nl_mask_partial", "reserved-name"),
-    ("DROP TABLE temp.main.__nl_mask_salt", "reserved-name"),
-    ("CREATE MACRO current_user_country() AS 'US'", "reserved-name"),
+    ("SELECT system.main.nl_mask_key('retail.customers.email')", "reserved-name"),
+    ("SELECT * FROM pragma_storage_info('__nl_target')", "reserved-name"),
+    ("SELECT * FROM __nl_target_0123abcd", "reserved-name"),
+    ("SELECT * FROM read_text('../workspace/policies.yaml')", "file-read"),
+    ("SELECT * FROM read_text('{outside}/*/../../workspace/policies.yaml')", "file-read"),
     ("CREATE SECRET s (TYPE s3, KEY_ID (SELECT email FROM retail.customers LIMIT 1))", "unchecked"),
 ]
 
@@ -136,6 +135,57 @@ def test_ways_around_are_refused_for_others(
     assert info.value.kind == "refused" and f'rule "{rule}"' in info.value.message
     assert e.to_audit()["refusals"][0]["rule"] == rule
     assert any(w.startswith(f'refused by rule "{rule}"') for w in e.to_report()["warnings"])
+
+
+#: Definitions that would change what masks and row filters compute: refused for everyone.
+REFUSED_FOR_EVERYONE = [
+    ("CREATE OR REPLACE MACRO nl_mask_hash(x) AS x", "reserved-name"),
+    ("CREATE OR REPLACE TEMP MACRO nl_mask_redact(x) AS x", "reserved-name"),
+    ("DROP MACRO nl_mask_partial", "reserved-name"),
+    ("CREATE MACRO current_user_country() AS 'US'", "reserved-name"),
+    ("CREATE OR REPLACE TEMP MACRO md5(x) AS x", "reserved-name"),
+    ('CREATE TEMP MACRO "+"(a, b) AS 42', "reserved-name"),
+    ("CREATE FUNCTION upper(x) AS x", "reserved-name"),
+    ("CREATE MACRO iceberg_scan(x) AS TABLE SELECT 1 AS email", "reserved-name"),
+    ("CREATE OR REPLACE VIEW retail.customers AS SELECT 1 AS email", "lakehouse-object"),
+    ("DROP VIEW retail.orders", "lakehouse-object"),
+]
+
+
+@pytest.mark.parametrize(("template", "rule"), REFUSED_FOR_EVERYONE)
+def test_definitions_that_change_masks_are_refused_for_everyone(
+    lake: dict[str, Path], template: str, rule: str
+) -> None:
+    sql = template.format(**lake)
+    for user, policy_text in [("mallory", None), (OWNER, None), ("erin", EXAMPLE_POLICY)]:
+        e = _run(sql, user, lake, policy_text=policy_text)
+        assert e.blocked and [r.rule for r in e.refusals] == [rule], (user, e.refusals)
+
+
+def test_relative_paths_are_judged_from_the_working_folder(lake: dict[str, Path]) -> None:
+    """Kernels of ``neurolake lab`` work in <workspace>/notebooks: ``..`` is the workspace."""
+    notebooks = lake["ws"] / "notebooks"
+    notebooks.mkdir(exist_ok=True)
+    for sql in [
+        "SELECT * FROM read_text('../keys/mask.salt')",
+        "SELECT * FROM read_text('../audit/audit.jsonl')",
+        "SELECT * FROM read_parquet('../warehouse/retail/customers/data/*.parquet')",
+        "SELECT * FROM '../warehouse/retail/customers/data/part-0.parquet'",
+    ]:
+        e = _run(sql, "mallory", lake, cwd=str(notebooks))
+        assert [r.rule for r in e.refusals] == ["file-read"], sql
+    here = os.getcwd()
+    try:  # the default is the process's working folder, where DuckDB resolves the path
+        os.chdir(notebooks)
+        paths = [str(lake["ws"])]
+        for path in ["../policies.yaml", "/proc/self/cwd/../keys/mask.salt"]:
+            e = enforce(
+                f"SELECT * FROM read_text('{path}')", schema={}, tags={}, user="mallory",
+                policy=default_policy(OWNER, paths),
+            )  # fmt: skip
+            assert [r.rule for r in e.refusals] == ["file-read"], path
+    finally:
+        os.chdir(here)
 
 
 @pytest.mark.parametrize(("template", "rule"), REFUSED)

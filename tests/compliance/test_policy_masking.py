@@ -1,4 +1,4 @@
-"""The masking macros in a real DuckDB, and the masking salt."""
+"""The masking macros in a real DuckDB, the per-column keys and the workspace's secret."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from neurolake_lab.compliance.policy import (
     register_masking_functions,
     workspace_salt,
 )
-from neurolake_lab.compliance.policy.masking import REDACTED, SALT_ENV, salt_path
+from neurolake_lab.compliance.policy.masking import REDACTED, SALT_ENV, salt_path, table_key
 
 SALT_A = "a" * 32
 SALT_B = "b" * 32
@@ -32,12 +32,15 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return row[0]
 
 
+EMAIL = "'crm.people', 'email'"
+
+
 def test_hash_is_stable_for_a_salt_and_differs_between_salts() -> None:
     a1, a2, b = _con(SALT_A), _con(SALT_A), _con(SALT_B)
-    h1 = _one(a1, "SELECT nl_mask_hash('alice@example.com')")
-    assert h1 == _one(a2, "SELECT nl_mask_hash('alice@example.com')")
-    assert h1 != _one(b, "SELECT nl_mask_hash('alice@example.com')")
-    assert h1 != _one(a1, "SELECT nl_mask_hash('bob@example.com')")
+    h1 = _one(a1, f"SELECT nl_mask_hash('alice@example.com', {EMAIL})")
+    assert h1 == _one(a2, f"SELECT nl_mask_hash('alice@example.com', {EMAIL})")
+    assert h1 != _one(b, f"SELECT nl_mask_hash('alice@example.com', {EMAIL})")
+    assert h1 != _one(a1, f"SELECT nl_mask_hash('bob@example.com', {EMAIL})")
     assert isinstance(h1, str) and len(h1) == 32 and "alice" not in h1
     # keyed: the unsalted digests of the value are not the pseudonym
     assert h1 not in (
@@ -49,16 +52,32 @@ def test_hash_is_stable_for_a_salt_and_differs_between_salts() -> None:
 def test_hash_keeps_equal_values_equal_across_rows_and_types() -> None:
     con = _con()
     rows = con.execute(
-        "SELECT nl_mask_hash(v) FROM (VALUES (1, 'x'), (2, 'y'), (3, 'x')) t(k, v) ORDER BY k"
+        f"SELECT nl_mask_hash(v, {EMAIL}) FROM (VALUES (1, 'x'), (2, 'y'), (3, 'x')) t(k, v) "
+        "ORDER BY k"
     ).fetchall()
     assert rows[0] == rows[2] != rows[1]
-    assert _one(con, "SELECT nl_mask_hash(42)") == _one(con, "SELECT nl_mask_hash('42')")
-    assert _one(con, "SELECT typeof(nl_mask_hash(DATE '2000-01-02'))") == "VARCHAR"
+    assert _one(con, "SELECT nl_mask_hash(42, 'a.b', 'c')") == _one(
+        con, "SELECT nl_mask_hash('42', 'a.b', 'c')"
+    )
+    assert _one(con, "SELECT typeof(nl_mask_hash(DATE '2000-01-02', 'a.b', 'c'))") == "VARCHAR"
+
+
+def test_each_column_has_its_own_key() -> None:
+    """A table of guesses cannot be joined to a masked column: its column has another key."""
+    con = _con()
+    row = con.execute(
+        "SELECT nl_mask_hash('1980-01-02', 'crm.people', 'date_of_birth'), "
+        "nl_mask_hash('1980-01-02', 'sandbox.guesses', 'date_of_birth'), "
+        "nl_mask_hash('1980-01-02', 'crm.people', 'signup_date'), "
+        "nl_mask_hash('1980-01-02', 'CRM.People', 'Date_Of_Birth')"
+    ).fetchone()
+    assert row is not None and len(set(row[:3])) == 3 and row[3] == row[0]
 
 
 @pytest.mark.parametrize("method", ["hash", "redact", "partial", "null"])
 def test_null_stays_null(method: str) -> None:
-    assert _one(_con(), f"SELECT nl_mask_{method}(NULL::VARCHAR)") is None
+    column = ", 'a.b', 'c'" if method == "hash" else ""
+    assert _one(_con(), f"SELECT nl_mask_{method}(NULL::VARCHAR{column})") is None
 
 
 def test_redact_is_a_constant_whatever_the_value() -> None:
@@ -87,26 +106,50 @@ def test_null_method_keeps_the_column_type() -> None:
     assert row == ("DECIMAL(9,2)", "DATE", None, None)
 
 
-def test_the_salt_shows_neither_in_explain_nor_in_the_catalog() -> None:
-    con = _con("SECRETSALT" + "x" * 20)
+def test_the_secret_and_keys_show_neither_in_explain_nor_in_the_catalog() -> None:
+    secret = "SECRETSALT" + "x" * 20
+    con = _con(secret)
     con.execute("CREATE TABLE t AS SELECT 'a@example.com' AS email")
-    plan = "\n".join(
-        r[1] for r in con.execute("EXPLAIN SELECT nl_mask_hash(email) FROM t").fetchall()
-    )
-    assert "SECRETSALT" not in plan
+    key = table_key(secret, "crm.people")
+    for sql in [
+        "SELECT nl_mask_hash(email, 'crm.people', 'email') FROM t",
+        "SELECT nl_mask_hash_keyed(email, k.k, 'email') FROM t, "
+        "(SELECT system.main.nl_mask_key('crm.people') AS k) AS k",
+    ]:
+        plan = "\n".join(r[1] for r in con.execute(f"EXPLAIN {sql}").fetchall())
+        assert "SECRETSALT" not in plan and key not in plan and key[:8] not in plan
     definitions = con.execute(
-        "SELECT string_agg(macro_definition, ' ') FROM duckdb_functions() "
+        "SELECT string_agg(coalesce(macro_definition, ''), ' ') FROM duckdb_functions() "
         "WHERE function_name LIKE 'nl_mask_%'"
     ).fetchone()
-    assert definitions is not None and definitions[0] and "SECRETSALT" not in definitions[0]
+    assert definitions is not None and definitions[0]
+    assert "SECRETSALT" not in definitions[0] and key not in definitions[0]
+    tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%nl%'")
+    assert tables.fetchone() == (0,)  # nothing holds the secret where a query could read it
+
+
+def test_masks_call_built_ins_by_their_full_name() -> None:
+    """A user macro named like a built-in the masks use changes nothing they compute."""
+    con, plain = _con(), _con()
+    for name, params in [("md5", "x"), ("concat", "a, b"), ("length", "x"), ("repeat", "a, b"),
+                         ("right", "a, b"), ("subtract", "a, b"), ("||", "a, b"), ("-", "a, b"),
+                         ("chr", "x"), ("lower", "x")]:  # fmt: skip
+        con.execute(f"CREATE OR REPLACE TEMP MACRO \"{name}\"({params}) AS 'x'")
+    for sql in [
+        "SELECT nl_mask_hash('alice@example.com', 'crm.people', 'email')",
+        "SELECT nl_mask_partial('4111111111111111')",
+        "SELECT nl_mask_partial('123')",
+    ]:
+        assert _one(con, sql) == _one(plain, sql), sql
 
 
 def test_registering_again_changes_the_salt() -> None:
     con = _con(SALT_A)
-    before = _one(con, "SELECT nl_mask_hash('v')")
+    sql = "SELECT nl_mask_hash('v', 'a.b', 'c')"
+    before = _one(con, sql)
     register_masking_functions(con, SALT_B)
-    assert _one(con, "SELECT nl_mask_hash('v')") == _one(_con(SALT_B), "SELECT nl_mask_hash('v')")
-    assert _one(con, "SELECT nl_mask_hash('v')") != before
+    assert _one(con, sql) == _one(_con(SALT_B), sql)
+    assert _one(con, sql) != before
 
 
 def test_a_short_salt_is_refused() -> None:
@@ -117,7 +160,8 @@ def test_a_short_salt_is_refused() -> None:
 def test_masking_vectorises_over_many_rows() -> None:
     con = _con()
     row = con.execute(
-        "SELECT count(DISTINCT nl_mask_hash(i)), count(DISTINCT nl_mask_partial(10000000 + i)), "
+        "SELECT count(DISTINCT nl_mask_hash(i, 'a.b', 'c')), "
+        "count(DISTINCT nl_mask_partial(10000000 + i)), "
         "count(DISTINCT nl_mask_redact(i)) FROM range(20000) t(i)"
     ).fetchone()
     assert row == (20000, 10000, 1)  # partial keeps 4 digits: 10,000 distinct tails
@@ -144,11 +188,11 @@ def test_workspace_salt_from_the_environment(
         workspace_salt(tmp_path)
 
 
-def test_the_joined_salt_and_the_subquery_salt_give_the_same_pseudonym() -> None:
+def test_the_joined_key_and_the_macro_give_the_same_pseudonym() -> None:
     con = _con()
-    salted = _one(
+    keyed = _one(
         con,
-        "SELECT nl_mask_hash_salted('alice@example.com', k.__nl_salt) "
-        "FROM temp.main.__nl_mask_salt AS k",
+        "SELECT nl_mask_hash_keyed('alice@example.com', k.k, 'email') "
+        "FROM (SELECT system.main.nl_mask_key('crm.people') AS k) AS k",
     )
-    assert salted == _one(con, "SELECT nl_mask_hash('alice@example.com')")
+    assert keyed == _one(con, f"SELECT nl_mask_hash('alice@example.com', {EMAIL})")

@@ -17,7 +17,7 @@ import pytest
 
 import neurolake_lab
 from neurolake_lab.compliance.audit import SqlAuditLog
-from neurolake_lab.exceptions import UsageError
+from neurolake_lab.compliance.authorize import NotAuthorized
 from tests.support.postgres import running_postgres
 
 pytestmark = pytest.mark.slow
@@ -99,9 +99,24 @@ def test_only_the_owner_publishes(shared: dict, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("JUPYTERHUB_USER", "bob")
     with (
         neurolake_lab.connect(shared["root"] / "bob") as bob,
-        pytest.raises(UsageError, match="only the owner"),
+        pytest.raises(NotAuthorized, match=r"bob may not publish a policy .*'policy' privilege"),
     ):
         bob.publish_policy("users: {}\n")
+    assert bob.audit.tail(1)[0].kind == "refusal"
+
+
+def test_a_grant_lets_a_steward_publish(shared: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared store accepts the grants of policies.yaml: ana (steward) may publish."""
+    granted = POLICY + "grants:\n  - {name: publish, roles: [steward], privileges: [policy]}\n"
+    monkeypatch.setenv("JUPYTERHUB_USER", "root-admin")
+    with neurolake_lab.connect(shared["root"] / "admin") as owner:
+        owner.publish_policy(granted)
+    monkeypatch.setenv("JUPYTERHUB_USER", "ana")
+    with neurolake_lab.connect(shared["root"] / "ana") as ana:
+        assert ana.publish_policy(granted + "# reviewed\n") > 1
+    monkeypatch.setenv("JUPYTERHUB_USER", "bob")
+    with neurolake_lab.connect(shared["root"] / "bob") as bob, pytest.raises(NotAuthorized):
+        bob.publish_policy(granted)
 
 
 def test_kernels_appending_at_once_share_one_intact_chain(shared: dict) -> None:

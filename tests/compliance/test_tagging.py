@@ -85,3 +85,32 @@ def test_pii_values_stay_out_of_iceberg_manifests(session: Session) -> None:
             data_file.upper_bounds or {}
         )
         assert key in data_file.lower_bounds  # other columns keep their statistics for pruning
+
+
+def test_tags_are_bound_to_field_ids(session: Session) -> None:
+    """A rename or a type change keeps the tag; a dropped column's tag stays for old snapshots."""
+    import json
+
+    from neurolake_lab.compliance.tagging import read_tags
+    from neurolake_lab.compliance.tagging import stored_tags as by_id
+
+    session.sql(
+        "CREATE TABLE crm.ids AS SELECT * FROM (VALUES (1, 'ann@example.com', '203.0.113.7'), "
+        "(2, 'bob@example.org', '198.51.100.23')) t(id, email, ip)"
+    )
+    _, meta = session.lakehouse.metadata("crm.ids")
+    stored = json.loads(meta.properties["neurolake.pii"])
+    ids = {f.name: f.field_id for f in meta.schema().fields}
+    assert stored["version"] == 2
+    assert stored["fields"][str(ids["email"])]["entity"] == "EMAIL_ADDRESS"
+    session.sql("ALTER TABLE crm.ids RENAME COLUMN email TO contact")
+    session.sql("ALTER TABLE crm.ids ALTER COLUMN id TYPE BIGINT")
+    session.sql("ALTER TABLE crm.ids DROP COLUMN ip")
+    tags = stored_tags(session.lakehouse, ("crm", "ids"))
+    assert tags["contact"].entity == "EMAIL_ADDRESS" and "ip" not in tags
+    _, meta = session.lakehouse.metadata("crm.ids")
+    assert by_id(meta.properties)[0][ids["ip"]].entity == "IP_ADDRESS"  # kept for old snapshots
+    # the first format (by name) is still read, by the names of the schema that reads it
+    legacy = {"neurolake.pii": json.dumps({"email": {"entity": "EMAIL_ADDRESS"}})}
+    assert read_tags(legacy, {"email": 2})["email"].entity == "EMAIL_ADDRESS"
+    assert read_tags(legacy, {"contact": 2}) == {}

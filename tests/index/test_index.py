@@ -82,8 +82,10 @@ def untag(session: Session, table: str) -> None:
 
 
 def make_index(session: Session) -> MetadataIndex:
+    """The index as a session makes it (sampling what every user may see, per the policy)."""
     session.lakehouse.refresh(session.engine.con)
-    return MetadataIndex(session.workspace.root / "index", LocalEmbedder())
+    scope = session.services.governor
+    return MetadataIndex(session.workspace.root / "index", LocalEmbedder(), scope=scope)
 
 
 def test_rows_for_every_table_and_column(session: Session) -> None:
@@ -289,7 +291,7 @@ from neurolake_lab.llm import LocalEmbedder
 s = neurolake_lab.connect(sys.argv[1])
 for _ in range(3):
     s.lakehouse.refresh(s.engine.con)
-    index = MetadataIndex(s.workspace.root / "index", LocalEmbedder())
+    index = MetadataIndex(s.workspace.root / "index", LocalEmbedder(), scope=s.services.governor)
     index.refresh(s.query)
     index.add_pair(f"question from {sys.argv[2]}", "SELECT 1", user=sys.argv[2])
 print("ok")

@@ -169,3 +169,21 @@ def test_two_kernels_share_a_workspace(workspace: Path) -> None:
             kc.stop_channels()
             km.shutdown_kernel(now=False)
     assert spill_dirs(workspace) == []
+
+
+def test_shutdown_closes_the_catalog_without_errors(workspace: Path, tmp_path: Path) -> None:
+    """The catalog's connection is opened on the shell thread and closed at shutdown on another:
+    no ``sqlite3.ProgrammingError`` (issue 10), and the shutdown completes."""
+    log = tmp_path / "kernel.err"
+    with log.open("w") as err:
+        env = {**os.environ, "NEUROLAKE_WORKSPACE": str(workspace)}
+        km, kc = start_new_kernel(kernel_name="neurolake", env=env, stderr=err)
+        try:
+            for code in ("%sql CREATE TABLE a.t AS SELECT 1 AS x", "%sql SELECT * FROM a.t"):
+                content, _ = run(kc, code)
+                assert content["status"] == "ok"
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+    text = log.read_text()
+    assert "ProgrammingError" not in text and "Traceback" not in text, text

@@ -108,36 +108,65 @@ def test_sql_only(ip: InteractiveShell) -> None:
 def test_confirm_runs_nothing_until_run(ip: InteractiveShell) -> None:
     session = get_magics(ip).session  # type: ignore[union-attr]
     orch = orchestrator_for(session)
-    result, shown = cell(ip, "%%nl --confirm -o edited\nOrders per status")
+    with capture_output() as shown:
+        result = ip.run_cell("%%nl --confirm -o edited\nOrders per status", store_history=False)
     assert result.success and result.result is None
-    assert WIDGET in shown[-1]
+    understood, panel_out, placeholder = shown.outputs
+    assert "Understood:" in understood.data["text/plain"]
+    assert WIDGET in panel_out.data and "Waiting for Run" in panel_out.data["text/plain"]
+    assert "Not run yet" in placeholder.data["text/plain"]
+    ids = [o.transient["display_id"] for o in (panel_out, placeholder)]
+    assert len(set(ids)) == 2
     panel = nl_magics(ip).last_panel
     assert panel is not None and panel.state == "waiting"
     assert "edited" not in ip.user_ns
     panel.editor.value = panel.editor.value + "\nLIMIT 2"
-    with capture_output():
+    with capture_output() as pressed:
         panel.run_button.click()
     assert panel.state == "done" and panel.answer is not None
     assert len(panel.answer.result) == 2 and panel.answer.source == "edited"
     assert ip.user_ns["edited"] is panel.answer
     assert orch.last is panel.answer
     assert panel.run_button.disabled and panel.editor.disabled
-    # a second panel, cancelled
+    # Run replaces the panel by what was decided and the placeholder by the answer's report
+    record, report = pressed.outputs
+    assert record.update and report.update
+    assert [o.transient["display_id"] for o in (record, report)] == ids
+    assert WIDGET not in record.data and "Ran after confirmation" in record.data["text/plain"]
+    assert (
+        "edited before it ran" in record.data["text/plain"]
+        and "LIMIT 2" in record.data["text/plain"]
+    )
+    assert (
+        report.data[REPORT_MIME]["kind"] == "nl"
+        and report.data[REPORT_MIME]["result"]["row_count"] == 2
+    )
+    assert {"text/html", "text/plain"} <= set(report.data)
+    # a second panel, cancelled: the record says so and nothing else is shown
     cell(ip, "%%nl --confirm\nOrders per status")
     second = nl_magics(ip).last_panel
     assert second is not None and second is not panel
     with capture_output() as cap:
         second.cancel_button.click()
     assert second.state == "cancelled" and second.answer is None
-    assert "nothing ran" in cap.stdout
-    # bad SQL in the editor is reported, not raised
+    record, empty = cap.outputs
+    assert "Cancelled: nothing ran." in record.data["text/plain"] and WIDGET not in record.data
+    assert empty.data == {"text/plain": ""}
+    assert second.run_button.disabled and second.cancel_button.disabled
+    # bad SQL in the editor is reported in the placeholder, not raised
     cell(ip, "%%nl --confirm\nOrders per status")
     third = nl_magics(ip).last_panel
     assert third is not None
     third.editor.value = "SELECT nope FROM retail.orders"
-    with capture_output():
+    with capture_output() as cap:
         third.confirm()
     assert third.state == "failed" and third.error is not None
+    record, error = cap.outputs
+    assert "failed" in record.data["text/plain"]
+    assert "nope" in error.data["text/plain"] and "nope" in error.data["text/html"]
+    with capture_output() as again:
+        assert third.confirm() is None  # decided once: pressing again changes nothing
+    assert again.outputs == []
 
 
 def test_follow_ups_and_new(ip: InteractiveShell) -> None:

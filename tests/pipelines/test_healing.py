@@ -24,6 +24,8 @@ from neurolake_lab.session import Session
 
 TOTALS = "SELECT o.cust, sum(o.amount) AS total, count(*) AS n FROM raw.orders o GROUP BY o.cust"
 
+GRANT_BOB = 'grants:\n  - {name: bob-own, users: [bob], tables: ["bob.*"], privileges: [write]}\n'
+
 
 def rows(session: Session, sql: str) -> list[tuple]:
     return [tuple(r.values()) for r in session.sql(sql, namespace={}).arrow().to_pylist()]
@@ -162,11 +164,13 @@ def test_a_source_column_added_evolves_the_target(lake: Session) -> None:
 
 def test_a_denied_owner_is_paused_not_retried(lake: Session, workspace: Path) -> None:
     lake.sql("CREATE TABLE crm.people AS SELECT 1 AS id, 'x@example.com' AS email")
+    (workspace / "policies.yaml").write_text(GRANT_BOB)
     with neurolake_lab.connect(workspace, user="bob") as bob:
         bob.pipelines.create("contacts", "SELECT id, email FROM crm.people", "bob.contacts")
         bob.pipelines.run("contacts")
         (workspace / "policies.yaml").write_text(
-            "rules:\n  - name: no-email\n    users: [bob]\n    columns: [crm.people.email]\n"
+            GRANT_BOB
+            + "rules:\n  - name: no-email\n    users: [bob]\n    columns: [crm.people.email]\n"
             "    action: deny\n"
         )
         run = bob.pipelines.run("contacts")

@@ -15,6 +15,8 @@ from neurolake_lab.session import Session
 
 TOTALS = "SELECT cust, sum(amount) AS total, count(*) AS n FROM raw.orders GROUP BY cust"
 
+GRANT_BOB = 'grants:\n  - {name: bob-own, users: [bob], tables: ["bob.*"], privileges: [write]}\n'
+
 
 def rows(session: Session, sql: str) -> list[tuple]:
     return [tuple(r.values()) for r in session.sql(sql, namespace={}).arrow().to_pylist()]
@@ -160,6 +162,7 @@ def test_a_pipeline_runs_as_its_owner_and_only_they_or_the_workspace_owner_chang
     lake: Session, workspace: Path
 ) -> None:
     lake.sql("CREATE TABLE crm.people AS SELECT 1 AS id, 'ann@example.com' AS email")
+    (workspace / "policies.yaml").write_text(GRANT_BOB)  # bob may write his own namespace
     with neurolake_lab.connect(workspace, user="bob") as bob:
         bob.pipelines.create("contacts", "SELECT id, email FROM crm.people", "bob.contacts")
         assert bob.pipelines.run("contacts").status == "succeeded"

@@ -130,3 +130,10 @@ def test_every_pipeline_endpoint_refuses_anonymous_access(
         if method in vars(handler):
             body = {} if method == "post" else None
             assert call(f"{api}/{concrete}", user=None, method=method.upper(), body=body)[0] == 403
+
+
+def test_jupyterlabs_cache_buster_is_not_a_bad_parameter(server: tuple[str, Path]) -> None:
+    api, _ = server
+    assert call(f"{api}/api/pipelines?1796399135588")[0] == 200
+    status, body = call(f"{api}/api/pipelines?limit=3")
+    assert status == 400 and "unknown parameter 'limit'" in body["reason"]

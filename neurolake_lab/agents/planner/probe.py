@@ -5,13 +5,15 @@ key (unique, never NULL), whether one column's values are found in another's (an
 foreign key), what the latest date in a column is (to read "last month" on data that ends in the
 past), and which non-PII column holds a word the index did not sample ("Chicago"). Each is one
 aggregate query over DuckDB's views of the lakehouse tables; answers are cached for the life of
-the view (which is rebuilt when any table changes). PII columns are never probed for values.
+the view (which is rebuilt when any table changes). PII columns are never probed for values, and
+every probe runs through the session's policy (a restricted user's question cannot confirm a
+value in rows or columns hidden from them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.index.samples import quote_ident, table_ref
@@ -28,14 +30,18 @@ OVERLAP = 0.95
 class DataProbe:
     """Cached probes of one schema's data through a DuckDB connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, govern: Callable[[str], str] | None = None
+    ) -> None:
         self.con = con
+        #: each probe runs as the session's user may read (row filters, masks, denied columns)
+        self.govern = govern or (lambda sql: sql)
         self._cache: dict[tuple[Any, ...], Any] = {}
 
     def _one(self, key: tuple[Any, ...], sql: str, params: Sequence[Any] = ()) -> Any:
         if key not in self._cache:
             try:
-                self._cache[key] = self.con.execute(sql, list(params)).fetchone()
+                self._cache[key] = self.con.execute(self.govern(sql), list(params)).fetchone()
             except Exception:  # a table that cannot be read answers nothing, never fails a plan
                 self._cache[key] = None
         return self._cache[key]

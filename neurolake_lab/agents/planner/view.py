@@ -207,7 +207,7 @@ def planner_view(
     view = _CACHE.get(key)
     if view is None or view.query is not query:
         semantics = load_semantics(snapshot, workspace)
-        probe = DataProbe(query.engine.con) if query is not None else None
+        probe = DataProbe(query.engine.con, query.governed_sql) if query is not None else None
         view = PlannerView(
             snapshot,
             semantics,

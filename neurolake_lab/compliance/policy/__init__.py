@@ -21,8 +21,6 @@ from neurolake_lab.compliance.policy.guard import (
 )
 from neurolake_lab.compliance.policy.loader import (
     POLICY_FILE,
-    PolicyChange,
-    PolicyStore,
     default_policy,
     fail_closed_policy,
     load_policy,
@@ -36,7 +34,8 @@ from neurolake_lab.compliance.policy.masking import (
     register_masking_functions,
     workspace_salt,
 )
-from neurolake_lab.compliance.policy.model import Identity, Policy, RowFilter, Rule
+from neurolake_lab.compliance.policy.model import Grant, Identity, Policy, RowFilter, Rule
+from neurolake_lab.compliance.policy.store import PolicyChange, PolicyStore
 from neurolake_lab.compliance.policy.user_functions import register_user_functions
 
 __all__ = [
@@ -48,6 +47,7 @@ __all__ = [
     "WEAKENING_SETTINGS",
     "CarriedTag",
     "Enforcement",
+    "Grant",
     "Identity",
     "NoPii",
     "Policy",

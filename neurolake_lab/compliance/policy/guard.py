@@ -18,8 +18,14 @@ rule                what it refuses
 ``extension``       ``INSTALL``, ``LOAD``, ``UPDATE EXTENSIONS``
 ``setting``         ``SET``/``RESET``/``PRAGMA`` of settings that weaken security
                     (``WEAKENING_SETTINGS``), and logging/profiling to files
-``reserved-name``   calling the masking functions, reading their salt, or redefining them
-                    or the ``current_user_*`` functions
+``reserved-name``   calling the masking functions or their key, reading a write's staging
+                    tables (``__nl_target*``, ...), or redefining them, the ``current_user_*``
+                    functions or any of DuckDB's built-in functions and operators (for
+                    everyone, the owner too: a macro named ``md5`` or ``+`` would change
+                    what masks and row filters compute)
+``lakehouse-object``  replacing, altering or dropping the session's view of a lakehouse
+                    table other than through the lakehouse (``CREATE OR REPLACE VIEW
+                    retail.customers``), for everyone
 ``unchecked``       a statement the SQL parser cannot read that names a governed table or
                     one of the functions above
 ``ambiguous-name``  a bare table name that matches several governed tables (``enforce``)
@@ -31,16 +37,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, Final
+from typing import Final
 
 from sqlglot import exp
 
-from neurolake_lab.compliance.policy.masking import MASK_FUNCTIONS, SALT_TABLE
+from neurolake_lab.compliance.policy.masking import RESERVED_PREFIXES
 from neurolake_lab.compliance.policy.model import Guards
+from neurolake_lab.compliance.policy.system_functions import is_builtin
 from neurolake_lab.compliance.policy.user_functions import USER_FUNCTION_PREFIX
+from neurolake_lab.lakehouse.staging import NEW_ROWS, ROW, ROW_ID, STAGING_PREFIXES
 
 #: Table functions that read files: the path is their first argument.
 FILE_FUNCTIONS: Final = frozenset(
@@ -155,8 +163,6 @@ def check_tree(tree: exp.Expr, guards: Guards, cwd: str | None = None) -> list[R
         out.extend(_settings(tree))
     elif isinstance(tree, exp.Pragma):
         out.extend(_pragma(tree))
-    elif isinstance(tree, exp.Create | exp.Drop | exp.Alter):
-        out.extend(_reserved_definition(tree))
     elif isinstance(tree, exp.Command):
         out.extend(_command(tree, guards, cwd))
     for node in tree.walk():
@@ -164,7 +170,58 @@ def check_tree(tree: exp.Expr, guards: Guards, cwd: str | None = None) -> list[R
             out.extend(_function(node, guards, cwd))
         elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
             out.extend(_table(node, guards, cwd))
+        elif isinstance(node, exp.Literal) and node.is_string and isinstance(node.parent, exp.Func):
+            out.extend(_reserved_argument(node))
+        elif isinstance(node, exp.Identifier) and node.name.lower() in _INTERNAL_NAMES:
+            out.append(
+                Refusal("reserved-name", f"{node.name} is a name the policy's rewrite reserves")
+            )
     return _unique(out)
+
+
+def check_definitions(tree: exp.Expr, governed: Callable[[exp.Table], str | None]) -> list[Refusal]:
+    """Definitions that would change what masks and row filters compute (checked for everyone).
+
+    A macro or function may not take a reserved name or the name of one of DuckDB's own
+    functions or operators (``CREATE TEMP MACRO md5(x) AS x`` would turn every hash into the
+    clear value), and the session's views of lakehouse tables may only change through the
+    lakehouse (a replaced ``retail.customers`` view would feed chosen values through its masks).
+    ``governed`` says which lakehouse table a name means (``None``: none).
+    """
+    if not isinstance(tree, exp.Create | exp.Drop | exp.Alter):
+        return []
+    kind = str(tree.args.get("kind") or "").upper()
+    this = tree.this
+    if isinstance(this, exp.UserDefinedFunction | exp.Schema):
+        this = this.this
+    targets = [t for t in [this, *(tree.args.get("tables") or [])] if isinstance(t, exp.Table)]
+    verb = type(tree).__name__.upper()
+    out = []
+    for target in targets:
+        name = target.name
+        if is_reserved(name):
+            out.append(
+                Refusal("reserved-name", f"{verb} {name}: the name is reserved for the policy")
+            )
+        elif kind in ("FUNCTION", "MACRO", "TABLE FUNCTION") and _takes_builtin_name(name):
+            out.append(
+                Refusal(
+                    "reserved-name",
+                    f"{verb} {kind} {name}: {name} is one of DuckDB's own functions, and a "
+                    "definition of that name would change what masks and row filters compute; "
+                    "choose another name",
+                )
+            )
+        elif kind in _SESSION_OBJECTS and governed(target) is not None:
+            out.append(
+                Refusal(
+                    "lakehouse-object",
+                    f"{verb} {kind} {target.sql('duckdb')}: the name is the lakehouse table "
+                    f"{governed(target)}, whose view only the lakehouse changes; choose another "
+                    "name",
+                )
+            )
+    return out
 
 
 def check_text(text: str, statement_type: str | None, known_names: Iterable[str]) -> list[Refusal]:
@@ -196,13 +253,38 @@ def check_text(text: str, statement_type: str | None, known_names: Iterable[str]
 
 
 def is_reserved(name: str) -> bool:
-    """Names governed SQL may not call, read or define (masking functions, salt, user functions)."""
+    """Names governed SQL may not define or call (the masks, their keys, the user functions)."""
     low = name.lower()
-    return low.startswith("nl_mask_") or low == SALT_TABLE or low.startswith(USER_FUNCTION_PREFIX)
+    return low.startswith(RESERVED_PREFIXES) or low.startswith(USER_FUNCTION_PREFIX)
+
+
+#: Objects of a session (not lakehouse writes) that may not take a lakehouse table's name.
+_SESSION_OBJECTS: Final = frozenset({"VIEW", "MACRO", "FUNCTION", "TABLE FUNCTION", "SEQUENCE",
+                                     "TYPE", "INDEX"})  # fmt: skip
+
+
+def _takes_builtin_name(name: str) -> bool:
+    low = name.lower()
+    return is_builtin(low) or low in FILE_FUNCTIONS | CATALOG_FUNCTIONS | SETTING_FUNCTIONS
+
+
+#: Prefixes of objects governed SQL may not read: the masks' functions, a write's staging.
+_RESERVED_READS: Final = RESERVED_PREFIXES + STAGING_PREFIXES + ("__nl_mask",)
+#: Column and alias names the rewrite of a write uses for itself.
+_INTERNAL_NAMES: Final = frozenset({ROW_ID, NEW_ROWS, ROW})
 
 
 def _reserved_words(words: set[str]) -> set[str]:
-    return {w for w in words if w.startswith("nl_mask_") or w == SALT_TABLE}
+    return {w for w in words if w.startswith(_RESERVED_READS)}
+
+
+def _reserved_argument(node: exp.Literal) -> list[Refusal]:
+    """A string argument naming a reserved object (``pragma_storage_info('__nl_target')``)."""
+    text = node.name.strip().lower()
+    parts = [p.strip('"') for p in text.split(".")]
+    if any(p.startswith(_RESERVED_READS) for p in parts):
+        return [Refusal("reserved-name", f"{node.name!r} names an object reserved for the policy")]
+    return []
 
 
 # -- parts of statements ----------------------------------------------------------------------
@@ -226,7 +308,7 @@ def _function(node: exp.Func, guards: Guards, cwd: str) -> list[Refusal]:
         ]
     if name in SETTING_FUNCTIONS:
         return [Refusal("setting", f"{name}() changes where DuckDB writes logs or profiles")]
-    if name in MASK_FUNCTIONS.values() or name.startswith("nl_mask_"):
+    if name.startswith(RESERVED_PREFIXES):
         return [Refusal("reserved-name", f"{name}() is applied by the policy and cannot be called")]
     return []
 
@@ -279,8 +361,8 @@ def _paths(what: str, arg: exp.Expr | None, guards: Guards, cwd: str) -> list[Re
 
 def _table(node: exp.Table, guards: Guards, cwd: str) -> list[Refusal]:
     name = node.name
-    if name.lower() == SALT_TABLE:
-        return [Refusal("reserved-name", f"{name} holds the masking salt and cannot be read")]
+    if name.lower().startswith(_RESERVED_READS):
+        return [Refusal("reserved-name", f"{name} is reserved for the policy and cannot be read")]
     if node.db or node.catalog or not _FILE_LIKE.search(name):
         return []
     if isinstance(node.parent, exp.Copy) and node.arg_key == "this":
@@ -347,33 +429,17 @@ def _command(tree: exp.Command, guards: Guards, cwd: str) -> list[Refusal]:
     return []
 
 
-def _reserved_definition(tree: exp.Create | exp.Drop | exp.Alter) -> list[Refusal]:
-    targets: list[Any] = []
-    this = tree.this
-    if isinstance(this, exp.UserDefinedFunction | exp.Schema):
-        this = this.this
-    targets.append(this)
-    targets.extend(tree.args.get("tables") or [])
-    for target in targets:
-        if isinstance(target, exp.Table) and is_reserved(target.name):
-            verb = type(tree).__name__.upper()
-            return [
-                Refusal(
-                    "reserved-name", f"{verb} {target.name}: the name is reserved for the policy"
-                )
-            ]
-    return []
-
-
 # -- paths ------------------------------------------------------------------------------------
 
 
 def reaches_protected(path: str, roots: Iterable[str], cwd: str) -> str | None:
     """The protected root ``path`` (a file, folder or glob) can read inside, or ``None``.
 
-    Relative paths are taken from ``cwd``, ``~`` is expanded and symbolic links are resolved.
-    A glob is refused when it could match a file inside a root: its fixed part is inside one,
-    or ``**`` can descend into one, or its segments match the root's.
+    Decided on the absolute path DuckDB would open: relative paths are taken from ``cwd`` (the
+    process's working folder, which is where DuckDB resolves them: ``notebooks/`` for kernels
+    ``neurolake lab`` starts), ``~`` is expanded, ``..`` and symbolic links are resolved, in the
+    path and in the roots alike. A glob is refused when it could match a file inside a root: its
+    fixed part is inside one, or ``**`` can descend into one, or its segments match the root's.
     """
     text = path.strip()
     if text.lower().startswith("file://"):
@@ -383,22 +449,24 @@ def reaches_protected(path: str, roots: Iterable[str], cwd: str) -> str | None:
         return next(
             (r for r in roots if "://" in r and low.startswith(r.lower().rstrip("/") + "/")), None
         )
+    local = [(r, os.path.realpath(os.path.expanduser(r))) for r in roots if "://" not in r]
     text = os.path.expanduser(text)
     if not os.path.isabs(text):
         text = os.path.join(cwd, text)
     match = _GLOB_CHARS.search(text)
     if match is None:
         resolved = os.path.realpath(text)
-        return next((r for r in roots if "://" not in r and _inside(resolved, r)), None)
-    fixed = os.path.realpath(os.path.dirname(text[: match.start()] + "x"))
-    pattern = text[len(os.path.dirname(text[: match.start()] + "x")) :].lstrip(os.sep)
-    for root in roots:
-        if "://" in root:
-            continue
-        if _inside(fixed, root):
+        return next((r for r, real in local if _inside(resolved, real)), None)
+    head = os.path.dirname(text[: match.start()] + "x")
+    fixed = os.path.realpath(head)
+    pattern = text[len(head) :].lstrip(os.sep)
+    if local and ".." in pattern.split(os.sep):  # climbs out of whatever the glob matched
+        return local[0][0]
+    for root, real in local:
+        if _inside(fixed, real):
             return root
-        if _inside(root, fixed):
-            below = root[len(fixed) :].strip(os.sep).split(os.sep)
+        if _inside(real, fixed):
+            below = real[len(fixed) :].strip(os.sep).split(os.sep)
             parts = pattern.split(os.sep)
             if "**" in parts or _segments_reach(parts, below):
                 return root

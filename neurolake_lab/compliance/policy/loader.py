@@ -5,7 +5,7 @@ everything, warned on PII; everyone else sees PII masked), and with a malformed 
 the *fail-closed* policy (PII masked for everyone, the owner included, and no one exempt from the
 guards) whose ``error`` names the file, the line and the reason. ``parse_policy`` is the strict
 reader behind it. ``PolicyStore`` re-reads the file only when it changed on disk and records each
-change of version, so the session can audit policy changes.
+change of version, so the session can audit policy changes (``store.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +27,8 @@ from sqlglot.errors import SqlglotError
 from neurolake_lab.compliance.policy.errors import PolicyFileError
 from neurolake_lab.compliance.policy.model import (
     OWNER_ROLE,
+    PRIVILEGES,
+    Grant,
     Guards,
     Policy,
     Purpose,
@@ -276,6 +277,9 @@ def _build(
     )
     _check_unique([f.name for f in filters], "row_filters", check)
 
+    grants = tuple(_grant(g, i, check) for i, g in enumerate(data.get("grants") or []))
+    _check_unique([g.name for g in grants], "grants", check)
+
     guards_data = data.get("guards") or {}
     exempt = check.role_names(guards_data.get("exempt_roles"), ("guards", "exempt_roles"))
     guards = Guards(
@@ -299,6 +303,26 @@ def _build(
         rules=rules,
         row_filters=filters,
         guards=guards,
+        grants=grants,
+    )
+
+
+def _grant(data: dict[str, Any], index: int, check: _Checker) -> Grant:
+    where: tuple[str | int, ...] = ("grants", index)
+    privileges = set(data["privileges"])
+    if "all" in privileges:
+        privileges = set(PRIVILEGES)
+    tables = tuple(data.get("tables") or ("*",))
+    if "policy" in privileges and "*" not in tables and "all" not in data["privileges"]:
+        raise check.fail((*where, "tables"), "'policy' is about the whole workspace: grant it "
+                         "without tables (or on '*')")  # fmt: skip
+    return Grant(
+        name=data["name"],
+        privileges=frozenset(privileges),
+        tables=tables,
+        roles=check.role_names(data.get("roles"), (*where, "roles")),
+        users=frozenset(data["users"]) if data.get("users") is not None else None,
+        line=check.located.line(where),
     )
 
 
@@ -399,93 +423,3 @@ def _normalize_paths(paths: Iterable[str]) -> tuple[str, ...]:
         text = str(p)
         out.append(text if "://" in text else os.path.realpath(os.path.expanduser(text)))
     return tuple(sorted(set(out)))
-
-
-# -- watching the file ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PolicyChange:
-    """The policy in force changed (for the audit log): from which version to which."""
-
-    old_version: str | None
-    new_version: str
-    source: str
-    error: str | None
-
-
-class PolicyStore:
-    """The workspace's policy, re-read only when ``policies.yaml`` changes on disk.
-
-    ``current()`` costs one ``stat`` when nothing changed. Each time the version in force
-    changes (the first load included), a ``PolicyChange`` is queued for ``take_changes()``.
-    """
-
-    def __init__(
-        self,
-        workspace: str | os.PathLike[str],
-        *,
-        owner: str | None,
-        protected_paths: Sequence[str] | None = None,
-    ) -> None:
-        self.workspace = Path(workspace)
-        self.path = policy_path(workspace)
-        self.owner = owner
-        self._paths = [str(workspace)] if protected_paths is None else list(protected_paths)
-        self._stamp: tuple[int, int, int, int] | None = None
-        self._policy: Policy | None = None
-        self._changes: list[PolicyChange] = []
-        self._lock = threading.Lock()
-
-    def current(self) -> Policy:
-        """The policy in force now (never raises; see ``load_policy``)."""
-        with self._lock:
-            stamp = self._stat()
-            if self._policy is None or stamp != self._stamp:
-                self._stamp = stamp
-                policy = self._load()
-                old = self._policy.version if self._policy is not None else None
-                if policy.version != old:
-                    self._changes.append(
-                        PolicyChange(
-                            old_version=old,
-                            new_version=policy.version,
-                            source=policy.source,
-                            error=str(policy.error.message) if policy.error else None,
-                        )
-                    )
-                self._policy = policy
-            return self._policy
-
-    def take_changes(self) -> list[PolicyChange]:
-        """The version changes seen since the last call (oldest first)."""
-        with self._lock:
-            out, self._changes = self._changes, []
-            return out
-
-    def close(self) -> None:
-        """Release what the store holds open (nothing for the file)."""
-
-    @property
-    def location(self) -> str:
-        """Where the policy is kept, for people: the file's path."""
-        return str(self.path)
-
-    def stored_text(self) -> str | None:
-        """The policy document as stored (``None``: there is none)."""
-        try:
-            return self.path.read_text(encoding="utf-8")
-        except (FileNotFoundError, UnicodeDecodeError):
-            return None
-
-    def _load(self) -> Policy:
-        """The policy as stored now (never raises)."""
-        return load_policy(self.workspace, owner=self.owner, protected_paths=self._paths)
-
-    def _stat(self) -> tuple[int, int, int, int] | None:
-        """What changes whenever the stored policy does (here: the file's identity and times)."""
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)

@@ -1,16 +1,25 @@
-"""The masking functions, as DuckDB macros, and the salt the hash is keyed with.
+"""The masking functions, and the per-column keys the hash is keyed with.
 
-Masking runs inside DuckDB, vectorised: ``nl_mask_hash`` (a keyed MD5: equal values give equal
-pseudonyms, so joins and counts of distinct values still work), ``nl_mask_redact`` (a constant),
-``nl_mask_partial`` (only the last 4 characters, for values of 8 characters or more) and
-``nl_mask_null`` (NULL of the column's own type). NULL stays NULL under every method.
+Masking runs inside DuckDB, vectorised: ``hash`` (a keyed MD5: equal values of one column give
+equal pseudonyms, so counts of distinct values and GROUP BY still work), ``redact`` (a constant),
+``partial`` (only the last 4 characters, for values of 8 characters or more) and ``null`` (NULL
+of the column's own type). NULL stays NULL under every method.
 
-The salt is kept in a temporary table rather than as a literal in the macro: a literal would show
-in ``EXPLAIN`` output and in ``duckdb_functions()``, and whoever knows the salt can hash guesses
-and compare. ``nl_mask_hash(x)`` reads it through a scalar subquery; a governed subquery instead
-joins the one-row table once and calls ``nl_mask_hash_salted(x, salt)``, which DuckDB plans
-better (an unused masked column then costs nothing). Governed SQL may not name the salt table or
-call the masking functions (see ``guard``), so the salt stays out of its reach.
+The hash resists dictionaries and joins (docs/policies.md, "What the masks protect"):
+
+* **Keyed per column.** A pseudonym is ``md5(k ‖ column ‖ 0x1F ‖ value)`` where ``k`` is the
+  table's key, an HMAC-SHA256 of the workspace's secret and the table's name
+  (``retail.customers``): each column of each table has its own keyed hash. A pseudonym of one
+  column never equals a pseudonym of the same value in another column or table, so a table of
+  guessed values (dates of birth, phone numbers) that a user creates and sees masked cannot be
+  joined to the real column.
+* **Keys out of SQL's reach.** The secret stays in Python: ``nl_mask_key(table)`` is a Python
+  function registered on the connection, not a table or a literal that a statement, ``EXPLAIN``
+  or ``duckdb_functions()`` could show (it has side effects as far as DuckDB knows, so the
+  optimizer never folds a key into a plan). Governed SQL may not call it (``guard``); the rewrite
+  calls it once per query, in a one-row subquery joined to the table (:data:`KEY_ALIAS`).
+* **Built-ins by their full name.** Every function a mask calls is ``system.main.<name>``, so no
+  user macro can change what a mask computes (``system_functions``).
 
 Example:
     >>> import duckdb
@@ -18,38 +27,51 @@ Example:
     >>> register_masking_functions(con, "s" * 32)
     >>> con.sql("SELECT nl_mask_partial('4111111111111111'), nl_mask_redact(42)").fetchone()
     ('************1111', '[REDACTED]')
+    >>> a, b, c = con.sql(
+    ...     "SELECT nl_mask_hash('x', 'ns.t', 'email'), nl_mask_hash('x', 'ns.other', 'email'), "
+    ...     "nl_mask_hash('x', 'ns.t', 'phone')"
+    ... ).fetchone()
+    >>> len({a, b, c}) == 3 and len(a) == 32
+    True
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
+import weakref
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from neurolake_lab.compliance.policy.errors import PolicyError
+from neurolake_lab.compliance.policy.system_functions import system_call
 from neurolake_lab.keyfiles import key_file, read_secret
 
 if TYPE_CHECKING:
     import duckdb
 
-#: Masking method → the DuckDB function the rewrite calls.
+#: Masking method → the macro that masks a value (``hash`` takes the table and column too).
 MASK_FUNCTIONS: Final = {
     "hash": "nl_mask_hash",
     "redact": "nl_mask_redact",
     "partial": "nl_mask_partial",
     "null": "nl_mask_null",
 }
-#: The hash given the salt as an argument (what governed subqueries call: see ``plans``).
-SALTED_HASH: Final = "nl_mask_hash_salted"
-#: The temporary table that holds the salt.
-SALT_TABLE: Final = "__nl_mask_salt"
-#: Its one column, and the alias a governed subquery joins it under.
-SALT_COLUMN: Final = "__nl_salt"
-SALT_ALIAS: Final = "__nl_k"
+#: The hash given the table's key (what governed subqueries call: see ``plans``).
+KEYED_HASH: Final = "nl_mask_hash_keyed"
+#: The Python function that gives a table's key; it lives in ``system.main``.
+KEY_FUNCTION: Final = "nl_mask_key"
+#: The alias of the one-row key subquery a governed subquery joins, and its one column.
+KEY_ALIAS: Final = "__nl_k"
+KEY_COLUMN: Final = "__nl_key"
+#: Functions no governed statement may define or call: the masks and their keys.
+RESERVED_PREFIXES: Final = ("nl_mask_",)
 #: What ``redact`` shows instead of a value.
 REDACTED: Final = "[REDACTED]"
 #: ``partial`` shows the last this many characters ...
@@ -61,49 +83,119 @@ SALT_ENV: Final = "NEUROLAKE_MASK_SALT"
 MIN_SALT_CHARS: Final = 16
 
 _S = "CAST(x AS VARCHAR)"
+_LEN = f"system.main.length({_S})"
 _MACROS: Final = {
-    "nl_mask_hash": f"md5((SELECT {SALT_COLUMN} FROM temp.main.{SALT_TABLE}) || {_S})",
-    "nl_mask_redact": f"CASE WHEN x IS NULL THEN NULL ELSE '{REDACTED}' END",
-    "nl_mask_partial": (
-        f"CASE WHEN x IS NULL THEN NULL WHEN length({_S}) < {PARTIAL_MIN_LENGTH} "
-        f"THEN repeat('*', length({_S})) "
-        f"ELSE repeat('*', length({_S}) - {PARTIAL_KEEP}) || right({_S}, {PARTIAL_KEEP}) END"
+    KEYED_HASH: (
+        "x, k, c",
+        "CASE WHEN x IS NULL THEN NULL ELSE "
+        f"system.main.md5(system.main.concat(k, system.main.lower(c), system.main.chr(31), {_S}))"
+        " END",
     ),
-    "nl_mask_null": "CASE WHEN false THEN x END",
+    "nl_mask_hash": ("x, t, c", f"temp.main.{KEYED_HASH}(x, system.main.{KEY_FUNCTION}(t), c)"),
+    "nl_mask_redact": ("x", f"CASE WHEN x IS NULL THEN NULL ELSE '{REDACTED}' END"),
+    "nl_mask_partial": (
+        "x",
+        f"CASE WHEN x IS NULL THEN NULL WHEN {_LEN} < {PARTIAL_MIN_LENGTH} "
+        f"THEN system.main.repeat('*', {_LEN}) "
+        f"ELSE system.main.concat(system.main.repeat('*', system.main.subtract({_LEN}, "
+        f"{PARTIAL_KEEP})), system.main.right({_S}, {PARTIAL_KEEP})) END",
+    ),
+    "nl_mask_null": ("x", "CASE WHEN false THEN x END"),
 }
 
 
-def register_masking_functions(con: duckdb.DuckDBPyConnection, salt: str | bytes) -> None:
-    """Create the masking macros and the salt table in ``con`` (temporary: this connection only).
+def table_key(secret: str, table: str) -> str:
+    """The key of one table's pseudonyms: HMAC-SHA256 of its lower-cased name (``ns.t``)."""
+    message = b"neurolake mask key\x00" + table.strip().lower().encode("utf-8")
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
-    Call it once per connection, and again to change the salt. The hash of a value is stable for
-    a given salt and differs between salts.
+
+def register_masking_functions(con: duckdb.DuckDBPyConnection, salt: str | bytes) -> None:
+    """Create the masking macros and the key function in ``con`` (this connection only).
+
+    Call it once per connection, and again to change the secret. A column's pseudonym of a
+    value is stable for a given secret and differs between secrets and between columns.
 
     Raises:
-        PolicyError: The salt is shorter than 16 characters.
+        PolicyError: The secret is shorter than 16 characters.
     """
     text = salt.hex() if isinstance(salt, bytes) else str(salt)
     if len(text) < MIN_SALT_CHARS:
         raise PolicyError(
             f"the masking salt is too short: use at least {MIN_SALT_CHARS} characters"
         )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {SALT_TABLE} ({SALT_COLUMN} VARCHAR)")
-    con.execute(f"INSERT INTO temp.main.{SALT_TABLE} VALUES (?)", [text + "\x1f"])
-    for name, body in _MACROS.items():
-        con.execute(f"CREATE OR REPLACE TEMP MACRO {name}(x) AS {body}")
-    con.execute(f"CREATE OR REPLACE TEMP MACRO {SALTED_HASH}(x, salt) AS md5(salt || {_S})")
+    holder = _secrets.get(con)
+    if holder is None:  # first time on this connection: register the key function
+        holder = _secrets[con] = {}
+        _register_key_function(con, holder)
+    holder.clear()
+    holder["secret"] = text
+    for name, (params, body) in _MACROS.items():
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {name}({params}) AS {body}")
 
 
-def mask_expression(column: exp.Expr, method: str, *, salted: bool = False) -> exp.Expr:
-    """``column`` masked with ``method`` (a call of the method's macro).
+#: Connection → its current secret, read by the connection's key function.
+_secrets: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
-    ``salted``: the salt table is joined as ``SALT_ALIAS`` where the expression stands, so the
-    hash reads the salt from it instead of through a scalar subquery of its own.
+
+def _register_key_function(con: duckdb.DuckDBPyConnection, holder: dict[str, str]) -> None:
+    """``system.main.nl_mask_key(table)``: the table's key, computed in Python.
+
+    The secret stays in this closure (``holder``, which a new registration updates): no table,
+    literal or setting in DuckDB ever holds it.
     """
-    if salted and method == "hash":
-        salt = exp.column(SALT_COLUMN, table=SALT_ALIAS)
-        return exp.Anonymous(this=SALTED_HASH, expressions=[column, salt])
-    return exp.Anonymous(this=MASK_FUNCTIONS[method], expressions=[column])
+    import pyarrow as pa
+    from duckdb import sqltypes
+    from duckdb.func import PythonUDFType
+
+    @lru_cache(maxsize=4096)
+    def key(secret: str, table: str) -> str:
+        return table_key(secret, table)
+
+    def keys(tables: Any) -> Any:  # pyarrow arrays (DuckDB reads these hints at runtime)
+        secret = holder["secret"]
+        values = [None if t is None else key(secret, t) for t in tables.to_pylist()]
+        return pa.array(values, pa.string())
+
+    con.create_function(
+        KEY_FUNCTION, keys, [sqltypes.VARCHAR], sqltypes.VARCHAR, type=PythonUDFType.ARROW,
+        side_effects=True,
+    )  # fmt: skip
+
+
+def mask_expression(
+    column: exp.Expr, method: str, *, table: str, name: str, key: exp.Expr | None = None
+) -> exp.Expr:
+    """``column`` masked with ``method`` (a call of the method's macro, by its full name).
+
+    ``table`` (``ns.t``) and the column's ``name`` key the hash; ``key`` is the expression that
+    holds the table's key where the mask stands (the joined key subquery's column) — without
+    it the hash asks for its key itself, once per row batch.
+    """
+    if method == "hash":
+        column_name = exp.Literal.string(name.lower())
+        if key is not None:
+            return _temp_call(KEYED_HASH, column, key, column_name)
+        return _temp_call(
+            MASK_FUNCTIONS["hash"], column, exp.Literal.string(table.lower()), column_name
+        )
+    return _temp_call(MASK_FUNCTIONS[method], column)
+
+
+def key_subquery(table: str) -> exp.Subquery:
+    """``(SELECT system.main.nl_mask_key('ns.t') AS __nl_key) AS __nl_k``: the table's key."""
+    select = exp.Select(
+        expressions=[
+            exp.alias_(system_call(KEY_FUNCTION, exp.Literal.string(table.lower())), KEY_COLUMN)
+        ]
+    )
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(KEY_ALIAS)))
+
+
+def _temp_call(name: str, *args: exp.Expr) -> exp.Expr:
+    """``temp.main.<macro>(args)``: the session's masking macros, by their full name."""
+    call = exp.Anonymous(this=name, expressions=list(args))
+    return exp.Dot.build([exp.to_identifier("temp"), exp.to_identifier("main"), call])
 
 
 def denial_message(column: str, policy: str) -> str:
@@ -124,9 +216,7 @@ def denied_expression(column: str, policy: str, duckdb_type: str) -> exp.Expr:
     DuckDB drops projections nobody uses, so a query that does not need the column runs; one
     that does fails with ``denial_message``. The cast keeps the column's type for binding.
     """
-    raised = exp.Anonymous(
-        this="error", expressions=[exp.Literal.string(denial_message(column, policy))]
-    )
+    raised = system_call("error", exp.Literal.string(denial_message(column, policy)))
     return exp.Cast(this=raised, to=_data_type(duckdb_type))
 
 
@@ -138,7 +228,7 @@ def _data_type(duckdb_type: str) -> exp.DataType:
 
 
 def salt_path(workspace: Path) -> Path:
-    """Where a workspace keeps its masking salt (beside the audit key, outside ``audit/``)."""
+    """Where a workspace keeps its masking secret (beside the audit key, outside ``audit/``)."""
     return key_file(workspace, "mask.salt")
 
 

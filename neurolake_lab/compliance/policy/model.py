@@ -25,6 +25,16 @@ MODES: Final = ("enforce", "remediate")
 OWNER_ROLE: Final = "owner"
 #: A tag pattern that matches any PII tag.
 ANY_PII: Final = "pii"
+#: What a grant may give (``all``: every one of them). Who may change the data of a table
+#: (``write``), its schema (``alter``), drop it, run its upkeep (``maintain``), change its PII
+#: tags (``tag``) or quality rules (``quality``), erase rows for good, roll it back, or publish a
+#: policy (``policy``, not about one table).
+PRIVILEGES: Final = (
+    "write", "alter", "drop", "maintain", "tag", "quality", "erase", "rollback", "policy",
+)  # fmt: skip
+#: What the user who created a table may do to it without a grant (tags, quality rules, erasure
+#: and rollback stay with the workspace owner and grants).
+CREATOR_PRIVILEGES: Final = frozenset({"write", "alter", "drop", "maintain"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,33 @@ class RowFilter:
 
     def covers(self, table: str) -> bool:
         """Whether the filter is about ``table`` (``ns.t``, lower case)."""
+        return any(table_matches(p, table) for p in self.tables)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A grant: users or roles may do ``privileges`` to the tables that match ``tables``.
+
+    ``roles`` and ``users`` are ``None`` when the grant does not restrict on them (everyone).
+    """
+
+    name: str
+    privileges: frozenset[str]
+    tables: tuple[str, ...] = ("*",)
+    roles: frozenset[str] | None = None
+    users: frozenset[str] | None = None
+    line: int | None = None
+
+    def gives(self, who: Identity, privilege: str, table: str | None) -> bool:
+        """Whether the grant gives ``who`` the privilege on ``table`` (``ns.t``, lower case).
+
+        ``table=None`` asks about the workspace as a whole (publishing a policy): only a grant
+        on every table (``*``) gives that.
+        """
+        if privilege not in self.privileges or not _who_matches(self.roles, self.users, who):
+            return False
+        if table is None:
+            return "*" in self.tables
         return any(table_matches(p, table) for p in self.tables)
 
 
@@ -160,6 +197,7 @@ class Policy:
     rules: tuple[Rule, ...] = ()
     row_filters: tuple[RowFilter, ...] = ()
     guards: Guards = field(default_factory=Guards)
+    grants: tuple[Grant, ...] = ()
     error: PolicyFileError | None = None
 
     @property

@@ -17,13 +17,14 @@ from sqlglot import exp
 
 from neurolake_lab.compliance.policy.dialect import to_sql
 from neurolake_lab.compliance.policy.masking import (
-    SALT_ALIAS,
-    SALT_COLUMN,
-    SALT_TABLE,
+    KEY_ALIAS,
+    KEY_COLUMN,
     denied_expression,
+    key_subquery,
     mask_expression,
 )
 from neurolake_lab.compliance.policy.model import Identity, Policy, TagInfo
+from neurolake_lab.compliance.policy.system_functions import qualify_functions
 from neurolake_lab.compliance.policy.user_functions import inline_user_functions
 from neurolake_lab.lru import LRU
 
@@ -201,6 +202,7 @@ def _plan(
         for row_filter in policy.row_filters:
             if row_filter.covers(table) and row_filter.applies(who, purpose):
                 condition, problems = inline_user_functions(row_filter.condition, who, attributes)
+                condition = qualify_tables(qualify_functions(condition))
                 warnings.extend(problems)
                 filters.append(AppliedFilter(row_filter.name, condition.sql("duckdb"), condition))
     spelled = {c: (names.get(c, c), t) for c, t in columns.items()}
@@ -216,8 +218,27 @@ def _plan(
     )
 
 
-#: The table name in a plan's template, replaced by the real reference on each use.
-PLACEHOLDER: Final = "__nl_governed_table"
+#: DuckDB's catalog of the session's in-memory database, where the lakehouse's views live.
+CATALOG: Final = "memory"
+
+
+def lakehouse_table(table: str) -> exp.Table:
+    """``memory."ns"."t"``: the lakehouse's view of ``ns.t``, which no session object shadows.
+
+    A bare or schema-qualified name could resolve to a session table or view of the same name
+    (``CREATE TEMP TABLE customers ...``); the catalog-qualified name is always the lakehouse's.
+    """
+    namespace, name = table.split(".", 1)
+    return exp.table_(name, db=namespace, catalog=CATALOG, quoted=True)
+
+
+def qualify_tables(condition: exp.Expr) -> exp.Expr:
+    """A row filter's table references (``ns.t`` in a subquery) named in the memory catalog."""
+    out = condition.copy()
+    for table in out.find_all(exp.Table):
+        if isinstance(table.this, exp.Identifier) and table.db and not table.catalog:
+            table.set("catalog", exp.to_identifier(CATALOG))
+    return out
 
 
 def _template(
@@ -227,12 +248,13 @@ def _template(
     filters: list[AppliedFilter],
 ) -> exp.Select | None:
     replace: list[exp.Expr] = []
-    salted = any(d.action == "mask" and d.method == "hash" for d in decisions.values())
+    hashed = any(d.action == "mask" and d.method == "hash" for d in decisions.values())
+    key = exp.column(KEY_COLUMN, table=KEY_ALIAS)  # the table's key, from the key subquery
     for col, decision in decisions.items():
         name, duckdb_type = columns[col]
         column = exp.column(name, quoted=True)
         if decision.action == "mask" and decision.method is not None:
-            value = mask_expression(column, decision.method, salted=salted)
+            value = mask_expression(column, decision.method, table=table, name=col, key=key)
         elif decision.action == "deny":
             value = denied_expression(f"{table}.{name}", decision.policy, duckdb_type)
         else:
@@ -241,12 +263,11 @@ def _template(
     if not replace and not filters:
         return None
     star = exp.Star(replace=replace) if replace else exp.Star()
-    if salted:
-        star.set("except_", [exp.to_identifier(SALT_COLUMN)])
-    select = exp.Select(expressions=[star]).from_(exp.Table(this=exp.to_identifier(PLACEHOLDER)))
-    if salted:  # the salt table, joined once: hashes read its one value
-        salt = exp.table_(SALT_TABLE, db="main", catalog="temp", alias=SALT_ALIAS)
-        select = select.join(salt, join_type="cross")
+    if hashed:
+        star.set("except_", [exp.to_identifier(KEY_COLUMN)])
+    select = exp.Select(expressions=[star]).from_(lakehouse_table(table))
+    if hashed:  # the key, asked for once per query: hashes read it from this one row
+        select = select.join(key_subquery(table), join_type="cross")
     if filters:
         select = select.where(exp.and_(*(exp.Paren(this=f.condition.copy()) for f in filters)))
     return select

@@ -2,8 +2,9 @@
 
 The policy rewrite calls DuckDB macros (``masking``); an engine that has no such macros (Daft, in
 ``engine.daft_sql``) gets them here as plain SQL with the same results — ``redact``, ``partial``
-and ``null`` as CASE expressions, the keyed hash as the engine's ``nl_mask_hash`` (MD5 of the same
-salt and text), a denied column's ``error(...)`` as ``nl_denied``, which fails when evaluated.
+and ``null`` as CASE expressions, the keyed hash as the engine's ``nl_mask_hash(x, table,
+column)`` (MD5 of the same table key, column and text), a denied column's ``error(...)`` as
+``nl_denied``, which fails when evaluated.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 from sqlglot import exp
 
 from neurolake_lab.compliance.policy.masking import (
+    KEY_ALIAS,
+    KEY_COLUMN,
+    KEYED_HASH,
     MASK_FUNCTIONS,
     PARTIAL_KEEP,
     PARTIAL_MIN_LENGTH,
     REDACTED,
-    SALT_COLUMN,
-    SALT_TABLE,
-    SALTED_HASH,
 )
 from neurolake_lab.compliance.policy.user_functions import USER_FUNCTION_PREFIX
 from neurolake_lab.engine.daft_sql import DENY_UDF, HASH_UDF, Governance, call
@@ -55,7 +56,8 @@ def _partial(args: list[exp.Expr]) -> exp.Expr:
 
 
 def _hash(args: list[exp.Expr]) -> exp.Expr:
-    return call(HASH_UDF, args[0])
+    """``(value, key or table, column)``: the key subquery's column becomes the table's name."""
+    return call(HASH_UDF, *args)
 
 
 def _deny(args: list[exp.Expr]) -> exp.Expr:
@@ -66,14 +68,14 @@ def portable_governance() -> Governance:
     """The governance constructs of the policy rewrite, as a portable engine runs them."""
     return Governance(
         functions={
-            SALTED_HASH: _hash,
+            KEYED_HASH: _hash,
             MASK_FUNCTIONS["hash"]: _hash,
             MASK_FUNCTIONS["redact"]: _redact,
             MASK_FUNCTIONS["partial"]: _partial,
             MASK_FUNCTIONS["null"]: _null,
             "error": _deny,
         },
-        salt_table=SALT_TABLE,
-        salt_column=SALT_COLUMN,
+        key_alias=KEY_ALIAS,
+        key_column=KEY_COLUMN,
         user_prefix=USER_FUNCTION_PREFIX,
     )

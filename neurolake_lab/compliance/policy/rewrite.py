@@ -1,13 +1,13 @@
 """The rewrite: governed table references become subqueries that mask and filter.
 
 Every reference that reads a governed table (``FROM ns.customers AS c``) is replaced by its plan's
-subquery (``FROM (SELECT * REPLACE (nl_mask_hash("email") AS "email") FROM ns.customers WHERE
-<row filter>) AS c``). Everything above it — projections, WHERE, JOIN conditions, GROUP BY,
-ORDER BY, HAVING, windows, function arguments, stars, struct packing of the whole row — sees only
-masked values and filtered rows, whatever the query does with them. Time travel, samples and
-pivots stay with the reference. The target of an UPDATE or DELETE cannot be a subquery, so there
-the masked columns are masked where the statement reads them (WHERE, SET values, RETURNING) and
-the row filter joins the WHERE.
+subquery (``FROM (SELECT * REPLACE (temp.main.nl_mask_redact("email") AS "email") FROM
+memory.ns.customers WHERE <row filter>) AS c``). Everything above it — projections, WHERE, JOIN
+conditions, GROUP BY, ORDER BY, HAVING, windows, function arguments, stars, struct packing of the
+whole row — sees only masked values and filtered rows, whatever the query does with them. Time
+travel, samples and pivots stay with the reference. The target of an UPDATE or DELETE cannot be
+a subquery, so there the masked columns are masked where the statement reads them (WHERE, SET
+values, RETURNING) and the row filter joins the WHERE.
 """
 
 from __future__ import annotations
@@ -42,20 +42,18 @@ def replace_reads(root: exp.Expr, reads: Iterable[tuple[exp.Table, TablePlan]]) 
 
 
 def governed_subquery(table: exp.Table, plan: TablePlan) -> exp.Subquery:
-    """``(SELECT <masked *> FROM <table> WHERE <filters>) AS <alias>`` for one reference."""
+    """``(SELECT <masked *> FROM memory.<ns>.<t> WHERE <filters>) AS <alias>`` for a reference.
+
+    The subquery reads the lakehouse table by its catalog-qualified name, whatever the reference
+    said: a session table or view that shares a bare name never stands in for it.
+    """
     assert plan.template is not None
     select = plan.template.copy()
-    inner = exp.Table(
-        this=table.this.copy(),
-        db=table.args["db"].copy() if table.args.get("db") else None,
-        catalog=table.args["catalog"].copy() if table.args.get("catalog") else None,
-    )
+    inner = select.args["from_"].this
     for key in INNER_ARGS:
         value = table.args.get(key)
         if value is not None:
             inner.set(key, value.copy() if isinstance(value, exp.Expr) else value)
-    from_ = select.args["from_"]
-    from_.set("this", inner)
     alias = table.args.get("alias")
     alias = (
         alias.copy()
@@ -103,7 +101,12 @@ def govern_write_target(statement: exp.Update | exp.Delete, plan: TablePlan) -> 
             return None
         if decision.action == "mask" and decision.method is not None:
             method = _returning_method(decision.method) if returning else decision.method
-            return mask_expression(exp.column(column.name, table=column.table or None), method)
+            return mask_expression(
+                exp.column(column.name, table=column.table or None),
+                method,
+                table=plan.table,
+                name=name,
+            )
         spelled, duckdb_type = plan.columns[name]
         return denied_expression(f"{plan.table}.{spelled}", decision.policy, duckdb_type)
 
@@ -150,7 +153,8 @@ def _spelled_out(plan: TablePlan, alias: str) -> list[exp.Expr]:
             out.append(column)
         elif decision.action == "mask" and decision.method is not None:
             method = _returning_method(decision.method)
-            out.append(exp.alias_(mask_expression(column, method), name, quoted=True))
+            masked = mask_expression(column, method, table=plan.table, name=col)
+            out.append(exp.alias_(masked, name, quoted=True))
         else:
             value = denied_expression(f"{plan.table}.{name}", decision.policy, duckdb_type)
             out.append(exp.alias_(value, name, quoted=True))

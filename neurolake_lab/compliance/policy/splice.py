@@ -3,7 +3,7 @@
 Printing a whole statement back from sqlglot's tree can change it in small ways (sqlglot's DuckDB
 round trip is good, not perfect) and costs time. So when the statement only *reads* governed
 tables, the governed references are replaced in the original text, by their token positions:
-``FROM retail.customers AS c`` → ``FROM (SELECT ... FROM retail.customers ...) AS c``, and
+``FROM retail.customers AS c`` → ``FROM (SELECT ... FROM memory.retail.customers ...) AS c``, and
 ``retail.customers.email`` loses its ``retail.`` (the subquery is named ``customers``).
 Everything else — spacing, comments, DuckDB syntax sqlglot would respell — stays as written.
 
@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
 
-from neurolake_lab.compliance.policy.plans import PLACEHOLDER, TablePlan
+from neurolake_lab.compliance.policy.plans import TablePlan
 from neurolake_lab.compliance.policy.rewrite import INNER_ARGS
 
 Edit = tuple[int, int, str]  # [start, end) of the text, and what replaces it
@@ -54,8 +54,7 @@ def splice(
             return None  # an alias the text does not have: a qualified tree, print it
         first, last = spans[0], spans[-1]
         assert first is not None and last is not None
-        name = text[first[0] : last[1]]
-        subquery = "(" + plan.template_sql.replace(PLACEHOLDER, name, 1) + ")"
+        subquery = "(" + plan.template_sql + ")"
         if not node.alias:
             subquery += " AS " + text[last[0] : last[1]]
             if node.db:

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 from neurolake_lab.compliance.policy.errors import PolicyFileError
 from neurolake_lab.compliance.policy.loader import (
-    PolicyStore,
     _from_bytes,
     default_policy,
     fail_closed_policy,
     parse_policy,
 )
 from neurolake_lab.compliance.policy.model import Policy
+from neurolake_lab.compliance.policy.store import PolicyStore
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

@@ -40,9 +40,12 @@ _TARGET_PARENTS: Final = (
 
 
 class TableIndex:
-    """The schema's tables by lower-cased id, with bare-name lookup."""
+    """The schema's tables by lower-cased id, with bare-name lookup.
 
-    def __init__(self, schema: Schema) -> None:
+    ``local`` are bare names the session's own tables took over: they name no schema table.
+    """
+
+    def __init__(self, schema: Schema, local: frozenset[str] = frozenset()) -> None:
         self.columns: dict[str, dict[str, str]] = {}
         self.names: dict[str, dict[str, str]] = {}  # lower-cased column → column as spelled
         by_name: dict[str, list[str]] = {}
@@ -51,6 +54,7 @@ class TableIndex:
             self.columns[key] = {str(c).lower(): str(t) for c, t in cols.items()}
             self.names[key] = {str(c).lower(): str(c) for c in cols}
             by_name.setdefault(key.rsplit(".", 1)[-1], []).append(key)
+        by_name = {name: keys for name, keys in by_name.items() if name not in local}
         self._bare = {name: keys[0] for name, keys in by_name.items() if len(keys) == 1}
         self._ambiguous = {name: sorted(keys) for name, keys in by_name.items() if len(keys) > 1}
         self._cache: dict[tuple[str, ...], str | None] = {}
