@@ -230,17 +230,19 @@ class TableWriter:
             QualityError: Rows break the rules and the table refuses them (nothing is written).
         """
         from neurolake_lab.lakehouse.quality_gate import evaluate, rules_for_writer
+        from neurolake_lab.lakehouse.quality_sql import validate
 
         name = display_name(tid)
         prepared = Prepared(data)
         rules = QualityRules.from_properties(table.properties)
         if rules.empty:
             return prepared
+        columns = [f.name for f in table.schema().fields]
+        validate(rules.checks, columns, name)  # every check, also those this write skips
         rules = rules_for_writer(rules, data, hidden=ctx.hidden, supplied=supplied, table=name)
         existing = existing_sql
         if existing is None and table.current_snapshot() is not None:
             existing = f"SELECT * FROM {scan_sql(table.metadata_location)}"
-        columns = [f.name for f in table.schema().fields]
         outcome = evaluate(self._con(), rules, data, columns=columns, table=name,
                            existing_sql=existing)  # fmt: skip
         if outcome.count_error:
