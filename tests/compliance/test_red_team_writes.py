@@ -163,7 +163,7 @@ def test_hole5_a_check_with_a_subquery_is_refused_however_it_is_set(demo: dict[s
         f"CREATE TABLE sandbox.checked WITH ('neurolake.quality' = '{rules}') AS SELECT 1 AS a",
         "CREATE TABLE sandbox.checked (a INTEGER CHECK (error(a::VARCHAR) IS NULL))",
     ):
-        with pytest.raises(NeuroLakeError, match="quality check|subqueries prohibited"):
+        with pytest.raises(NeuroLakeError, match=r"quality check|subqueries prohibited"):
             owner.sql(sql)
         assert owner.audit.tail(1)[0].data.get("error")  # the failure is audited
     assert owner.quality(T).checks == []
