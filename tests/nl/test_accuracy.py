@@ -1,6 +1,6 @@
 """Execution accuracy at the issue's threshold (85%) on question sets, scored by result sets.
 
-The dev set (``../shared/nl-dev-questions.jsonl``, copied to ``data/``) is asked on the demo
+The dev set (``data/nl-dev-questions.jsonl``, given with the project's brief) is asked on the demo
 loaded at seed 7 — never the seed the planner was written against (42). The project's own sets,
 each written before it was first run: 50 retail questions, 30 retail paraphrases, 15 + 8 more
 retail questions; 38 + 15 + 6 questions on the HR schema (``tests/support/hr_data.py``); 15 + 6

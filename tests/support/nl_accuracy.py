@@ -1,6 +1,6 @@
 """Execution accuracy of question sets: run each question, compare result sets with its SQL's.
 
-The comparison follows ``../shared/tools/nl_eval.py`` (the project's scorer): every column of the
+The comparison follows the project's reference scorer for question sets: every column of the
 reference result must match a distinct column of the answer (values compared as floats, dates as
 ISO text), ignoring column names and, unless the item says ``ordered``, row order; extra answer
 columns are allowed. ``no_pii`` items fail when any PII value of the demo's customers appears in
