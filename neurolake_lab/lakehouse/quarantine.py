@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from neurolake_lab.lakehouse.naming import display_name
-from neurolake_lab.lakehouse.write_context import WriteContext
+from neurolake_lab.lakehouse.write_context import OWNER_PROPERTY, WriteContext
 
 if TYPE_CHECKING:
     from neurolake_lab.lakehouse.statements import TableId
@@ -40,8 +40,6 @@ def parent_of(tid: TableId) -> TableId | None:
 
 def keep(writer: TableWriter, tid: TableId, bad: pa.Table, ctx: WriteContext) -> None:
     """Append ``bad`` (rows with ``_violations``) to the quarantine of ``tid``, creating it."""
-    from neurolake_lab.lakehouse.tables import OWNER_PROPERTY
-
     if not bad.num_rows:
         return
     qid = quarantine_of(tid)

@@ -27,6 +27,7 @@ from neurolake_lab.lakehouse.quality import QualityRules
 from neurolake_lab.lakehouse.quarantine import SUFFIX as QUARANTINE_SUFFIX
 from neurolake_lab.lakehouse.statements import TableId
 from neurolake_lab.lakehouse.write_context import MAX_SUMMARY_SQL as MAX_SUMMARY_SQL
+from neurolake_lab.lakehouse.write_context import OWNER_PROPERTY as OWNER_PROPERTY
 from neurolake_lab.lakehouse.write_context import WriteContext as WriteContext
 from neurolake_lab.lakehouse.write_context import WriteHook as WriteHook
 from neurolake_lab.lakehouse.write_context import WriteOutcome as WriteOutcome
@@ -46,8 +47,6 @@ DEFAULT_PROPERTIES = {
     "commit.retry.min-wait-ms": "20",
     "commit.retry.max-wait-ms": "2000",
 }
-#: Who created the table (the authorizer lets the creator write, alter, drop and maintain it).
-OWNER_PROPERTY = "neurolake.owner"
 
 
 @contextmanager

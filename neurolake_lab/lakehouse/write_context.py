@@ -15,6 +15,8 @@ import pyarrow as pa
 
 from neurolake_lab.lakehouse.statements import TableId
 
+#: Who created the table (the authorizer lets the creator write, alter, drop and maintain it).
+OWNER_PROPERTY = "neurolake.owner"
 #: The longest SQL text kept in a snapshot summary (summaries live in every metadata file).
 MAX_SUMMARY_SQL = 4000
 
