@@ -51,6 +51,7 @@ row_filters:
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     ws = tmp_path_factory.mktemp("daft")
+    (ws / "neurolake.toml").write_text('owner = "owner"\n')
     with neurolake_lab.connect(ws, user="owner") as owner:
         owner.sql(
             "CREATE TABLE shop.customers AS SELECT range AS id, "
