@@ -13,7 +13,7 @@ dashboard, no autoscaler monitor, no log monitor, fixed ports, usage stats off) 
 timeouts in its environment (:data:`LENIENT`). One wait in Ray cannot be configured: the raylet
 gives its dashboard agent 15 s to write its HTTP port to a file (``WaitForDashboardAgentPorts``),
 and a Python agent importing Ray on two cores busy with other work can miss that. So the head starts
-first and the workers after it, at a higher priority (``nice -n -10``, set back to the driver's
+first and the workers after it, at a higher priority (niceness -10, set back to the driver's
 once the node is up, so queries run at the driver's priority), nothing else of the cluster's
 competes with them (readiness is read from ``ray start``'s own output, not probed by new drivers),
 and a node that fails is stopped and started again, at most :data:`ATTEMPTS` times
@@ -48,6 +48,8 @@ BIN = Path(sys.executable).parent
 CLIENT_PORT = 10001
 GCS_PORT = 6379
 ATTEMPTS = 3
+#: the niceness a node starts at, also when the driver runs under ``nice`` (see the docstring)
+STARTING_NICE = -10
 #: seconds one node may take to register with the head before it is started again
 NODE_DEADLINE = 150.0
 
@@ -243,7 +245,8 @@ class RayCluster:
         with self._log(index).open("wb") as out:
             self.procs[index] = subprocess.Popen(
                 # a higher priority while it starts: see the module's docstring
-                ["ip", "netns", "exec", self.namespaces[index], "nice", "-n", "-10",
+                ["ip", "netns", "exec", self.namespaces[index], "nice", "-n", str(STARTING_NICE
+                 - os.getpriority(os.PRIO_PROCESS, 0)),
                  str(BIN / "ray"), "start", "--block", *self._args(index)],
                 stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
             )  # fmt: skip
