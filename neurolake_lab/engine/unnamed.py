@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 
@@ -21,11 +23,14 @@ def name_fields(table: pa.Table) -> pa.Table:
     """``table`` with every unnamed or repeated struct field named by its position."""
     if not any(_needs(f.type) for f in table.schema):
         return table
-    columns = [pa.chunked_array([_named(c) for c in col.chunks], _type(col.type)) for col in
-               table.columns]  # fmt: skip
-    return pa.Table.from_arrays(columns, schema=pa.schema(
-        [f.with_type(_type(f.type)) for f in table.schema], metadata=table.schema.metadata
-    ))  # fmt: skip
+    fields = [f.with_type(_type(f.type)) for f in table.schema]
+    columns = [
+        pa.chunked_array([_named(c) for c in col.chunks], type=field.type)  # type: ignore[call-overload]
+        for col, field in zip(table.columns, fields, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields)).replace_schema_metadata(
+        table.schema.metadata
+    )
 
 
 def _needs(kind: pa.DataType) -> bool:
@@ -61,7 +66,8 @@ def _type(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
-def _named(array: pa.Array) -> pa.Array:
+def _named(array: Any) -> Any:
+    """``array`` (a struct or list array, untyped: pyarrow's stubs lack their methods) renamed."""
     kind = array.type
     if not _needs(kind):
         return array
@@ -71,5 +77,5 @@ def _named(array: pa.Array) -> pa.Array:
             children, names=_names(kind), mask=array.is_null() if array.null_count else None
         )
     offsets, values = array.offsets, _named(array.values)
-    build = pa.ListArray if pa.types.is_list(kind) else pa.LargeListArray
+    build: Any = pa.ListArray if pa.types.is_list(kind) else pa.LargeListArray
     return build.from_arrays(offsets, values, mask=array.is_null() if array.null_count else None)
