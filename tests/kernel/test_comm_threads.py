@@ -76,7 +76,8 @@ def test_comms_on_a_subshell_wait_for_the_running_cell(kc: Any) -> None:
     first = until(kc, answer(preflight, 1))[-1]["content"]["data"]
     assert first["kind"] == "sql" and first["result"]["cost"] is not None
 
-    kc.execute("import time; time.sleep(6); print('cell done')")
+    # display() publishes at once from the cell (print() may be flushed after the cell ends)
+    kc.execute("import time; time.sleep(6); display('cell done')")
     until(kc, lambda m: m["msg_type"] == "execute_input")
     send(kc, "comm_msg", {"comm_id": preflight, "data": {"id": 2, "code": code}}, subshell)
     page = {"id": 3, "result_id": "r-none", "offset": 0, "limit": 5, "sort": []}
@@ -84,7 +85,7 @@ def test_comms_on_a_subshell_wait_for_the_running_cell(kc: Any) -> None:
     seen = until(kc, answer(results, 3))
     order = [
         "busy" if answer(preflight, 2)(m)
-        else "done" if m["msg_type"] == "stream" and "cell done" in m["content"]["text"]
+        else "done" if m["msg_type"] == "display_data" and "cell done" in str(m["content"])
         else None
         for m in seen
     ]  # fmt: skip
