@@ -74,6 +74,9 @@ def first_clause(doc: str) -> str:
 def column_phrases(doc: str) -> list[tuple[list[str], float]]:
     """Phrases of a column description that name the column, with how strongly.
 
+    A single word that only modifies the leading noun ("departure" of "departure delay") is
+    weaker than the noun itself: it says what the column is about, not what it holds.
+
     Example:
         >>> [(" ".join(w), s) for w, s in column_phrases("Departure delay in minutes.")][:3]
         [('departure delay minutes', 0.8), ('departure delay', 0.8), ('delay departure', 0.7)]
@@ -81,10 +84,17 @@ def column_phrases(doc: str) -> list[tuple[list[str], float]]:
     words = [w for w in _content(first_clause(doc))]
     while words and words[0] in _LEADING and len(words) > 1:
         words = words[1:]
+    lead: list[str] = []
+    for word in re.findall(r"[^\W\d_][\w'-]*", first_clause(doc).lower()):
+        if word in lexicon.STOPWORDS or word in _BREAK or (lead and word.endswith("ed")):
+            break
+        lead.append(word)
+    modifiers = set(lead[:-1]) - {lead[-1]} if lead else set()
     out: list[tuple[list[str], float]] = []
     for gram in _ngrams(words):
         leading = gram == words[: len(gram)]
-        out.append((gram, 0.7 if len(gram) == 1 else 0.8 if leading else 0.75))
+        single = 0.65 if gram[0] in modifiers else 0.7
+        out.append((gram, single if len(gram) == 1 else 0.8 if leading else 0.75))
         if len(gram) == 2:  # "amount billed" is also asked as "billed amount"
             out.append((gram[::-1], 0.7))
     return out

@@ -269,6 +269,8 @@ class PhraseIndex:
             for i in range(full - n + 1):
                 part = words[i : i + n]
                 score = 0.6 + 0.3 * n / full
+                if i + n < full:
+                    score -= 0.05  # "arrival" of arrival_delay: a modifier, not what it measures
                 if n == 1:
                     stem = lexicon.stem(part[0])
                     if part[0] in STRUCTURE:
@@ -377,16 +379,25 @@ class PhraseIndex:
         ]
 
     def fuzzy(self, tok: Token) -> list[Candidate]:
-        """Single-word entries sharing the word's root, scored a little lower."""
+        """Single-word entries sharing the word's root, scored a little lower.
+
+        A past participle names no table, no abbreviated column name and no agent noun by its
+        root ("carried" is neither the carriers, nor their code ``carr_cd``, nor a low-cost
+        *carrier*; "insured" may still be the insurance type).
+        """
         out: list[Candidate] = []
+        verb = tok.low.endswith("ed") and tok.low != tok.stem
         for stem, cands in self.single.items():
+            if verb and stem.endswith(("er", "or")):
+                continue
             if stem != tok.stem and same_root(stem, tok.stem):
                 # values are matched as written ("live" is not "Liverpool"), except the
                 # meanings a description gives codes ("privately" ~ "private" for PKV)
                 out.extend(
                     Candidate(c.kind, c.target, c.score * 0.85, c.value)
                     for c in cands
-                    if c.kind != "value" or (stem,) in self.meanings
+                    if (c.kind != "value" or (stem,) in self.meanings)
+                    and not (verb and (c.kind == "table" or (c.kind == "column" and len(stem) < 5)))
                 )
         return out
 

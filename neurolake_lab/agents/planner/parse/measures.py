@@ -367,7 +367,8 @@ class MeasuresMixin(ParserBase):
     def _implicit_count(self) -> None:
         """Count the rows of a question that starts with the plural of a state.
 
-        "Deaths per department in 2024", "Cancellations by airline last month".
+        "Deaths per department in 2024", "Cancellations by airline last month"; one that starts
+        with a quantity adds it up ("Passengers per airline in Q1 2025").
         """
         asks = ("count", "agg", "share", "rate", "list", "duration", "sort", "rank", "rankadj")
         if any(c.kind in asks for c in self.st.cues) or not self.mentions:
@@ -376,13 +377,16 @@ class MeasuresMixin(ParserBase):
         if any(t.is_word and t.low not in ("the", "all") for t in self.toks[: m.start]):
             return
         best = m.best()
-        boolean = best is not None and best.kind == "column" and self.view.column(
-            best.target).is_boolean  # fmt: skip
-        if best is None or not (best.kind in ("state", "value", "event") or boolean):
+        col = self.view.column(best.target) if best is not None and best.kind == "column" else None
+        if not plural_noun(self.toks[m.end - 1]) or self._is_table(m) or best is None:
             return
-        if not plural_noun(self.toks[m.end - 1]) or self._is_table(m):
+        if col is not None and col.is_numeric and col.name not in self.view.key(col.table):
+            words = self.view.column_words(col)[-1:]
+            if words not in (["id"], ["key"], ["no"], ["nr"]) and best.score >= 0.7:
+                self.st.cues.insert(0, Cue("agg", m.start, m.start, "sum"))
             return
-        self.st.cues.insert(0, Cue("count", m.start, m.start))
+        if best.kind in ("state", "value", "event") or (col is not None and col.is_boolean):
+            self.st.cues.insert(0, Cue("count", m.start, m.start))
 
     def _events_counted(self, first: Mention, after: Mention | None) -> bool:
         """A state used as a noun counts its rows: "number of cancellations per reason"."""

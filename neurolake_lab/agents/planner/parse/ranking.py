@@ -8,7 +8,13 @@ from neurolake_lab.agents.intent import Filter, GroupKey, Measure, Order, Relati
 from neurolake_lab.agents.planner import vocab
 from neurolake_lab.agents.planner.cues import Comparison, Cue
 from neurolake_lab.agents.planner.linker import Mention, same_root
-from neurolake_lab.agents.planner.parse.base import BRIDGE, COMPARE_GAP, ParserBase, plural_noun
+from neurolake_lab.agents.planner.parse.base import (
+    BRIDGE,
+    COMPARE_GAP,
+    ParserBase,
+    label_of,
+    plural_noun,
+)
 from neurolake_lab.llm import lexicon
 
 #: Units of time (light stems) in seconds, for comparisons with a duration column.
@@ -43,7 +49,13 @@ class RankingMixin(ParserBase):
             self._add_measure(Measure("metric", metric=cand.target, label=cand.target))
         elif cand.kind == "column" and not m.role:
             col = self.view.column(cand.target)
-            if col.is_numeric:
+            own = self.entity is None or col.table in self._up(self.entity)
+            if col.is_numeric and not own and cand.score >= 0.7:
+                # "which airline carried the most passengers": a quantity of the airline's
+                # flights, added up per airline
+                m.role = "measure"
+                self._add_measure(Measure("sum", column=col.id, label=label_of("sum", col.name)))
+            elif col.is_numeric and own:
                 m.role = "order"
                 self.intent.order.append(Order(column=col.id, descending=desc))
 

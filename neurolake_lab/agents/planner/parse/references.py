@@ -26,6 +26,7 @@ _DIRECTION = {
     "to": ("destination", "arriv", "to", "recipient"),
     "into": ("destination", "arriv", "to"),
     "bound": ("destination", "arriv", "to"),
+    "land": ("destination", "arriv", "to"),
 }
 _CONTEXT = 3
 
@@ -38,20 +39,24 @@ class ReferencesMixin(ParserBase):
         words = lexicon.words(col.name) + lexicon.words(col.description) + [edge.role]
         return {lexicon.stem(w) for w in words if w}
 
-    def _context(self, m: Mention) -> list[tuple[str, float]]:
+    def _context(self, m: Mention) -> list[tuple[str, float, int]]:
         """Stems of the words before ``m`` (back to the previous mention), nearest weighing most."""
         begin = max(0, m.start - _CONTEXT)
         for other in self.mentions:
-            if other is not m and begin < other.end <= m.start:
+            # another place or row ("from JFK to Denver") ends this one's context; a verb or an
+            # adjective ("arrived in", "from hub airports") is part of it
+            kind = other.best()
+            if other is not m and begin < other.end <= m.start and kind is not None \
+                    and kind.kind in ("value", "table"):  # fmt: skip
                 begin = other.end
-        out: list[tuple[str, float]] = []
+        out: list[tuple[str, float, int]] = []
         for i in range(begin, m.start):
             tok = self.toks[i]
             if not tok.is_word:
                 continue
             weight = 1.0 / (m.start - i)
-            out.append((tok.stem, weight))
-            out.extend((w, weight) for w in _DIRECTION.get(tok.stem, ()))
+            out.append((tok.stem, weight, i))
+            out.extend((w, weight, i) for w in _DIRECTION.get(tok.stem, ()))
         return out
 
     def _reference_for(self, m: Mention, edges: list[Edge]) -> Edge | None:
@@ -60,14 +65,19 @@ class ReferencesMixin(ParserBase):
         shared = set.intersection(*evidence.values()) if evidence else set()
         context = self._context(m)
         if m.chosen is not None and m.chosen.kind == "column":
-            context += [(lexicon.stem(w), 1.0) for w in lexicon.words(m.text)]
+            context += [(lexicon.stem(w), 1.0, -1) for w in lexicon.words(m.text)]
         scores = []
+        used: list[set[int]] = []
         for e in edges:
             own = evidence[id(e)] - shared
-            scores.append(sum(wt for w, wt in context if any(same_root(w, x) for x in own)))
+            hits = [(wt, i) for w, wt, i in context if any(same_root(w, x) for x in own)]
+            scores.append(sum(wt for wt, _ in hits))
+            used.append({i for _, i in hits if i >= 0})
         best = max(scores, default=0.0)
         if best == 0 or scores.count(best) > 1:
             return None
+        # the words that chose ("arrived in", "left") are read: the direction is their meaning
+        self.st.taken.update(i for i in used[scores.index(best)] if not self._mention_at(i))
         return edges[scores.index(best)]
 
     def _role_candidates(self, m: Mention, found: list[Candidate]) -> list[Candidate]:
