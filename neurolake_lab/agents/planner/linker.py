@@ -94,7 +94,8 @@ class Candidate:
         target: Table id, column id, metric or filter name.
         score: How well the phrase names it (0..1).
         value: For ``value``: the stored value; for ``state``: ``is null``, ``is not null``,
-            ``is true`` or ``is false``.
+            ``is true``, ``is false``, or a sign (``< 0``, ``> 0``: "early" for a delay that is
+            "negative when early").
     """
 
     kind: str
@@ -216,6 +217,12 @@ class PhraseIndex:
         key = stems(words)
         if not key or any(not w for w in key):
             return
+        if len(key) == 1 and key[0] in vocab.IRREGULAR and cand.kind != "value":
+            # "Aircraft that flew the leg" is also what "did ... fly" asks about
+            self._add_key((vocab.IRREGULAR[key[0]],), cand)
+        self._add_key(key, cand)
+
+    def _add_key(self, key: tuple[str, ...], cand: Candidate) -> None:
         found = self.phrases.setdefault(key, [])
         for i, old in enumerate(found):
             if (old.kind, old.target, old.value) == (cand.kind, cand.target, cand.value):
@@ -294,6 +301,8 @@ class PhraseIndex:
             meaningful = [w for w in words if w not in GENERIC and w not in ("is", "has")]
             if meaningful:
                 self._add(meaningful, Candidate("state", col.id, 0.9, "is true"))
+        if col.is_numeric:
+            self._add_signs(col)
         for state in _null_states(col.description):
             self._add(state.split(), Candidate("state", col.id, 1.0, "is null"))
             for opposite in vocab.ANTONYMS.get(state, ()):
@@ -307,6 +316,26 @@ class PhraseIndex:
                     self._add(words[1:], Candidate("value", col.id, 0.9, value))
                 if re.fullmatch(r"\d+-\w+", value):  # "2-HIGH" is one word in a question
                     self._add([value.lower()], Candidate("value", col.id, 0.95, value))
+
+    def _add_signs(self, col: ColumnInfo) -> None:
+        """The word a description gives a sign: "Departure delay (negative when early)".
+
+        "early" is ``< 0`` and its opposite ("late") ``> 0``; "departed early" prefers the
+        departure delay over the arrival delay (the verb of the description's first noun).
+        """
+        match = _SIGN.search(col.description or "")
+        if match is None:
+            return
+        sign = "< 0" if match.group(1).lower() == "negative" else "> 0"
+        other = "> 0" if sign == "< 0" else "< 0"
+        word = match.group(2).lower()
+        lead = docs.words_of(docs.first_clause(col.description))[:1]
+        verb = _derived(lead[0]) if lead else None
+        for w, value, score in [(word, sign, 0.9),
+                                *((o, other, 0.85) for o in vocab.ANTONYMS.get(word, ()))]:
+            self._add([w], Candidate("state", col.id, score, value))
+            if verb:
+                self._add_key((verb, lexicon.stem(w)), Candidate("state", col.id, 1.0, value))
 
     def _add_description(self, col: ColumnInfo, heads: set[str]) -> None:
         """What the column's description says: its noun phrases, codes and the state it flags."""
@@ -371,7 +400,7 @@ class PhraseIndex:
         inner = Token(tok.i, rest, rest, lexicon.stem(rest), "word")
         cands = self.phrases.get((inner.stem,), []) + self.fuzzy(inner)
         flip = {"is null": "is not null", "is not null": "is null", "is true": "is false",
-                "is false": "is true"}  # fmt: skip
+                "is false": "is true", "< 0": ">= 0", "> 0": "<= 0"}  # fmt: skip
         return [
             Candidate("state", c.target, c.score * 0.95, flip[c.value])
             for c in cands
@@ -416,6 +445,9 @@ def _vocabulary(snapshot: SchemaSnapshot) -> set[str]:
         for word in found:
             out.update((word, lexicon.stem(word)))
     return out
+
+
+_SIGN = re.compile(r"\b(negative|positive)\s+(?:when|if|for|means)\s+(?:it\s+is\s+)?([a-z]+)", re.I)
 
 
 def _null_states(doc: str) -> list[str]:

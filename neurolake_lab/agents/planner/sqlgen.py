@@ -147,6 +147,8 @@ class _Generator:
             return f"{col} {op.upper()}"
         if op in ("is true", "is false"):
             return f"{col} IS {op.split()[1].upper()}"
+        if op in ("< 0", "> 0", "<= 0", ">= 0"):  # a sign: "early" on a delay
+            return f"{col} {op}"
         if op in ("in", "not in"):
             values = f.value if isinstance(f.value, list) else [f.value]
             listed = ", ".join(literal(v) for v in values)

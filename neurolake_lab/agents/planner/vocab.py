@@ -104,7 +104,8 @@ ANTONYMS: dict[str, tuple[str, ...]] = {
     "employed": ("former", "departed", "gone"), "pending": ("completed", "finished", "done"),
     "current": ("former", "past"), "ongoing": ("completed", "finished", "done"),
     "unpaid": ("paid",), "unresolved": ("resolved",), "available": ("unavailable",),
-    "valid": ("expired", "invalid"), "live": ("retired",),
+    "valid": ("expired", "invalid"), "live": ("retired",), "early": ("late",),
+    "late": ("early",),
 }  # fmt: skip
 
 #: Words that may stay unmatched without the question being misunderstood.

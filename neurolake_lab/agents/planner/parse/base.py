@@ -456,6 +456,10 @@ def negate(op: str) -> str:
         "is not null": "is null",
         "is true": "is false",
         "is false": "is true",
+        "< 0": ">= 0",
+        ">= 0": "< 0",
+        "> 0": "<= 0",
+        "<= 0": "> 0",
     }.get(op, op)
 
 

@@ -76,9 +76,11 @@ class FinishMixin(ParserBase):
             self.problems.append("read but not used in the answer: " + ", ".join(unused))
         for m in self.mentions:
             both = m.fields.get("ambiguous")
-            if isinstance(both, list) and m.chosen is not None and m.chosen.target in both \
-                    and m.role not in ("", "qualifier"):  # fmt: skip
-                self.problems.append(f"{m.text!r} could be " + " or ".join(both) + ": which one?")
+            if not isinstance(both, list) or m.chosen is None or m.chosen.target not in both:
+                continue
+            if m.role in ("", "qualifier", "verb"):
+                continue  # unused (refused anyway), or a verb that sets no condition
+            self.problems.append(f"{m.text!r} could be " + " or ".join(both) + ": which one?")
         if self.st.cues_of("agg") and not it.measures and not it.order:
             words = ", ".join(repr(cue_word(self.toks, c)) for c in self.st.cues_of("agg"))
             self.problems.append(f"{words}: found nothing to compute it of")

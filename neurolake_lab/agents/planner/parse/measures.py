@@ -17,6 +17,7 @@ from neurolake_lab.agents.planner.parse.base import (
     ParserBase,
     cue_word,
     label_of,
+    participle,
     plural_noun,
 )
 from neurolake_lab.llm import lexicon
@@ -351,6 +352,8 @@ class MeasuresMixin(ParserBase):
                 self.context.add(col.table)
                 self._add_measure(Measure("count", table=col.table, label="count"), cue)
                 m.fields["count_anchor"] = col.id
+            elif participle(self.toks[m.end - 1]):
+                return  # "how many flights arrived ...": a verb, not a quantity to add up
             elif col.is_numeric and not distinct and col.name not in self.view.key(col.table):
                 # "number of units": the sum of a quantity, not a count of its values
                 m.role = "measure"

@@ -259,6 +259,8 @@ class MentionsMixin(ParserBase):
                 continue
             if nxt.has("event") or nxt.has("state") or self.view.column(col.target).is_temporal:
                 continue  # "employees completed": a verb, not a compound noun
+            if participle(self.toks[nxt.start]):
+                continue  # "flights arrived": a verb, whatever column its root resembles
             own = next(
                 (c for c in nxt.candidates if c.kind == "column" and c.table == table.target), None
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from neurolake_lab.agents.intent import Filter
 from neurolake_lab.agents.planner.graph import Edge
 from neurolake_lab.agents.planner.linker import Candidate, Mention, same_root
+from neurolake_lab.agents.planner.docs import first_clause
 from neurolake_lab.agents.planner.parse.base import ParserBase
 from neurolake_lab.llm import lexicon
 
@@ -148,7 +149,7 @@ class ReferencesMixin(ParserBase):
             if own is None:
                 continue
             group = [chosen] + [c for sc, c in ranked if c.kind == chosen.kind
-                                and c.table != chosen.table and abs(own - sc) < 0.02
+                                and c.target != chosen.target and abs(own - sc) < 0.02
                                 and abs(c.score - chosen.score) < 0.02]  # fmt: skip
             if len(group) < 2:
                 continue
@@ -162,10 +163,44 @@ class ReferencesMixin(ParserBase):
                 if x.chosen.kind == "metric" and metric is not None:
                     others.update(d.table for d in metric.definitions)
             inside = [c for c in group if c.table in others]
-            if len(inside) == 1:
+            if len({c.table for c in group}) == 1 and m.chosen.kind == "value":
+                continue  # one column per reference of a value ("JFK"): the references decide
+            if len(inside) == 1 and len(others & {c.table for c in group}) > 0 and len(
+                {c.table for c in group}) > 1:  # fmt: skip
                 m.chosen = inside[0]
+                continue
+            tables = {c.table for c in group}
+            main = self.view.main_date(tables.pop()) if len(tables) == 1 else None
+            dates = all(self.view.column(c.target).is_temporal for c in group)
+            told = self._told_apart(m, group)
+            if told is None and dates and main is not None and main.id in [c.target for c in group]:
+                # "flights scheduled on 2025-03-15": the table's main date, as for any window
+                told = next(c for c in group if c.target == main.id)
+            if told is not None:
+                m.chosen = told
             else:
                 m.fields["ambiguous"] = [c.target for c in group]
+
+    def _told_apart(self, m: Mention, group: list[Candidate]) -> Candidate | None:
+        """The one candidate whose column the rest of the question names more words of.
+
+        "orders per *priority*": ``o_orderpriority`` ("Order priority") over ``o_shippriority``
+        ("Shipping priority"), since the question speaks of orders.
+        """
+        own = {t.stem for t in self.toks[m.start : m.end]}
+        rest = {t.stem for t in self.toks if t.is_word and t.i not in range(m.start, m.end)}
+        scores = []
+        for c in group:
+            col = self.view.snapshot.column(c.target)
+            if col is None:
+                return None
+            words = self.view.column_words(col) + lexicon.words(first_clause(col.description))
+            stems = {lexicon.stem(w) for w in words} - own
+            scores.append(len(stems & rest))
+        best = max(scores)
+        if best == 0 or scores.count(best) > 1:
+            return None
+        return group[scores.index(best)]
 
     def _references(self) -> None:
         """Say which reference reaches each parent-table mention ("flights to Denver")."""

@@ -6,6 +6,7 @@ Values and states filter, related tables become relations (EXISTS), columns are 
 from __future__ import annotations
 
 from neurolake_lab.agents.intent import Filter, Relation
+from neurolake_lab.agents.planner import vocab
 from neurolake_lab.agents.planner.cues import Cue
 from neurolake_lab.agents.planner.linker import Candidate, Mention
 from neurolake_lab.agents.planner.parse.base import BRIDGE, NEG_GAP, VERB_GAP, ParserBase, negate
@@ -197,12 +198,15 @@ class RolesMixin(ParserBase):
             return False
         tok = self.toks[m.start]
         aux = any(t.low in ("did", "do", "does", "was", "were") for t in self.toks[: m.start])
-        verbal = tok.low.endswith(("ed", "en", "own", "ew", "ing")) or aux
+        past = tok.low.endswith(("ed", "en", "own", "ew")) or tok.low in vocab.IRREGULAR
+        verbal = past or tok.low.endswith("ing") or aux
         rows = {self.entity, self._measure_table()}
+        # "how many aircraft did Southwest fly": the verb of the rows that belong to them
+        child = self.entity is not None and self.view.graph.child_edge(self.entity, col.table)
         used = any(x is not m and x.chosen == m.chosen and x.role for x in self.mentions)
-        if not verbal or tok.low == tok.stem + "s" or col.table not in rows:
+        if not verbal or tok.low == tok.stem + "s" or (col.table not in rows and not child):
             return False
-        return used or not col.is_numeric
+        return used or not col.is_numeric or past or aux
 
     def _cue_neg(self, cue: Cue, nxt: Cue | None) -> None:
         m = self._next_mention(cue.end, NEG_GAP | BRIDGE)
