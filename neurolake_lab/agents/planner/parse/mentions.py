@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from neurolake_lab.agents.intent import GroupKey
 from neurolake_lab.agents.planner import vocab
+from neurolake_lab.agents.planner.graph import Edge
 from neurolake_lab.agents.planner.linker import Candidate, Mention
 from neurolake_lab.agents.planner.parse.base import VERB_GAP, ParserBase, demonym, participle
+from neurolake_lab.llm import lexicon
 
 #: Words after a noun that narrow which rows it means ("customers in", "aircraft with").
 _NARROWING = frozenset({"in", "from", "with", "without", "that", "who", "which", "whose", "of",
@@ -20,7 +22,11 @@ class MentionsMixin(ParserBase):
     """Values, compounds, the entity, qualifiers."""
 
     def _values_from_words(self) -> None:
-        """Quoted words, and capitalised words nothing matched, looked up in the data."""
+        """Quoted words, and capitalised words nothing matched, looked up in the data.
+
+        Lower-case words nothing matched are looked up too ("a pneumonia diagnosis"), as a
+        whole value only.
+        """
         tables = tuple(sorted(self.view.snapshot.tables))
         for m in self.mentions:
             if m.role == "quoted" and not m.candidates:
@@ -48,7 +54,7 @@ class MentionsMixin(ParserBase):
                 or not tok.is_word
                 or not tok.text[:1].isupper()
                 or i == 0
-                or tok.low in vocab.FILLER
+                or (tok.low in vocab.FILLER and not self._capital_run(i))  # "New York"
             ):
                 i += 1
                 continue
@@ -69,6 +75,43 @@ class MentionsMixin(ParserBase):
                     Mention(i, j + 1, text, [Candidate("value", c, 0.95, v) for c, v in found])
                 )
             i = j + 1
+        self.mentions.sort(key=lambda m: m.start)
+        self._lower_values(tables)
+
+    def _capital_run(self, i: int) -> bool:
+        nxt = self.toks[i + 1] if i + 1 < len(self.toks) else None
+        return nxt is not None and nxt.is_word and nxt.text[:1].isupper()
+
+    def _lower_values(self, tables: tuple[str, ...]) -> None:
+        """Runs of lower-case words nothing matched, looked up as whole stored values."""
+        covered = {i for m in self.mentions for i in range(m.start, m.end)}
+
+        def free(i: int) -> bool:
+            tok = self.toks[i]
+            return (i not in covered and i not in self.st.taken and tok.is_word
+                    and tok.low not in vocab.FILLER and tok.low not in lexicon.STOPWORDS
+                    and tok.value is None)  # fmt: skip
+
+        i = 0
+        while i < len(self.toks):
+            if not free(i):
+                i += 1
+                continue
+            end = i
+            while end < len(self.toks) and end - i < 3 and free(end):
+                end += 1
+            for j in range(end, i, -1):  # longest first: "heart failure"
+                text = " ".join(t.text for t in self.toks[i:j])
+                if len(text) < 4:
+                    continue
+                found = [(c, v) for c, v in self.view.probe_value(text, tables)
+                         if v.casefold() == text.casefold()]  # fmt: skip
+                if found:
+                    cands = [Candidate("value", c, 0.9, v) for c, v in found]
+                    self.mentions.append(Mention(i, j, text, cands))
+                    i = j - 1
+                    break
+            i += 1
         self.mentions.sort(key=lambda m: m.start)
 
     def _noun_totals(self) -> None:
@@ -221,17 +264,22 @@ class MentionsMixin(ParserBase):
             if kind == "metric" and adjacent and nxt and nxt.chosen and nxt.chosen.kind == "column":
                 m.role = "qualifier"
                 continue
-            # "the Books category": the column word next to a value of that column
+            # "the Books category": the column word next to a value of that column; "pneumonia
+            # as the main diagnosis": a reference column next to a value of the table it
+            # references (it says which reference)
             if kind == "column":
-                for other in (prev, nxt):
-                    if (
-                        other is not None
-                        and other.chosen is not None
-                        and other.chosen.kind in ("value", "state")
-                        and other.chosen.target == m.chosen.target
-                        and abs(other.start - m.start) <= 3
-                    ):
+                for other in self.mentions:
+                    gap = max(other.start - m.end, m.start - other.end)
+                    if other.chosen is None or other.chosen.kind not in ("value", "state"):
+                        continue
+                    if other.chosen.target == m.chosen.target and gap <= 2:
                         m.role = "qualifier"
+                    elif gap <= 3 and self._edge_of(m.chosen.target, other.chosen.table):
+                            m.role = "qualifier"
+                            edge = self._edge_of(m.chosen.target, other.chosen.table)
+                            if edge is not None and len(self.view.graph.between(
+                                    edge.child, edge.parent)) > 1:  # fmt: skip
+                                self.intent.via[f"{edge.child}>{edge.parent}"] = edge.columns[0]
                 if m.role:
                     continue
             # "line items": a column word of a table right before the table's name
@@ -247,6 +295,12 @@ class MentionsMixin(ParserBase):
                 if owner == m.chosen.target:
                     m.role = "qualifier"
                     continue
+
+    def _edge_of(self, column_id: str, table: str | None) -> Edge | None:
+        """The edge by which ``column_id`` references ``table`` (directly), if it does."""
+        child, _, name = column_id.rpartition(".")
+        return next((e for e in self.view.graph.between(child, table or "")
+                     if name in e.columns), None)  # fmt: skip
 
     def _compounds(self) -> None:
         """A table's name before a column of its child table names the child: "order line"."""
