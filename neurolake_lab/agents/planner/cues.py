@@ -437,7 +437,11 @@ def _cues(
                 cue = Cue("rankadj", i, i + 2, ("date", True))
             elif low in ("most", "least", "fewest"):
                 # "the most common diagnosis": how often, i.e. a count
-                end = i + 1 + (nxt in ("common", "frequent", "popular", "usual"))
+                end = (
+                    i
+                    + 1
+                    + (nxt in ("common", "frequent", "popular", "usual", "often", "frequently"))
+                )
                 cue = Cue("rank", i, end, low == "most")
         elif low in ("best", "worst"):
             cue = Cue("rank", i, i + 1, low == "best")

@@ -303,10 +303,18 @@ class PhraseIndex:
                 self._add(meaningful, Candidate("state", col.id, 0.9, "is true"))
         if col.is_numeric:
             self._add_signs(col)
-        for state in _null_states(col.description):
+        states = _null_states(col.description)
+        for state in states:
             self._add(state.split(), Candidate("state", col.id, 1.0, "is null"))
             for opposite in vocab.ANTONYMS.get(state, ()):
                 self._add([opposite], Candidate("state", col.id, 0.9, "is not null"))
+        if states and col.is_temporal:
+            # an end date that stays NULL while the row is under way: the row is "open" until
+            # then, whatever the description calls it ("still in hospital")
+            for word in vocab.UNDER_WAY:
+                self._add([word], Candidate("state", col.id, 0.8, "is null"))
+            for word in vocab.OVER:
+                self._add([word], Candidate("state", col.id, 0.75, "is not null"))
         for value in col.samples:
             norm = normalize_value(value)
             if norm and norm not in ("true", "false", "null", "none", "n/a", "other"):
@@ -331,8 +339,10 @@ class PhraseIndex:
         word = match.group(2).lower()
         lead = docs.words_of(docs.first_clause(col.description))[:1]
         verb = _derived(lead[0]) if lead else None
-        for w, value, score in [(word, sign, 0.9),
-                                *((o, other, 0.85) for o in vocab.ANTONYMS.get(word, ()))]:
+        for w, value, score in [
+            (word, sign, 0.9),
+            *((o, other, 0.85) for o in vocab.ANTONYMS.get(word, ())),
+        ]:
             self._add([w], Candidate("state", col.id, score, value))
             if verb:
                 self._add_key((verb, lexicon.stem(w)), Candidate("state", col.id, 1.0, value))

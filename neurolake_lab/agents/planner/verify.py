@@ -78,7 +78,7 @@ def sql_facts(sql: str) -> SqlFacts:
         if select.args.get("having") is not None and groups is None:
             facts.having_without_groups = True
         order, limit = select.args.get("order"), select.args.get("limit")
-        facts.ranked |= order is not None and limit is not None
+        facts.ranked |= order is not None and limit is not None and not _orders_by_groups(select)
         facts.ranked |= select.args.get("qualify") is not None
         for agg in select.find_all(exp.Max, exp.Min):
             facts.extreme |= agg.find_ancestor(exp.Select) is select
@@ -88,6 +88,30 @@ def sql_facts(sql: str) -> SqlFacts:
                 table = aliases.get(arg.table) if arg.table else next(iter(aliases.values()), "")
                 facts.aggregated.append((func.key, table or "", arg.name))
     return facts
+
+
+def _orders_by_groups(select: exp.Select) -> bool:
+    """Whether a grouped SELECT orders only by its group keys (a superlative that ranks nothing).
+
+    "Which ship mode is used most often" ordered by the ship mode's name, cut to one row, names
+    the first mode in the alphabet, not the most used.
+    """
+    from sqlglot import exp
+
+    groups = select.args.get("group")
+    order = select.args.get("order")
+    if groups is None or order is None:
+        return False
+    keys = {g.sql() for g in groups.expressions}
+    names = {e.alias_or_name for e in select.expressions if e.unalias().sql() in keys}
+    for o in order.expressions:
+        term = o.this
+        if term.sql() in keys:
+            continue
+        if isinstance(term, exp.Column) and not term.table and term.name in names:
+            continue
+        return False
+    return True
 
 
 def _aliases(select: exp.Select) -> dict[str, str]:

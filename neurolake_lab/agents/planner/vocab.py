@@ -94,7 +94,8 @@ CONCEPTS: dict[str, str] = {
     "expensive": "price", "cheap": "price", "cheaper": "price", "cheapest": "price",
     "value": "amount", "worth": "amount",
     "bought": "order", "buy": "order", "purchased": "order",
-    "joined": "signup", "registered": "signup",
+    "joined": "signup", "registered": "signup", "mortality": "died", "fatality": "died",
+    "fatalities": "died",
     "hired": "hire", "hires": "hire", "hiring": "hire",  # the stemmer leaves "hir"
 }  # fmt: skip
 
@@ -108,10 +109,15 @@ ANTONYMS: dict[str, tuple[str, ...]] = {
     "late": ("early",),
 }  # fmt: skip
 
+#: States of a row whose end date is still NULL, and of one whose end date is set.
+UNDER_WAY = ("open", "ongoing", "unfinished", "current")
+OVER = ("closed", "finished", "completed", "ended")
+
 #: Words that may stay unmatched without the question being misunderstood.
 # fmt: off
 FILLER = frozenset({
-    "a", "about", "across", "again", "al", "all", "along", "also", "altogether", "am",
+    "a", "about", "across", "again", "al", "all", "along", "also", "altogether", "am", "among",
+    "amongst", "but",
     "amounts", "an", "and", "any", "appear", "are", "as", "at", "based", "be", "been", "being",
     "belong", "belongs", "both", "break", "breakdown", "bring", "brings", "broken", "brought",
     "by", "came", "can", "carried", "carries", "carry", "cent", "come", "comes", "contain",

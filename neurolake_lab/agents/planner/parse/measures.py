@@ -125,6 +125,8 @@ class MeasuresMixin(ParserBase):
         if nxt is not None and nxt.kind == "duration" and nxt.i == cue.end:
             return  # "average time to resolve": the duration cue takes it
         m = self._free_after(cue.end)
+        if func == "sum" and self._total_of_rows(m):
+            return
         while m is not None and m.chosen is not None and m.chosen.kind == "table":
             if m.role not in ("entity", ""):
                 break
@@ -189,6 +191,26 @@ class MeasuresMixin(ParserBase):
                     f"cannot take the {cue_word(self.toks, cue)} of {m.text!r}"
                     f" ({col.id} is {col.data_type})"
                 )
+
+    def _total_of_rows(self, m: Mention | None) -> bool:
+        """Count the rows a total is of: "Total flights per manufacturer"."""
+        if m is None or m.chosen is None or m.chosen.kind != "table":
+            return False
+        if m.role not in ("", "entity"):
+            return False
+        if not self._plural(m):
+            return False
+        after = self._free_after(m.end, BRIDGE | {"'s"})
+        if after is not None and after.chosen is not None and (
+            after.chosen.kind == "metric"
+            or (after.chosen.kind == "column" and self.view.column(after.chosen.target).is_numeric)
+        ) and not self._after_group_word(after):  # fmt: skip
+            return False  # "total order amount": the amount is added up
+        m.role = m.role or "counted"
+        self._add_measure(Measure("count", table=m.chosen.target,
+                                  label=self.view.table(m.chosen.target).name))  # fmt: skip
+        self.intent.readings.append((f"total {m.text}", f"the number of {m.chosen.target} rows"))
+        return True
 
     def _largest_row(self, m: Mention, func: str) -> bool:
         """The row with the largest money column (amount, price): "the largest order"."""

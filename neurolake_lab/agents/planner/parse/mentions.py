@@ -247,7 +247,6 @@ class MentionsMixin(ParserBase):
             if m.role or m.chosen is None:
                 continue
             nxt = self.mentions[k + 1] if k + 1 < len(self.mentions) else None
-            prev = self.mentions[k - 1] if k > 0 else None
             kind = m.chosen.kind
             adjacent = nxt is not None and nxt.start == m.end and nxt.chosen is not None
             # "placed an order", "placed the most orders": a verb before its object
@@ -275,11 +274,11 @@ class MentionsMixin(ParserBase):
                     if other.chosen.target == m.chosen.target and gap <= 2:
                         m.role = "qualifier"
                     elif gap <= 3 and self._edge_of(m.chosen.target, other.chosen.table):
-                            m.role = "qualifier"
-                            edge = self._edge_of(m.chosen.target, other.chosen.table)
-                            if edge is not None and len(self.view.graph.between(
+                        m.role = "qualifier"
+                        edge = self._edge_of(m.chosen.target, other.chosen.table)
+                        if edge is not None and len(self.view.graph.between(
                                     edge.child, edge.parent)) > 1:  # fmt: skip
-                                self.intent.via[f"{edge.child}>{edge.parent}"] = edge.columns[0]
+                            self.intent.via[f"{edge.child}>{edge.parent}"] = edge.columns[0]
                 if m.role:
                     continue
             # "line items": a column word of a table right before the table's name

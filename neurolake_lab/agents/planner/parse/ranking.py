@@ -50,7 +50,7 @@ class RankingMixin(ParserBase):
         elif cand.kind == "column" and not m.role:
             col = self.view.column(cand.target)
             own = self.entity is None or col.table in self._up(self.entity)
-            if col.is_numeric and not own and cand.score >= 0.7:
+            if col.is_numeric and (not own or self.intent.grouping) and cand.score >= 0.7:
                 # "which airline carried the most passengers": a quantity of the airline's
                 # flights, added up per airline
                 m.role = "measure"
@@ -255,6 +255,10 @@ class RankingMixin(ParserBase):
         if not it.measures and entity and (it.grouping or self.st.cues_of("count")):
             label = self.view.table(entity).name
             it.measures.append(Measure("count", table=entity, label=label, implied=True))
+        elif not it.measures and it.grouping:
+            # "which ship mode is used most often": rows counted per group (the table is the
+            # group's, set when the intent is finished)
+            it.measures.append(Measure("count", label="count", implied=True))
 
     def _polarity(self, desc: bool | None) -> bool | None:
         """Flip best/worst for quantities where more is worse ("the worst delay": highest)."""

@@ -12,9 +12,9 @@ refused with the choice spelled out rather than answered for one of them at rand
 from __future__ import annotations
 
 from neurolake_lab.agents.intent import Filter
+from neurolake_lab.agents.planner.docs import first_clause
 from neurolake_lab.agents.planner.graph import Edge
 from neurolake_lab.agents.planner.linker import Candidate, Mention, same_root
-from neurolake_lab.agents.planner.docs import first_clause
 from neurolake_lab.agents.planner.parse.base import ParserBase
 from neurolake_lab.llm import lexicon
 
