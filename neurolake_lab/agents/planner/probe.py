@@ -80,6 +80,14 @@ class DataProbe:
                         f"SELECT max(abs({col}))::DOUBLE FROM {table_ref(table)}")  # fmt: skip
         return float(row[0]) if row and row[0] is not None else None
 
+    def constant_within(self, table: str, column: str, group: str) -> bool:
+        """Whether ``column`` has one value within each value of ``group`` (seats per model)."""
+        c, g = quote_ident(column), quote_ident(group)
+        row = self._one(("constant", table, column, group),
+                        f"SELECT max(n) FROM (SELECT count(DISTINCT {c}) AS n FROM "
+                        f"{table_ref(table)} GROUP BY {g})")  # fmt: skip
+        return bool(row) and row[0] == 1
+
     def values(self, text: str, table: str, columns: Sequence[ColumnInfo]) -> list[tuple[str, str]]:
         """(column id, stored value) of the ``columns`` (non-PII text) holding ``text``.
 

@@ -55,6 +55,8 @@ class SqlFacts:
     extreme: bool = False
     having_without_groups: bool = False
     aggregated: list[tuple[str, str, str]] = field(default_factory=list)  # (func, table, column)
+    outputs: set[str] = field(default_factory=set)  # column names the result shows
+    output_columns: set[tuple[str, str]] = field(default_factory=set)  # and their tables
 
 
 def sql_facts(sql: str) -> SqlFacts:
@@ -64,6 +66,14 @@ def sql_facts(sql: str) -> SqlFacts:
 
     tree = sqlglot.parse_one(sql, read="duckdb")
     facts = SqlFacts(text=sql)
+    if isinstance(tree, exp.Select):
+        top = _aliases(tree)
+        for item in tree.expressions:
+            for col in item.find_all(exp.Column):
+                facts.outputs.add(col.name)
+                table = top.get(col.table) if col.table else next(iter(top.values()), None)
+                if table:
+                    facts.output_columns.add((table, col.name))
     for select in tree.find_all(exp.Select):
         aliases = _aliases(select)
         facts.tables.update(aliases.values())
@@ -150,7 +160,85 @@ def check(
         problems += _grouping(result, intent, facts)
     problems += _negations(result, facts)
     problems += _types(facts, view)
+    problems += _aggregates(result, facts)
+    if not refines:
+        problems += _asked_for(result, facts, view)
+        problems += _one_time(intent)
+    problems += _contradictions(intent)
     return problems
+
+
+def _contradictions(intent: Intent) -> list[str]:
+    """Two different values required of one column ("in Germany in France"): no row has both."""
+    seen: dict[tuple[str, str | None], object] = {}
+    for f in intent.filters:
+        if f.op != "=" or f.column is None:
+            continue
+        key = (f.column, f.via)
+        if key in seen and seen[key] != f.value:
+            return [f"{f.column} cannot be both {seen[key]!r} and {f.value!r}: 'or'?"]
+        seen[key] = f.value
+    return []
+
+
+#: Aggregate words and the SQL functions that must carry them.
+_AGGREGATE_SQL = {"median": ("median(", "quantile"), "average": ("avg(",), "avg": ("avg(",),
+                  "mean": ("avg(",)}  # fmt: skip
+
+
+def _aggregates(result: ParseResult, facts: SqlFacts) -> list[str]:
+    """An average or a median asked for is computed ("median length of stay" is no avg)."""
+    text = facts.text.lower()
+    for tok in result.tokens:
+        wanted = _AGGREGATE_SQL.get(tok.low)
+        if wanted and not any(w in text for w in wanted):
+            return [f"{tok.text!r}: the answer computes no {tok.low}"]
+    return []
+
+
+def _asked_for(result: ParseResult, facts: SqlFacts, view: PlannerView) -> list[str]:
+    """Show what "which department ..." asks for: the rows or values named are output."""
+    if result.structure.cues_of("count"):
+        return []  # "Which customers in Japan churned? Count them."
+    for cue in result.structure.cues_of("list"):
+        if result.tokens[cue.i].low not in ("which", "what"):
+            continue
+        m = next((x for x in result.mentions if x.start >= cue.end and x.role != "qualifier"),
+                 None)  # fmt: skip
+        if m is None or m.chosen is None or m.start > cue.end + 2:
+            continue
+        cand = m.chosen
+        if cand.kind == "table":
+            table = cand.target
+            shown = any(t == table for t, _ in facts.output_columns) or any(
+                (e.child, c) in facts.output_columns
+                for e in view.graph.children(table) for c in e.columns)  # fmt: skip
+        elif cand.kind == "column" and not view.column(cand.target).is_numeric:
+            shown = cand.target.rpartition(".")[2] in facts.outputs
+        else:
+            continue
+        if not shown:
+            return [f"{m.text!r} was asked for, and the answer does not show it"]
+    return []
+
+
+def _one_time(intent: Intent) -> list[str]:
+    """Refuse groups by the month of one date with a window on another date.
+
+    "discharges per month in 2025" grouped by discharge month and filtered on admission answers
+    no single question.
+    """
+    window = intent.window
+    if window is None or window.column is None:
+        return []
+    for key in intent.grouping:
+        if key.grain and key.column and key.column != window.column \
+                and key.column.rpartition(".")[0] == window.column.rpartition(".")[0]:  # fmt: skip
+            return [
+                f"grouped by the {key.grain} of {key.column} but {window.text!r} read on "
+                f"{window.column}: which date?"
+            ]
+    return []
 
 
 def _represented(table: str, role: str, facts: SqlFacts, view: PlannerView) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurolake_lab.agents.intent import GroupKey, Intent, Measure, Relation
-from neurolake_lab.agents.planner.cues import Cue, find_structure
+from neurolake_lab.agents.intent import Filter, GroupKey, Intent, Measure, Relation
+from neurolake_lab.agents.planner.cues import Comparison, Cue, find_structure
 from neurolake_lab.agents.planner.linker import Candidate, Mention, link
 from neurolake_lab.agents.planner.tokens import Token, tokenize
 from neurolake_lab.agents.planner.view import PlannerView
+from neurolake_lab.index.model import ColumnInfo
 from neurolake_lab.llm import lexicon
 
 #: Words that may sit between a structure word and the mention it governs.
@@ -389,6 +390,28 @@ class ParserBase:
         if state is not None:
             m.fields["happened"] = state.target
 
+    def _birth_column(self) -> ColumnInfo | None:
+        tables = [self.entity] if self.entity else []
+        tables += [m.chosen.table for m in self.mentions if m.chosen and m.chosen.table]
+        tables += sorted(self.view.snapshot.tables)
+        for tid in dict.fromkeys(t for t in tables if t):
+            for col in self.view.table(tid).columns:
+                words = lexicon.words(col.name) + lexicon.words(col.description)
+                if col.is_temporal and ("birth" in words or "dob" in words):
+                    return col
+        return None
+
+    def age_filter(self, comp: Comparison, birth: ColumnInfo) -> None:
+        """An age compared with a number ("65 or older", "patients under 18")."""
+        self.st.taken.update(range(comp.start, comp.end))
+        years = int(comp.value) + (1 if comp.op in (">", "<=") else 0)
+        op = "<=" if comp.op in (">", ">=") else ">"
+        cond = f"{birth.name} {op} current_date - INTERVAL {years} YEAR"
+        self.intent.filters.append(Filter(None, "sql", sql=cond, table=birth.table,
+                                          text=comp.text))  # fmt: skip
+        self.intent.readings.append((comp.text, f"age {comp.op} {comp.value:g} ({cond})"))
+        self.entity = self.entity or birth.table
+
     def _child_relation(self, table: str | None, text: str) -> Relation | None:
         """An EXISTS over rows that belong to the entity, for a condition on them.
 
@@ -447,6 +470,12 @@ def participle(tok: Token | None) -> bool:
         return False
     low = tok.low
     return (low.endswith("ed") and len(low) > 4) or low in _IRREGULAR_PARTICIPLES
+
+
+def is_year_number(col: ColumnInfo) -> bool:
+    """An integer column holding a calendar year (``mfg_yr``, "Year the aircraft was built")."""
+    words = lexicon.words(col.name) + lexicon.words(col.description)[:3]
+    return col.is_numeric and not col.is_temporal and any(w in ("year", "yr") for w in words)
 
 
 def negate(op: str) -> str:

@@ -15,9 +15,8 @@ from __future__ import annotations
 from neurolake_lab.agents.intent import Filter, Measure
 from neurolake_lab.agents.planner.cues import Comparison, Cue
 from neurolake_lab.agents.planner.linker import Mention
-from neurolake_lab.agents.planner.parse.base import ParserBase
+from neurolake_lab.agents.planner.parse.base import ParserBase, is_year_number
 from neurolake_lab.index.model import ColumnInfo
-from neurolake_lab.llm import lexicon
 
 UNITS = {"second": "second", "minute": "minute", "hour": "hour", "day": "day", "week": "week"}
 _SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
@@ -59,7 +58,7 @@ class DerivedMixin(ParserBase):
     def _agg_before(self, i: int) -> Cue | None:
         """The aggregate cue right before token ``i`` (across "number of", articles)."""
         j = i - 1
-        while j >= 0 and self.toks[j].low in ("the", "a", "an", "of", "number", "in"):
+        while j >= 0 and self.toks[j].low in ("the", "a", "an", "of", "number", "in", *_LENGTH):
             j -= 1
         return next((c for c in self.st.cues_of("agg") if c.end == j + 1), None)
 
@@ -200,16 +199,23 @@ class DerivedMixin(ParserBase):
 
     # -- ages --------------------------------------------------------------------------------
 
-    def _birth_column(self) -> ColumnInfo | None:
+    def _year_age(self, comp: Comparison) -> None:
+        """ "aircraft older than 20 years" on a column holding the year they were built."""
         tables = [self.entity] if self.entity else []
         tables += [m.chosen.table for m in self.mentions if m.chosen and m.chosen.table]
-        tables += sorted(self.view.snapshot.tables)
-        for tid in dict.fromkeys(t for t in tables if t):
-            for col in self.view.table(tid).columns:
-                words = lexicon.words(col.name) + lexicon.words(col.description)
-                if col.is_temporal and ("birth" in words or "dob" in words):
-                    return col
-        return None
+        col = next((c for t in dict.fromkeys(x for x in tables if x)
+                    for c in self.view.table(t).columns if is_year_number(c)), None)  # fmt: skip
+        self.st.comparisons.remove(comp)
+        self.st.taken.update(range(comp.start, comp.end + 1))
+        if col is None:
+            self.problems.append(f"{comp.text!r}: no date of birth or year to tell an age from")
+            return
+        # older than N years: made before this year - N (as of today)
+        op = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(comp.op, comp.op)
+        cond = f"{col.name} {op} year(current_date) - {comp.value:g}"
+        self.intent.filters.append(Filter(None, "sql", sql=cond, table=col.table, text=comp.text))
+        self.intent.readings.append((comp.text, f"{cond} (years since {col.name}, as of today)"))
+        self.entity = self.entity or col.table
 
     def _ages(self) -> None:
         ages = [i for i, t in enumerate(self.toks) if t.low == "age" and i not in self.st.taken]
@@ -218,6 +224,8 @@ class DerivedMixin(ParserBase):
             return
         birth = self._birth_column()
         if birth is None:
+            for comp in hinted:
+                self._year_age(comp)
             return  # "age" stays unknown: the planner refuses
         for i in ages:
             cue = self._agg_before(i)
@@ -230,11 +238,4 @@ class DerivedMixin(ParserBase):
             self.entity = self.entity or birth.table
         for comp in hinted:
             self.st.comparisons.remove(comp)
-            self.st.taken.update(range(comp.start, comp.end))
-            years = int(comp.value) + (1 if comp.op in (">", "<=") else 0)
-            op = "<=" if comp.op in (">", ">=") else ">"
-            cond = f"{birth.name} {op} current_date - INTERVAL {years} YEAR"
-            self.intent.filters.append(Filter(None, "sql", sql=cond, table=birth.table,
-                                              text=comp.text))  # fmt: skip
-            self.intent.readings.append((comp.text, f"age {comp.op} {comp.value:g} ({cond})"))
-            self.entity = self.entity or birth.table
+            self.age_filter(comp, birth)

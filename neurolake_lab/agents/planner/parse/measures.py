@@ -124,6 +124,9 @@ class MeasuresMixin(ParserBase):
             return
         if nxt is not None and nxt.kind == "duration" and nxt.i == cue.end:
             return  # "average time to resolve": the duration cue takes it
+        if func in ("max", "min") and nxt is not None and nxt.kind == "agg" and nxt.i == cue.end:
+            self.pending_rank = func == "max"  # "the highest total charges": ranked by the total
+            return
         m = self._free_after(cue.end)
         if func == "sum" and self._total_of_rows(m):
             return

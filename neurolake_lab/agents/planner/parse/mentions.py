@@ -267,15 +267,15 @@ class MentionsMixin(ParserBase):
             # as the main diagnosis": a reference column next to a value of the table it
             # references (it says which reference)
             if kind == "column":
-                for other in self.mentions:
-                    gap = max(other.start - m.end, m.start - other.end)
-                    if other.chosen is None or other.chosen.kind not in ("value", "state"):
+                for near in self.mentions:
+                    apart = max(near.start - m.end, m.start - near.end)
+                    if near.chosen is None or near.chosen.kind not in ("value", "state"):
                         continue
-                    if other.chosen.target == m.chosen.target and gap <= 2:
+                    if near.chosen.target == m.chosen.target and apart <= 2:
                         m.role = "qualifier"
-                    elif gap <= 3 and self._edge_of(m.chosen.target, other.chosen.table):
+                    elif apart <= 3 and self._edge_of(m.chosen.target, near.chosen.table):
                         m.role = "qualifier"
-                        edge = self._edge_of(m.chosen.target, other.chosen.table)
+                        edge = self._edge_of(m.chosen.target, near.chosen.table)
                         if edge is not None and len(self.view.graph.between(
                                     edge.child, edge.parent)) > 1:  # fmt: skip
                             self.intent.via[f"{edge.child}>{edge.parent}"] = edge.columns[0]

@@ -52,12 +52,25 @@ class RankingMixin(ParserBase):
             own = self.entity is None or col.table in self._up(self.entity)
             if col.is_numeric and (not own or self.intent.grouping) and cand.score >= 0.7:
                 # "which airline carried the most passengers": a quantity of the airline's
-                # flights, added up per airline
+                # flights, added up per airline; "which model has the most seats": a value each
+                # model has once (the same on all its rows), not a total
                 m.role = "measure"
-                self._add_measure(Measure("sum", column=col.id, label=label_of("sum", col.name)))
+                func = "max" if self._constant_per_group(col) else "sum"
+                self._add_measure(Measure(func, column=col.id, label=label_of(func, col.name)))
             elif col.is_numeric and own:
                 m.role = "order"
                 self.intent.order.append(Order(column=col.id, descending=desc))
+
+    def _constant_per_group(self, col: Any) -> bool:
+        keys = [k.column for k in self.intent.grouping if k.column and not k.grain]
+        probe = self.view.probe
+        if len(keys) != 1 or probe is None or keys[0].rpartition(".")[0] != col.table:
+            return False
+        if not probe.constant_within(col.table, col.name, keys[0].rpartition(".")[2]):
+            return False
+        group = keys[0].rpartition(".")[2]
+        self.intent.readings.append((col.name, f"the {col.name} of each {group} (one value each)"))
+        return True
 
     def _rank_by_verb(self, cue: Cue) -> None:
         """Count the rows of the verb's child table: "which warehouse shipped the most"."""
@@ -243,6 +256,10 @@ class RankingMixin(ParserBase):
             self.problems.append(f"{comp.text!r}: compared with what?")
             return
         col = self._default_numeric(self.entity, comp.hint)
+        birth = self._birth_column() if col is None else None
+        if birth is not None and birth.table == self.entity:
+            self.age_filter(comp, birth)  # "patients under 18": nothing else has a number
+            return
         if col is None:
             self.problems.append(f"{comp.text!r}: {self.entity} has no number to compare")
             return

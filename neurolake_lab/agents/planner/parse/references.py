@@ -163,14 +163,14 @@ class ReferencesMixin(ParserBase):
                 if x.chosen.kind == "metric" and metric is not None:
                     others.update(d.table for d in metric.definitions)
             inside = [c for c in group if c.table in others]
-            if len({c.table for c in group}) == 1 and m.chosen.kind == "value":
+            if len({c.table for c in group}) == 1 and chosen.kind == "value":
                 continue  # one column per reference of a value ("JFK"): the references decide
             if len(inside) == 1 and len(others & {c.table for c in group}) > 0 and len(
                 {c.table for c in group}) > 1:  # fmt: skip
                 m.chosen = inside[0]
                 continue
             tables = {c.table for c in group}
-            main = self.view.main_date(tables.pop()) if len(tables) == 1 else None
+            main = self.view.main_date(tables.pop() or "") if len(tables) == 1 else None
             dates = all(self.view.column(c.target).is_temporal for c in group)
             told = self._told_apart(m, group)
             if told is None and dates and main is not None and main.id in [c.target for c in group]:

@@ -96,11 +96,21 @@ class RolesMixin(ParserBase):
         m.role = "context"
         self.context.add(target)
 
+    def _listed_with(self, m: Mention, column: str) -> bool:
+        """Whether ``m`` continues a list of values of ``column`` ("high or urgent", "A, B")."""
+        prev = [x for x in self.mentions if x.end <= m.start and x.chosen is not None
+                and x.chosen.kind == "value" and x.chosen.target == column]  # fmt: skip
+        if not prev:
+            return False
+        gap = self.toks[prev[-1].end : m.start]
+        return all(t.low in ("or", "and", ",", "either", "nor", "/", "&") for t in gap)
+
     def _value_filter(self, m: Mention, cand: Candidate, negated: bool) -> None:
         col = self.view.column(cand.target)
         for f in self.intent.filters:
             if (
-                f.column == col.id
+                self._listed_with(m, col.id)
+                and f.column == col.id
                 and f.op in ("=", "in", "!=", "not in")
                 and ((f.op in ("!=", "not in")) == negated)
             ):

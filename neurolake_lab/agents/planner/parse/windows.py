@@ -5,18 +5,15 @@ from __future__ import annotations
 import re
 
 from neurolake_lab.agents.intent import Filter, GroupKey, Relation, TimeWindow
-from neurolake_lab.agents.planner.parse.base import ANCHOR_GAP, BRIDGE, ParserBase
+from neurolake_lab.agents.planner.parse.base import (
+    ANCHOR_GAP,
+    BRIDGE,
+    ParserBase,
+    is_year_number,
+)
 from neurolake_lab.agents.planner.timewindow import WindowMatch
-from neurolake_lab.index.model import ColumnInfo
-from neurolake_lab.llm import lexicon
 
 _YEAR = re.compile(r"DATE '(\d{4})-01-01'")
-
-
-def _is_year_number(col: ColumnInfo) -> bool:
-    """An integer column holding a calendar year (``mfg_yr``, "Year the aircraft was built")."""
-    words = lexicon.words(col.name) + lexicon.words(col.description)[:3]
-    return col.is_numeric and not col.is_temporal and any(w in ("year", "yr") for w in words)
 
 
 class WindowsMixin(ParserBase):
@@ -57,7 +54,7 @@ class WindowsMixin(ParserBase):
         if m is None or m.role not in ("", "verb", "projection") or m.chosen is None:
             return False
         cand = next((c for c in m.candidates if c.kind == "column"
-                     and _is_year_number(self.view.column(c.target))), None)  # fmt: skip
+                     and is_year_number(self.view.column(c.target))), None)  # fmt: skip
         if cand is None or self._temporal_candidate(m) is not None:
             return False
         col = self.view.column(cand.target)
@@ -164,6 +161,9 @@ class WindowsMixin(ParserBase):
                         m.role = "anchor"
                         if not self.intent.measures and col.table:
                             self.entity = self.entity or col.table
-            if anchor is None and self.intent.window is not None:
-                anchor = self.intent.window.column
+            window = self.intent.window
+            if anchor is None and window is not None:
+                anchor = window.column
+            elif window is not None and window.column is None:
+                window.column = anchor  # "discharges per month in 2025": both on the discharge
             self.intent.grouping.insert(0, GroupKey(column=anchor, grain=grain, text=grain))
