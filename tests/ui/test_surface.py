@@ -275,6 +275,7 @@ def test_preflight_warns_while_typing(page: Any, artifacts: Path, latency: dict[
         "max": round(max(samples), 1),
         # where the time goes: median of each part over the samples
         "parts_median": {k: round(statistics.median(v), 1) for k, v in parts.items()},
+        "parts": {k: [round(x, 1) for x in v] for k, v in parts.items()},
         "delay_setting_ms": page.evaluate(PREFLIGHT_DELAY),
         "requests_per_burst": burst_requests,
         "kernel_ms_total": float(bar.get_attribute("data-kernel-ms") or 0),
