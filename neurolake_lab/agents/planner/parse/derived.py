@@ -200,7 +200,7 @@ class DerivedMixin(ParserBase):
     # -- ages --------------------------------------------------------------------------------
 
     def _year_age(self, comp: Comparison) -> None:
-        """ "aircraft older than 20 years" on a column holding the year they were built."""
+        """Compare an age with a column holding a year ("aircraft older than 20 years")."""
         tables = [self.entity] if self.entity else []
         tables += [m.chosen.table for m in self.mentions if m.chosen and m.chosen.table]
         col = next((c for t in dict.fromkeys(x for x in tables if x)
