@@ -367,8 +367,14 @@ class PhraseIndex:
         state = flag
         if state:
             self._add(state, Candidate("state", col.id, 0.95, "is true"))
-            if len(state) > 1:
+            # a part says the state only when it is not a noun of the schema ("carrier" of
+            # "low-cost carrier") or the verb alone ("sent" of "sent express")
+            if len(state) > 1 and lexicon.stem(state[-1]) not in heads:
                 self._add(state[-1:], Candidate("state", col.id, 0.8, "is true"))
+            if len(state) > 2:
+                self._add(state[:-1], Candidate("state", col.id, 0.85, "is true"))  # "low cost"
+            elif len(state) == 2 and not state[0].endswith("ed") and state[0] not in (
+                    vocab.IRREGULAR):  # fmt: skip
                 self._add(state[:1], Candidate("state", col.id, 0.85, "is true"))
 
     def _add_events(self, col: ColumnInfo, words: list[str]) -> None:

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from neurolake_lab.agents.planner import vocab
+
 if TYPE_CHECKING:
     from sqlglot import exp
 
@@ -50,7 +52,8 @@ class SqlFacts:
     tables: set[str] = field(default_factory=set)
     columns: set[tuple[str, str]] = field(default_factory=set)
     text: str = ""
-    grouped: bool = False
+    grouped: bool = False  # the result is (its outermost SELECT groups)
+    counts_only: bool = False  # the result is one number of rows
     ranked: bool = False
     extreme: bool = False
     having_without_groups: bool = False
@@ -67,6 +70,11 @@ def sql_facts(sql: str) -> SqlFacts:
     tree = sqlglot.parse_one(sql, read="duckdb")
     facts = SqlFacts(text=sql)
     if isinstance(tree, exp.Select):
+        facts.grouped = tree.args.get("group") is not None
+        items = [e.unalias() for e in tree.expressions]
+        facts.counts_only = (
+            not facts.grouped and len(items) == 1 and isinstance(items[0], exp.Count)
+        )
         top = _aliases(tree)
         for item in tree.expressions:
             for col in item.find_all(exp.Column):
@@ -84,7 +92,6 @@ def sql_facts(sql: str) -> SqlFacts:
             if table is not None:
                 facts.columns.add((table, col.name))
         groups = select.args.get("group")
-        facts.grouped |= groups is not None
         if select.args.get("having") is not None and groups is None:
             facts.having_without_groups = True
         order, limit = select.args.get("order"), select.args.get("limit")
@@ -163,6 +170,11 @@ def check(
     problems += _aggregates(result, facts)
     if not refines:
         problems += _asked_for(result, facts, view)
+        counted = result.structure.cues_of("count") or any(
+            t.low in ("headcount", "tally") for t in result.tokens
+        )  # a count by another name
+        if facts.counts_only and not counted:
+            problems.append("the answer is a number of rows, and the question asks for no count")
         problems += _one_time(intent)
     problems += _contradictions(intent)
     return problems
@@ -338,6 +350,11 @@ def _grouping(result: ParseResult, intent: Intent, facts: SqlFacts) -> list[str]
         word = result.tokens[cue.i].low
         m = next((x for x in result.mentions if x.start >= cue.end), None)
         if word not in ("per", "each", "every", "across") or m is None:
+            continue
+        unit = result.tokens[cue.end].low if cue.end < len(result.tokens) else ""
+        if word == "per" and unit in vocab.RATE_UNITS:
+            problems.append(f"'per {unit}' asks for a rate (one quantity divided by another), "
+                            "which the planner does not compute")  # fmt: skip
             continue
         if m.role == "filter":
             problems.append(f"{word!r} {m.text!r}: read as a condition, not as groups")

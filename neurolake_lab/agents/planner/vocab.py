@@ -80,6 +80,12 @@ MEASURE_UNITS = frozenset(
      "dollars", "gbp", "pounds", "percent", "pct", "l", "liters", "litres"}
 )  # fmt: skip
 
+#: Units after "per" that ask for a rate ("cost per kilogram"), not for groups.
+RATE_UNITS = MEASURE_UNITS - {"percent", "pct"} | {
+    "kilogram", "kilometer", "kilometers", "kilometre", "kilometres", "mile", "pound", "liter",
+    "litre", "gram", "ton", "tonne", "meter", "metre", "dollar", "passenger", "seat", "bed",
+}  # fmt: skip
+
 #: Adjectives that rank by a kind of column: word -> (concept, descending).
 RANK_ADJECTIVES: dict[str, tuple[str, bool]] = {
     "expensive": ("price", True), "priciest": ("price", True), "cheapest": ("price", False),

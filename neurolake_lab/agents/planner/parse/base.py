@@ -412,6 +412,12 @@ class ParserBase:
         self.intent.readings.append((comp.text, f"age {comp.op} {comp.value:g} ({cond})"))
         self.entity = self.entity or birth.table
 
+    def _verb_after_subject(self, subject: Mention, m: Mention) -> bool:
+        """A word between plural rows and a preposition is their verb: "people *work* in"."""
+        if not self._plural(subject) or m.end - m.start != 1 or m.start != subject.end:
+            return False
+        return self._low(m.end) in ("in", "at", "for", "from", "on", "with", "to")
+
     def _child_relation(self, table: str | None, text: str) -> Relation | None:
         """An EXISTS over rows that belong to the entity, for a condition on them.
 
@@ -451,9 +457,14 @@ def demonym(value: str, word: str) -> bool:
     return shorter >= 6 and common >= shorter - 1 and word.endswith(("an", "ian", "ese", "ish"))
 
 
+_IRREGULAR_PLURALS = frozenset({"people", "children", "men", "women", "persons", "staff"})
+
+
 def plural_noun(tok: Token) -> bool:
     """Whether a noun is written in the plural ("customers", "categories"; not "status")."""
     low = tok.low
+    if low in _IRREGULAR_PLURALS:
+        return True
     return low.endswith("s") and not low.endswith(("ss", "us", "is")) and tok.stem != low
 
 

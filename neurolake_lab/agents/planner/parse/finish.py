@@ -45,6 +45,8 @@ class FinishMixin(ParserBase):
             keep = self._list_projection()
             it.projections = keep
             named = any(m.role in ("entity", "counted") for m in self.mentions)
+            # "Books under 20": everything said is about one table's rows, which are listed
+            named |= {m.chosen.table for m in self.mentions if m.chosen} == {it.entity}
             if not named and not it.projections and self.previous is None:
                 # "Deaths in Kardiologie": no table was named, so listing the rows of the one a
                 # value belongs to would be a guess at what to show

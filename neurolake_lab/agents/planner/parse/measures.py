@@ -413,7 +413,9 @@ class MeasuresMixin(ParserBase):
             if words not in (["id"], ["key"], ["no"], ["nr"]) and best.score >= 0.7:
                 self.st.cues.insert(0, Cue("agg", m.start, m.start, "sum"))
             return
-        if best.kind in ("state", "value", "event") or (col is not None and col.is_boolean):
+        # a state or an event ("Deaths", "Cancellations"), not a stored name ("Books under 20"
+        # lists books)
+        if best.kind in ("state", "event") or (col is not None and col.is_boolean):
             self.st.cues.insert(0, Cue("count", m.start, m.start))
 
     def _events_counted(self, first: Mention, after: Mention | None) -> bool:

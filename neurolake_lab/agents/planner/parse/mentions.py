@@ -271,8 +271,10 @@ class MentionsMixin(ParserBase):
                     apart = max(near.start - m.end, m.start - near.end)
                     if near.chosen is None or near.chosen.kind not in ("value", "state"):
                         continue
-                    if near.chosen.target == m.chosen.target and apart <= 2:
-                        m.role = "qualifier"
+                    same = next((c for c in m.candidates if c.kind == "column"
+                                 and c.target == near.chosen.target), None)  # fmt: skip
+                    if same is not None and apart <= 2:
+                        m.role, m.chosen = "qualifier", same  # "sick leave" (a leave type)
                     elif apart <= 3 and self._edge_of(m.chosen.target, near.chosen.table):
                         m.role = "qualifier"
                         edge = self._edge_of(m.chosen.target, near.chosen.table)
@@ -312,7 +314,7 @@ class MentionsMixin(ParserBase):
                 continue
             if nxt.has("event") or nxt.has("state") or self.view.column(col.target).is_temporal:
                 continue  # "employees completed": a verb, not a compound noun
-            if participle(self.toks[nxt.start]):
+            if participle(self.toks[nxt.start]) or self._verb_after_subject(m, nxt):
                 continue  # "flights arrived": a verb, whatever column its root resembles
             own = next(
                 (c for c in nxt.candidates if c.kind == "column" and c.table == table.target), None

@@ -11,6 +11,7 @@ from neurolake_lab.agents.planner.cues import Cue
 from neurolake_lab.agents.planner.linker import Candidate, Mention
 from neurolake_lab.agents.planner.parse.base import BRIDGE, NEG_GAP, VERB_GAP, ParserBase, negate
 from neurolake_lab.index.model import ColumnInfo
+from neurolake_lab.llm import lexicon
 
 
 class RolesMixin(ParserBase):
@@ -208,6 +209,10 @@ class RolesMixin(ParserBase):
             return False
         tok = self.toks[m.start]
         aux = any(t.low in ("did", "do", "does", "was", "were") for t in self.toks[: m.start])
+        subject = next((x for x in self.mentions if x.end == m.start), None)
+        aux = aux or (
+            subject is not None and self._is_table(subject) and self._verb_after_subject(subject, m)
+        )  # "people work in Sales"
         past = tok.low.endswith(("ed", "en", "own", "ew")) or tok.low in vocab.IRREGULAR
         verbal = past or tok.low.endswith("ing") or aux
         rows = {self.entity, self._measure_table()}
@@ -244,6 +249,17 @@ class RolesMixin(ParserBase):
                     m.chosen = Candidate("table", table, 0.9)
                     m.role = ""
                     self._table_role(self.mentions.index(m), m, True)
+                    self._object_of(m, table)
+
+    def _object_of(self, verb: Mention, table: str) -> None:
+        """The word after the verb that is part of its table's name ("requested *leave*")."""
+        obj = self._after(verb, frozenset({"a", "an", "any", "the"}))
+        if obj is None or obj.role or obj.end - obj.start != 1:
+            return
+        name = {lexicon.stem(w) for w in lexicon.words(self.view.table(table).name)}
+        if self.toks[obj.start].stem in name:
+            obj.role = "qualifier"
+            obj.chosen = Candidate("table", table, 0.9)
 
     def _table_after(self, m: Mention) -> str | None:
         nxt = self._after(m, VERB_GAP | NEG_GAP)

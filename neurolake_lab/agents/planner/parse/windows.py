@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from neurolake_lab.agents.intent import Filter, GroupKey, Relation, TimeWindow
+from neurolake_lab.agents.planner.linker import same_root
 from neurolake_lab.agents.planner.parse.base import (
     ANCHOR_GAP,
     BRIDGE,
@@ -12,6 +13,7 @@ from neurolake_lab.agents.planner.parse.base import (
     is_year_number,
 )
 from neurolake_lab.agents.planner.timewindow import WindowMatch
+from neurolake_lab.llm import lexicon
 
 _YEAR = re.compile(r"DATE '(\d{4})-01-01'")
 
@@ -30,6 +32,7 @@ class WindowsMixin(ParserBase):
                 window.column = anchor
                 window.explicit_column = True
                 table = anchor.rpartition(".")[0]
+                self._weak_child_event(anchor, table)
                 target = self._relation_for(table) or self._child_relation(table, w.text)
             else:
                 before = self._before(w.start, frozenset({"was", "were", "in", "the", "during"}))
@@ -44,6 +47,28 @@ class WindowsMixin(ParserBase):
                 self.problems.append(
                     f"two time windows: {self.intent.window.text!r} and {w.text!r}"
                 )
+
+    def _weak_child_event(self, anchor: str, table: str) -> None:
+        """Refuse an event read on another table's date by a word that only resembles it.
+
+        "employees joined this year" is not "some training of theirs started this year" because
+        "joined" is like "enrolled": another table's event needs its own word or its table named.
+        """
+        if self.entity is None or table in self._up(self.entity):
+            return
+        named = any(m.chosen is not None and m.chosen.kind == "table" and m.chosen.target == table
+                    for m in self.mentions)  # fmt: skip
+        words = [m for m in self.mentions if m.chosen is not None and m.chosen.target == anchor]
+        col = self.view.column(anchor)
+        own = {lexicon.stem(w) for w in lexicon.words(col.name) + lexicon.words(col.description)}
+        # the column's own word or a form of it ("admissions" of "admitted"), not a synonym
+        strong = any(same_root(self.toks[i].stem, w) for m in words
+                     for i in range(m.start, m.end) for w in own)  # fmt: skip
+        if named or strong:
+            return
+        said = ", ".join(repr(m.text) for m in words) or "the time window"
+        self.problems.append(f"{said} read as {anchor}, a date of another table than "
+                             f"{self.entity}: say whose date")  # fmt: skip
 
     def _year_number(self, w: WindowMatch) -> bool:
         """Compare a window with a column that holds a year as a number.
