@@ -32,6 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from runs import no_hits, provenance  # noqa: E402
+
 import neurolake_lab  # noqa: E402
 from tests.support import nl_eval  # noqa: E402
 
@@ -58,7 +60,8 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    print("result cache: off (every query runs)")
+    print(provenance())
+    print("result cache: off (every query runs; a hit stops the benchmark)")
     if args.mode == "offline":
         os.environ["NEUROLAKE_LLM"] = "offline"
     elif not os.environ.get("NEUROLAKE_LLM_BASE_URL") and not os.environ.get("OPENAI_API_KEY"):
@@ -84,6 +87,7 @@ def main() -> int:
                 if split == "test" and not args.show_test:
                     del data["outcomes"]  # measured, never looked at while tuning
                 results[schema][split] = data
+                no_hits(session, f"a question of {schema} {split}")
                 print(f"  {split:5s} {summary.line()}")
                 if split != "test" or args.show_test:
                     _print_failures(summary)

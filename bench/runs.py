@@ -13,6 +13,7 @@ cached call was not. ``provenance`` is the line that dates a benchmark's figures
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import time
@@ -68,6 +69,13 @@ def cached(session: Session, sql: str, **kwargs: Any) -> QueryResult:
     return result
 
 
+def no_hits(session: Session, what: str) -> None:
+    """Stop if ``session``'s result cache answered anything (after cold runs not made by ``cold``)."""
+    stats = session.result_cache.stats
+    if stats.memory_hits + stats.disk_hits:
+        raise invalid(f"the result cache answered {what}")
+
+
 def clear_pii(result: QueryResult) -> list[str]:
     """Columns of ``result`` showing personal data in clear, which the result cache never keeps.
 
@@ -83,6 +91,39 @@ def cold_report(report: dict[str, Any], cell: str) -> None:
     """Stop if a kernel's cell report (``application/vnd.neurolake.report+json``) was a cache hit."""
     if any(CACHE_NOTICE in n for n in report.get("notices", [])):
         raise invalid(f"a cold cell was answered by the result cache: {cell!r}")
+
+
+#: what a NeuroLake kernel answers about its ``%%sql`` session's result cache: [on, hits so far]
+KERNEL_CACHE = (
+    "(lambda s: [s.settings.result_cache, s.result_cache.stats.memory_hits"
+    " + s.result_cache.stats.disk_hits])(__import__('neurolake_lab.magics', "
+    "fromlist=['magics_session']).magics_session(get_ipython()))"
+)
+
+
+def kernel_cache(kc: Any) -> tuple[bool, int]:
+    """Whether the result cache of a NeuroLake kernel (a ``jupyter_client`` client) is on, and
+    how many cells it answered so far; asked outside any timing."""
+    reply = kc.execute("", silent=True, user_expressions={"c": KERNEL_CACHE}, reply=True)
+    value = reply["content"]["user_expressions"]["c"]
+    if value.get("status") != "ok":
+        raise invalid(f"could not read a kernel's result cache: {value.get('evalue')}")
+    on, hits = ast.literal_eval(value["data"]["text/plain"])
+    return bool(on), int(hits)
+
+
+def cold_kernel(kc: Any, name: str, *, before: bool) -> str:
+    """Stop if a NeuroLake kernel's result cache is on or answered a cell; the line to print.
+
+    Called ``before`` the timed cells (the cache must be off) and after them (it must not have
+    answered any: with it off, a hit means the setting was not honoured).
+    """
+    on, hits = kernel_cache(kc)
+    if on:
+        raise invalid(f"the result cache is on in the {name} kernel timed cold")
+    if hits:
+        raise invalid(f"the {name} kernel's result cache answered {hits} cells timed cold")
+    return f"result cache: off in the {name} kernel ({'checked' if before else '0 hits'})"
 
 
 class Hits:
