@@ -62,7 +62,7 @@ def main() -> None:
         os.environ["RAY_ADDRESS"] = cluster.address
     try:
         print(provenance())
-        with connect_cold(ws, user="bench") as session:
+        with connect_cold(ws) as session:  # the owner: it writes the tables
             print(f"{cache_line(session)}; the timed runs call the engines directly (no cache)")
             t0 = time.perf_counter()
             queries = load_tpch(session, args.scale)
