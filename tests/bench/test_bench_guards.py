@@ -139,3 +139,18 @@ def test_a_kernel_whose_cache_is_on_or_answered_stops_a_kernel_benchmark(
         reply = cached_kernel.execute_interactive(f"%%sql\n{SQL}", timeout=120)
         assert reply["content"]["status"] == "ok"
     assert runs.kernel_cache(cached_kernel) == (True, 1)  # the second cell was a hit
+
+
+def test_every_benchmark_dates_its_figures_and_states_the_cache() -> None:
+    """A benchmark added later must say when it measured and whether the result cache was on,
+    and ``make bench`` must run it."""
+    bench = Path(runs.__file__).parent
+    makefile = (bench.parent / "Makefile").read_text()
+    data = {"runs.py", "pii_labelled.py", "pii_faker_set.py"}  # helpers and evaluation sets
+    scripts = [p for p in sorted(bench.glob("*.py")) if p.name not in data]
+    assert len(scripts) >= 18
+    for script in scripts:
+        text = script.read_text()
+        assert "provenance()" in text, f"{script.name} does not print provenance()"
+        assert "result cache" in text or "cache_line(" in text, f"{script.name}: cache unstated"
+        assert f"$(BENCH)/{script.name}" in makefile, f"make bench does not run {script.name}"
