@@ -27,6 +27,7 @@ from neurolake_lab.agents.optimizer import (
 )
 from neurolake_lab.agents.validate import check_query
 from neurolake_lab.compliance.audit import AuditLog
+from neurolake_lab.compliance.redact import redact
 from neurolake_lab.exceptions import PlanningError, QueryError, UsageError
 from neurolake_lab.session import Session
 
@@ -58,7 +59,9 @@ def test_a_question_is_audited_and_reported(fresh: Session, report_validator: An
     (record,) = [r for r in AuditLog(fresh.workspace.root).tail(5) if r.id == answer.audit_id]
     assert record.kind == "nl" and record.user == fresh.user
     assert record.data["question"] == answer.question
-    assert record.data["sql"] == answer.sql and record.data["executed_sql"] == answer.sql
+    # stored SQL carries no literal (one redaction for every place SQL is kept)
+    assert record.data["sql"] == redact(answer.sql) == record.data["executed_sql"]
+    assert "Germany" not in record.data["sql"]
     assert record.data["rows"] == 1
     # the query result's own report is untouched: it stays a SQL report
     assert answer.result is not None and answer.result.report["kind"] == "sql"

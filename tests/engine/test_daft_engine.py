@@ -51,7 +51,7 @@ row_filters:
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     ws = tmp_path_factory.mktemp("daft")
-    with neurolake_lab.connect(ws, user="owner") as owner:
+    with neurolake_lab.connect(ws) as owner:
         owner.sql(
             "CREATE TABLE shop.customers AS SELECT range AS id, "
             "'user' || range || '@example.com' AS email, '+33 6 12 34 ' || (1000 + range) AS phone, "
@@ -68,7 +68,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 @pytest.fixture(scope="module")
 def sessions(lake: dict) -> Iterator[dict[str, Session]]:
     with (
-        neurolake_lab.connect(lake["ws"], user="owner") as owner,
+        neurolake_lab.connect(lake["ws"]) as owner,
         neurolake_lab.connect(lake["ws"], user="bob") as bob,
     ):
         yield {"owner": owner, "bob": bob}
