@@ -78,6 +78,9 @@ binder-verify: install
 BENCH := PYTHONPATH=. $(BIN)/python bench
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	@# its front-end plugin would throw on every JupyterLab page (make lab's and the browser tests')
+	@for ext in $(BENCH_LAB_PEERS); do \
+	  $(BIN)/jupyter labextension disable --level=sys_prefix "$$ext" >/dev/null 2>&1 || true; done
 	$(BENCH)/lineage_speed.py
 	$(BENCH)/policy_overhead.py
 	$(BENCH)/audit_append.py
