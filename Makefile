@@ -50,10 +50,12 @@ $(STAMP): $(BIN)/python pyproject.toml $(EXT)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-# Debian packages the tests use: Chromium (browser tests), PostgreSQL (the shared-catalog test)
+# Debian packages the tests use: Chromium (browser tests), PostgreSQL (the shared-catalog test),
+# iproute2 (`ip netns`: the Ray cluster test runs each node in a network namespace)
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; fi
 

@@ -2,20 +2,24 @@
 
 Usage:
     .venv/bin/python bench/nl_eval.py [--schemas retail,tpch,klinik,flights] [--mode offline|llm]
-                                      [--show-test] [--check-gold] [--json OUT] [--strict]
+                                      [--sets dev,later,test,test2] [--show-test] [--check-gold]
+                                      [--json OUT] [--strict]
 
 Loads each schema (``tests/support/nl_eval.py``: the retail demo at seed 7, TPC-H sf 0.01 with
 ``COMMENT ON``, the ``klinik`` and ``flt`` schemas with messy names) into its own temporary
-workspace, asks every question of its set standing alone, and reports per schema and split
-(``dev``, ``test``): correct answers among answerable questions, answered-but-wrong among them,
-and correct refusals among unanswerable ones. Failures are listed for the dev split only: the test
-split is for measuring, never for tuning (``--show-test`` lists them anyway, after a release).
+workspace, asks every question of each chosen set standing alone, and reports per schema and set
+(``dev``, ``later``, ``test``, ``test2``): correct answers among answerable questions,
+answered-but-wrong among them, and correct refusals among unanswerable ones. Failures are listed
+for the dev sets only: the held-out sets are for measuring, never for tuning (``--show-test``
+lists the ``test`` split's failures anyway, after a release). The second held-out set,
+``test2``, is sealed: its failures are never printed, and its per-question outcomes are written
+only to ``test-artifacts/nl_eval_test2_<mode>.json`` (git-ignored; ``--artifacts`` moves it).
 
 ``--mode llm`` sends the questions to the OpenAI-compatible endpoint configured by
 ``NEUROLAKE_LLM_BASE_URL`` (and ``NEUROLAKE_LLM_MODEL``, ``OPENAI_API_KEY``) instead of the offline
-planner. ``--check-gold`` only runs the reference SQL (fails, empty results, ties at a LIMIT).
-``--strict`` exits 1 when a test split misses the targets (accuracy >= 85%, answered-but-wrong
-<= 3%, correct refusals >= 90%).
+planner. ``--check-gold`` only runs the reference SQL of the chosen sets (fails, empty results,
+ties at a LIMIT). ``--strict`` exits 1 when a held-out set misses the targets (accuracy >= 85%,
+answered-but-wrong <= 3%, correct refusals >= 90%).
 """
 
 from __future__ import annotations
@@ -50,16 +54,36 @@ def _print_failures(summary: nl_eval.Summary) -> None:
             print(f"        {o.sql[:300]}")
 
 
+def _sets(args: argparse.Namespace) -> list[str]:
+    sets = ["dev", "later"] if args.dev_only else args.sets.split(",")
+    unknown = [s for s in sets if s not in nl_eval.SETS]
+    if unknown:
+        raise SystemExit(f"unknown --sets {', '.join(unknown)}: use {', '.join(nl_eval.SETS)}")
+    return sets
+
+
+def _missed(summary: nl_eval.Summary) -> bool:
+    return (
+        summary.accuracy < TARGETS["accuracy"]
+        or summary.wrong_rate > TARGETS["wrong_rate"]
+        or summary.refusal_rate < TARGETS["refusal_rate"]
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schemas", default=",".join(nl_eval.SCHEMAS))
     parser.add_argument("--mode", choices=["offline", "llm"], default="offline")
+    parser.add_argument("--sets", default=",".join(nl_eval.SETS), help="question sets to run")
     parser.add_argument("--show-test", action="store_true")
-    parser.add_argument("--dev-only", action="store_true", help="skip the test split (tuning)")
+    parser.add_argument("--dev-only", action="store_true", help="only dev and later (tuning)")
     parser.add_argument("--check-gold", action="store_true")
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--artifacts", default=str(ROOT / "test-artifacts"),
+                        help="folder for the sealed sets' per-question outcomes")  # fmt: skip
     args = parser.parse_args()
+    sets = _sets(args)
     print(provenance())
     print("result cache: off (every query runs; a hit stops the benchmark)")
     if args.mode == "offline":
@@ -68,6 +92,7 @@ def main() -> int:
         print("--mode llm needs NEUROLAKE_LLM_BASE_URL (see docs/nl.md)")
         return 2
     results: dict[str, Any] = {}
+    sealed: dict[str, Any] = {}
     missed = False
     for schema in args.schemas.split(","):
         root = Path(tempfile.mkdtemp(prefix=f"nl-eval-{schema}-"))
@@ -76,27 +101,35 @@ def main() -> int:
             nl_eval.SCHEMAS[schema](session)
             print(f"{schema}: loaded in {time.perf_counter() - t:.1f} s")
             if args.check_gold:
-                items = nl_eval.questions(schema) + nl_eval.questions(schema, "later")
+                items = [i for split in sets for i in nl_eval.questions(schema, split)]
                 problems = nl_eval.check_gold(session, items)
                 print("\n".join(f"    {p}" for p in problems) or "    reference SQL ok")
                 continue
             results[schema] = {}
-            for split in ("dev", "later") if args.dev_only else ("dev", "later", "test"):
+            for split in sets:
                 summary = nl_eval.evaluate(session, nl_eval.questions(schema, split), args.mode)
                 data = summary.to_json()
-                if split == "test" and not args.show_test:
-                    del data["outcomes"]  # measured, never looked at while tuning
+                if split in nl_eval.SEALED_SETS:
+                    sealed.setdefault(split, {})[schema] = dict(data)
+                # held-out sets are measured, never looked at while tuning
+                shown = split not in nl_eval.HELD_OUT or (
+                    args.show_test and split not in nl_eval.SEALED_SETS
+                )
+                if not shown:
+                    del data["outcomes"]
                 results[schema][split] = data
                 no_hits(session, f"a question of {schema} {split}")
                 print(f"  {split:5s} {summary.line()}")
-                if split != "test" or args.show_test:
+                if shown:
                     _print_failures(summary)
-                if split == "test":
-                    missed |= (
-                        summary.accuracy < TARGETS["accuracy"]
-                        or summary.wrong_rate > TARGETS["wrong_rate"]
-                        or summary.refusal_rate < TARGETS["refusal_rate"]
-                    )
+                missed |= split in nl_eval.HELD_OUT and _missed(summary)
+    for split, by_schema in sealed.items():
+        out = Path(args.artifacts) / f"nl_eval_{split}_{args.mode}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(
+            json.dumps({"mode": args.mode, "set": split, "schemas": by_schema}, indent=1)
+        )
+        print(f"{split}: per-question outcomes are not printed (a sealed held-out set): {out}")
     if args.json:
         Path(args.json).write_text(json.dumps({"mode": args.mode, "schemas": results}, indent=1))
     return 1 if (args.strict and missed) else 0

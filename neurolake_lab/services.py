@@ -118,16 +118,23 @@ class Services:
         enforcement = self.governor.govern(sql, "SELECT", audit=False)
         return enforcement.sql if enforcement is not None else sql
 
-    def write_context(self, sql: str | None = None) -> WriteContext:
+    def write_context(
+        self, sql: str | None = None, table: tuple[str, str] | None = None
+    ) -> WriteContext:
         """Who writes and from which cell: what a write's snapshot summary records.
 
         The SQL is kept without its literals (they may be personal data, and a snapshot summary
-        lives in every later metadata file of the table).
+        lives in every later metadata file of the table). With the ``table`` written, the
+        context also says which of its columns the policy hides from the writer (the quality
+        rules do not judge rows by them for this writer: ``lakehouse.quality_gate``).
         """
         from neurolake_lab.compliance.redact import redact
         from neurolake_lab.lakehouse.tables import WriteContext
 
-        return WriteContext(user=self.user, sql=redact(sql) if sql else sql, cell=self.cell_context)
+        ctx = WriteContext(user=self.user, sql=redact(sql) if sql else sql, cell=self.cell_context)
+        if table is not None:
+            ctx.hidden = self.governor.hidden_columns(table)
+        return ctx
 
     # -- governance --------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ def test_schema_rejects_bad_reports(report_validator) -> None:
         assert not report_validator.is_valid(broken)
 
 
-@pytest.mark.parametrize("name", ["sql-groupby", "sql-truncated"])
+@pytest.mark.parametrize("name", ["sql-groupby", "sql-truncated", "sql-cross-join"])
 def test_examples_are_what_python_produces(session: Session, name: str) -> None:
     """The examples the TypeScript tests render are the Python side's real output."""
     example = json.loads((EXAMPLES / f"{name}.json").read_text())

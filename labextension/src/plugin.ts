@@ -39,7 +39,7 @@ import { GovernancePanel } from './panels/governance';
 import { LakehousePanel } from './panels/lakehouse';
 import { IPreflightKernel } from './preflight/client';
 import { designerPlugin } from './pipelines/plugin';
-import { PreflightManager } from './preflight/plugin';
+import { PREFLIGHT_DELAY_MS, PreflightManager } from './preflight/plugin';
 import { withRewrite } from './report/rewrite';
 import { rendererSettings } from './report/settings';
 import { APPLY_REWRITE_EVENT } from './report/strip';
@@ -175,7 +175,7 @@ const preflight: JupyterFrontEndPlugin<void> = {
   ) => {
     const manager = new PreflightManager(tracker, {
       enabled: true,
-      delay: 100
+      delay: PREFLIGHT_DELAY_MS
     });
     const apply = (settings: ISettingRegistry.ISettings) => {
       manager.configure({

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from neurolake_lab.cell.engines import audited
 from neurolake_lab.compliance.audit.summary import decision
 from neurolake_lab.compliance.authorize import NotAuthorized
 from neurolake_lab.compliance.governor import decisions
@@ -28,6 +29,8 @@ def audit(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Append the statement's audit record; ``step.audit_id`` is its id."""
     recorder = services.recorder
     executed = step.run_sql if step.run_sql != step.sql else None
+    # the engine that ran it: --engine, else $NEUROLAKE_ENGINE or the setting (not the cache's)
+    engine = audited(plan, services) if not step.cached else None
     outcome = step.outcome
     if outcome is not None:
         step.audit_id = recorder.record(
@@ -47,7 +50,7 @@ def audit(plan: CellPlan, step: StatementPlan, services: Services) -> None:
             rows=table.num_rows if table is not None else None,
             tables=recorder.tables_read(step.sql), executed_sql=step.run_sql,
             cached=True if step.cached else None, decision=decision(decided), **decided,
-            engine=plan.engine if not step.cached else None,
+            engine=engine,
             **asked(plan), cell=services.cell_context,
         )  # fmt: skip
         return
@@ -55,7 +58,7 @@ def audit(plan: CellPlan, step: StatementPlan, services: Services) -> None:
         "query", step.sql, statement_type=step.kind,
         rows=table.num_rows if table is not None else None,
         tables=recorder.tables_read(step.sql), executed_sql=executed,
-        cached=True if step.cached else None, engine=plan.engine if not step.cached else None,
+        cached=True if step.cached else None, engine=engine,
         **decided,
     )  # fmt: skip
 

@@ -13,17 +13,28 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from neurolake_lab.engine.backend import EngineBackend, backend_class, engine_name
+from neurolake_lab.engine.backend import DEFAULT, EngineBackend, backend_class, engine_name
 
 if TYPE_CHECKING:
     from neurolake_lab.cell.plan import CellPlan
     from neurolake_lab.services import Services
 
 
+def chosen(plan: CellPlan, services: Services) -> str:
+    """The name of the engine that runs this cell's queries."""
+    return engine_name(os.environ if plan.engine is None else {}, plan.engine
+                       or services.settings.extra.get("engine"))  # fmt: skip
+
+
+def audited(plan: CellPlan, services: Services) -> str | None:
+    """The engine an audit record names: the one chosen, unless DuckDB by default."""
+    name = chosen(plan, services)
+    return name if plan.engine is not None or name != DEFAULT else None
+
+
 def backend_for(plan: CellPlan, services: Services) -> EngineBackend:
     """The engine that runs this cell's queries (made once per session and name)."""
-    name = engine_name(os.environ if plan.engine is None else {}, plan.engine
-                       or services.settings.extra.get("engine"))  # fmt: skip
+    name = chosen(plan, services)
     if name == "duckdb":
         return services.engine
     if name not in services.backends:

@@ -58,7 +58,7 @@ def write(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     target = step.target
     assert target is not None
     t0 = time.perf_counter()
-    ctx = services.write_context(step.sql)
+    ctx = services.write_context(step.sql, target.table)
     graph = None
     if target.table is not None:
         name = f"{target.table[0]}.{target.table[1]}"

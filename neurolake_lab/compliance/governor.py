@@ -175,6 +175,14 @@ class Governor:
         hidden += [r.message for r in result.refusals]
         return list(dict.fromkeys(hidden))
 
+    def hidden_columns(self, table: TableId) -> frozenset[str]:
+        """The columns of ``table`` (lower case) masked or denied for this user."""
+        from neurolake_lab.lakehouse.naming import qualified
+
+        prefix = f"{table[0]}.{table[1]}.".lower()
+        hidden = self.hidden(f"SELECT * FROM {qualified(table)}")
+        return frozenset(h[len(prefix) :].lower() for h in hidden if h.lower().startswith(prefix))
+
     @property
     def policy_version(self) -> str:
         """The version of the policy in force."""

@@ -129,7 +129,7 @@ class PiiTagger:
         known = read_tags(properties, field_ids)
         carried = {
             column: PiiTag.from_json(tag)
-            for column, tag in ctx.carried_tags.items()
+            for column, tag in {**self._quarantined_from(tid), **ctx.carried_tags}.items()
             if column in data.column_names
             and (known.get(column) is None or known[column].source != "override")
             and (known.get(column) is None or known[column].entity != tag.get("entity"))
@@ -154,6 +154,22 @@ class PiiTagger:
             return data, {}
         props = tag_properties(tags, field_ids)
         return data, {k: v for k, v in props.items() if properties.get(k) != v}
+
+    def _quarantined_from(self, tid: TableId) -> dict[str, dict[str, Any]]:
+        """A quarantine table's rows are its table's rows: they take that table's tags."""
+        from pyiceberg.exceptions import NoSuchTableError
+
+        from neurolake_lab.lakehouse.quarantine import parent_of
+
+        parent = parent_of(tid)
+        if parent is None:
+            return {}
+        try:
+            table = self._catalog().load_table(parent)
+        except NoSuchTableError:
+            return {}
+        ids = {f.name: f.field_id for f in table.schema().fields}
+        return {c: t.to_json() for c, t in read_tags(table.properties, ids).items() if t}
 
     def store(self, tid: TableId, tags: Mapping[str, PiiTag], *, replace_overrides: bool) -> None:
         """Merge ``tags`` (by column name) into the table's stored tags.

@@ -208,6 +208,10 @@ def _duck_types(schema: pa.Schema) -> list[str]:
 
 
 def _daft_error(exc: Exception) -> QueryError:
+    # on Ray, Daft's error arrives wrapped in Ray's task errors (their text is the actor and
+    # the remote traceback): the innermost cause is Daft's own
+    while isinstance(getattr(exc, "cause", None), Exception):
+        exc = exc.cause  # type: ignore[attr-defined]
     text = str(exc)
     if _DENIED_MARK in text:
         message = text.split(_DENIED_MARK, 1)[1].splitlines()[0].strip().strip("'\")")

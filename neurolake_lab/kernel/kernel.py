@@ -47,6 +47,14 @@ class NeuroLakeKernel(IPythonKernel):
         assert magics is not None
         return magics
 
+    async def do_execute(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """IPython's, holding the session against comm handlers on other threads (comms.py)."""
+        from neurolake_lab.kernel.comms import CELL_LOCK
+
+        with CELL_LOCK:  # waits only for a comm handler already under way (milliseconds)
+            reply: dict[str, Any] = await super().do_execute(*args, **kwargs)
+        return reply
+
     def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:  # type: ignore[override]
         """SQL completion inside ``%%sql`` cells and ``%sql`` lines; IPython's elsewhere."""
         pos = len(code) if cursor_pos is None else cursor_pos

@@ -1,7 +1,8 @@
 """The ``neurolake.preflight`` comm target: a cell's cost, lineage and compliance before it runs.
 
 The JupyterLab extension opens one comm per notebook and sends ``{"id", "code"}`` as the user
-types; the kernel answers ``{"id", "kind", "result"}`` (docs/architecture.md). ``%%sql`` cells
+types; the kernel answers ``{"id", "kind", "result"}`` (docs/architecture.md), or ``kind: "busy"``
+with no result when the message reached it while a cell runs (see ``comms.py``). ``%%sql`` cells
 are planned and governed without running; ``%%nl`` cells are read by the offline planner (never
 the LLM); anything else is Python and gets ``kind: "python"``.
 """
@@ -46,14 +47,21 @@ def register(session: Callable[[], Session]) -> None:
     """Register the comm target in this kernel (``session`` opens the notebook's session)."""
     import comm
 
+    from neurolake_lab.kernel.comms import try_exclusive
+
     def opened(channel: Any, _open_msg: dict[str, Any]) -> None:
         def _answer(msg: dict[str, Any]) -> None:
             data = msg.get("content", {}).get("data", {}) or {}
             start = time.perf_counter()
-            try:
-                reply = preflight_cell(session(), str(data.get("code", "")))
-            except Exception as exc:  # the kernel must answer, whatever went wrong
-                reply = {"kind": "error", "result": {"error": {"message": str(exc)}}}
+            reply: dict[str, Any]
+            with try_exclusive() as free:
+                if not free:  # a cell is running (this message came on a subshell)
+                    reply = {"kind": "busy", "result": None}
+                else:
+                    try:
+                        reply = preflight_cell(session(), str(data.get("code", "")))
+                    except Exception as exc:  # the kernel must answer, whatever went wrong
+                        reply = {"kind": "error", "result": {"error": {"message": str(exc)}}}
             reply["id"] = data.get("id")
             reply["ms"] = round((time.perf_counter() - start) * 1000, 3)
             channel.send(reply)

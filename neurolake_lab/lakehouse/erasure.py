@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from neurolake_lab.lakehouse.naming import display_name, scan_sql
+from neurolake_lab.lakehouse.quarantine import quarantine_of
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -68,7 +69,7 @@ def erase(lake: Lakehouse, tid: TableId, predicate: str, ctx: WriteContext) -> E
     report.files_deleted = maintenance.files_deleted
     report.bytes_freed = maintenance.bytes_freed
     lake.refresh(lake.engine.con)
-    quarantine = (tid[0], tid[1] + "__quarantine")
+    quarantine = quarantine_of(tid)
     if quarantine in lake.pointers:
         more = erase(lake, quarantine, predicate, ctx)
         report.also.append(more.table)

@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from neurolake_lab.exceptions import LakehouseError, QueryError
 from neurolake_lab.lakehouse.naming import display_name, quote_ident, scan_sql
+from neurolake_lab.lakehouse.predicates import conjuncts
 from neurolake_lab.lakehouse.tables import (
     TableWriter,
     WriteContext,
@@ -145,7 +146,7 @@ def _keys(tree: exp.Merge, target: str, source: str) -> list[tuple[str, str]]:
         return [(c.name, c.name) for c in using.expressions if isinstance(c, exp.Expr)]
     on = tree.args.get("on")
     keys: list[tuple[str, str]] = []
-    for part in _conjuncts(on):
+    for part in conjuncts(on) if on is not None else []:
         if not isinstance(part, exp.EQ):
             continue
         left, right = part.this, part.expression
@@ -155,16 +156,6 @@ def _keys(tree: exp.Merge, target: str, source: str) -> list[tuple[str, str]]:
         if target in sides and source in sides and target != source:
             keys.append((sides[target], sides[source]))
     return keys
-
-
-def _conjuncts(node: exp.Expr | None) -> list[exp.Expr]:
-    if node is None:
-        return []
-    if isinstance(node, exp.Paren):
-        return _conjuncts(node.this)
-    if isinstance(node, exp.And):
-        return _conjuncts(node.this) + _conjuncts(node.expression)
-    return [node]
 
 
 class MergeWriter:

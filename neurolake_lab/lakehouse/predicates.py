@@ -42,6 +42,32 @@ def to_row_filter(
         return None
 
 
+def to_scope(node: exp.Expr, columns: set[str], evaluate: Evaluate) -> BooleanExpression:
+    """A pyiceberg filter that holds for every row ``node`` holds for (maybe more rows).
+
+    The ``AND``-ed parts of the predicate that translate are kept and the others dropped (a
+    part the filter cannot express — a subquery, a function of a column — only widens it), so
+    ``WHERE id = 7 AND email IN (SELECT ...)`` still reads only the files that may hold id 7.
+    What matches is then decided by DuckDB, on the rows of those files.
+    """
+    from pyiceberg.expressions import AlwaysTrue, And
+
+    parts = [to_row_filter(p, columns, evaluate) for p in conjuncts(node)]
+    kept = [p for p in parts if p is not None]
+    if not kept:
+        return AlwaysTrue()
+    return kept[0] if len(kept) == 1 else And(*kept)
+
+
+def conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    """The parts of ``a AND (b AND c)``: ``[a, b, c]``."""
+    if isinstance(node, exp.Paren):
+        return conjuncts(node.this)
+    if isinstance(node, exp.And):
+        return conjuncts(node.left) + conjuncts(node.right)
+    return [node]
+
+
 def _column(node: exp.Expr, columns: set[str]) -> str | None:
     if isinstance(node, exp.Column) and node.name in columns:
         return node.name

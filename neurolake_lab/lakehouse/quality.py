@@ -9,6 +9,7 @@ A failing write is refused with the offending rows, or — when the table says
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -106,8 +107,13 @@ def run_checks(
     data: pa.Table,
     rules: QualityRules,
     existing_sql: str | None,
+    compiled: Mapping[str, str] | None = None,
 ) -> QualityOutcome:
-    """Check ``data`` against ``rules``; ``existing_sql`` reads the table's current rows."""
+    """Check ``data`` against ``rules``; ``existing_sql`` reads the table's current rows.
+
+    ``compiled`` maps a check as written to the SQL that runs it (``quality_sql.check_sql``);
+    results name the checks as written.
+    """
     if rules.empty:
         return QualityOutcome(data, data.schema.empty_table(), {})
     missing = sorted(rules.columns() - set(data.column_names))
@@ -147,9 +153,8 @@ def run_checks(
                 (f"range({col})", f"SELECT __nl_row FROM {src} WHERE {' OR '.join(conds)}")
             )
     for predicate in rules.checks:
-        checks.append(
-            (f"check({predicate})", f"SELECT __nl_row FROM {src} WHERE NOT ({predicate})")
-        )
+        sql = (compiled or {}).get(predicate, predicate)
+        checks.append((f"check({predicate})", f"SELECT __nl_row FROM {src} WHERE NOT ({sql})"))
     for key in rules.unique:
         cols = ", ".join(_q(c) for c in key)
         name = f"unique({', '.join(key)})"

@@ -9,8 +9,8 @@ DuckDB copy, which is slower but means the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import sqlglot
@@ -19,29 +19,23 @@ from sqlglot import exp
 from neurolake_lab.exceptions import LakehouseError, QueryError
 from neurolake_lab.lakehouse.keys import check_key_properties
 from neurolake_lab.lakehouse.naming import display_name, quote_ident
-from neurolake_lab.lakehouse.predicates import to_row_filter
 from neurolake_lab.lakehouse.quality import PROPERTY as QUALITY_PROPERTY
 from neurolake_lab.lakehouse.quality import QualityRules
-from neurolake_lab.lakehouse.staging import TARGET as _TARGET
+from neurolake_lab.lakehouse.quality_sql import validate
 from neurolake_lab.lakehouse.staging import params_for as _params_for
-from neurolake_lab.lakehouse.staging import retarget as _retarget
 from neurolake_lab.lakehouse.statements import LakeStatement, TableId, alter_properties
 from neurolake_lab.lakehouse.tables import (
     TableWriter,
     WriteContext,
     WriteOutcome,
     quiet_pyiceberg,
-    target_schema,
 )
 
 if TYPE_CHECKING:
-    from pyiceberg.expressions import BooleanExpression
     from pyiceberg.table import Table
 
     from neurolake_lab.engine import DuckDBEngine
     from neurolake_lab.engine.duckdb_engine import Lookup, Params
-
-_OLD = "__nl_old_rows"
 
 
 class SqlWriter:
@@ -75,14 +69,6 @@ class SqlWriter:
         sub = _params_for(self.engine, sql, params)
         result = self.engine.run(sql, sub, lookup, statement_type="SELECT").table
         return result if result is not None else pa.table({})
-
-    def _evaluate(self, params: Params) -> Callable[[str], Any]:
-        def evaluate(expr: str) -> Any:
-            sql = f"SELECT {expr}"
-            row = self.engine.con.execute(sql, _params_for(self.engine, sql, params)).fetchone()
-            return row[0] if row else None
-
-        return evaluate
 
     def sources(self, sql: str) -> dict[str, int | None]:
         """The Iceberg tables ``sql`` reads, with the snapshot each is read at."""
@@ -264,110 +250,22 @@ class SqlWriter:
     def _delete(
         self, stmt: LakeStatement, params: Params, lookup: Lookup | None, ctx: WriteContext
     ) -> WriteOutcome:
-        assert isinstance(stmt.ast, exp.Delete)
-        joined = stmt.ast.args.get("using") is not None
-        return self._rewrite(stmt, params, lookup, ctx, "delete", joined)
+        return self._change_rows(stmt, params, lookup, ctx)
 
     def _update(
         self, stmt: LakeStatement, params: Params, lookup: Lookup | None, ctx: WriteContext
     ) -> WriteOutcome:
-        assert isinstance(stmt.ast, exp.Update)
-        joined = stmt.ast.args.get("from_") is not None
-        return self._rewrite(stmt, params, lookup, ctx, "update", joined)
+        return self._change_rows(stmt, params, lookup, ctx)
 
-    def _row_filter(
-        self, table: Table, where: exp.Expr | None, params: Params
-    ) -> BooleanExpression | None:
-        """The Iceberg filter equal to ``where`` (everything when there is none), or ``None``."""
-        from pyiceberg.expressions import AlwaysTrue
-
-        if where is None:
-            return AlwaysTrue()
-        predicate = where.this if isinstance(where, exp.Where) else where
-        if not isinstance(params, Mapping) and params is not None:
-            return None  # positional parameters: the DuckDB path binds them
-        columns = {f.name for f in table.schema().fields}
-        return to_row_filter(predicate, columns, self._evaluate(params))
-
-    def _rewrite(
-        self,
-        stmt: LakeStatement,
-        params: Params,
-        lookup: Lookup | None,
-        ctx: WriteContext,
-        operation: str,
-        joined: bool,
+    def _change_rows(
+        self, stmt: LakeStatement, params: Params, lookup: Lookup | None, ctx: WriteContext
     ) -> WriteOutcome:
-        """Run a DELETE/UPDATE in DuckDB over the rows of the files it can touch; one commit.
+        from neurolake_lab.lakehouse.row_changes import RowChanges
 
-        The ``WHERE`` (when it translates to an Iceberg filter) only picks the files: DuckDB
-        runs the statement itself over their rows, so its meaning is exactly DuckDB's.
-        """
-        from pyiceberg.expressions import AlwaysTrue
-
-        from neurolake_lab.lakehouse.commit import commit_with_retries
-        from neurolake_lab.lakehouse.naming import scan_sql
-        from neurolake_lab.lakehouse.rewrite import copy_on_write
-
-        assert stmt.table is not None and stmt.ast is not None
-        tid, name = stmt.table, display_name(stmt.table)
+        assert stmt.table is not None
         ctx = self._with_sources(ctx, stmt.text)
-        ctx.sources.pop(name, None)
-        rewritten = _retarget(stmt.ast, stmt.alias or stmt.table[1], stmt.table)
-        con = self.engine.con
-        changed = [0]
-
-        def change(
-            t: Table, rows: pa.Table, props: dict[str, str], table_props: dict[str, str]
-        ) -> pa.Table | None:
-            con.register("__nl_rows", rows)
-            try:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {_TARGET} AS SELECT * FROM __nl_rows")
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {_OLD} AS SELECT * FROM __nl_rows")
-            finally:
-                con.unregister("__nl_rows")
-            sub = _params_for(self.engine, rewritten, params)
-            count = self.engine.run(rewritten, sub, lookup, statement_type="UPDATE").table
-            changed[0] = int(count.column(0)[0].as_py()) if count is not None else 0
-            if changed[0] == 0:
-                return None
-            new = con.execute(f"SELECT * FROM {_TARGET}").to_arrow_table()
-            new = self.writer.conform(new, target_schema(t), by_name=True, table_name=name)
-            if operation == "update":
-                existing = f"SELECT * FROM {scan_sql(t.metadata_location)} EXCEPT ALL FROM {_OLD}"
-                prepared = self.writer.prepare(tid, t, new, ctx, existing_sql=existing)
-                new = prepared.data
-                table_props.update(prepared.properties)
-            props[f"neurolake.rows_{operation}d"] = str(changed[0])
-            return new
-
-        def commit(t: Table) -> tuple[Table, int | None, bool]:
-            before = t.metadata.current_snapshot_id
-            where = stmt.ast.args.get("where") if stmt.ast is not None else None
-            scope = None if joined else self._row_filter(t, where, params)
-            props = ctx.summary(operation)
-            table_props: dict[str, str] = {}
-            try:
-                with quiet_pyiceberg():
-                    done = copy_on_write(
-                        t, scope if scope is not None else AlwaysTrue(),
-                        lambda rows: change(t, rows, props, table_props), props, table_props,
-                    )  # fmt: skip
-            finally:
-                con.execute(f"DROP TABLE IF EXISTS {_TARGET}")
-                con.execute(f"DROP TABLE IF EXISTS {_OLD}")
-            return (self.writer.load(tid) if done.committed else t), before, done.committed
-
-        table, _before, committed = commit_with_retries(
-            lambda: self.writer.load(tid), commit, what=f"{operation} {name}"
-        )
-        outcome = WriteOutcome(name, operation)
-        outcome.snapshot_id = table.metadata.current_snapshot_id
-        if operation == "update":
-            outcome.rows_added = outcome.rows_removed = changed[0] if committed else 0
-        else:
-            outcome.rows_removed = changed[0] if committed else 0
-        return outcome
+        ctx.sources.pop(display_name(stmt.table), None)
+        return RowChanges(self.engine, self.writer).run(stmt, params, lookup, ctx)
 
     # -- schema changes ------------------------------------------------------------------------
 
@@ -461,8 +359,10 @@ class SqlWriter:
                 raise QueryError(
                     f"cannot read the properties in {action.sql('duckdb')}", kind="syntax"
                 )
-            check_key_properties(name, props, {f.name for f in table.schema().fields},
-                                 self._columns_of)  # fmt: skip
+            columns = {f.name for f in table.schema().fields}
+            check_key_properties(name, props, columns, self._columns_of)
+            if QUALITY_PROPERTY in props:  # checks are SQL the next writes run: refused now
+                validate(QualityRules.from_properties(props).checks, columns, name)
             table.transaction().set_properties(props).commit_transaction()
             return "set properties " + ", ".join(sorted(props))
         raise LakehouseError(

@@ -93,6 +93,12 @@ def analyze(
             return None
         kinds = {exp.Update: "update", exp.Delete: "delete", exp.Alter: "alter", exp.Merge: "merge"}
         kind = kinds[type(tree)]
+        if kind in ("update", "delete") and tree.args.get("returning"):
+            raise QueryError(
+                f"{kind.upper()} ... RETURNING is not supported on Iceberg tables",
+                kind="syntax",
+                hint="run a SELECT of the rows before or after the write",
+            )
         return LakeStatement(kind, text, ast=tree, table=target, alias=tree.this.alias or None)
     if isinstance(tree, exp.TruncateTable) and len(tree.expressions) == 1:
         target = _target(tree.expressions[0], namespaces, resolve_bare, create=False)

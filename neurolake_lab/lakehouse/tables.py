@@ -10,12 +10,11 @@ snapshot ids, the user and the notebook cell.
 
 from __future__ import annotations
 
-import json
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -24,8 +23,14 @@ from neurolake_lab.exceptions import LakehouseError, QualityError, QueryError
 from neurolake_lab.lakehouse.arrow_types import to_iceberg_arrow
 from neurolake_lab.lakehouse.commit import commit_with_retries
 from neurolake_lab.lakehouse.naming import display_name, quote_ident, scan_sql
-from neurolake_lab.lakehouse.quality import QualityRules, run_checks
+from neurolake_lab.lakehouse.quality import QualityRules
+from neurolake_lab.lakehouse.quarantine import SUFFIX as QUARANTINE_SUFFIX
 from neurolake_lab.lakehouse.statements import TableId
+from neurolake_lab.lakehouse.write_context import MAX_SUMMARY_SQL as MAX_SUMMARY_SQL
+from neurolake_lab.lakehouse.write_context import OWNER_PROPERTY as OWNER_PROPERTY
+from neurolake_lab.lakehouse.write_context import WriteContext as WriteContext
+from neurolake_lab.lakehouse.write_context import WriteHook as WriteHook
+from neurolake_lab.lakehouse.write_context import WriteOutcome as WriteOutcome
 
 if TYPE_CHECKING:
     import duckdb
@@ -42,97 +47,6 @@ DEFAULT_PROPERTIES = {
     "commit.retry.min-wait-ms": "20",
     "commit.retry.max-wait-ms": "2000",
 }
-#: Who created the table (the authorizer lets the creator write, alter, drop and maintain it).
-OWNER_PROPERTY = "neurolake.owner"
-QUARANTINE_SUFFIX = "__quarantine"
-#: The longest SQL text kept in a snapshot summary (summaries live in every metadata file).
-MAX_SUMMARY_SQL = 4000
-
-
-@dataclass
-class WriteContext:
-    """Who writes, from where, and why: what a snapshot's summary records for lineage."""
-
-    user: str
-    sql: str | None = None
-    cell: dict[str, Any] | None = None
-    #: tables the written data was read from: display name → snapshot id (``None``: empty table)
-    sources: dict[str, int | None] = field(default_factory=dict)
-    #: column lineage of the write (``{"edges": [...]}``), filled in by the lineage layer
-    column_lineage: dict[str, Any] | None = None
-    #: PII tags the written columns must get because of where their values come from
-    #: (column → tag JSON), so that a CTAS cannot launder PII into an untagged table
-    carried_tags: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def on_failure(self) -> str | None:
-        """What this write does with rows that break the checks, if not what the table says.
-
-        A pipeline run that the Monitor heals after a refusal for bad rows sets ``on_failure``
-        to ``"quarantine"`` in its context: the good rows are written, the bad ones kept aside.
-        """
-        value = (self.cell or {}).get("on_failure")
-        return value if value in ("refuse", "quarantine") else None
-
-    def summary(self, operation: str, **counts: int) -> dict[str, str]:
-        """The snapshot summary properties of a write made in this context.
-
-        ``counts`` are the logical row counts (``rows_inserted=5``): Iceberg's own summary
-        counts rows in rewritten files, which is more than an UPDATE of one row changed.
-        """
-        props = {"neurolake.operation": operation, "neurolake.user": self.user}
-        props.update({f"neurolake.{k}": str(v) for k, v in counts.items()})
-        if self.sql:
-            sql = self.sql.strip()
-            props["neurolake.sql"] = (
-                sql if len(sql) <= MAX_SUMMARY_SQL else sql[:MAX_SUMMARY_SQL] + " …"
-            )
-        if self.cell:
-            props["neurolake.cell"] = json.dumps(self.cell, sort_keys=True, default=str)
-        if self.sources:
-            props["neurolake.sources"] = json.dumps(
-                [{"table": t, "snapshot_id": s} for t, s in sorted(self.sources.items())]
-            )
-        if self.column_lineage:
-            props["neurolake.lineage"] = json.dumps(self.column_lineage, sort_keys=True)
-        return props
-
-
-@dataclass
-class WriteOutcome:
-    """What one write did: the new snapshot and the rows it added or removed."""
-
-    table: str
-    operation: str
-    rows_added: int = 0
-    rows_removed: int = 0
-    snapshot_id: int | None = None
-    quarantined: int = 0
-    notices: list[str] = field(default_factory=list)
-    #: rows changed in place (a MERGE's updates; not counted in ``rows_added``/``rows_removed``)
-    rows_updated: int = 0
-
-    def to_arrow(self) -> pa.Table:
-        """One row describing the write: what a write statement's cell shows."""
-        counts = ["rows_added", "rows_updated", "rows_removed", "quarantined"]
-        if self.operation != "merge":  # only a merge updates rows in place
-            counts.remove("rows_updated")
-        columns: dict[str, pa.Array[Any]] = {
-            "table": pa.array([self.table], pa.string()),
-            "operation": pa.array([self.operation], pa.string()),
-        }
-        columns.update({c: pa.array([getattr(self, c)], pa.int64()) for c in counts})
-        columns["snapshot_id"] = pa.array([self.snapshot_id], pa.int64())
-        return pa.table(columns)
-
-
-#: A compliance hook: sees the rows about to be written to a table (and the table's properties
-#: and its columns' field ids) and returns the rows to write (it may encrypt a column) and table
-#: properties to set in the same commit (PII tags), or raises to refuse the write.
-WriteHook = Callable[
-    [TableId, pa.Table, WriteContext, Mapping[str, str], Mapping[str, int]],
-    tuple[pa.Table, dict[str, str]],
-]
 
 
 @contextmanager
@@ -287,40 +201,73 @@ class TableWriter:
         ctx: WriteContext,
         *,
         existing_sql: str | None = None,
+        supplied: Collection[str] | None = None,
     ) -> Prepared:
         """Steps 1-3 of the write path: quality, compliance hooks, layout (sort order).
 
         ``existing_sql`` selects the rows the data joins (for unique keys); by default all of
-        the table's current rows.
+        the table's current rows. ``supplied``: the columns whose values the write sets (all
+        by default), for the quality rules of a writer the policy hides columns from.
         """
+        prepared = self.checked(tid, table, data, ctx, existing_sql=existing_sql,
+                                supplied=supplied)  # fmt: skip
+        return self.finish(tid, table, prepared, ctx)
+
+    def checked(
+        self,
+        tid: TableId,
+        table: Table,
+        data: pa.Table,
+        ctx: WriteContext,
+        *,
+        existing_sql: str | None = None,
+        supplied: Collection[str] | None = None,
+    ) -> Prepared:
+        """Step 1: the rows that pass the table's quality rules, and those that go to quarantine.
+
+        Raises:
+            QualityError: Rows break the rules and the table refuses them (nothing is written).
+        """
+        from neurolake_lab.lakehouse.quality_gate import evaluate, rules_for_writer
+        from neurolake_lab.lakehouse.quality_sql import validate
+
         name = display_name(tid)
-        rules = QualityRules.from_properties(table.properties)
         prepared = Prepared(data)
-        if not rules.empty:
-            existing = existing_sql
-            if existing is None and table.current_snapshot() is not None:
-                existing = f"SELECT * FROM {scan_sql(table.metadata_location)}"
-            outcome = run_checks(self._con(), data, rules, existing)
-            if outcome.count_error:
-                raise QualityError(
-                    f"write to {name} refused: {outcome.count_error}", violations={}, rows=None
-                )
-            if outcome.bad.num_rows:
-                summary = ", ".join(f"{k}: {v} rows" for k, v in outcome.violations.items())
-                if (ctx.on_failure or rules.on_failure) == "quarantine":
-                    prepared.data = outcome.good
-                    prepared.quarantine = outcome.bad
-                    prepared.notices.append(
-                        f"{outcome.bad.num_rows} rows broke the quality checks of {name} "
-                        f"({summary}) and went to {name}{QUARANTINE_SUFFIX}"
-                    )
-                else:
-                    raise QualityError(
-                        f"write to {name} refused: {outcome.bad.num_rows} of {data.num_rows} rows "
-                        f"break its quality checks ({summary}); nothing was written",
-                        violations=outcome.violations,
-                        rows=outcome.bad.slice(0, 20),
-                    )
+        rules = QualityRules.from_properties(table.properties)
+        if rules.empty:
+            return prepared
+        columns = [f.name for f in table.schema().fields]
+        validate(rules.checks, columns, name)  # every check, also those this write skips
+        rules = rules_for_writer(rules, data, hidden=ctx.hidden, supplied=supplied, table=name)
+        existing = existing_sql
+        if existing is None and table.current_snapshot() is not None:
+            existing = f"SELECT * FROM {scan_sql(table.metadata_location)}"
+        outcome = evaluate(self._con(), rules, data, columns=columns, table=name,
+                           existing_sql=existing)  # fmt: skip
+        if outcome.count_error:
+            raise QualityError(
+                f"write to {name} refused: {outcome.count_error}", violations={}, rows=None
+            )
+        if not outcome.bad.num_rows:
+            return prepared
+        summary = ", ".join(f"{k}: {v} rows" for k, v in outcome.violations.items())
+        if (ctx.on_failure or rules.on_failure) != "quarantine":
+            raise QualityError(
+                f"write to {name} refused: {outcome.bad.num_rows} of {data.num_rows} rows "
+                f"break its quality checks ({summary}); nothing was written",
+                violations=outcome.violations,
+                rows=outcome.bad.slice(0, 20),
+            )
+        prepared.data = outcome.good
+        prepared.quarantine = outcome.bad
+        prepared.notices.append(
+            f"{outcome.bad.num_rows} rows broke the quality checks of {name} ({summary}) and "
+            f"went to {name}{QUARANTINE_SUFFIX}"
+        )
+        return prepared
+
+    def finish(self, tid: TableId, table: Table, prepared: Prepared, ctx: WriteContext) -> Prepared:
+        """Steps 2-3: the compliance hooks (tags, encryption), then the table's sort order."""
         properties = dict(table.properties)
         field_ids = {f.name: f.field_id for f in table.schema().fields}
         for hook in self.hooks:
@@ -406,11 +353,13 @@ class TableWriter:
         replace: bool = False,
         if_not_exists: bool = False,
         operation: str = "create table",
+        owner: str | None = None,
     ) -> WriteOutcome:
         """Create ``tid`` holding ``data`` as one commit (schema, layout and rows together).
 
         ``replace`` swaps the schema, layout and rows of an existing table in one commit, so the
-        table's history (and time travel to before the replace) is kept.
+        table's history (and time travel to before the replace) is kept. ``owner`` is who the
+        table belongs to (by default the writer).
         """
         from pyiceberg.exceptions import TableAlreadyExistsError
 
@@ -418,7 +367,7 @@ class TableWriter:
 
         name = display_name(tid)
         data = to_iceberg_arrow(data, docs)
-        props = {**DEFAULT_PROPERTIES, **(properties or {}), OWNER_PROPERTY: ctx.user}
+        props = {**DEFAULT_PROPERTIES, **(properties or {}), OWNER_PROPERTY: owner or ctx.user}
         self.ensure_namespace(tid[0])
         if self.exists(tid):
             if if_not_exists:
@@ -486,6 +435,7 @@ class TableWriter:
         operation: str,
     ) -> WriteOutcome:
         from neurolake_lab.lakehouse.partitioning import replace_layout
+        from neurolake_lab.lakehouse.schema_change import replace_schema
 
         name = display_name(tid)
         summary = ctx.summary(f"{operation} (replace)", rows_inserted=data.num_rows)
@@ -516,20 +466,10 @@ class TableWriter:
         return _finish(outcome, table)
 
     def quarantine(self, tid: TableId, bad: pa.Table, ctx: WriteContext) -> None:
-        """Keep rows that broke the quality checks in ``<table>__quarantine``, with why."""
-        import datetime as dt
+        """Keep rows that broke the quality checks in ``<table>__quarantine`` (``quarantine``)."""
+        from neurolake_lab.lakehouse.quarantine import keep
 
-        qid = (tid[0], tid[1] + QUARANTINE_SUFFIX)
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        rows = bad.append_column(
-            "_quarantined_at", pa.array([now] * bad.num_rows, pa.timestamp("us"))
-        )
-        qctx = WriteContext(user=ctx.user, sql=ctx.sql, cell=ctx.cell)
-        if self.exists(qid):
-            self.append(qid, rows, qctx, by_name=True, operation="quarantine")
-        else:
-            comment = f"rows refused by the quality checks of {display_name(tid)}"
-            self.create(qid, rows, qctx, operation="quarantine", properties={"comment": comment})
+        keep(self, tid, bad, ctx)
 
 
 @dataclass
@@ -576,46 +516,3 @@ def _sort(data: pa.Table, table: Table) -> pa.Table:
         )
     # (column, order, null placement) keys: pyarrow 25+ wants null placement per key
     return data.sort_by(keys) if keys else data  # type: ignore[arg-type]
-
-
-def replace_schema(tx: Transaction, new: pa.Schema) -> None:
-    """Make the schema of the table in ``tx`` equal ``new`` (CREATE OR REPLACE).
-
-    Columns that stay with a compatible type keep their field ids; the others are dropped and
-    added afresh, then columns are put in ``new``'s order.
-    """
-    from pyiceberg.io.pyarrow import schema_to_pyarrow
-
-    current = schema_to_pyarrow(tx.table_metadata.schema(), include_field_ids=False)
-    wanted = {f.name: f.type for f in new}
-    drop = [
-        f.name for f in current if f.name not in wanted or not _promotable(f.type, wanted[f.name])
-    ]
-    if drop:
-        with tx.update_schema(allow_incompatible_changes=True) as update:
-            for name in drop:
-                update.delete_column(name)
-    with tx.update_schema(allow_incompatible_changes=True) as update:
-        update.union_by_name(new)
-    with tx.update_schema() as update:
-        previous: str | None = None
-        for f in new:
-            if previous is None:
-                update.move_first(f.name)
-            else:
-                update.move_after(f.name, previous)
-            previous = f.name
-
-
-def _promotable(old: pa.DataType, new: pa.DataType) -> bool:
-    if old.equals(new):
-        return True
-    t = pa.types
-    if t.is_int32(old) and t.is_int64(new):
-        return True
-    if t.is_float32(old) and t.is_float64(new):
-        return True
-    return bool(
-        t.is_decimal(old) and t.is_decimal(new) and old.scale == new.scale
-        and new.precision >= old.precision
-    )  # fmt: skip

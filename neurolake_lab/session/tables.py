@@ -75,7 +75,7 @@ class TableOps(Facade):
         arrow = _to_arrow(data)
         lake = self.lakehouse
         tid = _table_id(lake, table)
-        ctx = self.write_context()
+        ctx = self.services.write_context(None, tid)
         writer = lake.writer
         operation = f"write ({mode})"
         self.require("write", tid, operation)
@@ -160,7 +160,9 @@ class TableOps(Facade):
         ``"refuse"`` (the write is refused with the offending rows) or ``"quarantine"`` (bad rows
         go to ``<table>__quarantine`` and the rest is written).
         """
+        from neurolake_lab.exceptions import LakehouseError
         from neurolake_lab.lakehouse.quality import PROPERTY, QualityRules
+        from neurolake_lab.lakehouse.quality_sql import validate
         from neurolake_lab.lakehouse.tables import quiet_pyiceberg
 
         rules = QualityRules(
@@ -180,6 +182,12 @@ class TableOps(Facade):
         unknown = sorted(rules.columns() - known)
         if unknown:
             raise UsageError(f"table {table} has no column {', '.join(unknown)}")
+        try:  # checks are SQL every later write runs: only row expressions (``quality_sql``)
+            validate(rules.checks, known, f"{tid[0]}.{tid[1]}")
+        except LakehouseError as err:
+            self.record("refusal", table=table, rule="quality-check", operation="set_quality",
+                        reason=err.message)  # fmt: skip
+            raise
         condition = " AND ".join(f"({c})" for c in rules.checks) or None
         self.services.authorizer.require_clear(
             tid, "set_quality", condition=condition, columns=sorted(rules.columns())

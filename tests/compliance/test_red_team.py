@@ -173,12 +173,23 @@ def test_hole_4_a_quality_check_is_no_oracle(owner: Session, workspace: Path) ->
             )
         an.set_quality("retail.customers", not_null=["customer_id"])  # its own columns: fine
     assert owner.quality("retail.customers").checks == []
-    # a check the owner set: a write that breaks it shows the analyst counts, not clear rows
+    # a check the owner set judges the analyst's writes only by values the analyst wrote: an
+    # UPDATE of country is not judged by the emails it carries along (two of them break it)
     owner.set_quality("retail.customers", checks=["email LIKE '%@%.com'"])
-    with _analyst(workspace) as an, pytest.raises(QualityError) as info:
-        an.sql("UPDATE retail.customers SET country = country")
-    assert info.value.rows is None
-    assert not any(e in str(info.value) for e in EMAILS)
+    with _analyst(workspace) as an:
+        an.sql("UPDATE retail.customers SET country = lower(country)")
+        with pytest.raises(QualityError) as info:  # the analyst's own value breaks it
+            an.sql("UPDATE retail.customers SET email = 'x@example.org' WHERE customer_id = 1")
+        assert "1 of 1 rows" in info.value.message and info.value.rows is None
+        owner.set_quality("retail.customers", checks=["email LIKE '%.com' OR country = 'de'"])
+        with pytest.raises(QualityError, match=r"before its checks ran.*reads email"):
+            an.sql("UPDATE retail.customers SET country = 'fr'")  # email with country: refused
+        assert not any(e in str(info.value) for e in EMAILS)
+    assert _values(owner, "SELECT email FROM retail.customers ORDER BY customer_id") == EMAILS
+    assert _values(owner, "SELECT DISTINCT country FROM retail.customers ORDER BY 1") == [
+        "de",
+        "fr",
+    ]
 
 
 def test_hole_5_erase_is_the_owners_and_never_an_oracle(owner: Session, workspace: Path) -> None:

@@ -20,6 +20,7 @@ from sqlglot import exp
 import neurolake_lab
 from neurolake_lab.compliance.policy import PolicyViolation
 from neurolake_lab.session import Session
+from tests.compliance.red_team_support import assert_no_clear_value, retail_demo
 
 POLICY = """\
 users:
@@ -42,18 +43,8 @@ HEX32 = re.compile(r"^[0-9a-f]{32}$")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The retail demo, its clear values (what the red team is after) and the policy above."""
-    from neurolake_lab.demo import load_retail
-
-    ws = tmp_path_factory.mktemp("redteam") / "workspace"
-    owner = neurolake_lab.connect(ws)
-    load_retail(owner, scale=0.05, seed=42)
-    (ws / "policies.yaml").write_text(POLICY)
-    (ws / "notebooks").mkdir()
-    clear = owner.sql("SELECT * FROM retail.customers ORDER BY customer_id").arrow().to_pylist()
-    try:
-        yield {"ws": ws, "owner": owner, "clear": clear}
-    finally:
-        owner.close()
+    with retail_demo(tmp_path_factory.mktemp("redteam"), POLICY) as found:
+        yield found
 
 
 @pytest.fixture
@@ -61,17 +52,6 @@ def analyst(demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[S
     monkeypatch.chdir(demo["ws"] / "notebooks")
     with neurolake_lab.connect(demo["ws"], user="analyst") as session:
         yield session
-
-
-def _clear_values(demo: dict[str, Any]) -> set[str]:
-    """Every clear PII value of the demo's customers, as text."""
-    pii = ("full_name", "email", "phone", "street_address", "credit_card_number", "last_login_ip")
-    return {str(row[c]) for row in demo["clear"] for c in pii if row[c] is not None}
-
-
-def _assert_no_clear_value(text: str, demo: dict[str, Any]) -> None:
-    leaked = [v for v in _clear_values(demo) if v in text]
-    assert not leaked, f"clear values leaked: {leaked[:3]}"
 
 
 def _refused(session: Session, sql: str, rule: str) -> PolicyViolation:
@@ -112,7 +92,7 @@ def test_hole1_a_macro_named_like_a_builtin_is_refused_for_everyone(
     assert analyst.audit.tail(1)[0].kind == "refusal"
     after = _masked_rows(analyst)
     assert after == before
-    _assert_no_clear_value(str(after), demo)
+    assert_no_clear_value(str(after), demo)
     # the analyst's own macros with their own names still work
     twice = analyst.sql("CREATE MACRO twice(x) AS x * 2; SELECT twice(21) AS v").arrow()
     assert twice.column("v").to_pylist() == [42]

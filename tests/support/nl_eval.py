@@ -3,6 +3,10 @@
 Each set (``tests/nl/data/eval/<schema>.jsonl``) holds answerable questions with reference SQL
 and unanswerable ones (``"answerable": false``), each in the ``dev`` or the ``test`` split (a
 quarter of each kind, chosen by a hash of the id when the set was written, before any tuning).
+Two more files per schema hold whole sets: ``<schema>.later.jsonl`` (dev questions written after
+the first tuning round) and ``<schema>.test2.jsonl``, a second held-out set written after the
+planner was tuned by someone who never read the planner or the other sets; every question in it
+is in the test split, and its failures are never printed (:data:`SEALED_SETS`).
 An answer to an answerable question is *correct* when its result set matches the reference's (or
 an ``alt_sql``'s) as :func:`tests.support.nl_accuracy.result_match` compares them, *wrong* when it
 runs but does not match, *refused* when the planner declines with a
@@ -60,15 +64,38 @@ SCHEMAS: dict[str, Callable[[Any], None]] = {
 }
 
 
-def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
-    """The questions of one schema's set (of one split, or all).
+#: the question sets of each schema, in the order they are run
+SETS = ("dev", "later", "test", "test2")
+#: sets that measure and are never tuned on: the script lists no failures of them by default
+HELD_OUT = ("test", "test2")
+#: held-out sets whose failures are never printed at all, not even with ``--show-test``; their
+#: per-question outcomes go to a JSON file under ``test-artifacts/`` only
+SEALED_SETS = ("test2",)
+#: sets kept in a file of their own (``<schema>.<set>.jsonl``) rather than split per question
+_OWN_FILE = ("later", "test2")
 
-    ``split`` is ``dev``, ``test`` or ``later`` (dev questions written after the first tuning
-    round, in ``<schema>.later.jsonl``, to find new failure modes without touching the test
-    split); ``dev`` does not include the later ones.
+
+def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
+    """The questions of one schema's set (of one split, or all of ``<schema>.jsonl``).
+
+    ``split`` is ``dev`` or ``test`` (the two splits of ``<schema>.jsonl``), ``later`` (dev
+    questions written after the first tuning round, to find new failure modes without touching
+    the test split) or ``test2`` (the second held-out set). ``dev`` does not include the later
+    ones. A ``test2`` file holding a question outside the test split is refused: a held-out file
+    must stay held out as a whole.
     """
-    if split == "later":
-        return load_items(DATA / f"{schema}.later.jsonl")
+    if split in _OWN_FILE:
+        path = DATA / f"{schema}.{split}.jsonl"
+        items = load_items(path)
+        stray = [str(i.get("id")) for i in items if split in HELD_OUT and i.get("split") != "test"]
+        if stray:
+            raise ValueError(
+                f"{path.name} is a held-out set: every question must be in the test split, "
+                f"and {', '.join(stray)} is not"
+            )
+        return items
+    if split not in (None, "dev", "test"):
+        raise ValueError(f"unknown question set {split!r}: use one of {', '.join(SETS)}")
     items = load_items(DATA / f"{schema}.jsonl")
     return [i for i in items if split is None or i["split"] == split]
 

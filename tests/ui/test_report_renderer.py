@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,9 @@ def test_sql_cells_render_table_strip_and_compliance(
         assert rows.first.inner_text().split()[:2] == ["France", "40,000"]
         strip = strips.first
         assert strip.locator("[data-nl-item='rows']").inner_text().strip() == "3 rows"
-        assert strip.locator("[data-nl-item='time']").inner_text().strip().endswith(("ms", "s"))
+        # what the query took: beside the prediction when there is one, else on its own
+        took = strip.locator("[data-nl-item='cost'], [data-nl-item='time']").first.inner_text()
+        assert re.search(r"(^predicted \S+ m?s \u00b7 took |^)\S+ m?s", took), took
         big = strips.nth(1).locator("[data-nl-item='rows']").inner_text()
         assert "showing 50 of 1,000,000 rows" in big
         # the fallback HTML is not what renders: our MIME renderer won

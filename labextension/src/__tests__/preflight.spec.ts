@@ -1,16 +1,21 @@
 /** The preflight client: debounce, dropped stale answers, silence when busy or not NeuroLake. */
 
 import { piiVerdicts, renderPreflight } from '../preflight/bar';
+import { CommsOverSubshells } from '@jupyterlab/services';
+
 import {
+  BUSY_RETRY_MS,
   IPreflightComm,
   IPreflightKernel,
   IPreflightReply,
   isNeuroLakeCell,
   PreflightClient
 } from '../preflight/client';
+import { ICost } from '../report/types';
 
 class FakeComm implements IPreflightComm {
   isDisposed = false;
+  commsOverSubshells?: CommsOverSubshells;
   sent: { id: number; code: string }[] = [];
   onMsg: (msg: { content: { data: unknown } }) => void = () => undefined;
   open(): void {}
@@ -118,6 +123,60 @@ describe('PreflightClient', () => {
     expect(c.sent).toBe(0);
   });
 
+  it('opens its comm on the main shell, never a subshell', () => {
+    const kernel = new FakeKernel();
+    const { c } = client(kernel);
+    c.update('%%sql\nSELECT 1');
+    jest.advanceTimersByTime(250);
+    expect(kernel.comm.commsOverSubshells).toBe('disabled');
+  });
+
+  it('asks again when the kernel answers that a cell was running', () => {
+    const kernel = new FakeKernel();
+    const { c, results } = client(kernel);
+    c.update('%%sql\nSELECT 1');
+    jest.advanceTimersByTime(250);
+    const busy = (id: number) =>
+      kernel.comm.onMsg({
+        content: { data: { id, kind: 'busy', result: null } }
+      });
+    busy(kernel.comm.sent[0].id);
+    expect(results).toEqual([]);
+    jest.advanceTimersByTime(BUSY_RETRY_MS);
+    expect(kernel.comm.sent.map(m => m.code)).toEqual([
+      '%%sql\nSELECT 1',
+      '%%sql\nSELECT 1'
+    ]);
+    kernel.comm.reply(kernel.comm.sent[1].id);
+    expect(results).toEqual(['%%sql\nSELECT 1']);
+    // a busy answer to text typed past is dropped, not retried
+    c.update('%%sql\nSELECT 2');
+    jest.advanceTimersByTime(250);
+    c.update('%%sql\nSELECT 23');
+    busy(kernel.comm.sent[2].id);
+    jest.advanceTimersByTime(250);
+    expect(kernel.comm.sent.map(m => m.code).slice(2)).toEqual([
+      '%%sql\nSELECT 2',
+      '%%sql\nSELECT 23'
+    ]);
+  });
+
+  it('records where the time of the last answer went', () => {
+    const kernel = new FakeKernel();
+    const { c } = client(kernel);
+    c.update('%%sql\nSELECT 1');
+    jest.advanceTimersByTime(250);
+    kernel.comm.onMsg({
+      content: {
+        data: { id: kernel.comm.sent[0].id, kind: 'sql', ms: 7.5, result: {} }
+      }
+    });
+    const t = c.lastTiming;
+    expect(t?.kernelMs).toBe(7.5);
+    expect(t && t.sentAt - t.changedAt).toBeGreaterThanOrEqual(200);
+    expect(t && t.receivedAt >= t.sentAt).toBe(true);
+  });
+
   it('sends nothing after dispose', () => {
     const kernel = new FakeKernel();
     const { c } = client(kernel);
@@ -146,7 +205,14 @@ describe('the preflight bar', () => {
         estimated_rows: 5000,
         estimated_bytes: 76186,
         confidence: 0.2,
-        suggestions: [{ message: 'filter by date range', rewrite: 'SELECT 1' }]
+        suggestions: [
+          {
+            message: 'filter by date range',
+            rewrite: 'SELECT 1',
+            severity: 'info'
+          }
+        ],
+        interval_ms: { low: 4.1, high: 101.5 }
       },
       compliance: {
         pii_columns: [
@@ -176,7 +242,7 @@ describe('the preflight bar', () => {
   it('shows time, bytes, PII verdicts and the suggestion', () => {
     const node = renderPreflight(reply) as HTMLElement;
     expect(node.querySelector('[data-nl-item="cost"]')?.textContent).toBe(
-      '~20.4 ms \u00b7 74.4 KB scanned'
+      '~20.4 ms (4.1 ms\u2013101.5 ms) \u00b7 74.4 KB scanned'
     );
     const pii = Array.from(node.querySelectorAll('[data-nl-item="pii"]'));
     expect(pii.map(p => p.textContent)).toEqual([
@@ -186,9 +252,38 @@ describe('the preflight bar', () => {
     ]);
     expect(pii[0].classList.contains('nl-severity-warning')).toBe(true);
     expect(pii[2].classList.contains('nl-severity-error')).toBe(true);
+    const suggestion = node.querySelector('[data-nl-item="suggestion"]');
+    expect(suggestion?.textContent).toContain('filter by date range');
+    // a saving of no consequence is not shown in warning orange
+    expect(suggestion?.classList.contains('nl-severity-info')).toBe(true);
+    expect(node.querySelector('[data-nl-item="join"]')).toBeNull();
+  });
+
+  it('warns of a join that multiplies rows before it runs', () => {
+    const cross: IPreflightReply = JSON.parse(JSON.stringify(reply));
+    const cost = cross.result?.cost as ICost;
+    cost.joins = [
+      {
+        kind: 'cross',
+        operator: 'CROSS_PRODUCT',
+        tables: ['retail.orders', 'retail.orders'],
+        left_rows: 60000,
+        right_rows: 60000,
+        estimated_rows: 3600000000
+      },
+      { kind: 'one_to_many', estimated_rows: 60000 }
+    ];
+    cost.suggestions[0].severity = 'warning';
+    const node = renderPreflight(cross) as HTMLElement;
+    const joins = node.querySelectorAll('[data-nl-item="join"]');
+    expect(joins.length).toBe(1);
+    expect(joins[0].textContent).toBe('cross join: ~3,600,000,000 rows');
+    expect(joins[0].classList.contains('nl-severity-warning')).toBe(true);
     expect(
-      node.querySelector('[data-nl-item="suggestion"]')?.textContent
-    ).toContain('filter by date range');
+      node
+        .querySelector('[data-nl-item="suggestion"]')
+        ?.classList.contains('nl-severity-warning')
+    ).toBe(true);
   });
 
   it('shows nothing for Python or an empty answer', () => {

@@ -9,7 +9,8 @@ import * as path from 'path';
 
 import { renderReport } from '../report/render';
 import { withRewrite } from '../report/rewrite';
-import { APPLY_REWRITE_EVENT, stripItems } from '../report/strip';
+import { suggestionSeverity } from '../report/cost';
+import { APPLY_REWRITE_EVENT, IDetail, stripItems } from '../report/strip';
 import { IReport } from '../report/types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -79,9 +80,16 @@ describe('renderReport', () => {
     expect(firstRow[2].classList.contains('nl-number')).toBe(true);
     const rowsItem = node.querySelector('[data-nl-item="rows"]');
     expect(rowsItem?.textContent).toBe('2 rows');
-    expect(node.querySelector('[data-nl-item="time"]')?.textContent).toBe(
-      '1.2 ms'
+    // predicted beside what it took, in one item
+    expect(node.querySelector('[data-nl-item="cost"]')?.textContent).toBe(
+      'predicted 2.3 ms \u00b7 took 1.2 ms'
     );
+    expect(node.querySelector('[data-nl-item="time"]')).toBeNull();
+    report.cost.predicted_ms = null;
+    expect(
+      renderReport(report, document).querySelector('[data-nl-item="time"]')
+        ?.textContent
+    ).toBe('1.2 ms');
   });
 
   it('says how many rows a truncated preview shows', () => {
@@ -122,7 +130,6 @@ describe('renderReport', () => {
     const report = example('sql-groupby.json');
     expect(stripItems(report).map(i => i.id)).toEqual([
       'rows',
-      'time',
       'cost',
       'lineage'
     ]);
@@ -192,21 +199,113 @@ describe('renderReport', () => {
     expect(panel.hidden).toBe(true);
   });
 
-  it('flags a prediction that missed by more than 10x', () => {
-    const report = example('sql-groupby.json');
-    report.cost.predicted_ms = 20;
-    report.cost.actual_ms = 1500;
-    const item = stripItems(report).find(i => i.id === 'misprediction');
-    expect(item?.label).toBe('75\u00d7 slower than predicted');
-    expect(item?.severity).toBe('warning');
-    report.cost.actual_ms = 150;
-    expect(
-      stripItems(report).find(i => i.id === 'misprediction')
-    ).toBeUndefined();
-    report.cost.actual_ms = 1;
-    expect(stripItems(report).find(i => i.id === 'misprediction')?.label).toBe(
-      '20\u00d7 faster than predicted'
+  it('flags the kernel\u2019s misprediction beside predicted and took', () => {
+    const report = example('sql-cross-join.json');
+    const items = stripItems(report);
+    expect(items.map(i => i.id)).toEqual([
+      'rows',
+      'cost',
+      'misprediction',
+      'lineage'
+    ]);
+    const [cost, miss] = [items[1], items[2]];
+    expect(cost.label).toBe(
+      'predicted 73.9 ms \u00b7 took 14.01 s \u00b7 1 suggestion'
     );
+    expect(miss.label).toBe('\u26a0 190\u00d7 slower than predicted');
+    expect(miss.severity).toBe('warning');
+    const node = renderReport(report, document);
+    const flag = node.querySelector(
+      '[data-neurolake="misprediction"]'
+    ) as HTMLElement;
+    expect(flag.classList.contains('nl-severity-warning')).toBe(true);
+    expect(flag.dataset.direction).toBe('slower');
+    expect(flag.title).toContain('more than 5\u00d7');
+    const costNode = node.querySelector(
+      '[data-neurolake="cost"]'
+    ) as HTMLElement;
+    expect(costNode.dataset.predictedMs).toBe('73.9');
+    expect(costNode.dataset.actualMs).toBe('14012.5');
+  });
+
+  it('trusts the kernel\u2019s judgement, and judges old reports by the same 5x', () => {
+    const report = example('sql-cross-join.json');
+    report.cost.misprediction = null; // e.g. a repeat whose own history says it is fine
+    expect(stripItems(report).map(i => i.id)).not.toContain('misprediction');
+    report.cost.misprediction = { ratio: 5.9, direction: 'faster', factor: 5 };
+    expect(stripItems(report).find(i => i.id === 'misprediction')?.label).toBe(
+      '\u26a0 5.9\u00d7 faster than predicted'
+    );
+    // a report saved before the kernel judged: 7.5x is flagged, 4.5x is not
+    delete report.cost.misprediction;
+    report.cost.predicted_ms = 20;
+    report.cost.actual_ms = 150;
+    expect(stripItems(report).find(i => i.id === 'misprediction')?.label).toBe(
+      '\u26a0 7.5\u00d7 slower than predicted'
+    );
+    report.cost.actual_ms = 90;
+    expect(stripItems(report).map(i => i.id)).not.toContain('misprediction');
+  });
+
+  it('details the interval, rows against returned and each join', () => {
+    const report = example('sql-cross-join.json');
+    const details = (stripItems(report).find(i => i.id === 'cost')?.details ??
+      []) as (string | IDetail)[];
+    const text = details.map(d => (typeof d === 'string' ? d : d.text));
+    expect(text[0]).toBe(
+      'predicted 73.9 ms (80% between 2.2 ms and 2.48 s), took 14.01 s'
+    );
+    expect(text).toContain('rows: estimated 9 (80%: 4\u201317), returned 9');
+    const join = details.find(
+      d => typeof d !== 'string' && d.text.startsWith('cross join')
+    ) as IDetail;
+    expect(join.text).toBe('cross join: 3 \u00d7 3 rows \u2192 ~9 rows');
+    expect(join.severity).toBe('warning');
+    const node = renderReport(report, document);
+    (node.querySelector('button[data-nl-item="cost"]') as HTMLElement).click();
+    const panel = node.querySelector('[data-nl-details="cost"]') as HTMLElement;
+    expect(panel.hidden).toBe(false);
+    expect(
+      panel.querySelector('li.nl-severity-warning')?.textContent
+    ).toContain('cross join');
+  });
+
+  it('warns about a suggestion only when it saves a meaningful share of the time', () => {
+    const report = example('sql-groupby.json');
+    report.cost.predicted_ms = 2000;
+    report.cost.actual_ms = 1900;
+    report.cost.suggestions = [
+      {
+        message: 'drop an unused column',
+        predicted_saving_ms: 0.4,
+        saving_share: 0.0002,
+        severity: 'info'
+      }
+    ];
+    const cost = () => stripItems(report).find(i => i.id === 'cost');
+    expect(cost()?.severity).toBe('info');
+    const first = cost()?.details ?? [];
+    expect((first[first.length - 1] as IDetail).severity).toBe('info');
+    report.cost.suggestions.push({
+      message: 'filter by date so files are skipped',
+      predicted_saving_ms: 1500,
+      saving_share: 0.75,
+      severity: 'warning'
+    });
+    expect(cost()?.severity).toBe('warning');
+    // the one worth it comes first
+    const lines = (cost()?.details ?? []).filter(
+      (d): d is IDetail => typeof d !== 'string' && d.severity !== undefined
+    );
+    expect(lines[0].text).toContain('filter by date');
+    // an old report without severity: judged by the kernel's rule
+    report.cost.suggestions = [
+      { message: 'small', predicted_saving_ms: 50 },
+      { message: 'large', predicted_saving_ms: 900 }
+    ];
+    expect(
+      report.cost.suggestions.map(s => suggestionSeverity(s, 2000))
+    ).toEqual(['info', 'warning']);
   });
 
   it('shows a banner when the owner sees PII in clear, none when it is masked', () => {
@@ -241,7 +340,10 @@ describe('renderReport', () => {
       }
     ];
     const item = stripItems(report).find(i => i.id === 'cost');
-    expect(item?.label).toBe('predicted 12.5 ms \u00b7 1 suggestion');
+    expect(item?.label).toBe(
+      'predicted 12.5 ms \u00b7 took 1.2 ms \u00b7 1 suggestion'
+    );
+    expect(item?.severity).toBe('info'); // 9 ms is no reason for orange
     const node = renderReport(report, document);
     document.body.appendChild(node);
     const seen: string[] = [];

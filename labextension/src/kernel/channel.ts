@@ -3,7 +3,27 @@
  * request carries an id, the kernel's answer carries it back.
  */
 
-import { IPreflightComm, IPreflightKernel } from '../preflight/client';
+import { CommsOverSubshells } from '@jupyterlab/services';
+
+import type { IPreflightComm, IPreflightKernel } from '../preflight/client';
+
+/**
+ * Opens a comm to one of NeuroLake's targets, on the kernel's main shell. JupyterLab would send
+ * a comm's messages to a subshell, where ipykernel handles them on another thread beside a
+ * running cell; the kernel's session is one DuckDB connection, so its comms queue behind cells
+ * like any request (the kernel also refuses to serve them beside a cell: kernel/comms.py).
+ */
+export function openComm(
+  kernel: IPreflightKernel,
+  target: string,
+  onMsg: (data: unknown) => void
+): IPreflightComm {
+  const comm = kernel.createComm(target);
+  comm.commsOverSubshells = CommsOverSubshells.Disabled;
+  comm.onMsg = msg => onMsg(msg.content.data);
+  comm.open({});
+  return comm;
+}
 
 export class KernelChannel {
   constructor(
@@ -42,14 +62,12 @@ export class KernelChannel {
     if (this._comm && !this._comm.isDisposed && this._kernel === kernel) {
       return this._comm;
     }
-    const comm = kernel.createComm(this.target);
-    comm.onMsg = msg => {
-      const reply = msg.content.data as { id: number };
+    const comm = openComm(kernel, this.target, data => {
+      const reply = data as { id: number };
       const done = this._pending.get(reply.id);
       this._pending.delete(reply.id);
       done?.(reply);
-    };
-    comm.open({});
+    });
     this._comm = comm;
     this._kernel = kernel;
     return comm;

@@ -4,7 +4,14 @@
  * to each (masked / denied / allowed with a warning), and the optimizer's suggestion.
  */
 
-import { formatBytes, formatMs } from '../report/format';
+import {
+  explodingJoins,
+  intervalText,
+  joinText,
+  rankedSuggestions,
+  suggestionSeverity
+} from '../report/cost';
+import { formatBytes, formatCount, formatMs } from '../report/format';
 import { h } from '../util/dom';
 import { IPreflightReply } from './client';
 
@@ -61,9 +68,22 @@ export function renderPreflight(reply: IPreflightReply): HTMLElement | null {
   }
   const cost = result.cost;
   if (cost && cost.predicted_ms !== null) {
-    const parts = [`~${formatMs(cost.predicted_ms)}`];
+    const interval = intervalText(cost.interval_ms);
+    const parts = [
+      `~${formatMs(cost.predicted_ms)}${interval ? ` (${interval})` : ''}`
+    ];
     if (cost.estimated_bytes !== null) {
       parts.push(`${formatBytes(cost.estimated_bytes)} scanned`);
+    }
+    const title = ['predicted before running'];
+    if (interval) {
+      title.push(`80% between ${interval.replace('\u2013', ' and ')}`);
+    }
+    if (cost.confidence !== null) {
+      title.push(`${Math.round(cost.confidence * 100)}% likely within 2\u00d7`);
+    }
+    if (cost.estimated_rows !== null) {
+      title.push(`about ${formatCount(cost.estimated_rows)} rows out`);
     }
     items.push(
       h(
@@ -71,12 +91,22 @@ export function renderPreflight(reply: IPreflightReply): HTMLElement | null {
         {
           class: 'nl-pf-item',
           'data-nl-item': 'cost',
-          title:
-            cost.confidence !== null
-              ? `predicted before running; ${Math.round(cost.confidence * 100)}% likely within 2\u00d7`
-              : 'predicted before running'
+          title: title.join('; ')
         },
         parts.join(' \u00b7 ')
+      )
+    );
+  }
+  for (const j of explodingJoins(cost)) {
+    items.push(
+      h(
+        'span',
+        {
+          class: 'nl-pf-item nl-severity-warning',
+          'data-nl-item': 'join',
+          title: joinText(j)
+        },
+        `${j.kind === 'cross' ? 'cross join' : 'many-to-many join'}: ~${formatCount(j.estimated_rows)} rows`
       )
     );
   }
@@ -110,13 +140,14 @@ export function renderPreflight(reply: IPreflightReply): HTMLElement | null {
       )
     );
   }
-  const suggestion = cost?.suggestions?.[0];
-  if (suggestion) {
+  const suggestion = cost ? rankedSuggestions(cost)[0] : undefined;
+  if (cost && suggestion) {
+    const severity = suggestionSeverity(suggestion, cost.predicted_ms);
     items.push(
       h(
         'span',
         {
-          class: 'nl-pf-item nl-severity-warning',
+          class: `nl-pf-item nl-severity-${severity}`,
           'data-nl-item': 'suggestion',
           title: suggestion.rewrite ?? ''
         },

@@ -8,12 +8,16 @@
  * `onResult` with the answer.
  */
 
+import { CommsOverSubshells } from '@jupyterlab/services';
+
+import { openComm } from '../kernel/channel';
 import { ICompliance, ICost, ILineage } from '../report/types';
 
 /** What the kernel answers (see `preflight_cell`). */
 export interface IPreflightReply {
   id: number;
-  kind: 'sql' | 'nl' | 'python' | 'error';
+  /** `busy`: the message reached the kernel while a cell ran; nothing was computed. */
+  kind: 'sql' | 'nl' | 'python' | 'error' | 'busy';
   ms?: number;
   result: IPreflightResult | null;
 }
@@ -30,6 +34,8 @@ export interface IPreflightResult {
 /** The part of a comm the client uses (JupyterLab's `Kernel.IComm` fits). */
 export interface IPreflightComm {
   readonly isDisposed: boolean;
+  /** Where JupyterLab sends the comm's messages (NeuroLake's go to the main shell). */
+  commsOverSubshells?: CommsOverSubshells;
   open(data?: unknown): unknown;
   send(data: unknown): unknown;
   close(): unknown;
@@ -41,6 +47,14 @@ export interface IPreflightKernel {
   readonly status: string;
   readonly isDisposed: boolean;
   createComm(target: string): IPreflightComm;
+}
+
+/** Where one answer's time went (the browser test and bench/README.md read it). */
+export interface IPreflightTiming {
+  changedAt: number;
+  sentAt: number;
+  receivedAt: number;
+  kernelMs: number;
 }
 
 export const PREFLIGHT_TARGET = 'neurolake.preflight';
@@ -73,6 +87,11 @@ export class PreflightClient {
   dropped = 0;
   /** Time the kernel spent answering, ms (what preflight added to its busy time). */
   kernelMs = 0;
+  /**
+   * Where the time of the last answer went, on the page's clock (`performance.now()`): when
+   * the text last changed, when it was sent, when the answer came, and the kernel's own ms.
+   */
+  lastTiming: IPreflightTiming | null = null;
 
   set delay(ms: number) {
     this.options = { ...this.options, delay: ms };
@@ -82,6 +101,7 @@ export class PreflightClient {
   update(code: string): void {
     window.clearTimeout(this._timer);
     this._latest++; // an answer to anything sent before is now stale
+    this._changedAt = performance.now();
     if (!isNeuroLakeCell(code)) {
       this.options.onClear?.();
       return;
@@ -124,6 +144,7 @@ export class PreflightClient {
       return;
     }
     this._code.set(id, code);
+    this._sentAt.set(id, [this._changedAt, performance.now()]);
     this.sent++;
     comm.send({ id, code });
   }
@@ -133,9 +154,9 @@ export class PreflightClient {
       return this._comm;
     }
     try {
-      const comm = kernel.createComm(PREFLIGHT_TARGET);
-      comm.onMsg = msg => this._receive(msg.content.data as IPreflightReply);
-      comm.open({});
+      const comm = openComm(kernel, PREFLIGHT_TARGET, data =>
+        this._receive(data as IPreflightReply)
+      );
       this._comm = comm;
       this._commKernel = kernel;
       return comm;
@@ -145,12 +166,31 @@ export class PreflightClient {
   }
 
   private _receive(reply: IPreflightReply): void {
+    const receivedAt = performance.now();
     this.kernelMs += reply.ms ?? 0;
     const code = this._code.get(reply.id);
+    const stamps = this._sentAt.get(reply.id);
     this._code.delete(reply.id);
+    this._sentAt.delete(reply.id);
     if (reply.id !== this._latest || code === undefined) {
       this.dropped++;
       return;
+    }
+    if (reply.kind === 'busy') {
+      // a cell was running when it arrived: ask again once the kernel is idle
+      this._timer = window.setTimeout(
+        () => this._send(reply.id, code),
+        BUSY_RETRY_MS
+      );
+      return;
+    }
+    if (stamps) {
+      this.lastTiming = {
+        changedAt: stamps[0],
+        sentAt: stamps[1],
+        receivedAt,
+        kernelMs: reply.ms ?? 0
+      };
     }
     this.options.onResult(reply, code);
   }
@@ -160,4 +200,6 @@ export class PreflightClient {
   private _comm: IPreflightComm | null = null;
   private _commKernel: IPreflightKernel | null = null;
   private _code = new Map<number, string>();
+  private _sentAt = new Map<number, [number, number]>();
+  private _changedAt = 0;
 }

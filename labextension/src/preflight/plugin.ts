@@ -16,6 +16,15 @@ import { h } from '../util/dom';
 import { renderPreflight } from './bar';
 import { IPreflightKernel, isNeuroLakeCell, PreflightClient } from './client';
 
+/**
+ * The pause in typing before the kernel is asked, by default. The browser test found it was most
+ * of the time from the last keystroke to the bar (100 of ~130-185 ms; the kernel answers a
+ * warm preflight in a few ms, the round trip takes 20-50 ms): half of it still waits out the
+ * gap between two keys of a fast typist, and a request sent between keys costs nothing but a
+ * dropped answer.
+ */
+export const PREFLIGHT_DELAY_MS = 50;
+
 export interface IPreflightSettings {
   enabled: boolean;
   delay: number;
@@ -60,6 +69,7 @@ export class PreflightManager {
     tracker.widgetAdded.connect((_, panel) => this._track(panel));
     tracker.forEach(panel => this._track(panel));
     tracker.activeCellChanged.connect(() => this._watchActive());
+    this._watchActive();
     NotebookActions.executionScheduled.connect((_, { cell }) =>
       this._started(cell)
     );
@@ -106,6 +116,14 @@ export class PreflightManager {
           bar.dataset.requests = String(client.sent);
           bar.dataset.dropped = String(client.dropped);
           bar.dataset.kernelMs = client.kernelMs.toFixed(1);
+          bar.dataset.delay = String(this.settings.delay);
+          const timing = client.lastTiming;
+          if (timing) {
+            bar.dataset.changedAt = timing.changedAt.toFixed(1);
+            bar.dataset.sentAt = timing.sentAt.toFixed(1);
+            bar.dataset.receivedAt = timing.receivedAt.toFixed(1);
+            bar.dataset.lastKernelMs = timing.kernelMs.toFixed(1);
+          }
         },
         onClear: () => {
           const cell = panel.content.activeCell;
@@ -138,9 +156,11 @@ export class PreflightManager {
       this._watched.model.contentChanged.disconnect(this._onChange, this);
     }
     this._watched = cell;
+    this._source = cell?.model.sharedModel.getSource() ?? null;
     cell?.model.contentChanged.connect(this._onChange, this);
   }
 
+  /** The active cell's model changed: its text, or only its outputs or execution count. */
   private _onChange(): void {
     const panel = this.tracker.currentWidget;
     const cell = this.tracker.activeCell;
@@ -152,8 +172,12 @@ export class PreflightManager {
     ) {
       return;
     }
-    const client = this._clients.get(panel);
-    client?.update(cell.model.sharedModel.getSource());
+    const source = cell.model.sharedModel.getSource();
+    if (source === this._source) {
+      return; // outputs or the execution count: the text the bar shows is unchanged
+    }
+    this._source = source;
+    this._clients.get(panel)?.update(source);
   }
 
   private _show(cell: Cell, content: HTMLElement | null): void {
@@ -237,5 +261,7 @@ export class PreflightManager {
 
   private _clients = new Map<NotebookPanel, PreflightClient>();
   private _watched: Cell | null = null;
+  /** The active cell's text when last seen (only a change of it asks the kernel). */
+  private _source: string | null = null;
   private _pending = new Map<Cell, IPending>();
 }

@@ -50,7 +50,11 @@ function detailsPanel(item: IStripItem): HTMLElement {
       panel.append(h('li', {}, line));
       continue;
     }
-    const li = h('li', {}, line.text);
+    const li = h(
+      'li',
+      { class: line.severity ? `nl-severity-${line.severity}` : undefined },
+      line.text
+    );
     const sql = line.apply;
     if (sql) {
       const apply = h('button', { class: 'nl-apply', title: sql }, 'apply');
@@ -100,6 +104,7 @@ function renderStrip(report: IReport, api: NeuroLakeApi | null): HTMLElement[] {
       'data-neurolake': item.neurolake
     });
     node.dataset.nlItem = item.id;
+    Object.assign(node.dataset, item.data ?? {});
     node.textContent = item.label;
     if (expandable) {
       const panel =

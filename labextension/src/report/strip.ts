@@ -6,7 +6,18 @@
  * touching the others.
  */
 
-import { formatCount, formatMs } from './format';
+import {
+  basisText,
+  explodingJoins,
+  intervalText,
+  joinText,
+  misprediction,
+  mispredictionLabel,
+  rankedSuggestions,
+  rowsText,
+  suggestionSeverity
+} from './cost';
+import { formatBytes, formatCount, formatMs } from './format';
 import { IReport } from './types';
 
 export type Severity = 'info' | 'warning' | 'error';
@@ -21,12 +32,15 @@ export interface IStripItem {
   severity?: Severity;
   /** Lines shown under the strip when the item is clicked (it becomes a button). */
   details?: (string | IDetail)[];
+  /** Values kept on the element as `data-*` attributes (tests and styles read them). */
+  data?: Record<string, string>;
 }
 
 /** A detail line with an action: ``apply`` is SQL that replaces the cell's query. */
 export interface IDetail {
   text: string;
   apply?: string;
+  severity?: Severity;
 }
 
 /** The event an "apply" button sends; the notebook plugin puts the SQL into the cell. */
@@ -51,20 +65,31 @@ export const rowsSection: StripSection = report => {
   return { id: 'rows', label };
 };
 
-/** Time: what the query took (execution), with the stage breakdown as a tooltip. */
-export const timeSection: StripSection = report => {
-  const ms =
+/** What the cell took (execution), or null when no time is known. */
+function actualMs(report: IReport): number | null {
+  return (
     report.cost.actual_ms ??
     report.timings.execute_ms ??
     report.timings.total_ms ??
-    null;
-  if (ms === null || ms === undefined) {
-    return null;
-  }
-  const stages = Object.entries(report.timings)
+    null
+  );
+}
+
+/** The stage breakdown ("plan: 1.2 ms" per line), for tooltips. */
+function stages(report: IReport): string {
+  return Object.entries(report.timings)
     .map(([stage, value]) => `${stage.replace(/_ms$/, '')}: ${formatMs(value)}`)
     .join('\n');
-  return { id: 'time', label: formatMs(ms), title: stages };
+}
+
+/** Time: what the query took, with the stage breakdown as a tooltip (the cost item says it
+ * beside the prediction when there is one). */
+export const timeSection: StripSection = report => {
+  const ms = actualMs(report);
+  if (ms === null || report.cost.predicted_ms !== null) {
+    return null;
+  }
+  return { id: 'time', label: formatMs(ms), title: stages(report) };
 };
 
 /** Compliance: PII read, masks, row filters, denials and warnings; details on click. */
@@ -134,47 +159,80 @@ export const complianceSection: StripSection = report => {
   };
 };
 
-/** Cost: the prediction against what it took, and cheaper rewrites to apply on click. */
+/**
+ * Cost: the prediction beside what it took ("predicted 73.9 ms · took 14.00 s"); details give
+ * the 80% interval, rows estimated against returned, how each join was read, and the cheaper
+ * rewrites (apply on click). The item is a warning only for a suggestion that saves a
+ * meaningful share of the time or a join that multiplies rows.
+ */
 export const costSection: StripSection = report => {
   const { cost } = report;
   if (cost.predicted_ms === null || cost.predicted_ms === undefined) {
     return null;
   }
-  const label =
-    cost.suggestions.length > 0
-      ? `predicted ${formatMs(cost.predicted_ms)} · ${cost.suggestions.length} ${cost.suggestions.length === 1 ? 'suggestion' : 'suggestions'}`
-      : `predicted ${formatMs(cost.predicted_ms)}`;
+  const took = actualMs(report);
+  const suggestions = rankedSuggestions(cost);
+  const warnings = suggestions.filter(
+    s => suggestionSeverity(s, cost.predicted_ms) === 'warning'
+  );
+  const exploding = explodingJoins(cost);
+  const interval = intervalText(cost.interval_ms);
+  const basis = basisText(cost);
+  let label = `predicted ${formatMs(cost.predicted_ms)}`;
+  if (took !== null) {
+    label += ` \u00b7 took ${formatMs(took)}`;
+  }
+  if (suggestions.length > 0) {
+    label += ` \u00b7 ${suggestions.length} ${suggestions.length === 1 ? 'suggestion' : 'suggestions'}`;
+  }
   const details: (string | IDetail)[] = [
     `predicted ${formatMs(cost.predicted_ms)}` +
-      (cost.actual_ms !== null && cost.actual_ms !== undefined
-        ? `, took ${formatMs(cost.actual_ms)}`
+      (interval
+        ? ` (80% between ${interval.replace('\u2013', ' and ')})`
         : '') +
-      (cost.confidence !== null
-        ? ` (${Math.round(cost.confidence * 100)}% likely within 2\u00d7)`
-        : ''),
-    ...(cost.estimated_rows !== null
-      ? [`about ${formatCount(cost.estimated_rows)} rows out`]
+      (took !== null ? `, took ${formatMs(took)}` : ''),
+    ...(basis ? [`predicted ${basis}`] : []),
+    ...(cost.confidence !== null
+      ? [`${Math.round(cost.confidence * 100)}% likely within 2\u00d7`]
       : []),
-    ...(cost.estimated_bytes !== null
-      ? [`about ${formatCount(cost.estimated_bytes)} bytes scanned`]
+    ...(rowsText(cost) ? [rowsText(cost) as string] : []),
+    ...(cost.estimated_bytes
+      ? [`about ${formatBytes(cost.estimated_bytes)} scanned`]
       : []),
-    ...cost.suggestions.map(s => ({
+    ...(cost.joins ?? []).map(j => ({
+      text: joinText(j),
+      severity: (exploding.includes(j) ? 'warning' : 'info') as Severity
+    })),
+    ...suggestions.map(s => ({
       text:
         s.message +
         (s.predicted_saving_ms !== undefined
-          ? ` (saves about ${formatMs(s.predicted_saving_ms)})`
+          ? ` (saves about ${formatMs(s.predicted_saving_ms)}${s.saving_share !== undefined ? `, ${Math.round(s.saving_share * 100)}% of the time` : ''})`
           : ''),
-      apply: s.rewrite
+      apply: s.rewrite,
+      severity: suggestionSeverity(s, cost.predicted_ms)
     }))
   ];
+  const data: Record<string, string> = {
+    predictedMs: String(cost.predicted_ms)
+  };
+  if (took !== null) {
+    data.actualMs = String(took);
+  }
+  if (cost.interval_ms) {
+    data.intervalLow = String(cost.interval_ms.low);
+    data.intervalHigh = String(cost.interval_ms.high);
+  }
   return {
     id: 'cost',
     neurolake: 'cost',
     label,
     title:
-      'The cost predicted before the query ran; click for details and cheaper rewrites',
-    severity: cost.suggestions.length > 0 ? 'warning' : 'info',
-    details
+      `Predicted before the query ran${interval ? ` (80% between ${interval.replace('\u2013', ' and ')})` : ''}` +
+      `; click for rows, joins and cheaper rewrites\n${stages(report)}`,
+    severity: warnings.length > 0 || exploding.length > 0 ? 'warning' : 'info',
+    details,
+    data
   };
 };
 
@@ -196,33 +254,26 @@ export const lineageSection: StripSection = report => {
   };
 };
 
-/** How far the prediction was off, when it missed by more than this factor either way. */
-export const MISPREDICTION_FACTOR = 10;
-
-/** A prediction that missed by more than 10x is called out (the cost model learns from it). */
+/**
+ * A prediction that missed by more than the kernel's factor (5×) either way is flagged beside
+ * the cost item: "190× slower than predicted" (the cost model learns from the run).
+ */
 export const mispredictionSection: StripSection = report => {
-  const { predicted_ms, actual_ms } = report.cost;
-  if (
-    predicted_ms === null ||
-    predicted_ms === undefined ||
-    actual_ms === null ||
-    actual_ms === undefined ||
-    predicted_ms <= 0 ||
-    actual_ms <= 0
-  ) {
+  const miss = misprediction(report.cost);
+  const { predicted_ms } = report.cost;
+  const took = actualMs(report);
+  if (!miss || predicted_ms === null || took === null) {
     return null;
   }
-  const ratio = Math.max(actual_ms / predicted_ms, predicted_ms / actual_ms);
-  if (ratio <= MISPREDICTION_FACTOR) {
-    return null;
-  }
-  const way = actual_ms > predicted_ms ? 'slower' : 'faster';
   return {
     id: 'misprediction',
     neurolake: 'misprediction',
-    label: `${Math.round(ratio)}\u00d7 ${way} than predicted`,
-    title: `Predicted ${formatMs(predicted_ms)}, took ${formatMs(actual_ms)}. The cost model records this run and learns from it.`,
-    severity: 'warning'
+    label: `\u26a0 ${mispredictionLabel(miss)}`,
+    title:
+      `Predicted ${formatMs(predicted_ms)}, took ${formatMs(took)}: off by more than ` +
+      `${miss.factor}\u00d7. The cost model records this run and learns from it.`,
+    severity: 'warning',
+    data: { ratio: String(miss.ratio), direction: miss.direction }
   };
 };
 

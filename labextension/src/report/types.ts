@@ -34,8 +34,46 @@ export interface ISuggestion {
   message: string;
   rewrite?: string;
   predicted_saving_ms?: number;
+  predicted_saving_bytes?: number;
   kind?: string;
   equivalent?: boolean;
+  /** The share of the predicted time the rewrite saves (0..1). */
+  saving_share?: number;
+  /** `warning` only when the saving matters (a large share of a noticeable time). */
+  severity?: 'info' | 'warning';
+}
+
+/** A low..high range: where the value falls 80% of the time. */
+export interface IInterval {
+  low: number;
+  high: number;
+}
+
+export type JoinKind =
+  | 'one_to_one'
+  | 'one_to_many'
+  | 'many_to_many'
+  | 'cross'
+  | 'inequality'
+  | 'semi'
+  | 'other';
+
+/** One join of the plan as the cardinality estimate read it. */
+export interface IJoinEstimate {
+  kind: JoinKind;
+  operator?: string;
+  tables?: string[];
+  keys?: string[];
+  left_rows?: number;
+  right_rows?: number;
+  estimated_rows: number;
+}
+
+/** Set by the kernel when predicted and actual differ by more than `factor` either way. */
+export interface IMisprediction {
+  ratio: number;
+  direction: 'slower' | 'faster';
+  factor: number;
 }
 
 export interface ICost {
@@ -45,6 +83,14 @@ export interface ICost {
   actual_ms?: number | null;
   confidence: number | null;
   suggestions: ISuggestion[];
+  /** Where the duration came from. */
+  basis?: 'analytic' | 'model' | 'repeat' | 'none';
+  interval_ms?: IInterval;
+  rows_interval?: IInterval;
+  actual_rows?: number | null;
+  joins?: IJoinEstimate[];
+  /** Absent in reports written before the kernel judged mispredictions. */
+  misprediction?: IMisprediction | null;
 }
 
 export type EdgeKind =

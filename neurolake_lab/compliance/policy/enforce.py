@@ -44,9 +44,10 @@ from neurolake_lab.compliance.policy.guard import Refusal
 from neurolake_lab.compliance.policy.model import Identity, Policy, TagInfo
 from neurolake_lab.compliance.policy.plans import TablePlan, clear_plan_cache, plan_table
 from neurolake_lab.compliance.policy.references import referenced_columns
-from neurolake_lab.compliance.policy.rewrite import govern_write_target, replace_reads
+from neurolake_lab.compliance.policy.rewrite import replace_reads
 from neurolake_lab.compliance.policy.splice import splice
 from neurolake_lab.compliance.policy.tables import Schema, TableIndex, is_cte_reference, position
+from neurolake_lab.compliance.policy.write_target import govern_write_target
 from neurolake_lab.lru import LRU
 
 #: ``{"ns.table": {column: PiiTag | its JSON dict | None}}``.

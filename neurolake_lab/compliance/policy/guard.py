@@ -46,8 +46,8 @@ from sqlglot import exp
 
 from neurolake_lab.compliance.policy.masking import RESERVED_PREFIXES
 from neurolake_lab.compliance.policy.model import Guards
-from neurolake_lab.compliance.policy.system_functions import is_builtin
 from neurolake_lab.compliance.policy.user_functions import USER_FUNCTION_PREFIX
+from neurolake_lab.engine.system_functions import is_builtin
 from neurolake_lab.lakehouse.staging import NEW_ROWS, ROW, ROW_ID, STAGING_PREFIXES
 
 #: Table functions that read files: the path is their first argument.

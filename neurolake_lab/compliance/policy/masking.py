@@ -19,7 +19,7 @@ The hash resists dictionaries and joins (docs/policies.md, "What the masks prote
   optimizer never folds a key into a plan). Governed SQL may not call it (``guard``); the rewrite
   calls it once per query, in a one-row subquery joined to the table (:data:`KEY_ALIAS`).
 * **Built-ins by their full name.** Every function a mask calls is ``system.main.<name>``, so no
-  user macro can change what a mask computes (``system_functions``).
+  user macro can change what a mask computes (``engine.system_functions``).
 
 Example:
     >>> import duckdb
@@ -50,7 +50,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from neurolake_lab.compliance.policy.errors import PolicyError
-from neurolake_lab.compliance.policy.system_functions import system_call
+from neurolake_lab.engine.system_functions import system_call
 from neurolake_lab.keyfiles import key_file, read_secret
 
 if TYPE_CHECKING:

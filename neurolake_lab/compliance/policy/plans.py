@@ -24,8 +24,8 @@ from neurolake_lab.compliance.policy.masking import (
     mask_expression,
 )
 from neurolake_lab.compliance.policy.model import Identity, Policy, TagInfo
-from neurolake_lab.compliance.policy.system_functions import qualify_functions
 from neurolake_lab.compliance.policy.user_functions import inline_user_functions
+from neurolake_lab.engine.system_functions import qualify_functions
 from neurolake_lab.lru import LRU
 
 #: Policy name reported for decisions of ``defaults`` (no rule matched).

@@ -29,7 +29,7 @@ from sqlglot.errors import SqlglotError
 SYSTEM: Final = ("system", "main")
 _CALL: Final = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\(")
 #: sqlglot nodes printed with syntax of their own (not ``name(args)``), never qualified.
-_SYNTAX: Final = (
+SYNTAX: Final = (
     exp.Connector, exp.Unary, exp.Cast, exp.TryCast, exp.Case, exp.If,
     exp.Extract, exp.Interval, exp.Between, exp.In, exp.Exists, exp.Coalesce, exp.Struct,
     exp.Array, exp.Window, exp.AggFunc,
@@ -76,7 +76,7 @@ def qualify_functions(condition: exp.Expr) -> exp.Expr:
     """
     root = condition.copy()
     for node in reversed(list(root.dfs())):  # innermost calls first
-        if not isinstance(node, exp.Func) or isinstance(node, _SYNTAX):
+        if not isinstance(node, exp.Func) or isinstance(node, SYNTAX):
             continue
         printed = node.sql("duckdb")
         match = _CALL.match(printed)
