@@ -2,13 +2,14 @@
 
 Usage:
     .venv/bin/python bench/nl_eval.py [--schemas retail,tpch,klinik,flights] [--mode offline|llm]
-                                      [--sets dev,later,test,test2] [--show-test] [--check-gold]
+                                      [--sets dev,later,dev2,dev3,test,test2] [--show-test]
+                                      [--check-gold]
                                       [--json OUT] [--strict]
 
 Loads each schema (``tests/support/nl_eval.py``: the retail demo at seed 7, TPC-H sf 0.01 with
 ``COMMENT ON``, the ``klinik`` and ``flt`` schemas with messy names) into its own temporary
 workspace, asks every question of each chosen set standing alone, and reports per schema and set
-(``dev``, ``later``, ``test``, ``test2``): correct answers among answerable questions,
+(``dev``, ``later``, ``dev2``, ``dev3``, ``test``, ``test2``): correct answers among answerable questions,
 answered-but-wrong among them, and correct refusals among unanswerable ones. Failures are listed
 for the dev sets only: the held-out sets are for measuring, never for tuning (``--show-test``
 lists the ``test`` split's failures anyway, after a release). The second held-out set,
@@ -55,7 +56,7 @@ def _print_failures(summary: nl_eval.Summary) -> None:
 
 
 def _sets(args: argparse.Namespace) -> list[str]:
-    sets = ["dev", "later"] if args.dev_only else args.sets.split(",")
+    sets = list(nl_eval.TUNING) if args.dev_only else args.sets.split(",")
     unknown = [s for s in sets if s not in nl_eval.SETS]
     if unknown:
         raise SystemExit(f"unknown --sets {', '.join(unknown)}: use {', '.join(nl_eval.SETS)}")
@@ -76,7 +77,7 @@ def main() -> int:
     parser.add_argument("--mode", choices=["offline", "llm"], default="offline")
     parser.add_argument("--sets", default=",".join(nl_eval.SETS), help="question sets to run")
     parser.add_argument("--show-test", action="store_true")
-    parser.add_argument("--dev-only", action="store_true", help="only dev and later (tuning)")
+    parser.add_argument("--dev-only", action="store_true", help="only the tuning sets")
     parser.add_argument("--check-gold", action="store_true")
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--json", default=None)

@@ -77,12 +77,13 @@ def page(
 
 
 def with_pages(report: dict[str, Any], table: pa.Table) -> dict[str, Any]:
-    """``report`` with a ``result_id`` the extension pages through, when it is truncated.
+    """``report`` with a ``result_id`` the extension pages through, when the browser needs one.
 
-    Only a kernel that answers page requests keeps results (this module); elsewhere
-    the report is returned as it is.
+    That is when the preview is truncated, or withholds columns (the live view asks for their
+    values; the saved notebook keeps ``[withheld]``). Only a kernel that answers page requests
+    keeps results (this module); elsewhere the report is returned as it is.
     """
-    if not report["result"]["truncated"]:
+    if not report["result"]["truncated"] and not report["result"].get("withheld"):
         return report
     result_id = remember(table)
     if result_id is None:

@@ -40,6 +40,7 @@ import { LakehousePanel } from './panels/lakehouse';
 import { IPreflightKernel } from './preflight/client';
 import { designerPlugin } from './pipelines/plugin';
 import { PREFLIGHT_DELAY_MS, PreflightManager } from './preflight/plugin';
+import { isWrite } from './report/render';
 import { withRewrite } from './report/rewrite';
 import { rendererSettings } from './report/settings';
 import { APPLY_REWRITE_EVENT } from './report/strip';
@@ -219,18 +220,7 @@ function wroteTable(panel: NotebookPanel, index: number): boolean {
   for (let i = 0; i < outputs.length; i++) {
     const data = outputs.get(i).data[REPORT_MIME] as
       { statement_type?: string } | undefined;
-    const kind = data?.statement_type ?? '';
-    if (
-      kind &&
-      ![
-        'SELECT',
-        'EXPLAIN',
-        'TABLES',
-        'SNAPSHOTS',
-        'AUDIT',
-        'LINEAGE'
-      ].includes(kind)
-    ) {
+    if (data && isWrite(data)) {
       return true;
     }
   }

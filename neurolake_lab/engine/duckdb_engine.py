@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from neurolake_lab.engine.backend import EngineBackend
 from neurolake_lab.engine.errors import missing_table, to_query_error
+from neurolake_lab.engine.unnamed import name_fields
 from neurolake_lab.exceptions import QueryError
 
 #: Looks a name up in the caller's namespace (a notebook's variables) for replacement scans.
@@ -126,7 +127,7 @@ class DuckDBEngine(EngineBackend):
                     executed = time.perf_counter()
                     description = cursor.description
                     has_rows = bool(description) and not _only_status(description, statement_type)
-                    table = cursor.to_arrow_table() if has_rows else None
+                    table = name_fields(cursor.to_arrow_table()) if has_rows else None
                     fetched = time.perf_counter()
                     break
                 except duckdb.Error as exc:

@@ -73,9 +73,21 @@ def split_cell(engine: DuckDBEngine, text: str) -> list[Statement]:
 
 
 def _duckdb_statements(engine: DuckDBEngine, text: str) -> list[Statement]:
-    return [
-        Statement(s.query, s.type.name, frozenset(s.named_parameters)) for s in engine.split(text)
-    ]
+    found = engine.split(text)
+    if all(s.query.strip() for s in found):
+        return [Statement(s.query, s.type.name, frozenset(s.named_parameters)) for s in found]
+    # DuckDB expands some statements into several without text (a PIVOT without IN lists
+    # becomes CREATE TYPE + SELECT): each such statement is kept whole, as the user wrote it
+    out: list[Statement] = []
+    for chunk in split_statements(text):
+        parts = engine.split(chunk)
+        if len(parts) == 1 and parts[0].query.strip():
+            out.append(Statement(parts[0].query, parts[0].type.name,
+                                 frozenset(parts[0].named_parameters)))  # fmt: skip
+        elif parts:
+            named = frozenset(n for p in parts for n in p.named_parameters)
+            out.append(Statement(chunk.strip(), parts[-1].type.name, named))
+    return out
 
 
 def _parse(text: str) -> exp.Expr:

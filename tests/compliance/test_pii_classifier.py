@@ -180,6 +180,27 @@ def test_person_names_need_values_and_a_name_that_agree() -> None:
     assert tag_of("product_name", names).entity is None  # the name says product: not a person
 
 
+def test_organisation_names_are_not_people() -> None:
+    # spaCy reads these as organisations (ORG), whatever the column is called
+    airlines = ["Qantas Airways", "Air Canada", "Turkish Airlines", "Singapore Airlines",
+                "Emirates Airline", "Virgin Atlantic Airways"]  # fmt: skip
+    assert tag_of("carrier_name", airlines).entity is None
+    assert tag_of("nm", airlines).entity is None
+    # a description saying the names are an organisation's, with no person in it
+    people_like = ["Hawthorne Brothers", "Ellis Morgan", "Baker Whitfield", "Carter Lane",
+                   "Morgan Hale", "Reid Fulton"]  # fmt: skip
+    assert tag_of("mfr_nm", people_like, doc="Aircraft manufacturer.").entity is None
+    assert tag_of("carr_nm", people_like, doc="Airline name.").entity is None
+    # ...but a person at an organisation is still a person
+    names = ["Grace Hopper", "Wangari Maathai", "Lars Nilsson", "Zofia Nowak", "Hiroshi Tanaka",
+             "Inês Carvalho"]  # fmt: skip
+    assert tag_of("contact_nm", names, doc="Name of the supplier's contact person.").entity == (
+        "PERSON"
+    )
+    assert tag_of("kunde_nm", names, doc="Name of the customer (a company or a person).").entity \
+        == "PERSON"  # fmt: skip
+
+
 def test_country_and_city_are_not_tagged() -> None:
     countries = ["Germany", "Brazil", "Japan", "Kenya", "Canada", "Portugal", "India"]
     cities = ["Lisbon", "Nairobi", "Osaka", "Toronto", "Hamburg", "Pune", "Recife"]

@@ -100,6 +100,19 @@ def test_a_truncated_result_pages_through_the_kernel(kernel: Any) -> None:
     assert "result_id" not in next(d[REPORT_MIME] for d in small if REPORT_MIME in d)["result"]
 
 
+def test_a_withheld_preview_is_served_in_clear_to_the_live_view(kernel: Any) -> None:
+    """The saved preview withholds the owner's clear PII; the kernel still serves its values."""
+    _, kc = kernel
+    shown = run(kc, "%%sql\nSELECT customer_id, email FROM retail.customers ORDER BY 1 LIMIT 3")
+    result = next(d[REPORT_MIME] for d in shown if REPORT_MIME in d)["result"]
+    assert not result["truncated"] and [w["column"] for w in result["withheld"]] == ["email"]
+    assert {row[1] for row in result["rows_preview"]} == {"[withheld]"}
+    comm = open_comm(kc, "neurolake.results")
+    page = ask(kc, comm, {"id": 1, "result_id": result["result_id"], "offset": 0, "limit": 50})
+    assert [r[0] for r in page["rows"]] == [r[0] for r in result["rows_preview"]]
+    assert all("@" in r[1] for r in page["rows"])
+
+
 def test_nl_answers_take_accept_and_reject(kernel: Any, workspace: Path) -> None:
     _, kc = kernel
     shown = run(kc, "%%nl\nHow many customers are there per country?")

@@ -275,6 +275,7 @@ def test_preflight_warns_while_typing(page: Any, artifacts: Path, latency: dict[
         "max": round(max(samples), 1),
         # where the time goes: median of each part over the samples
         "parts_median": {k: round(statistics.median(v), 1) for k, v in parts.items()},
+        "parts": {k: [round(x, 1) for x in v] for k, v in parts.items()},
         "delay_setting_ms": page.evaluate(PREFLIGHT_DELAY),
         "requests_per_burst": burst_requests,
         "kernel_ms_total": float(bar.get_attribute("data-kernel-ms") or 0),
@@ -573,4 +574,8 @@ def test_settings_and_dark_theme_without_console_errors(
     cell(page, 1).scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "ui-surface.png"))
     (artifacts / "ui-console.txt").write_text("\n".join(page.console_errors))
-    assert page.console_errors == []
+    # a comm named in an error ("Comm not found for comm id ...") with what the page saw of it
+    comms = page.evaluate("() => window.__nl.comms")
+    named = {w for e in page.console_errors for w in re.findall(r"[0-9a-f-]{32,36}", e)}
+    traffic = [c for c in comms if len(c) > 4 and c[4] in named]
+    assert page.console_errors == [], traffic

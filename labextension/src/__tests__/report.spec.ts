@@ -316,9 +316,28 @@ describe('renderReport', () => {
     report.compliance.warnings = [
       'personal data shown in clear because you own the workspace: crm.people.email (EMAIL_ADDRESS)'
     ];
+    report.result.columns.push({ name: 'email', type: 'VARCHAR' });
+    report.lineage.edges.push({
+      source: 'crm.people.email',
+      target: 'output.email',
+      kind: 'IDENTITY',
+      masked: false
+    });
     const node = renderReport(report, document);
     const banner = node.querySelector('[data-neurolake="pii-banner"]');
     expect(banner?.textContent).toContain('email (EMAIL_ADDRESS)');
+    // read but not shown (a filter on it): no banner; a write's summary shows none either
+    const hiddenBanner = (r: IReport) =>
+      renderReport(r, document).querySelector('[data-neurolake="pii-banner"]');
+    const filtered = JSON.parse(JSON.stringify(report)) as IReport;
+    filtered.lineage.edges = filtered.lineage.edges.map(e =>
+      e.source === 'crm.people.email'
+        ? { ...e, target: 'output.region', kind: 'FILTER' as const }
+        : e
+    );
+    filtered.result.columns.pop();
+    expect(hiddenBanner(filtered)).toBeNull();
+    expect(hiddenBanner({ ...report, statement_type: 'INSERT' })).toBeNull();
     report.compliance.warnings = [];
     report.compliance.masked = [{ column: 'crm.people.email', method: 'hash' }];
     expect(

@@ -3,6 +3,7 @@
 import { formatBytes, formatNumber } from '../report/format';
 import { rendererSettings } from '../report/settings';
 import {
+  ATTACHED_EVENT,
   IPageEventDetail,
   MAX_CELL_CHARS,
   PAGE_EVENT,
@@ -190,6 +191,48 @@ describe('ResultTable', () => {
     });
     document.removeEventListener(PAGE_EVENT, handler);
     table.node.remove();
+  });
+
+  it('shows withheld values from the kernel once in the page, the saved preview without it', async () => {
+    const r = report([
+      ['a', 1, '[withheld]'],
+      ['b', 2, '[withheld]']
+    ]);
+    r.result.result_id = 'r3';
+    r.result.withheld = [{ column: 'email', source: 'crm.people.email' }];
+    r.lineage.edges = [];
+    const offline = new ResultTable(r);
+    offline.node.dispatchEvent(new Event(ATTACHED_EVENT)); // no kernel answers
+    await new Promise(r => setTimeout(r, 0));
+    const cell = offline.node.querySelector('tbody td:nth-child(3)');
+    expect(cell?.textContent).toBe('[withheld]');
+    expect(cell?.classList.contains('nl-withheld')).toBe(true);
+    expect(offline.node.querySelector('.nl-pager-error')?.textContent).toBe('');
+
+    const live = new ResultTable(r);
+    document.body.append(live.node);
+    const asked: IPageEventDetail['request'][] = [];
+    const handler = (event: Event) => {
+      const detail = (event as CustomEvent<IPageEventDetail>).detail;
+      detail.handled = true;
+      asked.push(detail.request);
+      detail.respond({
+        offset: 0,
+        rows: [
+          ['a', 1, 'ann@example.com'],
+          ['b', 2, 'bob@example.org']
+        ],
+        row_count: 2
+      });
+    };
+    document.addEventListener(PAGE_EVENT, handler);
+    expect(asked).toEqual([]); // only once the renderer says it is in the page
+    live.node.dispatchEvent(new Event(ATTACHED_EVENT));
+    await new Promise(r => setTimeout(r, 0));
+    expect(asked).toEqual([{ resultId: 'r3', offset: 0, limit: 50, sort: [] }]);
+    expect(cells(live, 2)).toEqual(['ann@example.com', 'bob@example.org']);
+    document.removeEventListener(PAGE_EVENT, handler);
+    live.node.remove();
   });
 
   it('says so when no kernel answers a page request', async () => {

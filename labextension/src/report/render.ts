@@ -11,6 +11,15 @@ import { APPLY_REWRITE_EVENT, IStripItem, stripItems } from './strip';
 import { ResultTable } from './table';
 import { IReport } from './types';
 
+/** Statements that only read: every other statement type changed a table. */
+const READS = ['SELECT', 'EXPLAIN', 'TABLES', 'SNAPSHOTS', 'AUDIT', 'LINEAGE'];
+
+/** Whether the report is of a statement that changed a table (its result is a summary). */
+export function isWrite(report: { statement_type?: string }): boolean {
+  const kind = report.statement_type ?? '';
+  return kind !== '' && !READS.includes(kind);
+}
+
 /** The columns the reader sees in clear although they are PII (the owner's privilege). */
 export function piiInClear(
   report: IReport
@@ -21,8 +30,24 @@ export function piiInClear(
     ...denied.map(d => d.column)
   ]);
   const warned = warnings.join('\n');
+  // only what the result shows: a write copies PII into a table, its summary shows none of it
+  if (isWrite(report)) {
+    return [];
+  }
+  const edges = report.lineage.edges;
+  const shown = new Set(report.result.columns.map(c => `output.${c.name}`));
+  // its values reach a result column (a filter, join or count on it shows none of them)
+  const displayed = (column: string) =>
+    edges.length === 0 ||
+    edges.some(
+      e =>
+        e.source === column &&
+        shown.has(e.target) &&
+        (e.kind === 'IDENTITY' || e.kind === 'TRANSFORMATION')
+    );
   return pii_columns.filter(
-    c => !hidden.has(c.column) && warned.includes(c.column)
+    c =>
+      !hidden.has(c.column) && warned.includes(c.column) && displayed(c.column)
   );
 }
 
@@ -38,7 +63,10 @@ function renderBanner(report: IReport): HTMLElement | null {
     'div',
     { class: 'nl-pii-banner', role: 'status', 'data-neurolake': 'pii-banner' },
     h('b', {}, 'Personal data in clear: '),
-    `${names}. You see it because you own this workspace; everyone else sees it masked.`
+    `${names}. You see it because you own this workspace; everyone else sees it masked.`,
+    report.result.withheld?.length
+      ? ' The saved notebook keeps it out (it shows [withheld]).'
+      : ''
   );
 }
 

@@ -6,6 +6,7 @@ import { Widget } from '@lumino/widgets';
 import { NeuroLakeApi } from '../api/client';
 import { INlAnswer, NL_MIME, renderAnswer } from '../nl/render';
 import { renderReport } from './render';
+import { ATTACHED_EVENT } from './table';
 import { IReport, REPORT_MIME } from './types';
 
 let api: NeuroLakeApi | null | undefined;
@@ -36,7 +37,21 @@ export class ReportWidget extends Widget implements IRenderMime.IRenderer {
       renderReport(report, this.node.ownerDocument, sharedApi())
     );
     this.node.dataset.renderedAt = String(performance.now());
+    if (this.isAttached) {
+      this._announce();
+    }
     return Promise.resolve();
+  }
+
+  protected onAfterAttach(): void {
+    this._announce();
+  }
+
+  /** Tells the tables they are in the page (they may ask the kernel for their first page). */
+  private _announce(): void {
+    this.node
+      .querySelectorAll('.nl-result-table')
+      .forEach(t => t.dispatchEvent(new Event(ATTACHED_EVENT)));
   }
 
   private _mimeType: string;

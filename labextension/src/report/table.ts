@@ -14,6 +14,10 @@ import { rendererSettings } from './settings';
 import { IReport, PreviewValue } from './types';
 
 export const PAGE_EVENT = 'neurolake:page';
+/** Sent (not bubbling) to a table's node once it is in the page: the renderer's widget attached. */
+export const ATTACHED_EVENT = 'neurolake:attached';
+/** What the saved preview holds instead of a value kept out of the notebook (report.py). */
+export const WITHHELD = '[withheld]';
 /** Text longer than this is cut in the cell (the whole value is its tooltip). */
 export const MAX_CELL_CHARS = 80;
 
@@ -108,7 +112,7 @@ export class ResultTable {
     );
     this.node = h(
       'div',
-      {},
+      { class: 'nl-result-table' },
       h(
         'div',
         {
@@ -120,19 +124,31 @@ export class ResultTable {
       pager
     );
     pager.hidden = !this._pageable && this._total <= this._pageSize;
+    this._withheld = new Set((result.withheld ?? []).map(w => w.column));
     this._draw();
+    // the first page comes from the kernel when the preview cannot show it: values kept out of
+    // the saved notebook, or a page size above the preview's rows (needs the node in the page)
+    if (
+      this._pageable &&
+      (this._withheld.size > 0 || this._pageSize > this._rows.length)
+    ) {
+      // quietly: a notebook reopened without its kernel keeps the saved preview
+      this.node.addEventListener(ATTACHED_EVENT, () => void this.go(0, true), {
+        once: true
+      });
+    }
   }
 
   /** Whether other pages (and sorting) can come from the kernel. */
   private get _pageable(): boolean {
-    return (
-      this.report.result.truncated &&
-      typeof this.report.result.result_id === 'string'
-    );
+    return typeof this.report.result.result_id === 'string';
   }
 
-  /** Shows the page starting at `offset` (from the preview when it holds it, else the kernel). */
-  async go(offset: number): Promise<void> {
+  /**
+   * Shows the page starting at `offset` (from the preview when it holds it, else the kernel);
+   * `quiet`: a failure leaves the table as it is, with no message.
+   */
+  async go(offset: number, quiet = false): Promise<void> {
     const target = Math.max(0, Math.min(offset, Math.max(0, this._total - 1)));
     const local = !this._pageable;
     if (local) {
@@ -153,7 +169,9 @@ export class ResultTable {
       this._error.textContent = '';
       this._draw();
     } catch (err) {
-      this._error.textContent = String((err as Error).message ?? err);
+      if (!quiet) {
+        this._error.textContent = String((err as Error).message ?? err);
+      }
     }
   }
 
@@ -266,6 +284,11 @@ export class ResultTable {
         td.textContent = text;
       }
     }
+    if (value === WITHHELD && this._withheld.has(column.name)) {
+      td.classList.add('nl-withheld');
+      td.title =
+        'Personal data kept out of the saved notebook (a reader of it would see it masked); run the cell to see it here';
+    }
     if (this._masked.has(column.name)) {
       td.classList.add('nl-masked');
       td.title = `${td.title ? `${td.title}\n` : ''}masked by policy`;
@@ -275,6 +298,7 @@ export class ResultTable {
 
   private _numeric: boolean[];
   private _masked: Set<string>;
+  private _withheld: Set<string>;
   private _pageSize: number;
   private _rows: PreviewValue[][];
   private _total: number;

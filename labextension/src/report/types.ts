@@ -28,6 +28,11 @@ export interface IResult {
   truncated: boolean;
   /** Where the kernel keeps the whole result, for paging (only in the NeuroLake kernel). */
   result_id?: string;
+  /**
+   * Columns the saved notebook does not carry in clear (the preview shows `[withheld]`): the
+   * live view asks the kernel for their values.
+   */
+  withheld?: { column: string; source?: string }[];
 }
 
 export interface ISuggestion {

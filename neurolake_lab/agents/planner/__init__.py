@@ -2,8 +2,9 @@
 
 :func:`plan` reads a question into an intent (:mod:`.parse`) and writes its SQL (:mod:`.sqlgen`)
 from what the metadata index knows (:mod:`.view`), with the workspace's semantic definitions
-(:mod:`.semantics`). It answers only what it can map; otherwise it raises
-:class:`~neurolake_lab.exceptions.PlanningError` naming what it did not understand.
+(:mod:`.semantics`), then reads the SQL back against the question (:mod:`.verify`). It answers
+only what it can map; otherwise it raises :class:`~neurolake_lab.exceptions.PlanningError`
+naming what it did not understand.
 """
 
 from __future__ import annotations
@@ -26,13 +27,19 @@ def plan(
     """
     from neurolake_lab.agents.planner.parse import parse_question
     from neurolake_lab.agents.planner.sqlgen import generate_sql
+    from neurolake_lab.agents.planner.verify import check
+    from neurolake_lab.exceptions import PlanningError
 
-    intent = parse_question(question, view, previous=previous).intent()
+    result = parse_question(question, view, previous=previous)
+    intent = result.intent()
     if previous is not None:
         from neurolake_lab.agents.planner.refine import merge
 
         intent = merge(previous, intent)
     sql, notes = generate_sql(intent, view, pii)
+    problems = check(result, intent, sql, view, refines=previous is not None)
+    if problems:
+        raise PlanningError("; ".join(problems), question=question)
     intent.notes.extend(notes)
     return intent, sql, notes
 

@@ -115,20 +115,11 @@ class Query:
         """The alias of ``table``, joining it along the many-to-one path from the fact."""
         if table in self.aliases:
             return self.aliases[table]
-        graph = self.view.graph
         through = self.prefer.get("@" + table)
         if through is not None and through != self.fact and through not in self.aliases:
             self.reach(through)  # "supplier nation": through the supplier
         start = through if through is not None and through in self.aliases else self.fact
-        path = graph.path_up(start, table, self.prefer)
-        options = graph.ambiguous(start, table, self.prefer)
-        if options:
-            ways = " or ".join(f"{e.columns[0]}" for e in options)
-            raise PlanningError(
-                f"{table} is reached from {options[0].child} through {ways}: which one? "
-                "(say it, e.g. 'from' or 'to', 'origin' or 'destination')",
-                suggestions=[f"{e.child}.{e.columns[0]}" for e in options],
-            )
+        path = self.path(start, table)
         if path is None:
             raise PlanningError(
                 f"{table} cannot be joined to {self.fact} without multiplying its rows "
@@ -138,6 +129,23 @@ class Query:
         for edge in path:
             self._join(edge)
         return self.aliases[table]
+
+    def path(self, start: str, goal: str) -> list[Edge] | None:
+        """The many-to-one path from ``start`` to ``goal`` (None: none).
+
+        Refused when ``goal`` is referenced more than once on the way and the question did not
+        say which.
+        """
+        graph = self.view.graph
+        options = graph.ambiguous(start, goal, self.prefer)
+        if options:
+            ways = " or ".join(f"{e.columns[0]}" for e in options)
+            raise PlanningError(
+                f"{goal} is reached from {options[0].child} through {ways}: which one? "
+                "(say it, e.g. 'from' or 'to', 'origin' or 'destination')",
+                suggestions=[f"{e.child}.{e.columns[0]}" for e in options],
+            )
+        return graph.path_up(start, goal, self.prefer)
 
     def _join(self, edge: Edge) -> None:
         if edge.parent in self.aliases:

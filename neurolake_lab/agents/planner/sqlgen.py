@@ -222,7 +222,7 @@ class _Generator:
     def _relation(self, q: Query, rel: Relation) -> str:
         entity = self.it.entity or q.fact
         outer = q.reach(entity)
-        path = self.view.graph.path_up(rel.table, entity, self.it.via)
+        path = q.path(rel.table, entity)
         if not path:
             raise PlanningError(
                 f"{rel.table} does not reference {entity}", suggestions=[rel.table, entity]
@@ -341,7 +341,7 @@ class _Generator:
                 f"{table} has no key to group its rows by",
                 suggestions=[c.id for c in self.view.table(table).columns][:6],
             )
-        path = self.view.graph.path_up(q.fact, table)
+        path = q.path(q.fact, table)
         if label is None and path and len(path) == 1 and tuple(path[0].ref_columns) == keys:
             alias = q.aliases[q.fact]
             return [(f"{alias}.{ident(c)}", r) for c, r in zip(path[0].columns, keys, strict=True)]
@@ -480,7 +480,7 @@ class _Generator:
         it = self.it
         ms = next(m for m in it.measures if m.func.endswith("_count"))
         assert ms.table is not None and ms.per is not None
-        path = self.view.graph.path_up(ms.table, ms.per)
+        path = q.path(ms.table, ms.per)
         if not path:
             raise PlanningError(
                 f"{ms.table} does not reference {ms.per}", suggestions=[ms.table, ms.per]

@@ -49,6 +49,7 @@ MIN_SCORE = {
     "PERSON": 0.5,
     "LOCATION": 0.5,
     "NRP": 0.5,
+    "ORGANIZATION": 0.5,
 }
 #: Share of values that must be the entity for a structured column (hinted by name: lower).
 STRUCTURED_SHARE = 0.5
@@ -361,8 +362,8 @@ def _short_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
     sample = list(values[:NER_SAMPLE_SHORT])
     forms = [_person_form(v) for v in sample]
     names = [f[0] for f in forms]
-    results = engine.ner(names, ("PERSON", "NRP", "LOCATION"))
-    counts = {"PERSON": 0, "NRP": 0, "LOCATION": 0}
+    results = engine.ner(names, ("PERSON", "NRP", "LOCATION", "ORGANIZATION"))
+    counts = {"PERSON": 0, "NRP": 0, "LOCATION": 0, "ORGANIZATION": 0}
     for value, findings in zip(names, results, strict=True):
         size = max(1, len(value.strip()))
         for entity in counts:
@@ -380,7 +381,12 @@ def _short_text(values: Sequence[str], hints: Hints, engine: PiiEngine) -> PiiTa
     shape = sum(1 for v in names if _name_shaped(v)) / n
     comma = sum(1 for name, inverted in forms if inverted and _name_shaped(name)) / n
     company = sum(1 for v in sample if _legal_form(v)) / n
+    org = counts["ORGANIZATION"] / n
     multi = sum(1 for v in names if len(v.split()) >= 2) / n
+    if org >= 0.5 and org > 2 * person and multi >= 0.8 and hints.person != "strong":
+        # "Delta Air Lines", "JetBlue Airways": organisations (a single first name is the small
+        # model's usual false ORG, hence whole names only)
+        company = max(company, org)
 
     is_person = False
     if not hints.person_negative and company < 0.3:

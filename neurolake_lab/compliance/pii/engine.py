@@ -51,8 +51,9 @@ _NER_CONFIG = {
     "low_confidence_score_multiplier": 0.4,
     "low_score_entity_names": [],
     # spaCy's labels that name no personal data: ignored here rather than logged once per value
+    # ORGANIZATION is kept: a column of names spaCy reads as organisations ("Delta Air Lines")
+    # is not one of people's names, whatever its column is called
     "labels_to_ignore": [
-        "ORGANIZATION",
         "DATE_TIME",
         "MONEY",
         "ORDINAL",

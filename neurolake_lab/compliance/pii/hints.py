@@ -144,6 +144,18 @@ _PERSON_NEGATIVE = frozenset((
 ))  # fmt: skip
 
 
+#: Organisations a description may say a name column names ("Airline name.", "Name of the
+#: manufacturer"): with none of the person roles beside them, the names are not people's.
+_ORGANISATIONS = frozenset((
+    "airline", "airlines", "carrier", "carriers", "manufacturer", "manufacturers", "maker",
+    "company", "companies", "brand", "vendor", "supplier", "bank", "insurer", "insurance",
+    "agency", "organisation", "organization", "firm", "employer", "airport", "hospital",
+    "university", "school", "store", "shop", "department", "ward", "clinic", "hotel", "team",
+    "publisher", "retailer", "wholesaler", "distributor", "operator", "club", "association",
+    "fluggesellschaft", "hersteller", "unternehmen", "firma", "empresa", "entreprise",
+))  # fmt: skip
+
+
 def words(*texts: str | None) -> tuple[str, ...]:
     """Lower-case words of names and descriptions (``firstName``/``first_name`` → first, name)."""
     out: list[str] = []
@@ -259,10 +271,13 @@ def hints_for(name: str, doc: str | None = None, table_name: str | None = None) 
     person = _person_strength(name_words, table_words)
     if person is None and doc_words:
         person = "weak" if _person_strength(doc_words, ()) else None
+    doc_roles = {_singular(w) for w in doc_words} | set(doc_words)
     negative = bool(
         {_singular(w) for w in name_words} & _PERSON_NEGATIVE
         or any(_compound_parts(w, _PERSON_NEGATIVE) for w in name_words)
-    )
+        or (set(doc_words) & _ORGANISATIONS and not doc_roles & _PERSON_ROLES
+            and not set(doc_words) & _PERSON_STRONG)
+    )  # fmt: skip
     if person:
         entities.add("PERSON")
     return Hints(

@@ -280,5 +280,5 @@ def build_recognizers() -> list[EntityRecognizer]:
         IpRecognizer(),
         DateOfBirthRecognizer(),
         StreetAddressRecognizer(),
-        SpacyRecognizer(supported_entities=list(NER_ENTITIES)),
+        SpacyRecognizer(supported_entities=[*NER_ENTITIES, "ORGANIZATION"]),
     ]

@@ -37,16 +37,19 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from neurolake_lab.compliance.policy import guard
+from neurolake_lab.compliance.policy.decisions import decide
 from neurolake_lab.compliance.policy.dialect import to_sql
 from neurolake_lab.compliance.policy.enforcement import Enforcement
 from neurolake_lab.compliance.policy.errors import PolicyError
 from neurolake_lab.compliance.policy.guard import Refusal
+from neurolake_lab.compliance.policy.lineage_checks import drop_pii, narrow_denied
 from neurolake_lab.compliance.policy.model import Identity, Policy, TagInfo
 from neurolake_lab.compliance.policy.plans import TablePlan, clear_plan_cache, plan_table
 from neurolake_lab.compliance.policy.references import referenced_columns
 from neurolake_lab.compliance.policy.rewrite import replace_reads
 from neurolake_lab.compliance.policy.splice import splice
 from neurolake_lab.compliance.policy.tables import Schema, TableIndex, is_cte_reference, position
+from neurolake_lab.compliance.policy.wrapped import unwrap
 from neurolake_lab.compliance.policy.write_target import govern_write_target
 from neurolake_lab.lru import LRU
 
@@ -54,9 +57,6 @@ from neurolake_lab.lru import LRU
 Tags = Mapping[str, Mapping[str, Any]]
 NoPii = Literal["mask", "drop"] | None
 
-_PREPARE: Final = re.compile(r"^\s*PREPARE\s+(?P<name>\S+?)\s+AS\s+(?P<body>.*)$", re.I | re.S)
-_EXPLAIN: Final = re.compile(r"^\s*EXPLAIN(?P<analyze>\s+ANALYZE)?\s+(?P<body>.*)$", re.I | re.S)
-_CALL: Final = re.compile(r"^\s*CALL\s+(?P<body>.*)$", re.I | re.S)
 
 _WORD: Final = re.compile(r"[A-Za-z_]+")
 _WRAPPERS: Final = frozenset({"EXPLAIN", "PREPARE", "CALL"})
@@ -265,29 +265,22 @@ class _Enforcer:
         return []
 
     def _wrapped(self, source: str, statement_type: str | None) -> Enforcement | None:
-        """EXPLAIN, PREPARE and CALL hold a statement the parser reads as opaque text."""
-        for pattern, prefix in ((_EXPLAIN, "EXPLAIN"), (_PREPARE, "PREPARE")):
-            match = pattern.match(source)
-            if match is None:
-                continue
-            inner = self.run(match.group("body"), match.group("body"), None)
-            if prefix == "EXPLAIN":
-                head = "EXPLAIN ANALYZE " if match.group("analyze") else "EXPLAIN "
-            else:
-                head = f"PREPARE {match.group('name')} AS "
-            if not inner.rewritten:
-                return _replace_sql(inner, source, False)
-            return _replace_sql(inner, head + inner.sql, True)
-        match = _CALL.match(source)
-        if match is not None:
-            probe = _parse(f"SELECT * FROM {match.group('body')}")
+        """EXPLAIN, PREPARE, CALL and SHOW hold a statement the parser reads as opaque text."""
+        wrapped = unwrap(source)
+        if wrapped is None:
+            return None
+        if wrapped.kind == "call":
+            probe = _parse(f"SELECT * FROM {wrapped.body}")
             if probe is None:
                 return None
             refusals = (
                 [] if self.who.exempt else guard.check_tree(probe, self.policy.guards, self.cwd)
             )
             return self._blocked(source, refusals) if refusals else self._result(source, False)
-        return None
+        inner = self.run(wrapped.body, wrapped.body, None)
+        if wrapped.kind == "show" or not inner.rewritten:  # SHOW t: columns, never values
+            return _replace_sql(inner, source, False)
+        return _replace_sql(inner, wrapped.head + inner.sql, True)
 
     # -- a parsed statement ---------------------------------------------------------------------
 
@@ -417,125 +410,17 @@ class _Enforcer:
     def _decisions(
         self, plans: Mapping[str, TablePlan], read: Mapping[str, set[str]]
     ) -> dict[str, list[Any]]:
-        pii: list[dict[str, str]] = []
-        masked: list[dict[str, str]] = []
-        denied: list[dict[str, str]] = []
-        filters: list[dict[str, str]] = []
-        remediations: list[str] = []
-        clear: list[str] = []
-        for table in sorted(plans):
-            plan = plans[table]
-            for col in sorted(read.get(table, ()), key=list(plan.columns).index):
-                decision = plan.decisions.get(col)
-                if decision is None:
-                    continue
-                column = f"{table}.{decision.column}"
-                if decision.tag is not None and decision.tag.is_pii:
-                    pii.append(decision.tag.to_report(column))
-                if decision.action == "mask" and decision.method is not None:
-                    masked.append(
-                        {"column": column, "method": decision.method, "policy": decision.policy}
-                    )
-                    if decision.remediated:
-                        remediations.append(
-                            f'{column} is denied by policy "{decision.policy}"; in remediate mode '
-                            f"it was masked ({decision.method}) instead"
-                        )
-                elif decision.action == "deny":
-                    denied.append({"column": column, "policy": decision.policy})
-                elif (
-                    decision.tag is not None and decision.tag.is_pii and decision.policy == "owner"
-                ):
-                    entity = decision.tag.entity or decision.tag.entities[0]
-                    clear.append(f"{column} ({entity})")
-            for applied in plan.filters:
-                filters.append(
-                    {"table": table, "predicate": applied.predicate, "policy": applied.policy}
-                )
-        if clear:
-            self.warnings.append(
-                "personal data shown in clear because you own the workspace: " + ", ".join(clear)
-            )
-        self.warnings.extend(remediations)
-        return {
-            "pii_columns": pii,
-            "masked": masked,
-            "row_filters": filters,
-            "denied": denied,
-            "remediations": remediations,
-            "tables": sorted(plans),
-        }
+        return decide(plans, read, self.warnings)
 
     def _narrow_denied(
         self, tree: exp.Expr, candidates: list[dict[str, str]]
     ) -> list[dict[str, str]]:
-        """Keep the denied columns the statement really needs, when its lineage is exact.
-
-        ``referenced_columns`` over-approximates (a star in a CTE the outer query never reads
-        from counts); column lineage knows which stored columns reach the result or decide its
-        rows. Where lineage cannot be exact, every candidate stays denied. The subquery's
-        ``error()`` for a denied column is the backstop if the statement evaluates it anyway.
-        """
-        if not candidates:
-            return []
-        query = (
-            tree.expression
-            if isinstance(tree, exp.Create)
-            and isinstance(tree.expression, exp.Query)
-            and str(tree.args.get("kind", "")).upper() == "VIEW"
-            else tree
-        )
-        if not isinstance(query, exp.Query | exp.Insert | exp.Create):
-            return candidates
-        from neurolake_lab.lineage import LineageError, query_lineage
-
-        schema = {t: dict(self.index.columns[t]) for t in self.index.columns}
-        try:
-            graph = query_lineage(query, schema)
-        except (LineageError, SqlglotError):
-            return candidates
-        if graph.warnings or graph.unresolved:
-            return candidates
-        sources = {e.source.lower() for e in graph.edges}
-        return [d for d in candidates if d["column"].lower() in sources]
+        return narrow_denied(tree, candidates, self.index.columns)
 
     def _drop_pii(self, tree: exp.Expr, rewritten: str | None) -> tuple[list[str], str | None]:
-        """For ``no_pii="drop"``: the query without result columns derived from PII."""
-        if self.no_pii != "drop" or not isinstance(tree, exp.Query):
+        if self.no_pii != "drop":
             return [], None
-        from neurolake_lab.lineage import LineageError, query_lineage
-
-        schema = {t: dict(self.index.columns[t]) for t in self.index.columns}
-        try:
-            graph = query_lineage(tree, schema)
-        except (LineageError, SqlglotError):
-            graph = None
-        if graph is None or graph.warnings or graph.unresolved:
-            self.warnings.append(
-                "PII columns could not be dropped exactly; they are masked instead"
-            )
-            return [], None
-        pii_sources = {
-            f"{table}.{col}"
-            for table, cols in self.tags.items()
-            for col, tag in cols.items()
-            if (info := TagInfo.of(tag)) is not None and info.is_pii
-        }
-        pii_sources = {s.lower() for s in pii_sources}
-        drop = {e.target for e in graph.edges if e.direct and e.source.lower() in pii_sources}
-        keep = [i for i, out in enumerate(graph.outputs, start=1) if out not in drop]
-        dropped = [out.split(".", 1)[1] for out in graph.outputs if out in drop]
-        if not dropped:
-            return [], None
-        if not keep:
-            self.warnings.append(
-                "every column of the result is personal data: they are masked instead of dropped"
-            )
-            return [], None
-        inner = rewritten if rewritten is not None else to_sql(tree)
-        self.warnings.append("personal data left out of the result: " + ", ".join(dropped))
-        projection = ", ".join(f"#{i}" for i in keep)
-        return dropped, f"SELECT {projection} FROM ({inner}) AS nl_no_pii"
+        return drop_pii(tree, rewritten, self.index.columns, self.tags, self.warnings)
 
     # -- results --------------------------------------------------------------------------------
 

@@ -8,12 +8,14 @@ tables, the governed references are replaced in the original text, by their toke
 Everything else — spacing, comments, DuckDB syntax sqlglot would respell — stays as written.
 
 It declines (``None``; the caller prints the rewritten tree instead) when a reference carries
-time travel or a ``SUMMARIZE``, when the statement writes to a governed table it reads (UPDATE,
-DELETE), or when the tree's positions do not match the text (a tree ``qualify`` rewrote).
+time travel or a ``SUMMARIZE``, for ``TABLE t`` (a subquery cannot follow ``TABLE``), when the
+statement writes to a governed table it reads (UPDATE, DELETE), or when the tree's positions do
+not match the text (a tree ``qualify`` rewrote).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
@@ -22,6 +24,7 @@ from neurolake_lab.compliance.policy.plans import TablePlan
 from neurolake_lab.compliance.policy.rewrite import INNER_ARGS
 
 Edit = tuple[int, int, str]  # [start, end) of the text, and what replaces it
+_TABLE_STATEMENT = re.compile(r"^\s*TABLE\b", re.I)
 
 
 def splice(
@@ -31,6 +34,8 @@ def splice(
     plans: Mapping[str, TablePlan],
 ) -> str | None:
     """``text`` with each governed reference replaced by its plan's subquery, or ``None``."""
+    if _TABLE_STATEMENT.match(text):
+        return None  # ``TABLE t`` is ``SELECT * FROM t``: the tree's spelling takes a subquery
     edits: list[Edit] = []
     unaliased: set[tuple[str, str]] = set()
     for node, table, pos in refs:

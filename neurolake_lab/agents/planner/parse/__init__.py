@@ -79,6 +79,8 @@ class _Parser(
 
     def run(self) -> ParseResult:
         self._values_from_words()
+        self._agents()
+        self._implicit_count()
         self._noun_totals()
         self._noun_values()
         self._compounds()

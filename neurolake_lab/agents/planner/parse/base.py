@@ -236,6 +236,13 @@ class ParserBase:
         return True
 
     def _choose(self, m: Mention, kinds: tuple[str, ...] | None = None) -> Candidate | None:
+        ranked = self._ranked(m, kinds)
+        return ranked[0][1] if ranked else None
+
+    def _ranked(
+        self, m: Mention, kinds: tuple[str, ...] | None = None
+    ) -> list[tuple[float, Candidate]]:
+        """The candidates of ``m`` (of ``kinds``) with their scores in context, best first."""
         up = set(self._up(self.entity))
         for t in list(self.context):
             up.update(self._up(t))
@@ -256,7 +263,9 @@ class ParserBase:
             return c.score + bonus
 
         found = [c for c in m.candidates if kinds is None or c.kind in kinds]
-        return max(found, key=score) if found else None
+        scored = [(score(c), c) for c in found]
+        # stable: among equal scores the first candidate stays first, as max() would keep it
+        return sorted(scored, key=lambda sc: -sc[0])
 
     def _free_after(self, i: int, gap: frozenset[str] = BRIDGE) -> Mention | None:
         m = self._next_mention(i, gap)
@@ -423,6 +432,21 @@ def plural_noun(tok: Token) -> bool:
     """Whether a noun is written in the plural ("customers", "categories"; not "status")."""
     low = tok.low
     return low.endswith("s") and not low.endswith(("ss", "us", "is")) and tok.stem != low
+
+
+#: Past participles that do not end in -ed.
+_IRREGULAR_PARTICIPLES = frozenset({"flown", "built", "sold", "made", "done", "paid", "held",
+                                    "taken", "given", "run", "written", "seen", "bought",
+                                    "brought", "driven", "won", "known", "sent", "spent", "shown",
+                                    "grown", "drawn", "chosen", "kept", "led", "met"})  # fmt: skip
+
+
+def participle(tok: Token | None) -> bool:
+    """Whether a word is a past participle ("placed", "flown"): the verb of a passive."""
+    if tok is None or not tok.is_word:
+        return False
+    low = tok.low
+    return (low.endswith("ed") and len(low) > 4) or low in _IRREGULAR_PARTICIPLES
 
 
 def negate(op: str) -> str:

@@ -44,6 +44,14 @@ class FinishMixin(ParserBase):
             it.action = "list"
             keep = self._list_projection()
             it.projections = keep
+            named = any(m.role in ("entity", "counted") for m in self.mentions)
+            if not named and not it.projections and self.previous is None:
+                # "Deaths in Kardiologie": no table was named, so listing the rows of the one a
+                # value belongs to would be a guess at what to show
+                self.problems.append(
+                    "what should be listed or counted? name the rows "
+                    "(e.g. 'how many stays ...', 'list the departments ...')"
+                )
 
     def _accounted(self) -> None:
         """Refuse when a part of the question that was read is not in the intent.
@@ -66,6 +74,11 @@ class FinishMixin(ParserBase):
                 unused.append(f"{m.text!r} ({m.chosen.target})")
         if unused:
             self.problems.append("read but not used in the answer: " + ", ".join(unused))
+        for m in self.mentions:
+            both = m.fields.get("ambiguous")
+            if isinstance(both, list) and m.chosen is not None and m.chosen.target in both \
+                    and m.role not in ("", "qualifier"):  # fmt: skip
+                self.problems.append(f"{m.text!r} could be " + " or ".join(both) + ": which one?")
         if self.st.cues_of("agg") and not it.measures and not it.order:
             words = ", ".join(repr(cue_word(self.toks, c)) for c in self.st.cues_of("agg"))
             self.problems.append(f"{words}: found nothing to compute it of")

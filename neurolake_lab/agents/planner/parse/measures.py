@@ -364,11 +364,31 @@ class MeasuresMixin(ParserBase):
             m.role = "measure"
             self._add_measure(Measure("metric", metric=cand.target, label=cand.target), cue)
 
+    def _implicit_count(self) -> None:
+        """Count the rows of a question that starts with the plural of a state.
+
+        "Deaths per department in 2024", "Cancellations by airline last month".
+        """
+        asks = ("count", "agg", "share", "rate", "list", "duration", "sort", "rank", "rankadj")
+        if any(c.kind in asks for c in self.st.cues) or not self.mentions:
+            return
+        m = self.mentions[0]
+        if any(t.is_word and t.low not in ("the", "all") for t in self.toks[: m.start]):
+            return
+        best = m.best()
+        boolean = best is not None and best.kind == "column" and self.view.column(
+            best.target).is_boolean  # fmt: skip
+        if best is None or not (best.kind in ("state", "value", "event") or boolean):
+            return
+        if not plural_noun(self.toks[m.end - 1]) or self._is_table(m):
+            return
+        self.st.cues.insert(0, Cue("count", m.start, m.start))
+
     def _events_counted(self, first: Mention, after: Mention | None) -> bool:
         """A state used as a noun counts its rows: "number of cancellations per reason"."""
         if first.chosen is None or first.chosen.kind not in ("state", "value", "event"):
             return False
-        if after is not None and self._is_table(after) and after.start - first.end <= 1:
+        if after is not None and self._is_table(after) and after.start == first.end:
             return False  # "number of cancelled flights": the flights are counted
         table = first.chosen.table
         if table is None or not plural_noun(self.toks[first.end - 1]):

@@ -9,7 +9,11 @@ from __future__ import annotations
 from neurolake_lab.agents.intent import GroupKey
 from neurolake_lab.agents.planner import vocab
 from neurolake_lab.agents.planner.linker import Candidate, Mention
-from neurolake_lab.agents.planner.parse.base import VERB_GAP, ParserBase, demonym
+from neurolake_lab.agents.planner.parse.base import VERB_GAP, ParserBase, demonym, participle
+
+#: Words after a noun that narrow which rows it means ("customers in", "aircraft with").
+_NARROWING = frozenset({"in", "from", "with", "without", "that", "who", "which", "whose", "of",
+                        "on", "at", "based", "located"})  # fmt: skip
 
 
 class MentionsMixin(ParserBase):
@@ -119,6 +123,34 @@ class MentionsMixin(ParserBase):
             for v in c.samples
             if " " not in v and demonym(v.lower(), word)
         ]
+
+    def _agents(self) -> None:
+        """Read "by" after a participle as who did it, not as a grouping.
+
+        "orders placed *by customers in* the AUTOMOBILE segment", "flights operated *by aircraft
+        built* after 2015". It is the agent when the rows after it are plural or narrowed by what
+        follows (a value, a comparison, "in", "from", "with", a participle); "orders placed by
+        country" still groups (a column), and so does a bare singular table ("flights operated
+        by carrier").
+        """
+        for cue in list(self.st.cues_of("group")):
+            if (
+                self._low(cue.i) != "by"
+                or cue.end != cue.i + 1
+                or not participle(self.toks[cue.i - 1] if cue.i > 0 else None)
+            ):
+                continue
+            m = self._next_mention(cue.end, frozenset({"the", "a", "an", "our", "their"}))
+            if m is None or not self._is_table(m):
+                continue
+            after = self._mention_at(m.end)
+            free = m.end not in self.st.taken
+            narrowed = (free and self._low(m.end) in _NARROWING) or participle(
+                self.toks[m.end] if m.end < len(self.toks) else None
+            ) or (after is not None and after.best(("value", "state")) is not None) or any(
+                c.start == m.end for c in self.st.comparisons)  # fmt: skip
+            if self._plural(m) or narrowed:
+                cue.kind = "agent"
 
     def _entity(self) -> None:
         tables = [m for m in self.mentions if self._is_table(m) and m.role != "qualifier"]
@@ -284,14 +316,16 @@ class MentionsMixin(ParserBase):
                 and self._is_table(prev)
                 and ((prev.best(("table",)) or m.chosen).target == m.chosen.table)
             )
-            if self._window_next_to(m) is None and not participle:
+            # "orders were placed on the web": the passive of the event, not the status value
+            passive = self._low(m.start - 1) in ("was", "were", "been", "got", "get", "be")
+            if self._window_next_to(m) is None and not participle and not passive:
                 continue
             event = next(
                 (c for c in m.candidates if c.kind == "event" and c.table == m.chosen.table), None
             )
             if event is not None:
                 m.chosen = event
-                if participle and self._window_next_to(m) is None:
+                if (participle or passive) and self._window_next_to(m) is None:
                     m.role = "verb"
 
     def _limit_subject(self) -> None:

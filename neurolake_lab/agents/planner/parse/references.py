@@ -93,6 +93,7 @@ class ReferencesMixin(ParserBase):
         for m in self.mentions:
             if m.chosen is not None or not m.candidates:
                 continue
+            self._verb_after_auxiliary(m)
             m.chosen = self._choose(m)
             if m.chosen is None:
                 continue
@@ -105,6 +106,56 @@ class ReferencesMixin(ParserBase):
             picked = self._role_candidates(m, ties)
             if len(picked) == 1:
                 m.chosen = picked[0]
+        self._settle_ties()
+
+    def _verb_after_auxiliary(self, m: Mention) -> None:
+        """After "did"/"do"/"does", a word that is a state and an event is the event's verb.
+
+        "How many tickets did enterprise customers *open*?" asks who opened them, not which
+        are still open ("open tickets" before a noun is the state).
+        """
+        events = [c for c in m.candidates if c.kind == "event"]
+        if not events or not any(c.kind == "state" for c in m.candidates):
+            return
+        before = {t.low for t in self.toks[: m.start]}
+        after = self._mention_at(m.end)
+        if before & {"did", "do", "does"} and not (after is not None and self._is_table(after)):
+            m.candidates = events
+
+    def _settle_ties(self) -> None:
+        """Settle a word that names columns (or values) of two tables equally well.
+
+        "unit price" of a product and of an order line goes to the table the rest of the
+        question is about; when nothing decides, the mention remembers both and the planner
+        asks which.
+        """
+        for m in self.mentions:
+            chosen = m.chosen
+            if chosen is None or chosen.kind not in ("column", "event", "state", "value"):
+                continue
+            ranked = self._ranked(m)
+            own = next((sc for sc, c in ranked if c == chosen), None)
+            if own is None:
+                continue
+            group = [chosen] + [c for sc, c in ranked if c.kind == chosen.kind
+                                and c.table != chosen.table and abs(own - sc) < 0.02
+                                and abs(c.score - chosen.score) < 0.02]  # fmt: skip
+            if len(group) < 2:
+                continue
+            others = set()
+            for x in self.mentions:
+                if x is m or x.chosen is None:
+                    continue
+                if x.chosen.table:
+                    others.add(x.chosen.table)
+                metric = self.view.semantics.metric(x.chosen.target)
+                if x.chosen.kind == "metric" and metric is not None:
+                    others.update(d.table for d in metric.definitions)
+            inside = [c for c in group if c.table in others]
+            if len(inside) == 1:
+                m.chosen = inside[0]
+            else:
+                m.fields["ambiguous"] = [c.target for c in group]
 
     def _references(self) -> None:
         """Say which reference reaches each parent-table mention ("flights to Denver")."""
@@ -167,6 +218,9 @@ class ReferencesMixin(ParserBase):
             return None
         if prev.role == "group" and m.chosen is not None and m.chosen.kind == "table":
             m.role = "qualifier"  # "by destination airport": the reference column groups
+            table = m.chosen.target
+            self.intent.grouping = [g for g in self.intent.grouping
+                                    if not (g.table == table and g.text == m.text)]  # fmt: skip
         elif prev.role in ("", "projection", "group"):
             if prev.role == "group":
                 self.intent.grouping = [g for g in self.intent.grouping

@@ -132,6 +132,13 @@ class RolesMixin(ParserBase):
         cue = shares[0]
         if m.start < cue.end:
             return False
+        # "percentage of *German* customers that churned": words before the rows narrow them
+        after = [x for x in self.mentions if x.start >= cue.end]
+        base = next((x for x in after if self._is_table(x)), None) or next(
+            (x for x in after if x.best(("event",)) is not None and self._plural(x)), None
+        )  # "percentage of emergency *admissions*": the rows, named by their event
+        if base is not None and m.end <= base.start:
+            return False
         # "share of customers in Germany that churned": "in Germany" filters, the rest is
         # the condition; "share of orders from the web": one predicate, the condition
         prev = self._low(m.start - 1)

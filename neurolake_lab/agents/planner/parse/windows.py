@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from neurolake_lab.agents.intent import GroupKey, Relation, TimeWindow
+import re
+
+from neurolake_lab.agents.intent import Filter, GroupKey, Relation, TimeWindow
 from neurolake_lab.agents.planner.parse.base import ANCHOR_GAP, BRIDGE, ParserBase
+from neurolake_lab.agents.planner.timewindow import WindowMatch
+from neurolake_lab.index.model import ColumnInfo
+from neurolake_lab.llm import lexicon
+
+_YEAR = re.compile(r"DATE '(\d{4})-01-01'")
+
+
+def _is_year_number(col: ColumnInfo) -> bool:
+    """An integer column holding a calendar year (``mfg_yr``, "Year the aircraft was built")."""
+    words = lexicon.words(col.name) + lexicon.words(col.description)[:3]
+    return col.is_numeric and not col.is_temporal and any(w in ("year", "yr") for w in words)
 
 
 class WindowsMixin(ParserBase):
@@ -11,6 +24,8 @@ class WindowsMixin(ParserBase):
 
     def _windows(self) -> None:
         for w in self.st.windows:
+            if self._year_number(w):
+                continue
             window = TimeWindow(None, w.lower, w.upper, w.text)
             anchor = self._anchor_for(w.start) or self._anchor_after(w.end) or self._only_event()
             target: Relation | None = None
@@ -32,6 +47,39 @@ class WindowsMixin(ParserBase):
                 self.problems.append(
                     f"two time windows: {self.intent.window.text!r} and {w.text!r}"
                 )
+
+    def _year_number(self, w: WindowMatch) -> bool:
+        """Compare a window with a column that holds a year as a number.
+
+        "aircraft built before 2005" is ``mfg_yr < 2005``; refused unless it is whole years.
+        """
+        m = self._before(w.start, ANCHOR_GAP)
+        if m is None or m.role not in ("", "verb", "projection") or m.chosen is None:
+            return False
+        cand = next((c for c in m.candidates if c.kind == "column"
+                     and _is_year_number(self.view.column(c.target))), None)  # fmt: skip
+        if cand is None or self._temporal_candidate(m) is not None:
+            return False
+        col = self.view.column(cand.target)
+        bounds = [_YEAR.fullmatch(b) if b else None for b in (w.lower, w.upper)]
+        if any(b is None and raw for b, raw in zip(bounds, (w.lower, w.upper), strict=True)):
+            self.problems.append(f"{w.text!r}: {col.id} holds a year number, and only whole "
+                                 "years can be compared with it")  # fmt: skip
+            return True
+        if m.role == "projection":
+            self.intent.projections = [p for p in self.intent.projections if p != cand.target]
+        m.role, m.chosen = "comparison", cand
+        years = [int(b.group(1)) if b else None for b in bounds]
+        if years[0] is not None and years[1] == years[0] + 1:
+            conditions = [("=", years[0])]  # "in 2010"
+        else:
+            conditions = [(op, y) for op, y in zip((">=", "<"), years, strict=True) if y]
+        text = f"{m.text} {w.text}"
+        for op, year in conditions:
+            self.intent.filters.append(Filter(col.id, op, year, table=col.table, text=text))
+        self.intent.readings.append((text, " and ".join(f"{col.name} {op} {y}"
+                                                        for op, y in conditions)))  # fmt: skip
+        return True
 
     def _anchor_after(self, end: int) -> str | None:
         """The event named right after the window: "last month's churned customers"."""
