@@ -70,7 +70,13 @@ def needs_confirmation(
             f"it is predicted to run for {_duration(prediction.predicted_ms)} (more than "
             f"{_duration(ms)})"
         )
-    elif ms and prediction.predicted_ms is not None and interval is not None and interval[1] > ms:
+    elif (
+        ms
+        and prediction.predicted_ms is not None
+        and interval is not None
+        and interval[1] > ms
+        and not _tiny(prediction)
+    ):
         reasons.append(
             f"it is predicted to run for {_duration(prediction.predicted_ms)}, but the estimate "
             f"is uncertain and it may take up to {_duration(interval[1])} (more than "
@@ -91,6 +97,18 @@ def needs_confirmation(
             sure += f"; a {kind} is estimated to make {j.rows:,.0f} rows"
         reason = "This query may be expensive: " + " and ".join(reasons) + sure + "."
     return Confirmation(bool(reasons), reason, ms, size)
+
+
+#: Reads below this size with no exploding join are not asked about for an uncertain interval:
+#: their time is not the data's (a one-row INSERT once learnt from a slow first write).
+TINY_READ_BYTES = 64 * 1024
+
+
+def _tiny(prediction: Prediction) -> bool:
+    """Whether the statement reads almost nothing and joins nothing that explodes."""
+    if prediction.estimated_bytes is None or prediction.estimated_bytes >= TINY_READ_BYTES:
+        return False
+    return not any(j.kind in ("cross", "many_to_many") for j in prediction.joins)
 
 
 def _number(env: str | None, configured: Any, default: float, name: str) -> float | None:

@@ -55,9 +55,19 @@ def test_a_real_prediction_against_a_threshold(session: Session) -> None:
 
 
 def test_a_wide_interval_above_the_threshold_asks_a_narrow_one_does_not() -> None:
-    sure = Prediction(20_000, 10, 10, 0.9, spread=0.1)
-    unsure = Prediction(20_000, 10, 10, 0.2, spread=1.2)
+    sure = Prediction(20_000, 10, 10_000_000, 0.9, spread=0.1)
+    unsure = Prediction(20_000, 10, 10_000_000, 0.2, spread=1.2)
     assert not needs_confirmation(sure, threshold_ms=30_000).needed
     decision = needs_confirmation(unsure, threshold_ms=30_000)
     assert decision.needed and decision.reason is not None
     assert "20.0 s" in decision.reason and "may take up to 1.6 min" in decision.reason
+
+
+def test_an_uncertain_statement_that_reads_almost_nothing_does_not_ask() -> None:
+    # a one-row INSERT whose learnt time came from a slow first write: unsure, but reads nothing
+    tiny = Prediction(8_000, 1, 0, 0.18, spread=1.5)
+    assert not needs_confirmation(tiny, threshold_ms=30_000).needed
+    # above the threshold itself it still asks
+    assert needs_confirmation(
+        Prediction(40_000, 1, 0, 0.18, spread=1.5), threshold_ms=30_000
+    ).needed
