@@ -31,6 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from runs import provenance
+
 from neurolake_lab.compliance.audit import AuditLog
 from neurolake_lab.compliance.audit.head import ChainHead, HeadStore
 from neurolake_lab.compliance.audit.keys import load_key
@@ -219,6 +221,8 @@ def main() -> None:
     parser.add_argument("--dir", help="where to write (default: a temporary folder)")
     parser.add_argument("--json", help="write all figures to this file")
     args = parser.parse_args()
+    print(provenance())
+    print("result cache: not used (no session: the audit log and plain file writes)")
     os.environ.pop("NEUROLAKE_AUDIT_KEY", None)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)

@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from runs import cache_line, cold, connect_cold
+from runs import cache_line, cold, connect_cold, provenance
 
 from neurolake_lab.cost import CostModel
 from neurolake_lab.cost import model as ridge
@@ -158,6 +158,7 @@ def main() -> int:
     ws = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="nl-cost-"))
     # the script records the history itself; every measured run executes (no result cache)
     session = connect_cold(ws, learn_costs=False)
+    print(provenance())
     print(cache_line(session))
     prepare(session, sfs, args.retail_scale)
     # a fresh history for every run of the benchmark

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from runs import provenance
 
 from neurolake_lab.demo import generate_retail
 
@@ -33,7 +34,8 @@ def main() -> None:
         "--load", action="store_true", help="also time load_retail (Iceberg tables) per scale"
     )
     args = parser.parse_args()
-    print("result cache: off (every query runs)")
+    print(provenance())
+    print("result cache: off (load_retail's queries run; generation and Parquet run none)")
     today = dt.datetime.now(dt.UTC).date()
     print(f"today={today} seed={args.seed} repeat={args.repeat}")
     print(

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import KernelManager, start_new_kernel
+from runs import cold_kernel, cold_report, provenance
 
 # The same data in every kernel: deterministic values (hash, not random()), 100 groups.
 TABLE = (
@@ -52,6 +53,12 @@ def _text(data: dict[str, Any]) -> str:
 def _report(data: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = data.get(REPORT_MIME, {}).get("result", {})
     return result
+
+
+def _cold(data: dict[str, Any], cell: str) -> dict[str, Any]:
+    """The report's result, after checking the result cache did not answer the cell."""
+    cold_report(data.get(REPORT_MIME, {}), cell)
+    return _report(data)
 
 
 @dataclass
@@ -178,8 +185,8 @@ def make_variants(tweaked: bool = False, compare_tree: str | None = None) -> lis
             "%%sql\nselect 42",
             f"%%sql\n{GROUPBY}",
             {
-                "trivial": lambda d: _report(d).get("rows_preview") == [[42]],
-                "groupby": lambda d: _report(d).get("row_count") == 100,
+                "trivial": lambda d: _cold(d, "select 42").get("rows_preview") == [[42]],
+                "groupby": lambda d: _cold(d, GROUPBY).get("row_count") == 100,
             },
         ),
     ]
@@ -260,7 +267,17 @@ def start_kernel(v: Variant, workspace: str, log: Any = None) -> tuple[KernelMan
     km, kc = start_new_kernel(kernel_name=v.kernel, env=env, stderr=log, stdout=log)
     for code in v.setup:
         execute(kc, code)
+    check_cold([v], [kc], before=True)
     return km, kc
+
+
+def check_cold(variants: list[Variant], clients: list[Any], *, before: bool) -> None:
+    """Stop the benchmark if a NeuroLake kernel's result cache is on or answered a timed cell."""
+    for v, kc in zip(variants, clients, strict=True):
+        if v.kernel == "neurolake":
+            line = cold_kernel(kc, v.name, before=before)
+            if not before:
+                print(line)
 
 
 def check_outputs(v: Variant, kc: Any) -> None:
@@ -335,6 +352,7 @@ def run(
             rt, busy = execute(kc, getattr(v, query))
             v.times[query].append(rt)
             v.busy[query].append(busy)
+        check_cold(variants, [kc for _, kc in kernels], before=False)
     finally:
         for km, kc in kernels:
             kc.stop_channels()
@@ -427,7 +445,8 @@ def report(variants: list[Variant], repeat: int, seconds: float) -> dict[str, An
 
 
 def main() -> int:
-    print("result cache: off in the NeuroLake kernels (every cell runs)")
+    print(provenance())
+    print("result cache: off in the NeuroLake kernels (every cell runs; checked in each kernel)")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--repeat", type=int, default=40, help="interleaved runs per cell (default 40)"

@@ -22,6 +22,7 @@ import time
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from runs import provenance
 
 import neurolake_lab
 
@@ -51,6 +52,7 @@ def main() -> int:
     data = make_rows(args.rows)
     with tempfile.TemporaryDirectory() as ws:
         session = neurolake_lab.connect(ws, result_cache=False)
+        print(provenance())
         print("result cache: off (appends are timed; the one count(*) runs)")
         session.write("bench.append", data.slice(0, 10))  # the table exists before timing
         out = os.path.join(ws, "plain")

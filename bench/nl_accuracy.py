@@ -33,6 +33,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from runs import cold, invalid, provenance  # noqa: E402
+
 import neurolake_lab  # noqa: E402
 from neurolake_lab.demo import load_retail  # noqa: E402
 from tests.support import nl_accuracy  # noqa: E402
@@ -70,8 +72,10 @@ def run_set(session: Any, items: list[dict[str, Any]], scorer: Any) -> dict[str,
             t0 = time.perf_counter()
             answer = session.ask(item["question"])
             t1 = time.perf_counter()
-            session.sql(answer.executed_sql)
+            cold(session, answer.executed_sql)
             t2 = time.perf_counter()
+            if answer.result is not None and answer.result.cached:
+                raise invalid(f"a question was answered by the result cache: {item['question']!r}")
             ask_ms.append((t1 - t0) * 1000)
             sql_ms.append((t2 - t1) * 1000)
             pred = answer.result.arrow()
@@ -113,7 +117,8 @@ def main() -> int:
     )
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    print("result cache: off (every query runs)")
+    print(provenance())
+    print("result cache: off (every query runs; a hit stops the benchmark)")
     import os
 
     os.environ["NEUROLAKE_LLM"] = "offline"

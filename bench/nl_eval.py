@@ -37,6 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from runs import no_hits, provenance  # noqa: E402
+
 import neurolake_lab  # noqa: E402
 from tests.support import nl_eval  # noqa: E402
 
@@ -83,7 +85,8 @@ def main() -> int:
                         help="folder for the sealed sets' per-question outcomes")  # fmt: skip
     args = parser.parse_args()
     sets = _sets(args)
-    print("result cache: off (every query runs)")
+    print(provenance())
+    print("result cache: off (every query runs; a hit stops the benchmark)")
     if args.mode == "offline":
         os.environ["NEUROLAKE_LLM"] = "offline"
     elif not os.environ.get("NEUROLAKE_LLM_BASE_URL") and not os.environ.get("OPENAI_API_KEY"):
@@ -116,6 +119,7 @@ def main() -> int:
                 if not shown:
                     del data["outcomes"]
                 results[schema][split] = data
+                no_hits(session, f"a question of {schema} {split}")
                 print(f"  {split:5s} {summary.line()}")
                 if shown:
                     _print_failures(summary)

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pii_faker_set as faker_set
 import pii_labelled as hand
 from pii_labelled import LabelledTable
+from runs import provenance
 
 from neurolake_lab.compliance.pii import classify_table, load_model
 
@@ -134,6 +135,8 @@ def main() -> int:
     )
     ap.add_argument("--json", type=Path, help="write every number to this file")
     args = ap.parse_args()
+    print(provenance())
+    print("result cache: not used (no session: classify_table on Arrow tables)")
 
     out: dict[str, Any] = {"python": platform.python_version()}
     if args.no_speed:

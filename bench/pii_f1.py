@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pii_labelled as lab
+from runs import provenance
 
 from neurolake_lab.compliance.pii import classify_table, load_model
 from neurolake_lab.compliance.pii.classifier import sample_rows
@@ -206,6 +207,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--json", type=Path, help="write every number to this file")
     args = ap.parse_args()
+    print(provenance())
+    print("result cache: not used (no session: classify_table, pyarrow and plain DuckDB)")
 
     sp = speed(args.big_rows, args.repeat)  # first: its load_model() is the one-time load
     q = quality(args.rows, args.seed)

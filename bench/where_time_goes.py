@@ -37,11 +37,13 @@ from kernel_roundtrip import (
     TABLE,
     CellFailed,
     Variant,
+    check_cold,
     execute,
     make_variants,
     schedule,
     start_kernel,
 )
+from runs import no_hits, provenance
 
 import neurolake_lab.cell.pipeline as pipeline
 
@@ -302,6 +304,7 @@ def in_process(repeat: int) -> None:
                     times.append((time.perf_counter() - t0) * 1000)
                 row.append(statistics.median(times[5:]))
             print(f"  {stage:<38}{row[0]:>14.3f}{row[1]:>21.3f}")
+    no_hits(session, "a cell timed in process")
     session.close()
     workspace.cleanup()
 
@@ -332,6 +335,8 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    print(provenance())
+    print("result cache: off in the NeuroLake kernels (every cell runs; checked in each kernel)")
     workspace = tempfile.TemporaryDirectory(prefix="nl-bench-", ignore_cleanup_errors=True)
     wanted = [k.strip() for k in args.variants.split(",")]
     variants: list[Variant] = [v for v in make_variants(tweaked=True) if v.key in wanted]
@@ -363,6 +368,7 @@ def main() -> int:
                             **{k: r[k] for k in ("roundtrip", "busy_idle", "outside")},
                         }
                     )
+        check_cold(variants, [kc for _, kc in kernels], before=False)
         for key in args.cprofile.split(",") if args.cprofile else []:
             index = keys.index(key.strip())
             for query in QUERIES:

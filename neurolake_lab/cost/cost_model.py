@@ -13,9 +13,7 @@ import math
 import os
 import re
 import statistics
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +29,7 @@ from neurolake_lab.cost.history import HistoryStore, Observation
 from neurolake_lab.cost.ndv import ColumnStatistics
 from neurolake_lab.cost.prediction import Prediction
 from neurolake_lab.cost.speed import probe_ms
+from neurolake_lab.lru import LRU
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,8 +89,8 @@ class CostModel:
         #: distinct counts and ranges of columns, per snapshot (join and filter selectivity)
         self.statistics = ColumnStatistics(self.workspace.catalog_db)
         self._live: LiveModel | None = None
-        self._cache: OrderedDict[tuple[Any, ...], Prediction] = OrderedDict()
-        self._lock = threading.Lock()
+        #: predictions by cell text, snapshots, model version and machine speed
+        self.predictions: LRU[Prediction] = LRU(_PREDICTION_CACHE_SIZE)
 
     # -- predicting -----------------------------------------------------------------------
 
@@ -127,10 +126,7 @@ class CostModel:
             tuple(sorted(ctx.snippets.items())), live.version, advise is not None,
             _namespace_key(sql, namespace), round(math.log2(probe) * 2),
         )  # fmt: skip
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
+        hit = self.predictions.get(key)
         if hit is not None:
             return hit
         estimates = self.estimate(ctx, sql, params, namespace=namespace)
@@ -140,10 +136,7 @@ class CostModel:
             prediction.suggestions = advise(prediction)
             prediction.timings["suggest_ms"] = (time.perf_counter() - t0) * 1000
         prediction.timings["total_ms"] = (time.perf_counter() - start) * 1000
-        with self._lock:
-            self._cache[key] = prediction
-            while len(self._cache) > _PREDICTION_CACHE_SIZE:
-                self._cache.popitem(last=False)
+        self.predictions.put(key, prediction)
         return prediction
 
     def estimate(
@@ -342,8 +335,7 @@ class CostModel:
 
     def clear_cache(self) -> None:
         """Forget cached predictions (the next ``predict`` plans again)."""
-        with self._lock:
-            self._cache.clear()
+        self.predictions.clear()
 
     def close(self) -> None:
         """Close the history store's connection of this thread."""

@@ -276,3 +276,46 @@ def test_hole6_no_refused_row_carries_a_hidden_value(
         assert info.value.rows is not None and info.value.rows.num_rows == 1
     finally:
         owner.set_quality(T)
+
+
+# -- hole 4: table properties by SQL; hole 8: the quarantine that emptied a table ----------------
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"ALTER TABLE {T} SET ('neurolake.pii' = '{{}}')",
+        f"ALTER TABLE {T} SET TBLPROPERTIES ('neurolake.pii' = '{{}}')",
+        f"ALTER TABLE {T} SET ('neurolake.quality' = '{{}}')",
+        f"ALTER TABLE {T} SET ('write.metadata.metrics.default' = 'full')",
+    ],
+)
+def test_hole4_tags_and_rules_are_not_a_writers_to_change(
+    demo: dict[str, Any], analyst: Session, sql: str
+) -> None:
+    with pytest.raises(NotAuthorized, match="privilege"):
+        analyst.sql(sql)
+    assert analyst.audit.tail(1)[0].kind == "refusal"
+    masked = analyst.sql(f"SELECT email FROM {T} LIMIT 3").arrow().column(0).to_pylist()
+    assert masked and all(len(e) == 32 for e in masked)
+
+
+def test_hole8_a_quarantining_update_of_the_demo_loses_no_row(
+    demo: dict[str, Any], analyst: Session
+) -> None:
+    """The report: quarantine on retail.customers + an UPDATE left 0 rows and no quarantine."""
+    owner: Session = demo["owner"]
+    uk = [r for r in demo["clear"] if r["country"] == "United Kingdom"]
+    before = _snapshot(demo)
+    owner.set_quality(T, checks=["length(city) > 40"], on_failure="quarantine")  # all break it
+    try:
+        out = analyst.sql(f"UPDATE {T} SET city = city").arrow().to_pylist()[0]
+        assert out["quarantined"] == len(uk) and out["rows_added"] == 0
+        assert _snapshot(demo) == before  # every row, as it was
+        quarantined = owner.sql(f"SELECT customer_id FROM {T}__quarantine ORDER BY 1")
+        assert quarantined.arrow().column(0).to_pylist() == [r["customer_id"] for r in uk]
+        out = owner.sql(f"UPDATE {T} SET city = city").arrow().to_pylist()[0]
+        assert out["quarantined"] == len(before) and _snapshot(demo) == before
+    finally:
+        owner.set_quality(T)
+        owner.sql(f"DROP TABLE IF EXISTS {T}__quarantine")

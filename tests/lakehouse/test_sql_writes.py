@@ -298,3 +298,32 @@ def test_types_round_trip(session: Session) -> None:
     assert row["day"] == dt.date(2026, 1, 1) and row["list"] == [1, 2] and row["st"] == {"k": 1}
     assert row["ts"] == dt.datetime(2026, 1, 1, 10) and row["bin"] == b"ab"
     assert row["tstz"] == dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC)
+
+
+def test_delete_and_update_rewrite_only_the_files_their_where_can_match(
+    session: Session, workspace: Path
+) -> None:
+    """The parts of a WHERE that translate prune files, even beside a subquery — and a governed
+    statement (its WHERE runs over the masked rows) prunes by its unmasked columns alike."""
+    session.sql("CREATE TABLE m.people PARTITIONED BY (part) AS SELECT range AS id, "
+                "range // 100 AS part, 'p' || range || '@example.com' AS email FROM range(1000)")  # fmt: skip
+    session.set_pii("m.people", "email", "EMAIL_ADDRESS")
+
+    def rewritten() -> tuple[str, str]:
+        summary = session.lakehouse.load(("m", "people")).current_snapshot().summary
+        return summary["deleted-data-files"], summary["added-data-files"]
+
+    session.sql("DELETE FROM m.people WHERE part = 1 AND id IN (SELECT 150 UNION ALL SELECT 950)")
+    assert rewritten() == ("1", "1")
+    assert rows(session, "SELECT count(*) FROM m.people") == [(999,)]
+    (workspace / "policies.yaml").write_text(
+        "roles: {clerk: {}}\nusers: {clerk: {roles: [clerk]}}\n"
+        "grants:\n  - {name: w, roles: [clerk], tables: [m.people], privileges: [write]}\n"
+    )
+    with neurolake_lab.connect(workspace, user="clerk") as clerk:
+        out = clerk.sql("UPDATE m.people SET id = -id WHERE part = 2 AND email IS NOT NULL")
+        assert out.arrow().to_pylist()[0]["rows_added"] == 100
+        assert rewritten() == ("1", "1")
+        out = clerk.sql("DELETE FROM m.people WHERE part = 3 AND email LIKE 'p3%'")
+        assert out.arrow().to_pylist()[0]["rows_removed"] == 0  # masked: no address matches
+    assert rows(session, "SELECT count(*) FILTER (id < 0), count(*) FROM m.people") == [(100, 999)]

@@ -98,6 +98,11 @@ LENIENT = {
 }
 
 
+#: a log line worth showing when a node does not start: Ray's C++ warnings, errors and fatal
+#: lines (``[time W|E|C pid tid]``), Python's ``ERROR``/``WARNING`` records and exceptions
+_NOTABLE = re.compile(r"^\[[^\]]* [WEC] \d+ \d+\]|\t(ERROR|WARNING) |^\w+Error")
+
+
 class RayClusterError(RuntimeError):
     """A node did not start: the message carries the lines of Ray's logs that say why."""
 
@@ -291,7 +296,8 @@ class RayCluster:
                 return None
             if fatal or proc.poll() is not None or time.monotonic() > deadline:
                 state = (f"exited with {proc.returncode}" if proc.poll() is not None
-                         else "still waiting" if not fatal else "raylet failed")  # fmt: skip
+                         else f"not registered after {NODE_DEADLINE:.0f} s" if not fatal
+                         else "the raylet failed")  # fmt: skip
                 return f"{state}; {self._diagnosis(index, text)}"
             time.sleep(0.5)
 
@@ -314,9 +320,8 @@ class RayCluster:
                      "runtime_env_agent.log"):  # fmt: skip
             path = logs / name
             if path.exists():
-                lines += [f"{name}: {line}" for line in path.read_text(errors="replace")
-                          .splitlines() if re.search(r" (W|E|C) \d+ \d+\]|ERROR|Traceback", line)
-                          ][-6:]  # fmt: skip
+                text = path.read_text(errors="replace").splitlines()
+                lines += [f"{name}: {line}" for line in text if _NOTABLE.search(line)][-6:]
         lines += [f"ray start: {line}" for line in start_log.splitlines()[-8:]]
         return "\n  ".join(["", *lines])
 
