@@ -152,10 +152,8 @@ def test_follow_ups_refine_the_previous_question(fresh: Session) -> None:
     by_segment = fresh.ask("now by segment", follow_up=True)
     assert by_segment.arrow().column_names[0] == "segment"
     assert "country = 'Germany'" in by_segment.sql  # kept from the turn before
-    # standing alone it keeps nothing from before: it names no rows to count or list, so it is
-    # refused rather than answered with a guess at them
-    with pytest.raises(PlanningError, match="listed or counted"):
-        fresh.ask("only for Germany")
+    alone = fresh.ask("only for Germany")  # standing alone: no earlier count, no segments
+    assert alone.intent.action == "list" and "churned_at" not in alone.sql.split("FROM")[1]
 
 
 def test_a_follow_up_needs_something_to_follow(fresh: Session) -> None:
