@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neurolake_lab.agents.planner.graph import JoinGraph, column_prefix
-from neurolake_lab.agents.planner.linker import PhraseIndex
+from neurolake_lab.agents.planner.phrases import PhraseIndex
 from neurolake_lab.agents.planner.probe import DataProbe
 from neurolake_lab.agents.planner.semantics import Semantics, load_semantics, read_workspace_file
 from neurolake_lab.index.model import ColumnInfo, SchemaSnapshot, TableInfo
