@@ -387,8 +387,12 @@ def _cues(
             cue = Cue("count", i, i + 2) if nxt == "many" else Cue("agg", i, i + 2, "sum")
         elif low == "how" and nxt == "long":
             cue = Cue("duration", i, i + 2)
-        elif low in ("number", "count", "amount") and nxt == "of":
-            cue = Cue("count", i, i + 2)
+        elif (
+            low in ("number", "count", "amount")
+            and nxt == "of"
+            and not (i > 0 and is_phrase is not None and is_phrase(tokens[i - 1 : i + 1]))
+        ):
+            cue = Cue("count", i, i + 2)  # not "the seat count of aircraft" (a column)
         elif low in ("count", "counts") and not (
             i > 0 and is_phrase is not None and is_phrase(tokens[i - 1 : i + 1])
         ):
@@ -447,8 +451,14 @@ def _cues(
             cue = Cue("rank", i, i + 1, low == "best")
         elif low in ("busiest", "commonest", "popular"):
             cue = Cue("rank", i, i + 1, True)
-        elif low in vocab.AGGREGATES:
-            cue = Cue("agg", i, i + 1, vocab.AGGREGATES[low])
+        elif low in vocab.AGGREGATES and not (
+            low == "total"
+            and _low(tokens, i - 1, s)
+            in ("a", "an", "its", "their", "with", "whose", "had", "has", "have")
+            and is_phrase is not None
+            and is_phrase(tokens[i : i + 2])
+        ):
+            cue = Cue("agg", i, i + 1, vocab.AGGREGATES[low])  # not "a total price" (a column)
         elif low in _LIST_WORDS:
             cue = Cue("list", i, i + 1)
         elif low in ("asc", "ascending", "desc", "descending"):

@@ -356,7 +356,8 @@ def _grouping(result: ParseResult, intent: Intent, facts: SqlFacts) -> list[str]
             problems.append(f"'per {unit}' asks for a rate (one quantity divided by another), "
                             "which the planner does not compute")  # fmt: skip
             continue
-        if m.role == "filter":
+        grouped_by = any(g.table == (m.chosen.table if m.chosen else None) for g in intent.grouping)
+        if m.role == "filter" and not grouped_by:
             problems.append(f"{word!r} {m.text!r}: read as a condition, not as groups")
         elif not facts.grouped and m.role not in ("context", "measure", "qualifier"):
             problems.append(f"{word!r} {m.text!r}: the answer is not split by {m.text}")

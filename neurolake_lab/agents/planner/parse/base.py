@@ -425,6 +425,50 @@ class ParserBase:
             return False
         return self._low(m.end) in ("in", "at", "for", "from", "on", "with", "to")
 
+    def _add_filter(self, f: Filter, m: Mention) -> None:
+        if m.fields.get("share_condition") or self._in_share_condition(m):
+            share = next(ms for ms in self.intent.measures if ms.func == "share")
+            share.condition.append(f)
+            return
+        rel = self._relation_for(f.table) or self._child_relation(f.table, m.text)
+        if rel is not None:
+            rel.filters.append(f)
+            return
+        self.intent.filters.append(f)
+
+    def _in_share_condition(self, m: Mention) -> bool:
+        shares = [c for c in self.st.cues if c.kind == "share"]
+        if not shares or not any(ms.func == "share" for ms in self.intent.measures):
+            return False
+        cue = shares[0]
+        if m.start < cue.end:
+            return False
+        # "percentage of *German* customers that churned": words before the rows narrow them
+        after = [x for x in self.mentions if x.start >= cue.end]
+        base = next((x for x in after if self._is_table(x)), None) or next(
+            (x for x in after if x.best(("event",)) is not None and self._plural(x)), None
+        )  # "percentage of emergency *admissions*": the rows, named by their event
+        if base is not None and m.end <= base.start:
+            return False
+        # "share of customers in Germany that churned": "in Germany" filters, the rest is
+        # the condition; "share of orders from the web": one predicate, the condition
+        prev = self._low(m.start - 1)
+        prev2 = self._low(m.start - 2)
+        has_other = (
+            sum(
+                1
+                for x in self.mentions
+                if x.start > cue.end
+                and x.chosen is not None
+                and x.chosen.kind in ("value", "state", "filter")
+            )
+            > 1
+        )
+        return not (
+            has_other
+            and (prev in ("in", "from", "among", "for") or prev2 in ("in", "from", "among", "for"))
+        )
+
     def _child_relation(self, table: str | None, text: str) -> Relation | None:
         """An EXISTS over rows that belong to the entity, for a condition on them.
 

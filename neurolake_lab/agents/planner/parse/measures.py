@@ -62,6 +62,17 @@ class MeasuresMixin(ParserBase):
                 self._add_measure(Measure("metric", metric=cand.target, label=cand.target))
                 return
             if cand.kind in ("value", "state", "filter"):
+                nxt = self._mention_at(m.end)
+                if nxt is not None and nxt.chosen is not None and nxt.chosen.kind == "table" \
+                        and nxt.chosen.target == cand.table and not nxt.role:  # fmt: skip
+                    m = nxt  # "per low-cost carrier": the carriers, those that are low-cost
+                    continue
+                head = self.view.phrases.lookup(self.toks[m.end - 1 : m.end])
+                if cand.kind == "state" and any(c.kind == "table" and c.target == cand.table
+                                                for c in head):  # fmt: skip
+                    # one phrase, "low-cost carrier": group by the carriers, keep the condition
+                    key = GroupKey(table=cand.table, text=m.text)
+                    self.intent.grouping.append(key)
                 return  # "by phone": a filter, left to the default roles
             numeric = cand.kind == "column" and self.view.column(cand.target).is_numeric
             if numeric and ranking and not self.intent.measures:
@@ -119,8 +130,8 @@ class MeasuresMixin(ParserBase):
             per_group = any(c.kind == "group" and c.i > nxt.end for c in self.st.cues)
             if func in ("max", "min") and not per_group:
                 self.pending_rank = func == "max"  # "the highest number of customers"
-            elif func != "sum":  # "total number of orders" is a count; "average number of" not
-                self._avg_count(nxt, func)
+            elif func != "sum" and not self._number_column(nxt, func):
+                self._avg_count(nxt, func)  # "total number of orders" is a count
             return
         if nxt is not None and nxt.kind == "duration" and nxt.i == cue.end:
             return  # "average time to resolve": the duration cue takes it
@@ -294,6 +305,21 @@ class MeasuresMixin(ParserBase):
         prev = [c for c in self.st.cues_of("agg") if c.end <= cue.i]
         return str(prev[-1].data) if prev else "avg"
 
+    def _number_column(self, count: Cue, func: str) -> bool:
+        """Aggregate a column that holds a number of things ("average number of passengers")."""
+        m = self._free_after(count.end)
+        cand = m.chosen if m is not None else None
+        if m is None or cand is None or cand.kind != "column" or cand.score < 0.7:
+            return False
+        col = self.view.column(cand.target)
+        if not col.is_numeric or col.name in self.view.key(col.table):
+            return False
+        m.role = "measure"
+        count.data = "claimed"  # the count words are this aggregate's, not a count of rows
+        self._add_measure(Measure(func, column=col.id, label=label_of(func, col.name)))
+        self.intent.readings.append((f"number of {m.text}", f"{func} of {col.name}"))
+        return True
+
     def _avg_count(self, count: Cue, func: str) -> None:
         target = self._free_after(count.end)
         while target is not None and target.chosen is not None and target.chosen.kind != "table":
@@ -344,7 +370,7 @@ class MeasuresMixin(ParserBase):
         return m.best(("state",)) is not None and after is not None and self._is_table(after)
 
     def _cue_count(self, cue: Cue, nxt: Cue | None) -> None:
-        if any(ms.func.endswith("_count") for ms in self.intent.measures):
+        if any(ms.func.endswith("_count") for ms in self.intent.measures) or cue.data == "claimed":
             return
         distinct = any(c.kind == "distinct" and cue.end <= c.i <= cue.end + 1 for c in self.st.cues)
         m = self._free_after(cue.end, BRIDGE | {"distinct", "different", "unique"})

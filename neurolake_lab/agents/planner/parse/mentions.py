@@ -184,6 +184,15 @@ class MentionsMixin(ParserBase):
             ):
                 continue
             m = self._next_mention(cue.end, frozenset({"the", "a", "an", "our", "their"}))
+            adjective = m is not None and m.best(("value", "state")) is not None
+            if adjective and m is not None:
+                # "flown by Airbus aircraft", "operated by low-cost carriers": who did it
+                nxt = self._mention_at(m.end)
+                heads = self.view.phrases.lookup(self.toks[m.end - 1 : m.end])
+                if (nxt is not None and self._is_table(nxt)) or any(c.kind == "table"
+                                                                     for c in heads):  # fmt: skip
+                    cue.kind = "agent"
+                continue
             if m is None or not self._is_table(m):
                 continue
             after = self._mention_at(m.end)

@@ -18,7 +18,7 @@ from neurolake_lab.agents.planner.parse.base import (
 from neurolake_lab.llm import lexicon
 
 #: Units of time (light stems) in seconds, for comparisons with a duration column.
-_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600,
+_SECONDS = {"second": 1, "sec": 1, "minute": 60, "minut": 60, "min": 60, "hour": 3600, "hr": 3600,
             "day": 86400, "week": 604800}  # fmt: skip
 
 
@@ -186,6 +186,16 @@ class RankingMixin(ParserBase):
     def _comparison(self, comp: Comparison) -> None:
         value: Any = [comp.value, comp.value2] if comp.op == "between" else comp.value
         after = self._next_mention(comp.end, frozenset({"the", "a", "an", "of"}))
+        if after is not None and after.start == comp.end and self._unit_word(after):
+            # "between 5000 and 10000 EUR", "more than 60 minutes": the unit, not a column
+            self.mentions.remove(after)
+            if self.toks[after.start].low in vocab.MEASURE_UNITS:
+                self.st.taken.add(after.start)
+            sign = self._mention_at(after.end)
+            if sign is not None and self._signed(comp, sign):
+                return
+            # "more than 45 minutes at departure": the column named after the unit
+            after = self._next_mention(after.end, frozenset({"at", "on", "upon", "in", "of"}))
         if (
             after is not None
             and after.chosen is not None
@@ -214,7 +224,8 @@ class RankingMixin(ParserBase):
             col = self.view.column(after.chosen.target)
             if col.is_numeric and not after.role:  # "more than 180 passengers"
                 after.role = "comparison"
-                value = value if comp.op == "between" else self._scaled(comp, col)
+                if comp.op != "between":
+                    value = self._converted(comp, col, self._scaled(comp, col))
                 self.intent.filters.append(
                     Filter(col.id, comp.op, value, table=col.table, text=comp.text)
                 )
@@ -265,6 +276,33 @@ class RankingMixin(ParserBase):
             return
         self.intent.filters.append(Filter(col.id, comp.op, value, table=col.table, text=comp.text))
         self.intent.notes.append(f"read {comp.text!r} as {col.name} {comp.op} {comp.value:g}")
+
+    def _signed(self, comp: Comparison, m: Mention) -> bool:
+        """Compare a number with the column a sign word names: "more than 30 minutes late".
+
+        "late" is a delay's positive side: the delay is more than 30; "early" its negative one.
+        """
+        cand = m.chosen
+        if cand is None or cand.kind != "state" or cand.value not in ("> 0", "< 0"):
+            return False
+        if comp.op not in (">", ">=") or m.fields.get("ambiguous"):
+            return False
+        col = self.view.column(cand.target)
+        value = self._converted(comp, col, comp.value)
+        op, bound = (comp.op, value) if cand.value == "> 0" else ("<" if comp.op == ">" else "<=",
+                                                                 -value)  # fmt: skip
+        m.role = "comparison"
+        text = f"{comp.text} {m.text}"
+        self._add_filter(Filter(col.id, op, bound, table=col.table, text=text), m)
+        self.intent.readings.append((text, f"{col.name} {op} {bound:g}"))
+        return True
+
+    def _unit_word(self, m: Mention) -> bool:
+        """Whether a mention is a unit written after a number (EUR, minutes, miles)."""
+        low = self.toks[m.start].low
+        return m.end - m.start == 1 and (
+            low in vocab.MEASURE_UNITS or lexicon.stem(low) in _SECONDS or low in ("mile", "min")
+        )
 
     def _default_measure(self) -> None:
         it = self.intent

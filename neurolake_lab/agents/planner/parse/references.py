@@ -196,7 +196,7 @@ class ReferencesMixin(ParserBase):
                 return None
             words = self.view.column_words(col) + lexicon.words(first_clause(col.description))
             stems = {lexicon.stem(w) for w in words} - own
-            scores.append(len(stems & rest))
+            scores.append(sum(1 for s in stems if any(same_root(s, r) for r in rest)))
         best = max(scores)
         if best == 0 or scores.count(best) > 1:
             return None
