@@ -62,10 +62,10 @@ class MeasuresMixin(ParserBase):
                 self._add_measure(Measure("metric", metric=cand.target, label=cand.target))
                 return
             if cand.kind in ("value", "state", "filter"):
-                nxt = self._mention_at(m.end)
-                if nxt is not None and nxt.chosen is not None and nxt.chosen.kind == "table" \
-                        and nxt.chosen.target == cand.table and not nxt.role:  # fmt: skip
-                    m = nxt  # "per low-cost carrier": the carriers, those that are low-cost
+                after = self._mention_at(m.end)
+                if after is not None and after.chosen is not None and after.chosen.kind == "table" \
+                        and after.chosen.target == cand.table and not after.role:  # fmt: skip
+                    m = after  # "per low-cost carrier": the carriers, those that are low-cost
                     continue
                 head = self.view.phrases.lookup(self.toks[m.end - 1 : m.end])
                 if cand.kind == "state" and any(c.kind == "table" and c.target == cand.table
