@@ -72,6 +72,37 @@ def test_codes_explained_in_a_comment_are_values(flights: Session) -> None:
     assert "'Security' -> cncl_rsn_cd is 'D'" in answer.explanation
 
 
+def _count(session: Session, sql: str) -> list[object]:
+    return session.sql(sql).arrow().column(0).to_pylist()
+
+
+def test_a_year_or_later_is_a_date_and_a_unit_names_its_column(flights: Session) -> None:
+    # "2025 or later" on the flights' own date, not on a number that happens to be near it
+    answer = flights.ask("How many flights were flown in 2025 or later?")
+    assert "flt_dt >= '2025-01-01'" in answer.sql and "dist_mi" not in answer.sql
+    assert answer.result.arrow().column(0).to_pylist() == _count(
+        flights, "SELECT count(*) FROM flt.flt_leg WHERE flt_dt >= DATE '2025-01-01'"
+    )
+    earlier = flights.ask("How many flights in 2024 or earlier?")
+    assert "flt_dt < '2025-01-01'" in earlier.sql
+    # a column of years is compared as a number
+    built = flights.ask("How many aircraft were built in 2010 or later?")
+    assert "mfg_yr >= 2010" in built.sql
+    # "miles" names the distance column, the one measured in miles; the count stays a count
+    longer = flights.ask("How many flights were longer than 2000 miles?")
+    assert "dist_mi > 2000" in longer.sql and "HAVING" not in longer.sql.upper()
+    assert longer.result.arrow().column(0).to_pylist() == _count(
+        flights, "SELECT count(*) FROM flt.flt_leg WHERE dist_mi > 2000"
+    )
+
+
+def test_an_irregular_past_is_a_verb_not_a_column(flights: Session) -> None:
+    # "flew" matches the description of the tail number ("aircraft that flew the leg"); counting
+    # distinct tail numbers would answer another question
+    with pytest.raises(PlanningError):
+        flights.ask("How many flights flew longer than 2000 miles?")
+
+
 def test_a_part_read_but_not_used_is_a_refusal(flights: Session) -> None:
     with pytest.raises(PlanningError, match=r"not used in the answer|did not understand"):
         flights.ask("Which gates had the most departures at JFK?")

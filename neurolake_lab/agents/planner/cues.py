@@ -204,6 +204,12 @@ def _remove_pii(tokens: list[Token], s: Structure) -> None:
             s.remove_pii = True
 
 
+#: "5 or more", "2020 or later": at least; "5 or fewer", "2019 or before": at most.
+_OR_MORE = frozenset({"more", "above", "over", "higher", "greater", "older", "later", "after",
+                      "newer"})  # fmt: skip
+_OR_LESS = frozenset({"less", "fewer", "below", "under", "lower", "younger", "earlier", "before"})
+
+
 def _comparisons(tokens: list[Token], s: Structure) -> None:
     n = len(tokens)
     phrases = sorted(vocab.COMPARISONS, key=len, reverse=True)
@@ -255,30 +261,8 @@ def _comparisons(tokens: list[Token], s: Structure) -> None:
             continue
         value = _number(tokens, i, s)
         after = (_low(tokens, i + 1, s), _low(tokens, i + 2, s))
-        if (
-            value is not None
-            and after[0] == "or"
-            and after[1]
-            in (
-                "more",
-                "above",
-                "over",
-                "higher",
-                "greater",
-                "less",
-                "fewer",
-                "below",
-                "under",
-                "lower",
-                "older",
-                "younger",
-            )
-        ):
-            op = (
-                ">="
-                if after[1] in ("more", "above", "over", "higher", "greater", "older")
-                else "<="
-            )
+        if value is not None and after[0] == "or" and after[1] in _OR_MORE | _OR_LESS:
+            op = ">=" if after[1] in _OR_MORE else "<="
             hint = "age" if after[1] in ("older", "younger") else None
             s.comparisons.append(
                 Comparison(op, value, i, i + 3, hint=hint, text=_text(tokens, i, i + 3))
@@ -459,8 +443,10 @@ def _cues(
             and is_phrase(tokens[i : i + 2])
         ):
             cue = Cue("agg", i, i + 1, vocab.AGGREGATES[low])  # not "a total price" (a column)
-        elif low in _LIST_WORDS:
-            cue = Cue("list", i, i + 1)
+        elif low in _LIST_WORDS and not (
+            is_phrase is not None and i + 1 < n and is_phrase(tokens[i : i + 2])
+        ):
+            cue = Cue("list", i, i + 1)  # not "the highest list price" (a column)
         elif low in ("asc", "ascending", "desc", "descending"):
             cue = Cue("direction", i, i + 1, low.startswith("desc"))
         elif low in ("first", "last") and _low(tokens, i - 1, s) in (

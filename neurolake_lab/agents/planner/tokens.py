@@ -28,6 +28,7 @@ _UNIT_SUFFIX = (
 _TOKEN = re.compile(
     r"""(?P<quoted>"[^"]+"|'[^']+'|\u201c[^\u201d]+\u201d|\u2018[^\u2019]+\u2019)
       | (?P<date>\d{4}-\d{2}-\d{2})
+      | (?P<dcode>\d+-\d+(?![\w.-]))
       | (?P<code>(?:[^\W\d_]+\#?\d[\w#.]*|\d+-?(?!"""
     + _UNIT_SUFFIX
     + r""")[^\W\d_][\w#.]*)(?<![.]))
@@ -113,7 +114,7 @@ def tokenize(question: str) -> list[Token]:
             out.append(Token(len(out), raw, inner.lower(), inner.lower(), "quoted"))
         elif kind == "date":
             out.append(Token(len(out), raw, raw, raw, "date"))
-        elif kind == "code":  # "E175", "Q4", "Brand#13": one word, as written
+        elif kind in ("dcode", "code"):  # "E175", "Q4", "Brand#13", "5-820": one word, as written
             out.append(Token(len(out), raw, raw.lower(), raw.lower(), "word"))
         elif kind == "number":
             digits = raw.lstrip("$€£").rstrip("%").replace(",", "")

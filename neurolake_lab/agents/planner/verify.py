@@ -344,8 +344,8 @@ def _grouping(result: ParseResult, intent: Intent, facts: SqlFacts) -> list[str]
                  None)  # fmt: skip
         asked |= m is not None and m.role in ("group", "entity")
     for key in intent.grouping:
-        word = key.text.split()[-1:] if key.text else []
-        if key.column and not key.grain and word and word[0].endswith("ed") and " " not in key.text:
+        last = key.text.split()[-1:] if key.text else []
+        if key.column and not key.grain and last and last[0].endswith("ed") and " " not in key.text:
             problems.append(f"grouped by {key.column} for the verb {key.text!r}")
     if facts.grouped and not asked:
         groups = ", ".join(g.text or (g.column or g.table or "") for g in intent.grouping)

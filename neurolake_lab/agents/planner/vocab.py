@@ -123,7 +123,7 @@ OVER = ("closed", "finished", "completed", "ended")
 # fmt: off
 FILLER = frozenset({
     "a", "about", "across", "again", "al", "all", "along", "also", "altogether", "am", "among",
-    "amongst", "but", "coming", "sell", "sells",
+    "amongst", "but", "coming", "sell", "sells", "because", "gets", "due",
     "amounts", "an", "and", "any", "appear", "are", "as", "at", "based", "be", "been", "being",
     "belong", "belongs", "both", "break", "breakdown", "bring", "brings", "broken", "brought",
     "by", "came", "can", "carried", "carries", "carry", "cent", "come", "comes", "contain",

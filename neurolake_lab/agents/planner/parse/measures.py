@@ -107,7 +107,7 @@ class MeasuresMixin(ParserBase):
             follow = self._next_mention(m.end, frozenset({"and", "or", ",", "then", "the"}))
             if (
                 follow is None
-                or follow.start == m.end  # "per ship mode shipped in 1998": not a second key
+                or participle(self.toks[follow.start])  # "per ship mode shipped in 1998"
                 or follow.role
                 or follow.chosen is None
                 or follow.chosen.kind not in ("column", "table", "event")

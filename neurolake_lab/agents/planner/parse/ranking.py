@@ -15,11 +15,16 @@ from neurolake_lab.agents.planner.parse.base import (
     label_of,
     plural_noun,
 )
+from neurolake_lab.agents.planner.parse.words import is_year_number
 from neurolake_lab.llm import lexicon
 
 #: Units of time (light stems) in seconds, for comparisons with a duration column.
 _SECONDS = {"second": 1, "sec": 1, "minute": 60, "minut": 60, "min": 60, "hour": 3600, "hr": 3600,
             "day": 86400, "week": 604800}  # fmt: skip
+
+
+#: Words after "2020 or" that make the number a year ("2020 or later", "2019 or before").
+_TEMPORAL = frozenset({"later", "after", "newer", "earlier", "before"})
 
 
 class RankingMixin(ParserBase):
@@ -155,6 +160,14 @@ class RankingMixin(ParserBase):
             self.intent.filters.append(Filter(col.id, op, 0, table=col.table, text=text))
             self.intent.readings.append((text, f"{col.name} {op} 0"))
 
+    def _year_of_date(self, comp: Comparison, col: Any) -> Any:
+        """A year on a date column ("2020 or later"): from the first day of it (or to its end)."""
+        value = comp.value
+        if not col.is_temporal or not float(value).is_integer() or not 1900 <= value <= 2200:
+            return None
+        year = int(value) + (1 if comp.op in (">", "<=") else 0)
+        return f"{year:04d}-01-01"
+
     def _converted(self, comp: Comparison, col: Any, value: float) -> float:
         """Units of time converted: "a delay over 2 hours" on a column in minutes is 120."""
         tok = self.toks[comp.end] if comp.end < len(self.toks) else None
@@ -248,7 +261,7 @@ class RankingMixin(ParserBase):
                     ]
                     if numeric:
                         col = self.view.column(max(numeric, key=lambda c: c.score).target)
-                if col.is_numeric:
+                if col.is_numeric and (not self._said_year(comp) or self._yearly(col)):
                     before.role = "comparison"
                     if comp.op != "between":
                         value = self._converted(comp, col, self._scaled(comp, col))
@@ -256,6 +269,16 @@ class RankingMixin(ParserBase):
                         Filter(col.id, comp.op, value, table=col.table, text=comp.text)
                     )
                     return
+                day = self._year_of_date(comp, col) if comp.op in (">=", "<=", ">", "<") else None
+                if day is not None:  # "orders placed in 2024 or later"
+                    before.role = "comparison"
+                    op = ">=" if comp.op in (">=", ">") else "<"
+                    self.intent.filters.append(Filter(col.id, op, day, table=col.table,
+                                                      text=comp.text))  # fmt: skip
+                    self.intent.readings.append((comp.text, f"{col.name} {op} {day}"))
+                    return
+            if self._unit_or_year(comp, value):
+                return
             if before.role == "measure" and self.intent.measures:
                 self.intent.having.append(
                     Filter(
@@ -265,6 +288,8 @@ class RankingMixin(ParserBase):
                 return
         if self.entity is None:
             self.problems.append(f"{comp.text!r}: compared with what?")
+            return
+        if self._unit_or_year(comp, value):
             return
         col = self._default_numeric(self.entity, comp.hint)
         birth = self._birth_column() if col is None else None
@@ -276,6 +301,58 @@ class RankingMixin(ParserBase):
             return
         self.intent.filters.append(Filter(col.id, comp.op, value, table=col.table, text=comp.text))
         self.intent.notes.append(f"read {comp.text!r} as {col.name} {comp.op} {comp.value:g}")
+
+    @staticmethod
+    def _said_year(comp: Comparison) -> bool:
+        """Whether the number is a year by its words ("2020 or later", "2019 or before")."""
+        return bool(comp.text) and comp.text.split()[-1].lower() in _TEMPORAL
+
+    def _yearly(self, col: Any) -> bool:
+        """Whether a number column holds years ("year built"): its name says so or its values."""
+        if is_year_number(col):
+            return True
+        top = self.view.probe.max_abs(col.table, col.name) if self.view.probe else None
+        return top is not None and 1900 <= top <= 2200
+
+    def _unit_or_year(self, comp: Comparison, value: Any) -> bool:
+        """A comparison its own words place: a unit's one column, or a year on the rows' date.
+
+        "longer than 2000 miles" compares the one column measured in miles (not the number of
+        flights); "2020 or later" the entity's own date from the first day of 2020.
+        """
+        tables = {m.chosen.table for m in self.mentions if m.chosen is not None and m.chosen.table}
+        table = self.entity or (tables.pop() if len(tables) == 1 else None)
+        if table is None:
+            return False
+        unit = comp.text.split()[-1].lower() if comp.text else ""
+        col = self._unit_column(table, unit) if unit in vocab.MEASURE_UNITS - {"percent", "pct"} \
+            else None  # fmt: skip
+        if col is not None:
+            self.intent.filters.append(Filter(col.id, comp.op, value, table=col.table,
+                                              text=comp.text))  # fmt: skip
+            self.intent.readings.append((comp.text, f"{col.name} {comp.op} {comp.value:g}"))
+            return True
+        if not self._said_year(comp):
+            return False
+        main = self.view.main_date(table)
+        day = self._year_of_date(comp, main) if main is not None else None
+        if main is None or day is None:
+            self.problems.append(f"{comp.text!r}: later or earlier than what? name the date")
+            return True
+        op = ">=" if comp.op in (">=", ">") else "<"
+        self.intent.filters.append(Filter(main.id, op, day, table=main.table, text=comp.text))
+        self.intent.readings.append((comp.text, f"{main.name} {op} {day}"))
+        return True
+
+    def _unit_column(self, table: str, unit: str) -> Any:
+        """The one number column of ``table`` whose name or description gives ``unit``."""
+        wanted = {unit, lexicon.stem(unit)}
+        found = []
+        for col in self.view.table(table).columns:
+            words = self.view.column_words(col) + lexicon.words(col.description)
+            if col.is_numeric and wanted & ({lexicon.stem(w) for w in words} | set(words)):
+                found.append(col)
+        return found[0] if len(found) == 1 else None
 
     def _signed(self, comp: Comparison, m: Mention) -> bool:
         """Compare a number with the column a sign word names: "more than 30 minutes late".

@@ -169,6 +169,13 @@ class ReferencesMixin(ParserBase):
                 {c.table for c in group}) > 1:  # fmt: skip
                 m.chosen = inside[0]
                 continue
+            # "average discount per channel": the channel of the orders the discounts belong to
+            graph = self.view.graph
+            reach = [c for c in group if any(t and graph.path_up(t, c.table or "") is not None
+                                              for t in others)]  # fmt: skip
+            if len(reach) == 1 and len({c.table for c in group}) > 1:
+                m.chosen = reach[0]
+                continue
             tables = {c.table for c in group}
             main = self.view.main_date(tables.pop() or "") if len(tables) == 1 else None
             dates = all(self.view.column(c.target).is_temporal for c in group)

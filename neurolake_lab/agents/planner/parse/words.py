@@ -47,7 +47,11 @@ def plural_noun(tok: Token) -> bool:
 _IRREGULAR_PARTICIPLES = frozenset({"flown", "built", "sold", "made", "done", "paid", "held",
                                     "taken", "given", "run", "written", "seen", "bought",
                                     "brought", "driven", "won", "known", "sent", "spent", "shown",
-                                    "grown", "drawn", "chosen", "kept", "led", "met"})  # fmt: skip
+                                    "grown", "drawn", "chosen", "kept", "led", "met",
+                                    # simple pasts: verbs too ("flights flew ...")
+                                    "flew", "went", "took", "gave", "came", "wrote", "drove",
+                                    "grew", "drew", "chose", "saw", "knew", "began", "rode",
+                                    "left"})  # fmt: skip
 
 
 def participle(tok: Token | None) -> bool:
