@@ -19,10 +19,38 @@ if TYPE_CHECKING:
     from neurolake_lab.services import Services
 
 
+def answered(plan: CellPlan, services: Services) -> bool:
+    """Whether the result cache answers the cell, looked up before its cost is predicted.
+
+    A cell of one query whose result is cached costs nothing to run, so it is neither predicted
+    nor asked about (a prediction at SF 1 costs 120-215 ms, more than the cached answer). The
+    statement's own stages up to the lookup run here (parameters, policy, route); they run again
+    as the statement runs, and the lookup is not repeated. Anything they refuse is left for that
+    run to report and audit.
+    """
+    from neurolake_lab.cell.govern import govern
+    from neurolake_lab.cell.route import bind_parameters, route
+    from neurolake_lab.exceptions import NeuroLakeError
+
+    if len(plan.statements) != 1 or not services.settings.result_cache:
+        return False
+    step = plan.statements[0]
+    if step.writes or step.kind != "SELECT":
+        return False
+    try:
+        for stage in (bind_parameters, govern, route, lookup):
+            stage(plan, step, services)
+    except NeuroLakeError:
+        return False
+    return step.cached
+
+
 def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Key the query and take its result from the cache when the cache has it."""
     from neurolake_lab.cache import CacheKey
 
+    if step.cached:
+        return  # ``answered`` found it before the prediction
     if step.writes or step.kind != "SELECT" or not services.settings.result_cache:
         return
     if not services.lakehouse.access.tables_in(step.sql):

@@ -90,8 +90,8 @@ class SpeedReadings:
         rows = (
             self._con()
             .execute(
-                "SELECT probe_ms FROM neurolake_speed_readings WHERE threads = ? AND recorded_at >= ?"
-                " ORDER BY recorded_at DESC LIMIT ?",
+                "SELECT probe_ms FROM neurolake_speed_readings"
+                " WHERE threads = ? AND recorded_at >= ? ORDER BY recorded_at DESC LIMIT ?",
                 (threads, time.time() - WINDOW_S, WINDOW_READINGS),
             )
             .fetchall()
