@@ -10,12 +10,14 @@ it off: every query runs (what benchmarks of cold runs use).
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.engine import Execution
 
 if TYPE_CHECKING:
     from neurolake_lab.cell.plan import CellPlan, StatementPlan
+    from neurolake_lab.compliance.policy import NoPii
     from neurolake_lab.services import Services
 
 
@@ -43,6 +45,34 @@ def answered(plan: CellPlan, services: Services) -> bool:
     except NeuroLakeError:
         return False
     return step.cached
+
+
+def text_answered(
+    services: Services,
+    text: str,
+    namespace: Mapping[str, Any],
+    *,
+    no_pii: NoPii,
+    user: str,
+    engine: str | None = None,
+) -> bool:
+    """Whether the result cache would answer the cell ``text`` now (nothing is audited).
+
+    What ``%%sql`` checks before it predicts the cost to decide whether to ask: a cached result
+    is neither predicted nor asked about. Anything wrong with the cell is left to its run.
+    """
+    from neurolake_lab.cell.plan import CellPlan
+    from neurolake_lab.cell.prepare import prepare
+    from neurolake_lab.exceptions import NeuroLakeError
+
+    if not services.settings.result_cache:
+        return False
+    plan = CellPlan(text, None, namespace, no_pii=no_pii, user=user, engine=engine, audit=False)
+    try:
+        prepare(plan, services)
+    except NeuroLakeError:
+        return False
+    return answered(plan, services)
 
 
 def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
