@@ -40,6 +40,10 @@ class LRU(Generic[V]):
             while len(self._data) > self._size:
                 self._data.popitem(last=False)
 
+    def __len__(self) -> int:
+        """How many values are kept."""
+        return len(self._data)
+
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:

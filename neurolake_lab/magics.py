@@ -229,6 +229,10 @@ class NeuroLakeMagics(Magics):
         from neurolake_lab.optimizer import best, needs_confirmation
 
         session = self.session
+        if not opts.optimize and session.answered_by_cache(
+            text, namespace=self.user_ns, no_pii=opts.no_pii or False, engine=opts.engine
+        ):
+            return text, [], None  # a cached result costs nothing: not predicted, not asked
         prediction = session.predict(text, namespace=self.user_ns)
         if prediction is None:
             return text, [], None

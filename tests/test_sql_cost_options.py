@@ -30,6 +30,15 @@ def test_expensive_cells_ask_before_running(ip: InteractiveShell, monkeypatch) -
     panel = get_magics(ip).last_confirm
     panel.cancel()
     assert panel.state == "cancelled" and panel.answer is None
+    # the cell that ran after confirmation again: the result cache answers it, so it is neither
+    # predicted nor asked about (issue 18)
+    magics = get_magics(ip)
+    magics.last_confirm = None
+    model = magics.session.services.cost_model
+    model.clear_cache()
+    again = ip.run_cell("%%sql\nSELECT sum(id) AS s FROM big.t").result
+    assert again is not None and again.cached and magics.last_confirm is None
+    assert again.cost is None and len(model.predictions) == 0
 
 
 def test_optimize_runs_the_equivalent_rewrite(ip: InteractiveShell) -> None:

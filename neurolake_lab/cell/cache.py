@@ -10,19 +10,77 @@ it off: every query runs (what benchmarks of cold runs use).
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from neurolake_lab.engine import Execution
 
 if TYPE_CHECKING:
     from neurolake_lab.cell.plan import CellPlan, StatementPlan
+    from neurolake_lab.compliance.policy import NoPii
     from neurolake_lab.services import Services
+
+
+def answered(plan: CellPlan, services: Services) -> bool:
+    """Whether the result cache answers the cell, looked up before its cost is predicted.
+
+    A cell of one query whose result is cached costs nothing to run, so it is neither predicted
+    nor asked about (a prediction at SF 1 costs 120-215 ms, more than the cached answer). The
+    statement's own stages up to the lookup run here (parameters, policy, route); they run again
+    as the statement runs, and the lookup is not repeated. Anything they refuse is left for that
+    run to report and audit.
+    """
+    from neurolake_lab.cell.govern import govern
+    from neurolake_lab.cell.route import bind_parameters, route
+    from neurolake_lab.exceptions import NeuroLakeError
+
+    if len(plan.statements) != 1 or not services.settings.result_cache:
+        return False
+    step = plan.statements[0]
+    if step.writes or step.kind != "SELECT":
+        return False
+    try:
+        for stage in (bind_parameters, govern, route, lookup):
+            stage(plan, step, services)
+    except NeuroLakeError:
+        return False
+    return step.cached
+
+
+def text_answered(
+    services: Services,
+    text: str,
+    namespace: Mapping[str, Any],
+    *,
+    no_pii: NoPii,
+    user: str,
+    engine: str | None = None,
+) -> bool:
+    """Whether the result cache would answer the cell ``text`` now (nothing is audited).
+
+    What ``%%sql`` checks before it predicts the cost to decide whether to ask: a cached result
+    is neither predicted nor asked about. Anything wrong with the cell is left to its run.
+    """
+    from neurolake_lab.cell.plan import CellPlan
+    from neurolake_lab.cell.prepare import prepare
+    from neurolake_lab.exceptions import NeuroLakeError
+
+    if not services.settings.result_cache:
+        return False
+    plan = CellPlan(text, None, namespace, no_pii=no_pii, user=user, engine=engine, audit=False)
+    try:
+        prepare(plan, services)
+    except NeuroLakeError:
+        return False
+    return answered(plan, services)
 
 
 def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     """Key the query and take its result from the cache when the cache has it."""
     from neurolake_lab.cache import CacheKey
 
+    if step.cached:
+        return  # ``answered`` found it before the prediction
     if step.writes or step.kind != "SELECT" or not services.settings.result_cache:
         return
     if not services.lakehouse.access.tables_in(step.sql):

@@ -25,8 +25,13 @@ _log = logging.getLogger(__name__)
 
 
 def predict(plan: CellPlan, services: Services) -> None:
-    """Fill ``plan.prediction`` (``None`` when the cell reads no table or cannot be planned)."""
-    if "from" not in plan.text.lower():
+    """Fill ``plan.prediction`` (``None`` when the cell reads no table or cannot be planned).
+
+    A cell the result cache answers is not predicted: the strip shows the cache hit instead.
+    """
+    from neurolake_lab.cell.cache import answered
+
+    if "from" not in plan.text.lower() or answered(plan, services):
         return
     plan.prediction = predict_text(services, plan.text, plan.params, plan.namespace)
 

@@ -28,7 +28,7 @@ from neurolake_lab.cost.features import FEATURE_NAMES, FEATURE_VERSION
 from neurolake_lab.cost.history import HistoryStore, Observation
 from neurolake_lab.cost.ndv import ColumnStatistics
 from neurolake_lab.cost.prediction import Prediction
-from neurolake_lab.cost.speed import probe_ms
+from neurolake_lab.cost.speed import SpeedReadings, probe_ms
 from neurolake_lab.lru import LRU
 
 if TYPE_CHECKING:
@@ -88,6 +88,8 @@ class CostModel:
         self.store = HistoryStore(self.workspace.catalog_db)
         #: distinct counts and ranges of columns, per snapshot (join and filter selectivity)
         self.statistics = ColumnStatistics(self.workspace.catalog_db)
+        #: the machine's speed probe readings, smoothed across this workspace's kernels
+        self.speed = SpeedReadings(self.workspace.catalog_db)
         self._live: LiveModel | None = None
         #: predictions by cell text, snapshots, model version and machine speed
         self.predictions: LRU[Prediction] = LRU(_PREDICTION_CACHE_SIZE)
@@ -120,7 +122,7 @@ class CostModel:
         lake = ctx.lakehouse
         ctx.refresh()
         live = self.live_model()
-        probe = probe_ms(ctx.engine.con) or 1.0
+        probe = probe_ms(ctx.engine.con, readings=self.speed) or 1.0
         key = (
             sql, repr(params), tuple(sorted(lake.pointers.items())),
             tuple(sorted(ctx.snippets.items())), live.version, advise is not None,
@@ -155,7 +157,7 @@ class CostModel:
 
         namespace = namespace if namespace is not None else {}
         lake = ctx.lakehouse
-        probe = probe_ms(ctx.engine.con) or 1.0
+        probe = probe_ms(ctx.engine.con, readings=self.speed) or 1.0
         text = colon_to_dollar(sql)
         if has_time_travel(text):
             text = lake.rewrite_time_travel(text)
@@ -341,6 +343,7 @@ class CostModel:
         """Close the history store's connection of this thread."""
         self.store.close()
         self.statistics.close()
+        self.speed.close()
 
 
 _ROWS_CLIP = 10.0

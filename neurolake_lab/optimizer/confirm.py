@@ -5,7 +5,11 @@ environment ``NEUROLAKE_COST_CONFIRM_MS`` / ``NEUROLAKE_COST_CONFIRM_BYTES`` win
 The defaults ask before a query predicted to run longer than 30 seconds or to read more than
 10 GB. A prediction the model is unsure of counts by its interval: a query predicted at 5 s that
 may well take a minute (the 90th percentile of its interval is above the threshold) asks too,
-saying so. The point is to ask, not to refuse.
+saying so, when the data it reads and produces is enough for that time to be the data's (at
+least ``SLOW_BYTES_PER_S`` per second of the threshold, or a join that multiplies rows). A wide
+interval over little data is the model's doubt and the machine's noise (the predictions are in
+units of a speed probe, ``cost/speed.py``): a demo's CTAS of a few hundred kilobytes must not
+stop at Run or Cancel because the machine was busy. The point is to ask, not to refuse.
 """
 
 from __future__ import annotations
@@ -65,7 +69,14 @@ def needs_confirmation(
     size = threshold_bytes if threshold_bytes is not None else cfg_bytes
     reasons = []
     interval = prediction.interval_ms
-    if ms and prediction.predicted_ms is not None and prediction.predicted_ms > ms:
+    # a statement over little data asks only when it took that long itself before (a repeat)
+    little = bool(ms) and _little_data(prediction, ms or 0.0)
+    if (
+        ms
+        and prediction.predicted_ms is not None
+        and prediction.predicted_ms > ms
+        and (not little or prediction.basis == "repeat")
+    ):
         reasons.append(
             f"it is predicted to run for {_duration(prediction.predicted_ms)} (more than "
             f"{_duration(ms)})"
@@ -75,7 +86,7 @@ def needs_confirmation(
         and prediction.predicted_ms is not None
         and interval is not None
         and interval[1] > ms
-        and not _tiny(prediction)
+        and not little
     ):
         reasons.append(
             f"it is predicted to run for {_duration(prediction.predicted_ms)}, but the estimate "
@@ -99,16 +110,39 @@ def needs_confirmation(
     return Confirmation(bool(reasons), reason, ms, size)
 
 
-#: Reads below this size with no exploding join are not asked about for an uncertain interval:
-#: their time is not the data's (a one-row INSERT once learnt from a slow first write).
-TINY_READ_BYTES = 64 * 1024
+#: A data rate far below DuckDB's on any machine it runs on (it scans hundreds of MB/s per core):
+#: a statement that reads and handles less than this per second of the threshold cannot take
+#: that long because of its data. Its predicted time then comes from the model's doubt, a slow
+#: first write it learnt from, or the machine's speed probe in a busy moment, so it does not ask.
+SLOW_BYTES_PER_S = 1024**2
+#: bytes counted per row scanned, processed, handed back or written (a lower bound of a row)
+ROW_BYTES = 8
 
 
-def _tiny(prediction: Prediction) -> bool:
-    """Whether the statement reads almost nothing and joins nothing that explodes."""
-    if prediction.estimated_bytes is None or prediction.estimated_bytes >= TINY_READ_BYTES:
+def _little_data(prediction: Prediction, threshold_ms: float) -> bool:
+    """Whether the data read and handled is too little for the time to reach ``threshold_ms``.
+
+    A join that multiplies rows is never little: its rows are not in the bytes it reads.
+    """
+    if any(j.kind in ("cross", "many_to_many") for j in prediction.joins):
         return False
-    return not any(j.kind in ("cross", "many_to_many") for j in prediction.joins)
+    return _data_bytes(prediction) < SLOW_BYTES_PER_S * threshold_ms / 1000
+
+
+def _data_bytes(prediction: Prediction) -> float:
+    """Bytes the statements read plus ``ROW_BYTES`` per row they scan, process, return or write.
+
+    From the plan figures of each statement; a prediction without them (made elsewhere) counts
+    its bytes read and its rows out.
+    """
+    if not prediction.statements:
+        return (prediction.estimated_bytes or 0) + (prediction.estimated_rows or 0) * ROW_BYTES
+    total = 0.0
+    for est in prediction.statements:
+        f = est.figures
+        rows = f.rows_scanned + f.work_rows + f.pair_rows + f.result_cells + f.write_cells
+        total += f.bytes_scanned + ROW_BYTES * rows
+    return total
 
 
 def _number(env: str | None, configured: Any, default: float, name: str) -> float | None:

@@ -254,6 +254,22 @@ class Session:
 
         return predict_text(self.services, text, params, namespace, suggest=suggest)
 
+    def answered_by_cache(
+        self,
+        text: str,
+        *,
+        namespace: Mapping[str, Any] | None = None,
+        no_pii: bool | str = False,
+        engine: str | None = None,
+    ) -> bool:
+        """Whether the result cache would answer the cell now (it then needs no prediction)."""
+        from neurolake_lab.cell.cache import text_answered
+
+        return text_answered(
+            self.services, text, namespace if namespace is not None else {},
+            no_pii=no_pii_mode(no_pii), user=self.user, engine=engine,
+        )  # fmt: skip
+
     def preflight(self, text: str, *, no_pii: bool | str = False) -> dict[str, Any]:
         """Cost, lineage and compliance of a ``%%sql`` cell, without running it."""
         from neurolake_lab.cell import preflight

@@ -218,3 +218,27 @@ def test_the_cache_can_be_turned_off_and_says_when_it_answered(
     with pytest.raises(SystemExit, match="cold run was answered by the result cache"):
         runs.cold(tpch, sql)  # tpch's cache is on and holds the result
     assert runs.cached(tpch, sql).cached
+
+
+def test_a_cell_the_cache_answers_is_not_predicted(tpch: Session) -> None:
+    """The pipeline looks the result up before it predicts the cost (issue 18): a cell the cache
+    answers runs no prediction (the cost model's prediction cache stays empty, nothing is
+    learned) and says it came from the cache; a cell it cannot answer is predicted as before."""
+    sql, other = tpch_queries("tpch")[4], tpch_queries("tpch")[5]  # q5 reads region
+    model = tpch.services.cost_model
+    first = tpch.sql(sql)
+    assert not first.cached and first.cost is not None and len(model.predictions) == 1
+    model.clear_cache()
+    learned = model.store.version()
+    again = tpch.sql(sql)
+    assert again.cached and again.arrow().equals(first.arrow())
+    assert again.cost is None and len(model.predictions) == 0
+    assert any("from the result cache" in n for n in again.notices)
+    assert model.store.version() == learned
+    fresh = tpch.sql(other)
+    assert not fresh.cached and fresh.cost is not None and len(model.predictions) == 1
+    # the same query over a new snapshot is not answered by the cache: predicted again
+    model.clear_cache()
+    tpch.sql("INSERT INTO tpch.region VALUES (99, 'NOWHERE', 'new')")
+    moved = tpch.sql(sql)
+    assert not moved.cached and moved.cost is not None
