@@ -52,6 +52,8 @@ class ConfirmPanel:
 
         import ipywidgets as w  # type: ignore[import-untyped]
 
+        from neurolake_lab.kernel.comms import serialised
+
         self._run = run
         self._on_answer = on_answer
         self.sql = sql
@@ -68,8 +70,10 @@ class ConfirmPanel:
         self.state = "waiting"
         self.answer: Any = None
         self.error: NeuroLakeError | None = None
-        self.run_button.on_click(lambda _: self.confirm())
-        self.cancel_button.on_click(lambda _: self.cancel())
+        # a click is a comm message, maybe handled on a kernel subshell beside a running cell:
+        # it waits for the cell (the session serves one thread at a time; kernel/comms.py)
+        self.run_button.on_click(lambda _: serialised(self.confirm))
+        self.cancel_button.on_click(lambda _: serialised(self.cancel))
         ask = (
             f"{reason} Run it, edit it, or cancel."
             if reason
@@ -196,12 +200,14 @@ class AcceptButton:
     def __init__(self, accept: Callable[[], str]) -> None:
         import ipywidgets as w
 
+        from neurolake_lab.kernel.comms import serialised
+
         self._accept = accept
         self.button = w.Button(description="Accept answer", icon="check",
                                tooltip="Keep this SQL for similar questions")  # fmt: skip
         self.status = w.Label("")
         self.accepted_id: str | None = None
-        self.button.on_click(lambda _: self.click())
+        self.button.on_click(lambda _: serialised(self.click))  # after a running cell
         self.widget = w.HBox([self.button, self.status])
 
     def click(self) -> str | None:

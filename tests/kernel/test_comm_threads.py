@@ -98,3 +98,56 @@ def test_comms_on_a_subshell_wait_for_the_running_cell(kc: Any) -> None:
     send(kc, "comm_msg", {"comm_id": preflight, "data": {"id": 4, "code": code}}, subshell)
     again = until(kc, answer(preflight, 4))[-1]["content"]["data"]
     assert again["kind"] == "sql" and again["result"]["error"] is None
+
+
+#: a ``%%nl --confirm`` panel whose Run records, in ``events``, when it used the session
+PANEL = """\
+from neurolake_lab.magics import get_magics
+from neurolake_lab.nl_widgets import ConfirmPanel
+
+events = []
+session = get_magics(get_ipython()).session
+
+def run(sql):
+    events.append("run start")
+    try:
+        return session.sql(sql)
+    finally:
+        events.append("run end")
+
+panel = ConfirmPanel("SELECT count(*) AS n FROM t", run)
+display(panel)
+print(panel.run_button.model_id)
+"""
+
+
+@pytest.mark.parametrize(
+    "wait", ["time.sleep(5)", "await asyncio.sleep(5)"], ids=["blocking", "awaiting"]
+)
+def test_a_widget_click_waits_for_the_running_cell(kc: Any, wait: str) -> None:
+    """The Run button's comm message, sent while a cell runs, runs its SQL after the cell.
+
+    Sent as JupyterLab 4.6 may send it, on a subshell (ipykernel routes it to the main shell,
+    where the widget was made). A cell that awaits lets ipykernel handle it at once, between
+    the cell's steps, on the cell's own thread: it must wait for the cell all the same.
+    """
+    kc.control_channel.send(kc.session.msg("create_subshell_request", {}))
+    subshell = kc.get_control_msg(timeout=30)["content"]["subshell_id"]
+    until(kc, idle_after(kc.execute("%%sql\nCREATE TABLE t AS SELECT range AS i FROM range(10)")))
+    seen = until(kc, idle_after(kc.execute(PANEL)))
+    button = next(
+        m["content"]["text"].strip() for m in seen
+        if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
+    )  # fmt: skip
+    kc.execute(
+        f"import asyncio, time\nevents.append('cell start')\n{wait}\nevents.append('cell end')"
+    )
+    until(kc, lambda m: m["msg_type"] == "execute_input")
+    click = {"method": "custom", "content": {"event": "click"}}
+    send(kc, "comm_msg", {"comm_id": button, "data": click}, subshell)
+    # the panel is replaced by the record of the run once the click was handled
+    until(kc, lambda m: m["msg_type"] == "update_display_data" and "Ran after" in str(m["content"]))
+    code = "print(events, panel.state, panel.answer.arrow().to_pylist())"
+    seen = until(kc, idle_after(kc.execute(code)))
+    out = "".join(m["content"]["text"] for m in seen if m["msg_type"] == "stream")
+    assert out.strip() == "['cell start', 'cell end', 'run start', 'run end'] done [{'n': 10}]"
