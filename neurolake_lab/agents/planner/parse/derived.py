@@ -21,6 +21,9 @@ from neurolake_lab.index.model import ColumnInfo
 UNITS = {"second": "second", "minute": "minute", "hour": "hour", "day": "day", "week": "week"}
 _SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
 _LENGTH = frozenset({"length", "duration", "lasted", "long"})
+#: "age at admission", "age on discharge", "age when admitted": an age at an event's date
+_AT_EVENT = frozenset({"at", "on", "when", "upon"})
+_AT_GAP = frozenset({"at", "on", "when", "upon", "the", "time", "of", "their", "his", "her"})
 
 
 def duration_sql(start: ColumnInfo, end: ColumnInfo, unit: str) -> str:
@@ -199,6 +202,51 @@ class DerivedMixin(ParserBase):
 
     # -- ages --------------------------------------------------------------------------------
 
+    def _event_after_age(self, i: int) -> int | None:
+        """Where an "at"/"on"/"when" naming a date follows "age"; None: the age is today's.
+
+        Right after it ("age at admission") or after its rows ("age of patients at admission").
+        """
+        if self._low(i + 1) in _AT_EVENT:
+            return i + 1
+        for j in range(i + 2, min(i + 6, len(self.toks))):
+            if self.toks[j].kind == "punct":
+                return None
+            if self._low(j) in _AT_EVENT and self._temporal(self._next_mention(j + 1, _AT_GAP)):
+                return j
+        return None
+
+    def _age_at_event(self, i: int, func: str, birth: ColumnInfo) -> None:
+        """An age when something happened ("age at admission"): from birth to that date.
+
+        The rows measured are the event's (one age per admission), joined to the date of
+        birth; an event the schema has no date for is refused, never read as today's age.
+        """
+        m = self._next_mention(i + 1, _AT_GAP)
+        event = self._temporal(m)
+        reach = event is not None and (
+            event.table == birth.table
+            or self.view.graph.path_up(event.table, birth.table) is not None
+        )
+        if m is None or event is None or not reach:
+            what = m.text if m is not None else self._low(i + 1)
+            self.problems.append(f"'age {self._low(i)} {what}': no date of that event to "
+                                 f"tell an age from")  # fmt: skip
+            return
+        self.st.taken.update(range(i, m.start))
+        m.role = "measure"
+        event_table = self.view.table(event.table).name
+        birth_table = self.view.table(birth.table).name
+        expression = (f"date_part('year', age({event_table}.{event.name}::TIMESTAMP, "
+                      f"{birth_table}.{birth.name}::TIMESTAMP))")  # fmt: skip
+        self._add_measure(Measure(func, expression=expression, table=event.table,
+                                  label=f"{func}_age"))  # fmt: skip
+        self.intent.readings.append(
+            (f"age {self._low(i)} {m.text}",
+             f"whole years from {birth.name} to {event.name}, per {event.table} row")
+        )  # fmt: skip
+        self.entity = self.entity or event.table
+
     def _year_age(self, comp: Comparison) -> None:
         """Compare an age with a column holding a year ("aircraft older than 20 years")."""
         tables = [self.entity] if self.entity else []
@@ -231,6 +279,10 @@ class DerivedMixin(ParserBase):
             cue = self._agg_before(i)
             func = self._claim(cue, i) if cue is not None else None
             if func is None:
+                continue
+            at = self._event_after_age(i)
+            if at is not None:
+                self._age_at_event(at, func, birth)
                 continue
             self._add_measure(Measure(func, expression=age_sql(birth), table=birth.table,
                                       label=f"{func}_age"))  # fmt: skip
