@@ -113,3 +113,43 @@ def test_a_plural_is_not_the_modifier_of_a_columns_name(retail: Session, flights
 )  # fmt: skip
 def test_half_years_are_windows(text: str, bounds: tuple[str, str]) -> None:
     assert [(w.lower, w.upper) for w in find_windows(tokenize(text), set())] == [bounds]
+
+
+def test_durations_compared_in_words(retail: Session, klinik: Session) -> None:
+    # "took more than 3 days to resolve": a condition on the time to the event, not a measure
+    _same(
+        retail,
+        "How many tickets took more than 3 days to resolve?",
+        "SELECT count(*) FROM retail.support_tickets WHERE epoch(resolved_at - opened_at) > 259200",
+    )
+    # "within 24 hours": at most that long after the row started
+    _same(
+        retail,
+        "How many tickets were resolved within 24 hours?",
+        "SELECT count(*) FROM retail.support_tickets WHERE epoch(resolved_at - opened_at) <= 86400",
+    )
+    # "longer than a week" is one week; a time window may sit between the rows and the verb
+    _same(
+        klinik,
+        "How many emergency stays in Q1 2025 lasted longer than a week?",
+        "SELECT count(*) FROM klinik.fall WHERE aufn_art_cd = 'N' AND aufn_ts >= DATE '2025-01-01' "
+        "AND aufn_ts < DATE '2025-04-01' AND epoch(entl_ts - aufn_ts) > 7 * 86400",
+    )
+
+
+def test_one_date_of_a_row_after_another(tpch: Session) -> None:
+    _same(
+        tpch,
+        "How many line items were received after the commit date?",
+        "SELECT count(*) FROM tpch.lineitem WHERE l_receiptdate > l_commitdate",
+    )
+    # two dates (no time of day) subtract to days
+    _same(
+        tpch,
+        "How many line items were received more than 20 days after they shipped?",
+        "SELECT count(*) FROM tpch.lineitem WHERE l_receiptdate - l_shipdate > 20",
+    )
+    # dates of two tables are not compared (refused, not guessed)
+    with pytest.raises(PlanningError):
+        tpch.ask("How many line items were shipped more than 100 days after the order date?",
+                 mode="offline")  # fmt: skip
