@@ -55,5 +55,5 @@ def test_a_held_out_file_with_a_dev_question_is_refused(
 
 
 def test_an_unknown_set_is_named() -> None:
-    with pytest.raises(ValueError, match="unknown question set 'test3'"):
-        nl_eval.questions("retail", "test3")
+    with pytest.raises(ValueError, match="unknown question set 'test9'"):
+        nl_eval.questions("retail", "test9")

@@ -3,10 +3,11 @@
 Each set (``tests/nl/data/eval/<schema>.jsonl``) holds answerable questions with reference SQL
 and unanswerable ones (``"answerable": false``), each in the ``dev`` or the ``test`` split (a
 quarter of each kind, chosen by a hash of the id when the set was written, before any tuning).
-Two more files per schema hold whole sets: ``<schema>.later.jsonl`` (dev questions written after
-the first tuning round) and ``<schema>.test2.jsonl``, a second held-out set written after the
-planner was tuned by someone who never read the planner or the other sets; every question in it
-is in the test split, and its failures are never printed (:data:`SEALED_SETS`).
+More files per schema hold whole sets: ``<schema>.later.jsonl`` (dev questions written after
+the first tuning round), and ``<schema>.test2.jsonl`` and ``<schema>.test3.jsonl``, a second and
+a third held-out set, each written after the planner was tuned by someone who never read the
+planner or the other sets; every question in them is in the test split, and their failures are
+never printed (:data:`SEALED_SETS`).
 An answer to an answerable question is *correct* when its result set matches the reference's (or
 an ``alt_sql``'s) as :func:`tests.support.nl_accuracy.result_match` compares them, *wrong* when it
 runs but does not match, *refused* when the planner declines with a
@@ -65,26 +66,27 @@ SCHEMAS: dict[str, Callable[[Any], None]] = {
 
 
 #: the question sets of each schema, in the order they are run
-SETS = ("dev", "later", "dev2", "dev3", "dev4", "dev5", "dev6", "test", "test2")
+SETS = ("dev", "later", "dev2", "dev3", "dev4", "dev5", "dev6", "test", "test2", "test3")
 #: sets tuned on (every set that is not held out)
 TUNING = ("dev", "later", "dev2", "dev3", "dev4", "dev5", "dev6")
 #: sets that measure and are never tuned on: the script lists no failures of them by default
-HELD_OUT = ("test", "test2")
+HELD_OUT = ("test", "test2", "test3")
 #: held-out sets whose failures are never printed at all, not even with ``--show-test``; their
 #: per-question outcomes go to a JSON file under ``test-artifacts/`` only
-SEALED_SETS = ("test2",)
+SEALED_SETS = ("test2", "test3")
 #: sets kept in a file of their own (``<schema>.<set>.jsonl``) rather than split per question
-_OWN_FILE = ("later", "dev2", "dev3", "dev4", "dev5", "dev6", "test2")
+_OWN_FILE = ("later", "dev2", "dev3", "dev4", "dev5", "dev6", "test2", "test3")
 
 
 def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
     """The questions of one schema's set (of one split, or all of ``<schema>.jsonl``).
 
     ``split`` is ``dev`` or ``test`` (the two splits of ``<schema>.jsonl``), ``later``, ``dev2``,
-    ``dev3``, ``dev4``, ``dev5`` or ``dev6`` (dev questions written after each tuning round, to find new
-    failure modes without touching the test split) or ``test2`` (the second held-out set).
-    ``dev`` does not include the later ones. A ``test2`` file holding a question outside the test split is refused: a held-out file
-    must stay held out as a whole.
+    ``dev3``, ``dev4``, ``dev5`` or ``dev6`` (dev questions written after each tuning round, to find
+    new failure modes without touching the test split), ``test2`` or ``test3`` (the second and
+    third held-out sets). ``dev`` does not include the later ones. A held-out file (``test2``,
+    ``test3``) holding a question outside the test split is refused: a held-out file must stay
+    held out as a whole.
     """
     if split in _OWN_FILE:
         path = DATA / f"{schema}.{split}.jsonl"
