@@ -2,19 +2,22 @@
 
 Usage:
     .venv/bin/python bench/nl_eval.py [--schemas retail,tpch,klinik,flights] [--mode offline|llm]
-                                      [--sets dev,later,dev2,...,dev6,test,test2] [--show-test]
+                                      [--sets dev,later,dev2,...,dev6,test,test2,test3]
+                                      [--show-test]
                                       [--check-gold]
                                       [--json OUT] [--strict]
 
 Loads each schema (``tests/support/nl_eval.py``: the retail demo at seed 7, TPC-H sf 0.01 with
 ``COMMENT ON``, the ``klinik`` and ``flt`` schemas with messy names) into its own temporary
 workspace, asks every question of each chosen set standing alone, and reports per schema and set
-(``dev``, ``later``, ``dev2`` ... ``dev6``, ``test``, ``test2``): correct answers among answerable questions,
-answered-but-wrong among them, and correct refusals among unanswerable ones. Failures are listed
-for the dev sets only: the held-out sets are for measuring, never for tuning (``--show-test``
-lists the ``test`` split's failures anyway, after a release). The second held-out set,
-``test2``, is sealed: its failures are never printed, and its per-question outcomes are written
-only to ``test-artifacts/nl_eval_test2_<mode>.json`` (git-ignored; ``--artifacts`` moves it).
+(``dev``, ``later``, ``dev2`` ... ``dev6``, ``test``, ``test2``, ``test3``): correct answers among
+answerable questions, answered-but-wrong among them, and correct refusals among unanswerable
+ones. Failures are listed for the dev sets only: the held-out sets are for measuring, never for
+tuning (``--show-test`` lists the ``test`` split's failures anyway, after a release). The later
+held-out sets (``nl_eval.SEALED_SETS``: ``test2``, ``test3``) are sealed: their failures are never
+printed, not even with ``--show-test``, ``--json`` holds only their figures, and their per-question
+outcomes are written only to ``test-artifacts/nl_eval_<set>_<mode>.json`` (git-ignored;
+``--artifacts`` moves the folder).
 
 ``--mode llm`` sends the questions to the OpenAI-compatible endpoint configured by
 ``NEUROLAKE_LLM_BASE_URL`` (and ``NEUROLAKE_LLM_MODEL``, ``OPENAI_API_KEY``) instead of the offline
