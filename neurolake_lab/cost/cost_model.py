@@ -178,7 +178,10 @@ class CostModel:
             bound = bind(stmt.named_parameters, params, namespace)
             shape = None
             if writes and lake_stmt is not None:
-                shape = write_shape(ctx, lake_stmt, bound, namespace.get)
+                try:
+                    shape = write_shape(ctx, lake_stmt, bound, namespace.get)
+                except OSError:  # a table dropped meanwhile: its query's estimate still counts
+                    shape = None
             est = estimate_statement(
                 ctx, target, bound, namespace.get, statistics=self.statistics,
                 writes=writes, probe_ms=probe, shape=shape, loads_pii_model=not pii_model_loaded(),
