@@ -101,6 +101,7 @@ bench: install
 	$(BENCH)/lakehouse_tpch.py
 	$(BENCH)/tpch_engines.py --scale 0.1 --local
 	$(BENCH)/cost_failures.py
+	$(BENCH)/speed_probe.py --seconds 60
 
 clean:
 	rm -rf $(VENV) node_modules lib neurolake_lab/labextension test-artifacts

@@ -2,14 +2,14 @@
 
 Usage:
     .venv/bin/python bench/nl_eval.py [--schemas retail,tpch,klinik,flights] [--mode offline|llm]
-                                      [--sets dev,later,dev2,dev3,test,test2] [--show-test]
+                                      [--sets dev,later,dev2,...,dev6,test,test2] [--show-test]
                                       [--check-gold]
                                       [--json OUT] [--strict]
 
 Loads each schema (``tests/support/nl_eval.py``: the retail demo at seed 7, TPC-H sf 0.01 with
 ``COMMENT ON``, the ``klinik`` and ``flt`` schemas with messy names) into its own temporary
 workspace, asks every question of each chosen set standing alone, and reports per schema and set
-(``dev``, ``later``, ``dev2``, ``dev3``, ``test``, ``test2``): correct answers among answerable questions,
+(``dev``, ``later``, ``dev2`` ... ``dev6``, ``test``, ``test2``): correct answers among answerable questions,
 answered-but-wrong among them, and correct refusals among unanswerable ones. Failures are listed
 for the dev sets only: the held-out sets are for measuring, never for tuning (``--show-test``
 lists the ``test`` split's failures anyway, after a release). The second held-out set,

@@ -8,7 +8,8 @@ all of them (max(v/median, median/v)): the single reading of ``cost/speed.py`` b
 change (median of 3 probe runs), the single reading now (median of 5), and the value used now
 (the median of the last ``WINDOW_READINGS`` readings kept in the workspace store). The real probe
 is read at most once a minute; this takes them closer together so a run fits in minutes, which
-makes the window span less time than it does in a kernel. Reports, never asserts.
+makes the window span less time than it does in a kernel. Reports, never asserts. No query
+of a table runs, so there is no result cache to state: it times DuckDB alone.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
+from runs import provenance
 
 from neurolake_lab.cost import speed
 from neurolake_lab.cost.speed import PROBE_SQL, SpeedReadings, probe_ms
@@ -55,6 +57,8 @@ def main() -> None:
     ap.add_argument("--every", type=float, default=2.0)
     ap.add_argument("--json")
     args = ap.parse_args()
+    print(provenance())
+    print("result cache: none involved (the probe is a query of no table on a bare connection)")
     con = duckdb.connect()
     store = SpeedReadings(Path(tempfile.mkdtemp(prefix="nl-speed-")) / "catalog.db")
     before, single, used = [], [], []

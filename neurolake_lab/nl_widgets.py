@@ -52,7 +52,7 @@ class ConfirmPanel:
 
         import ipywidgets as w  # type: ignore[import-untyped]
 
-        from neurolake_lab.kernel.comms import serialised
+        from neurolake_lab.cell_lock import serialised
 
         self._run = run
         self._on_answer = on_answer
@@ -71,7 +71,7 @@ class ConfirmPanel:
         self.answer: Any = None
         self.error: NeuroLakeError | None = None
         # a click is a comm message, maybe handled on a kernel subshell beside a running cell:
-        # it waits for the cell (the session serves one thread at a time; kernel/comms.py)
+        # it waits for the cell (the session serves one thread at a time; cell_lock.py)
         self.run_button.on_click(lambda _: serialised(self.confirm))
         self.cancel_button.on_click(lambda _: serialised(self.cancel))
         ask = (
@@ -200,7 +200,7 @@ class AcceptButton:
     def __init__(self, accept: Callable[[], str]) -> None:
         import ipywidgets as w
 
-        from neurolake_lab.kernel.comms import serialised
+        from neurolake_lab.cell_lock import serialised
 
         self._accept = accept
         self.button = w.Button(description="Accept answer", icon="check",

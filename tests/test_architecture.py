@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("charts",),  # QueryResult.chart(): a Vega-Lite chart with a switch (ipywidgets)
     ("explorer",),  # QueryResult.explore(): paging, sort, filter, statistics (ipywidgets)
     ("report",),  # the cell report: the contract with the front end
-    ("snippets", "keyfiles", "lru", "progress"),  # small helpers (progress: tqdm bars)
+    ("snippets", "keyfiles", "lru", "progress", "cell_lock"),  # helpers (progress: tqdm bars)
     ("config",),
     ("exceptions",),
     ("schema", "notebooks"),  # data files shipped in the package

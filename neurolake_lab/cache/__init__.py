@@ -77,9 +77,9 @@ class ResultCache:
         self._sweep(ctx)
         return key
 
-    def get(self, key: CacheKey) -> pa.Table | None:
-        """The cached result for ``key``, or ``None``."""
-        return self.store.get(key.digest)
+    def get(self, key: CacheKey, *, count: bool = True) -> pa.Table | None:
+        """The cached result for ``key``, or ``None`` (``count=False``: not counted in stats)."""
+        return self.store.get(key.digest, count=count)
 
     def put(self, key: CacheKey, table: pa.Table) -> bool:
         """Cache ``table`` as the result for ``key``; ``False`` when it is too large to keep."""

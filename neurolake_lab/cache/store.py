@@ -61,20 +61,24 @@ class ResultStore:
 
     # -- reading --------------------------------------------------------------------------
 
-    def get(self, digest: str) -> pa.Table | None:
-        """The result stored under ``digest``, or ``None``."""
+    def get(self, digest: str, *, count: bool = True) -> pa.Table | None:
+        """The result stored under ``digest``, or ``None``.
+
+        ``count=False`` leaves the stats be: a look ahead (will the cell be answered?) is no hit.
+        """
         with self._lock:
             entry = self._memory.get(digest)
             if entry is not None:
                 self._memory.move_to_end(digest)
-                self.stats.memory_hits += 1
+                self.stats.memory_hits += count
                 return entry.table
         table = self._read_file(self._path(digest))
-        with self._lock:
-            if table is None:
-                self.stats.misses += 1
-            else:
-                self.stats.disk_hits += 1
+        if count:
+            with self._lock:
+                if table is None:
+                    self.stats.misses += 1
+                else:
+                    self.stats.disk_hits += 1
         return table
 
     def _read_file(self, path: Path) -> pa.Table | None:

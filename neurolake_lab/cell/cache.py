@@ -21,14 +21,14 @@ if TYPE_CHECKING:
     from neurolake_lab.services import Services
 
 
-def answered(plan: CellPlan, services: Services) -> bool:
+def answered(plan: CellPlan, services: Services, *, count: bool = True) -> bool:
     """Whether the result cache answers the cell, looked up before its cost is predicted.
 
     A cell of one query whose result is cached costs nothing to run, so it is neither predicted
     nor asked about (a prediction at SF 1 costs 120-215 ms, more than the cached answer). The
     statement's own stages up to the lookup run here (parameters, policy, route); they run again
     as the statement runs, and the lookup is not repeated. Anything they refuse is left for that
-    run to report and audit.
+    run to report and audit. ``count=False``: a look ahead for another plan, not a cache hit.
     """
     from neurolake_lab.cell.govern import govern
     from neurolake_lab.cell.route import bind_parameters, route
@@ -40,8 +40,9 @@ def answered(plan: CellPlan, services: Services) -> bool:
     if step.writes or step.kind != "SELECT":
         return False
     try:
-        for stage in (bind_parameters, govern, route, lookup):
+        for stage in (bind_parameters, govern, route):
             stage(plan, step, services)
+        lookup(plan, step, services, count=count)
     except NeuroLakeError:
         return False
     return step.cached
@@ -72,10 +73,10 @@ def text_answered(
         prepare(plan, services)
     except NeuroLakeError:
         return False
-    return answered(plan, services)
+    return answered(plan, services, count=False)  # the cell's own run counts its hit
 
 
-def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
+def lookup(plan: CellPlan, step: StatementPlan, services: Services, *, count: bool = True) -> None:
     """Key the query and take its result from the cache when the cache has it."""
     from neurolake_lab.cache import CacheKey
 
@@ -102,7 +103,7 @@ def lookup(plan: CellPlan, step: StatementPlan, services: Services) -> None:
     if not isinstance(key, CacheKey):
         return
     step.cache_key = key
-    table = cache.get(key)
+    table = cache.get(key, count=count)
     if table is None:
         return
     types = [str(t) for t in services.engine.con.from_arrow(table.schema.empty_table()).types]

@@ -3,9 +3,9 @@
 Classification runs when a table is created or gains columns: the write hook classifies a small
 sample of the rows of columns that have no tag yet (Presidio) and the tags go into the table
 property ``neurolake.pii`` in the same commit as the data, where every kernel, the metadata index
-and the policies read them. A tag set by a user (``source="override"``) is never replaced by
-detection. Columns whose sample held only NULLs get no tag yet, so the next write with values
-classifies them.
+and the policies read them. A tag set by a user (``source="override"``) or carried by a write
+from the PII columns it copied (``source="carried"``) is never replaced by detection. Columns
+whose sample held only NULLs get no tag yet, so the next write with values classifies them.
 
 Tags are bound to Iceberg field ids (``{"version": 2, "fields": {"<id>": tag}}``), not to names:
 a renamed column or one whose type changed keeps its tag, and a dropped column's tag stays for the
@@ -191,7 +191,7 @@ class PiiTagger:
             if column not in ids:
                 continue
             old = current.get(ids[column])
-            if old is not None and old.source == "override" and not replace_overrides:
+            if old is not None and old.pinned and not replace_overrides:
                 continue
             current[ids[column]] = tag
         with quiet_pyiceberg():
@@ -245,6 +245,7 @@ def tag_rows(tags: Mapping[str, PiiTag]) -> list[dict[str, Any]]:
             "score": round(tag.score, 3),
             "free_text": tag.free_text,
             "source": tag.source,
+            "origin": ", ".join(tag.origin) or None,
         }
         for column, tag in tags.items()
     ]

@@ -49,7 +49,7 @@ class NeuroLakeKernel(IPythonKernel):
 
     async def do_execute(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """IPython's, holding the session against comm handlers on other threads (comms.py)."""
-        from neurolake_lab.kernel.comms import cell
+        from neurolake_lab.cell_lock import cell
 
         with cell():  # waits only for a comm handler already under way (milliseconds)
             reply: dict[str, Any] = await super().do_execute(*args, **kwargs)

@@ -48,7 +48,7 @@ def register(session: Callable[[], Session]) -> None:
     """Register the comm target in this kernel (``session`` opens the notebook's session)."""
     import comm
 
-    from neurolake_lab.kernel.comms import try_exclusive
+    from neurolake_lab.cell_lock import try_exclusive
 
     def opened(channel: Any, _open_msg: dict[str, Any]) -> None:
         def _answer(msg: dict[str, Any]) -> None:

@@ -315,6 +315,7 @@ def pii(session: Session, table: str) -> list[dict[str, Any]]:
             "category": tag.category,
             "free_text": tag.free_text,
             "source": tag.source,
+            "origin": list(tag.origin),
         }
         for column, tag in session.classify_pii(info.id).items()
     ]

@@ -36,7 +36,8 @@ def test_ctas_carries_the_tags_of_what_it_copies(schema: dict[str, dict[str, str
         "score": 0.9,
         "category": "identifier",
         "free_text": False,
-        "source": "override",
+        "source": "carried",
+        "origin": ["retail.customers.email"],
     }
     assert carried["contact"].sources == ("retail.customers.email",)
     assert carried["full_name"].tag["entity"] == "PERSON"

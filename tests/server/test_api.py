@@ -201,6 +201,11 @@ def test_pii_classification_and_the_owner_override(api: str) -> None:
     }
     after = {c["column"]: c for c in call(f"{api}/api/tables/retail.customers/pii")[1]["columns"]}
     assert after["segment"]["source"] == "override"
+    # a copy made by CTAS says where its tag came from, and is no owner's override
+    copied = {c["column"]: c for c in call(f"{api}/api/tables/retail.vip/pii")[1]["columns"]}
+    assert copied["email"]["source"] == "carried", copied["email"]
+    assert copied["email"]["origin"] == ["retail.customers.email"]
+    assert copied["customer_id"]["source"] == "detected" and copied["customer_id"]["origin"] == []
     status, err = call(
         f"{api}/api/tables/retail.customers/pii/nope", method="PUT", body={"entity": None}
     )

@@ -65,23 +65,23 @@ SCHEMAS: dict[str, Callable[[Any], None]] = {
 
 
 #: the question sets of each schema, in the order they are run
-SETS = ("dev", "later", "dev2", "dev3", "dev4", "dev5", "test", "test2")
+SETS = ("dev", "later", "dev2", "dev3", "dev4", "dev5", "dev6", "test", "test2")
 #: sets tuned on (every set that is not held out)
-TUNING = ("dev", "later", "dev2", "dev3", "dev4", "dev5")
+TUNING = ("dev", "later", "dev2", "dev3", "dev4", "dev5", "dev6")
 #: sets that measure and are never tuned on: the script lists no failures of them by default
 HELD_OUT = ("test", "test2")
 #: held-out sets whose failures are never printed at all, not even with ``--show-test``; their
 #: per-question outcomes go to a JSON file under ``test-artifacts/`` only
 SEALED_SETS = ("test2",)
 #: sets kept in a file of their own (``<schema>.<set>.jsonl``) rather than split per question
-_OWN_FILE = ("later", "dev2", "dev3", "dev4", "dev5", "test2")
+_OWN_FILE = ("later", "dev2", "dev3", "dev4", "dev5", "dev6", "test2")
 
 
 def questions(schema: str, split: str | None = None) -> list[dict[str, Any]]:
     """The questions of one schema's set (of one split, or all of ``<schema>.jsonl``).
 
     ``split`` is ``dev`` or ``test`` (the two splits of ``<schema>.jsonl``), ``later``, ``dev2``,
-    ``dev3``, ``dev4`` or ``dev5`` (dev questions written after each tuning round, to find new
+    ``dev3``, ``dev4``, ``dev5`` or ``dev6`` (dev questions written after each tuning round, to find new
     failure modes without touching the test split) or ``test2`` (the second held-out set).
     ``dev`` does not include the later ones. A ``test2`` file holding a question outside the test split is refused: a held-out file
     must stay held out as a whole.

@@ -553,8 +553,13 @@ def test_governance_panel_lists_the_cell_just_run(
     assert panel.locator(".nl-audit-record").first.get_attribute("data-audit-id") == audit_id
     assert "FOR VERSION AS OF" in record.inner_text()
     panel.locator("[data-neurolake='audit-decision']").select_option("masked")
-    panel.locator(".nl-audit-record.nl-decision-masked").first.wait_for()
-    assert panel.locator(".nl-audit-record:not(.nl-decision-masked)").count() == 0
+    # the unfiltered list holds masked records too: wait for the filtered one to replace it
+    page.wait_for_function(
+        "el => el.querySelector('.nl-audit-record.nl-decision-masked') !== null"
+        " && el.querySelector('.nl-audit-record:not(.nl-decision-masked)') === null",
+        arg=panel.element_handle(),
+        timeout=15_000,
+    )
     panel.locator("[data-neurolake='audit-decision']").select_option("")
     panel.locator("[data-neurolake='audit-verify']").click()
     status = panel.locator("[data-neurolake='audit-verify-status']")

@@ -302,4 +302,36 @@ describe('GovernancePanel', () => {
     ).toBeNull();
     expect(theirs.node.textContent).toContain('Only the workspace owner (ann)');
   });
+
+  it('says where a tag came from: the owner, or the PII column a write copied', async () => {
+    const column = (name: string, source: string, origin?: string[]) => ({
+      column: name,
+      entity: 'EMAIL_ADDRESS',
+      entities: ['EMAIL_ADDRESS'],
+      confidence: 0.9,
+      category: 'identifier',
+      free_text: false,
+      source,
+      origin
+    });
+    const { api } = fakeApi({
+      pii: async () => ({
+        table: 'crm.export',
+        columns: [
+          column('contact', 'carried', ['retail.customers.email']),
+          column('mail', 'override'),
+          column('other', 'detected')
+        ]
+      })
+    });
+    const panel = new GovernancePanel(api);
+    await panel.refresh();
+    await panel.showPii('crm.export');
+    const text = (name: string) =>
+      panel.node.querySelector(`tr[data-column="${name}"]`)?.textContent ?? '';
+    expect(text('contact')).toContain('(carried from retail.customers.email)');
+    expect(text('contact')).not.toContain('(override)');
+    expect(text('mail')).toContain('(override)');
+    expect(text('other')).not.toMatch(/override|carried/);
+  });
 });

@@ -124,7 +124,10 @@ export interface IPiiColumn {
   confidence: number;
   category: string | null;
   free_text: boolean;
-  source: 'detected' | 'override';
+  /** Detected by the classifier, carried by a write from the PII columns it copied, or set by a user. */
+  source: 'detected' | 'carried' | 'override';
+  /** For a carried tag: the `ns.table.column` names it was copied from. */
+  origin?: string[];
 }
 
 export interface IStatus {

@@ -299,18 +299,7 @@ export class GovernancePanel extends Widget {
       'tr',
       { 'data-column': c.column },
       h('td', {}, c.column),
-      h(
-        'td',
-        {},
-        cell,
-        c.source === 'override'
-          ? h(
-              'span',
-              { class: 'nl-muted', title: 'set by the owner' },
-              ' (override)'
-            )
-          : null
-      ),
+      h('td', {}, cell, provenance(c)),
       h('td', { class: 'nl-number' }, `${Math.round(c.confidence * 100)}%`)
     );
   }
@@ -390,4 +379,28 @@ export class GovernancePanel extends Widget {
   private _piiTable: string | null = null;
   private _owner: string | null = null;
   private _me: string | null = null;
+}
+
+/** Why a column has the tag it has, when not from the classifier: the owner, or a copy. */
+function provenance(c: IPiiColumn): HTMLElement | null {
+  if (c.source === 'override') {
+    return h(
+      'span',
+      { class: 'nl-muted', title: 'set by the owner' },
+      ' (override)'
+    );
+  }
+  if (c.source === 'carried') {
+    const from = c.origin?.length ? c.origin.join(', ') : 'a PII column';
+    return h(
+      'span',
+      {
+        class: 'nl-muted',
+        title: `copied by a write from ${from}: the copy is as personal as its source`,
+        'data-neurolake': 'pii-carried'
+      },
+      ` (carried from ${from})`
+    );
+  }
+  return null;
 }

@@ -236,6 +236,10 @@ def _comparisons(tokens: list[Token], s: Structure) -> None:
             while _low(tokens, j, s) in ("a", "an", "the", "of", "usd", "eur", "$", "€"):
                 j += 1
             value = _number(tokens, j, s)
+            if value is None and _low(tokens, j - 1, s) in ("a", "an") and j > i + k:
+                # "longer than a week", "more than an hour late": one of the unit
+                value = 1.0 if _low(tokens, j, s) in _ONE_UNIT else None
+                j -= 1  # the unit is read after the comparison, as after "3 days"
             if value is None:
                 continue
             hint = next(
@@ -275,6 +279,10 @@ def _comparisons(tokens: list[Token], s: Structure) -> None:
 
 def _yearish(tok: Token) -> bool:
     return tok.value is not None and tok.value.is_integer() and 1900 <= tok.value <= 2200
+
+
+#: Units a comparison may name one of with an article ("more than an hour").
+_ONE_UNIT = frozenset({"second", "minute", "hour", "day", "week", "month", "year"})
 
 
 def _number(tokens: list[Token], i: int, s: Structure) -> float | None:

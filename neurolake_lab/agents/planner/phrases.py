@@ -44,11 +44,17 @@ _EVENT_VERB = re.compile(
 )
 
 
+#: Last words of a column name that make it a count of what the words before it name.
+_COUNT_HEADS = frozenset({"cnt", "count", "number", "num", "nbr", "qty", "quantity"})
+
+
 class PhraseIndex:
     """Phrases (tuples of stems) -> candidates, for one schema and its semantic definitions."""
 
     def __init__(self, snapshot: SchemaSnapshot, semantics: Semantics) -> None:
         self.phrases: dict[tuple[str, ...], list[Candidate]] = {}
+        #: column id -> stems of the words that modify its name's head ("unit" of unit_price)
+        self.modifiers: dict[str, set[str]] = {}
         self.meanings: set[tuple[str, ...]] = set()
         self._vocabulary = _vocabulary(snapshot)
         heads = {self._head(t) for t in snapshot.tables.values()}
@@ -131,6 +137,12 @@ class PhraseIndex:
             return
         self._add_description(col, heads)
         full = len(words)
+        head = lexicon.stem(words[-1])
+        counts = head in _COUNT_HEADS or re.match(
+            r"\s*(?:the\s+)?(?:total\s+)?(?:number|count)\s+of\b", col.description or "", re.I
+        )  # seat_cnt, "Number of seats": what it counts is its modifier, "seats" names it
+        if not counts:
+            self.modifiers[col.id] = {lexicon.stem(w) for w in words[:-1]} - {head}
         self._add(words, Candidate("column", col.id, 1.0))
         for n in range(full - 1, 0, -1):
             for i in range(full - n + 1):
@@ -268,7 +280,18 @@ class PhraseIndex:
                     found.append(Candidate(cand.kind, cand.target, cand.score * 0.95, cand.value))
             if not found and tok.low.startswith(("un", "non")) and len(tok.low) > 5:
                 found = self._opposite(tok)
+            if tok.low != tok.stem and tok.low.endswith("s"):
+                found = [self._plural_modifier(tok, c) for c in found]
         return found
+
+    def _plural_modifier(self, tok: Token, cand: Candidate) -> Candidate:
+        """A plural names things, not what a name's modifier qualifies (kept, weaker).
+
+        "units" are counted (a quantity), not the "unit" of ``unit_price``.
+        """
+        if cand.kind == "column" and tok.stem in self.modifiers.get(cand.target, ()):
+            return Candidate(cand.kind, cand.target, cand.score * 0.7, cand.value)
+        return cand
 
     def _opposite(self, tok: Token) -> list[Candidate]:
         """The opposite of the state the rest of the word names ("unresolved", "nonpaying")."""

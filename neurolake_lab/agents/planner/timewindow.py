@@ -5,6 +5,7 @@
 * "last N days|weeks|months|years", "the last month", "over the past year": rolling, from
   ``current_date - INTERVAL N UNIT`` (midnight N units ago) to now;
 * "in 2025", "in March 2025", "in March": a calendar year or month (March of the current year);
+* "in Q3 2025", "in the first half of 2025", "H2 2024": a quarter or a half-year;
 * "since 2024", "since 2024-03-01", "before 2025", "after March 2025", "between A and B".
 
 Bounds are SQL expressions; ``end`` is exclusive. Which column they apply to is the parser's
@@ -91,6 +92,12 @@ class _Reader:
             year = _year(self.tok(i + used))
             start = _month_start(year, 3 * q - 2)
             return start, f"{start} + INTERVAL 3 MONTH", used + (year is not None)
+        half = _half(self, i)
+        if half is not None:
+            h, used = half
+            year = _year(self.tok(i + used))
+            start = _month_start(year, 6 * h - 5)
+            return start, f"{start} + INTERVAL 6 MONTH", used + (year is not None)
         month = MONTHS.get(tok.low)
         if month is not None and (tok.low != "may" or _year(self.tok(i + 1))):
             year = _year(self.tok(i + 1))
@@ -113,6 +120,16 @@ def _quarter(r: _Reader, i: int) -> tuple[int, int] | None:
     tok = r.tok(i + 1)
     if low == "quarter" and tok is not None and tok.value in (1.0, 2.0, 3.0, 4.0):
         return int(tok.value or 0), 2 + (r.low(i + 2) == "of")
+    return None
+
+
+def _half(r: _Reader, i: int) -> tuple[int, int] | None:
+    """A half-year at token i: ("H1" | "first half [of]" | "second half [of]") -> (1, used)."""
+    low = r.low(i)
+    if len(low) == 2 and low[0] == "h" and low[1] in "12" and _year(r.tok(i + 1)):
+        return int(low[1]), 1
+    if low in ("first", "second", "1st", "2nd") and r.low(i + 1) == "half":
+        return _ORDINALS[low], 2 + (r.low(i + 2) == "of")
     return None
 
 
@@ -184,7 +201,7 @@ def _match_at(r: _Reader, i: int) -> tuple[int, int, str | None, str | None] | N
                     start = _month_start(year, month)  # "between January and March 2024"
                 return i, j + second[2], start, second[1]
     leading = ("in", "during", "for", "of", "on")
-    if word in leading or (r.tok(i) and (word in MONTHS or _quarter(r, i))):
+    if word in leading or (r.tok(i) and (word in MONTHS or _quarter(r, i) or _half(r, i))):
         j = i + 1 if word in leading else i
         if word == "on" and (r.tok(j) is None or r.tok(j).kind != "date"):  # type: ignore[union-attr]
             return None

@@ -209,11 +209,20 @@ def _aggregates(result: ParseResult, facts: SqlFacts) -> list[str]:
 
 
 def _asked_for(result: ParseResult, facts: SqlFacts, view: PlannerView) -> list[str]:
-    """Show what "which department ..." asks for: the rows or values named are output."""
-    if result.structure.cues_of("count"):
-        return []  # "Which customers in Japan churned? Count them."
+    """Show what "which department ..." asks for: the rows or values named are output.
+
+    "List the nations ... with their number of suppliers" asks for the nations as much as
+    "which nations": a count inside the sentence does not replace them (a count that starts a
+    sentence does: "Which customers in Japan churned? Count them.").
+    """
+    toks = result.tokens
+    counts = result.structure.cues_of("count")
+    counted = any(c.i == 0 or toks[c.i - 1].kind == "punct" for c in counts)
     for cue in result.structure.cues_of("list"):
-        if result.tokens[cue.i].low not in ("which", "what"):
+        word = toks[cue.i].low
+        if (word in ("which", "what") and counts) or counted:
+            continue
+        if word not in ("which", "what", "list", "show", "display"):
             continue
         m = next((x for x in result.mentions if x.start >= cue.end and x.role != "qualifier"),
                  None)  # fmt: skip

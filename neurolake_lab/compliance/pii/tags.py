@@ -38,7 +38,9 @@ IDENTIFIER = "identifier"
 QUASI_IDENTIFIER = "quasi-identifier"
 SENSITIVE = "sensitive"
 CATEGORIES = (IDENTIFIER, QUASI_IDENTIFIER, SENSITIVE)
-SOURCES = ("detected", "override")
+#: Where a tag comes from: the classifier, a write that copied a PII column (``carried``), or a
+#: user. Classification replaces only its own (``detected``) tags.
+SOURCES = ("detected", "carried", "override")
 
 #: Entity → privacy category (the table in the module docstring).
 CATEGORY_OF: Mapping[str, str] = {
@@ -84,7 +86,9 @@ class PiiTag:
         score: Confidence in ``entity`` (0..1); for ``None``, confidence that there is no PII.
         category: ``identifier``, ``quasi-identifier``, ``sensitive``, or ``None``.
         free_text: The values are prose that contains PII, not PII values themselves.
-        source: ``detected`` by the classifier or set by a user ``override``.
+        source: ``detected`` by the classifier, ``carried`` by a write from the PII columns it
+            copied, or set by a user ``override``.
+        origin: For a carried tag, the ``ns.table.column`` names it was copied from.
     """
 
     entity: str | None
@@ -93,10 +97,13 @@ class PiiTag:
     category: str | None
     free_text: bool = False
     source: str = "detected"
+    origin: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.entities, tuple):
             object.__setattr__(self, "entities", tuple(self.entities))
+        if not isinstance(self.origin, tuple):
+            object.__setattr__(self, "origin", tuple(self.origin))
         problem = self._problem()
         if problem:
             raise PiiError(f"Invalid PII tag {self!r}: {problem}.")
@@ -118,12 +125,19 @@ class PiiTag:
             return "the score must be between 0 and 1"
         if self.source not in SOURCES:
             return f"the source must be one of {', '.join(SOURCES)}"
+        if not all(isinstance(o, str) and o for o in self.origin):
+            return "the origin must be column names"
         return None
 
     @property
     def is_pii(self) -> bool:
         """Whether the column holds PII (an entity is set)."""
         return self.entity is not None
+
+    @property
+    def pinned(self) -> bool:
+        """Whether classification keeps this tag: set by a user or carried from a PII source."""
+        return self.source != "detected"
 
     @classmethod
     def none(cls, score: float = 1.0, *, source: str = "detected") -> PiiTag:
@@ -146,6 +160,7 @@ class PiiTag:
             "category": self.category,
             "free_text": self.free_text,
             "source": self.source,
+            **({"origin": list(self.origin)} if self.origin else {}),
         }
 
     @classmethod
@@ -161,6 +176,9 @@ class PiiTag:
         entities = d.get("entities", [entity] if entity is not None else [])
         if not isinstance(entities, list | tuple):
             raise PiiError(f"Invalid PII tag {d!r}: entities must be a list.")
+        origin = d.get("origin", ())
+        if not isinstance(origin, list | tuple):
+            raise PiiError(f"Invalid PII tag {d!r}: origin must be a list.")
         return cls(
             entity=entity,
             entities=tuple(entities),
@@ -168,4 +186,5 @@ class PiiTag:
             category=d.get("category", category_of(entity)),
             free_text=bool(d.get("free_text", False)),
             source=d.get("source", "detected"),
+            origin=tuple(origin),
         )

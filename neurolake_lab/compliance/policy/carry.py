@@ -35,8 +35,9 @@ _CATEGORY_RANK: Final = {"sensitive": 0, "identifier": 1, "quasi-identifier": 2}
 class CarriedTag:
     """The tag a target column must get, and the PII columns it comes from.
 
-    ``tag`` has ``PiiTag.to_json()``'s shape with ``source: "override"`` (so classification of
-    the new table does not replace it), and ``score`` the highest of its sources'.
+    ``tag`` has ``PiiTag.to_json()``'s shape with ``source: "carried"`` (so classification of
+    the new table does not replace it) and ``origin`` its sources, and ``score`` the highest of
+    its sources'.
     """
 
     column: str
@@ -112,7 +113,8 @@ def carry_tags(
                 "score": max(scores[s] for s in found),
                 "category": strongest.category or "identifier",
                 "free_text": False,
-                "source": "override",
+                "source": "carried",
+                "origin": list(found),
             },
             sources=tuple(found),
         )

@@ -21,12 +21,22 @@ from neurolake_lab.index.model import ColumnInfo
 UNITS = {"second": "second", "minute": "minute", "hour": "hour", "day": "day", "week": "week"}
 _SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
 _LENGTH = frozenset({"length", "duration", "lasted", "long"})
+#: "age at admission", "age on discharge", "age when admitted": an age at an event's date
+_AT_EVENT = frozenset({"at", "on", "when", "upon"})
+_DATE_GAP = frozenset({"the", "their", "its", "it", "they", "was", "were", "had", "been"})
+_AT_GAP = frozenset({"at", "on", "when", "upon", "the", "time", "of", "their", "his", "her"})
 
 
 def duration_sql(start: ColumnInfo, end: ColumnInfo, unit: str) -> str:
-    """SQL (bare column names) for the time from ``start`` to ``end`` in ``unit``s."""
+    """SQL (bare column names) for the time from ``start`` to ``end`` in ``unit``s.
+
+    Two dates subtract to whole days (DuckDB has no ``epoch`` of an integer).
+    """
     seconds = _SECONDS.get(unit, 86400)
-    return f"epoch({end.name} - {start.name}) / {seconds:.1f}"
+    if start.is_timestamp or end.is_timestamp:
+        return f"epoch({end.name} - {start.name}) / {seconds:.1f}"
+    days = f"({end.name} - {start.name})"
+    return days if unit == "day" else f"{days} * {86400 / seconds:g}"
 
 
 def age_sql(birth: ColumnInfo) -> str:
@@ -41,6 +51,8 @@ class DerivedMixin(ParserBase):
         before = set(self.st.taken)
         self._event_durations()
         self._time_to_event()
+        self._within()
+        self._date_order()
         self._row_durations()
         self._ages()
         used = self.st.taken - before  # "14 days": the unit is the duration's, not a column
@@ -123,6 +135,14 @@ class DerivedMixin(ParserBase):
             start = self.view.start_column(end) if end is not None else None
             if m is None or end is None or start is None:
                 continue
+            comp = next((c for c in self.st.comparisons if c.end == i), None)
+            if comp is not None:
+                # "tickets took more than 3 days to resolve": a condition on the time, no measure
+                m.role = "filter"
+                self.entity = self.entity or end.table
+                self.st.taken.update((i + 1,))
+                self._duration_filter(comp, start, end)
+                return
             func = self._claim(self._agg_before(i), i, i + 1)
             m.role = "measure"
             self.entity = self.entity or end.table
@@ -132,6 +152,59 @@ class DerivedMixin(ParserBase):
                 (f"{self.toks[i].text} to {m.text}", f"{func} of {end.name} - {start.name}")
             )
             return
+
+    def _within(self) -> None:
+        """An event within a time of the row's start: "tickets resolved within 24 hours"."""
+        for i, tok in enumerate(self.toks):
+            if tok.low != "within" or i in self.st.taken:
+                continue
+            value = self.toks[i + 1].value if i + 1 < len(self.toks) else None
+            unit = self._unit_at(i + 2)
+            m = self._before(i, frozenset())
+            end = self._temporal(m)
+            start = self.view.start_column(end) if end is not None else None
+            if value is None or unit is None or m is None or end is None or start is None:
+                continue
+            m.role = "filter"
+            self.entity = self.entity or end.table
+            self.st.taken.update(range(i, i + 3))
+            cond = f"{duration_sql(start, end, unit)} <= {value:g}"
+            text = f"{m.text} within {value:g} {unit}s"
+            self.intent.filters.append(Filter(None, "sql", sql=cond, table=end.table, text=text))
+            self.intent.readings.append((text, f"{end.name} - {start.name} <= {value:g} {unit}s"))
+
+    def _date_order(self) -> None:
+        """One date of a row after (or before) another of the same row.
+
+        "received after the commit date"; "received more than 20 days after they shipped".
+        """
+        for i, tok in enumerate(self.toks):
+            if tok.low not in ("after", "before") or i in self.st.taken:
+                continue
+            comp = next((c for c in self.st.comparisons if c.end + 1 == i), None)
+            unit = self._unit_at(comp.end) if comp is not None else None
+            left_end = comp.start if comp is not None and unit is not None else i
+            first = self._before(left_end, frozenset({"was", "were", "is", "are", "been"}))
+            second = self._next_mention(i + 1, _DATE_GAP)
+            a, b = self._temporal(first), self._temporal(second)
+            if first is None or second is None or a is None or b is None:
+                continue
+            if a.id == b.id or a.table != b.table:
+                continue
+            op = ">" if tok.low == "after" else "<"
+            if comp is not None and unit is not None:
+                self.st.comparisons.remove(comp)
+                self.st.taken.update(range(comp.start, comp.end + 1))
+                later, sooner = (a, b) if op == ">" else (b, a)
+                cond = f"{duration_sql(sooner, later, unit)} {comp.op} {comp.value:g}"
+            else:
+                cond = f"{a.name} {op} {b.name}"
+            first.role = second.role = "filter"
+            self.st.taken.add(i)
+            self.entity = self.entity or a.table
+            text = " ".join(t.text for t in self.toks[first.start : second.end])
+            self.intent.filters.append(Filter(None, "sql", sql=cond, table=a.table, text=text))
+            self.intent.readings.append((text, cond))
 
     def _duration_table(self, start: ColumnInfo, end: ColumnInfo) -> str | None:
         """The table whose rows carry both dates (one is reached from the other's table)."""
@@ -180,8 +253,10 @@ class DerivedMixin(ParserBase):
 
     def _duration_comparison(self, m: Mention) -> Comparison | None:
         """A comparison of a row's length: "stays lasted longer than 14 days"."""
+        windows = {j for w in self.st.windows for j in range(w.start, w.end)}
         for comp in self.st.comparisons:
-            gap = [t.low for t in self.toks[m.end : comp.start]]
+            # "stays in Q1 2025 lasted longer than a week": a time window may sit between
+            gap = [t.low for t in self.toks[m.end : comp.start] if t.i not in windows]
             if len(gap) <= 2 and ((gap and gap[-1] in ("lasted", "took")) or comp.text.startswith(
                     ("longer", "shorter"))) and self._unit_at(comp.end) is not None:  # fmt: skip
                 return comp
@@ -198,6 +273,51 @@ class DerivedMixin(ParserBase):
                                                 f"{comp.value:g} {unit}s"))  # fmt: skip
 
     # -- ages --------------------------------------------------------------------------------
+
+    def _event_after_age(self, i: int) -> int | None:
+        """Where an "at"/"on"/"when" naming a date follows "age"; None: the age is today's.
+
+        Right after it ("age at admission") or after its rows ("age of patients at admission").
+        """
+        if self._low(i + 1) in _AT_EVENT:
+            return i + 1
+        for j in range(i + 2, min(i + 6, len(self.toks))):
+            if self.toks[j].kind == "punct":
+                return None
+            if self._low(j) in _AT_EVENT and self._temporal(self._next_mention(j + 1, _AT_GAP)):
+                return j
+        return None
+
+    def _age_at_event(self, i: int, func: str, birth: ColumnInfo) -> None:
+        """An age when something happened ("age at admission"): from birth to that date.
+
+        The rows measured are the event's (one age per admission), joined to the date of
+        birth; an event the schema has no date for is refused, never read as today's age.
+        """
+        m = self._next_mention(i + 1, _AT_GAP)
+        event = self._temporal(m)
+        reach = event is not None and (
+            event.table == birth.table
+            or self.view.graph.path_up(event.table, birth.table) is not None
+        )
+        if m is None or event is None or not reach:
+            what = m.text if m is not None else self._low(i + 1)
+            self.problems.append(f"'age {self._low(i)} {what}': no date of that event to "
+                                 f"tell an age from")  # fmt: skip
+            return
+        self.st.taken.update(range(i, m.start))
+        m.role = "measure"
+        event_table = self.view.table(event.table).name
+        birth_table = self.view.table(birth.table).name
+        expression = (f"date_part('year', age({event_table}.{event.name}::TIMESTAMP, "
+                      f"{birth_table}.{birth.name}::TIMESTAMP))")  # fmt: skip
+        self._add_measure(Measure(func, expression=expression, table=event.table,
+                                  label=f"{func}_age"))  # fmt: skip
+        self.intent.readings.append(
+            (f"age {self._low(i)} {m.text}",
+             f"whole years from {birth.name} to {event.name}, per {event.table} row")
+        )  # fmt: skip
+        self.entity = self.entity or event.table
 
     def _year_age(self, comp: Comparison) -> None:
         """Compare an age with a column holding a year ("aircraft older than 20 years")."""
@@ -231,6 +351,10 @@ class DerivedMixin(ParserBase):
             cue = self._agg_before(i)
             func = self._claim(cue, i) if cue is not None else None
             if func is None:
+                continue
+            at = self._event_after_age(i)
+            if at is not None:
+                self._age_at_event(at, func, birth)
                 continue
             self._add_measure(Measure(func, expression=age_sql(birth), table=birth.table,
                                       label=f"{func}_age"))  # fmt: skip

@@ -208,8 +208,20 @@ class RolesMixin(ParserBase):
                     self._object_of(m, table)
 
     def _object_of(self, verb: Mention, table: str) -> None:
-        """The word after the verb that is part of its table's name ("requested *leave*")."""
-        obj = self._after(verb, frozenset({"a", "an", "any", "the"}))
+        """The word after the verb that is part of its table's name ("requested *leave*").
+
+        Values and states between them describe the object, not other rows: "never placed a
+        *1-URGENT* order" is one order, urgent, not an order and some other order.
+        """
+        gap = frozenset({"a", "an", "any", "the", "single", "one"})
+        obj = self._after(verb, gap)
+        while (
+            obj is not None
+            and obj.chosen is not None
+            and obj.chosen.kind in ("value", "state")
+            and obj.chosen.table == table
+        ):
+            obj = self._after(obj, gap)
         if obj is None or obj.role or obj.end - obj.start != 1:
             return
         name = {lexicon.stem(w) for w in lexicon.words(self.view.table(table).name)}
