@@ -38,7 +38,7 @@ def without_classification(est: StatementEstimate) -> float:
 
 
 def stored_sources(session: Session, table: tuple[str, str]) -> dict[str, str]:
-    """Where each column's stored PII tag came from (``override``: carried from its source)."""
+    """Where each column's stored PII tag came from (``carried``: copied from a PII column)."""
     location = session.lakehouse.pointers[table]
     return {c: t.source for c, t in read_tags(read_properties(location)).items()}
 
@@ -82,7 +82,7 @@ def test_columns_that_carry_a_pii_tag_are_not_classified(own_copy: Session) -> N
         for r in s.sql("DESCRIBE retail.customers").arrow().to_pylist()
         if r["column_type"] == "VARCHAR"
     }
-    carried = {c for c in text if sources.get(c) == "override"}
+    carried = {c for c in text if sources.get(c) == "carried"}
     assert carried and "email" in carried  # the demo's PII: carried, not classified again
     assert predicted == len(text - carried) > 0
 
