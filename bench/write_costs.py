@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from runs import cold, connect_cold, provenance
+from runs import cache_line, cold, connect_cold, provenance
 
 from neurolake_lab.compliance import tagging
 from neurolake_lab.compliance.pii import classifier
@@ -250,6 +250,7 @@ def main() -> int:
     loads = model_load()
     ws = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="nl-writes-"))
     session = connect_cold(ws, learn_costs=False)
+    print(cache_line(session))
     session.lakehouse.refresh(session.engine.con)
     have = {ns for ns, _ in session.lakehouse.pointers}
     if "retail" not in have:
