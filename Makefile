@@ -100,6 +100,7 @@ bench: install
 	$(BENCH)/cost_qerror.py
 	$(BENCH)/lakehouse_tpch.py
 	$(BENCH)/tpch_engines.py --scale 0.1 --local
+	$(BENCH)/write_costs.py
 	$(BENCH)/cost_failures.py
 	$(BENCH)/speed_probe.py --seconds 60
 

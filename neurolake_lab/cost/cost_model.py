@@ -29,6 +29,7 @@ from neurolake_lab.cost.history import HistoryStore, Observation
 from neurolake_lab.cost.ndv import ColumnStatistics
 from neurolake_lab.cost.prediction import Prediction
 from neurolake_lab.cost.speed import SpeedReadings, probe_ms
+from neurolake_lab.cost.writes import pii_model_loaded, write_shape
 from neurolake_lab.lru import LRU
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class CostModel:
         key = (
             sql, repr(params), tuple(sorted(lake.pointers.items())),
             tuple(sorted(ctx.snippets.items())), live.version, advise is not None,
-            _namespace_key(sql, namespace), round(math.log2(probe) * 2),
+            _namespace_key(sql, namespace), round(math.log2(probe) * 2), pii_model_loaded(),
         )  # fmt: skip
         hit = self.predictions.get(key)
         if hit is not None:
@@ -175,9 +176,15 @@ class CostModel:
             if not target:
                 continue
             bound = bind(stmt.named_parameters, params, namespace)
+            shape = None
+            if writes and lake_stmt is not None:
+                try:
+                    shape = write_shape(ctx, lake_stmt, bound, namespace.get)
+                except OSError:  # a table dropped meanwhile: its query's estimate still counts
+                    shape = None
             est = estimate_statement(
                 ctx, target, bound, namespace.get, statistics=self.statistics,
-                writes=writes, probe_ms=probe,
+                writes=writes, probe_ms=probe, shape=shape, loads_pii_model=not pii_model_loaded(),
             )  # fmt: skip
             out.append(est)
         return out

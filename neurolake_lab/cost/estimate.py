@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from neurolake_lab.context import QueryContext
     from neurolake_lab.cost.ndv import ColumnStatistics, ColumnStats
+    from neurolake_lab.cost.writes import WriteShape
     from neurolake_lab.engine.duckdb_engine import Lookup, Params
 
 
@@ -112,12 +113,16 @@ def estimate_statement(
     statistics: ColumnStatistics | None = None,
     writes: bool = False,
     probe_ms: float = 1.0,
+    shape: WriteShape | None = None,
+    loads_pii_model: bool = False,
 ) -> StatementEstimate:
     """Plan ``sql`` (one query), estimate what each scan reads and the rows through the plan.
 
     ``statistics`` gives the columns' distinct counts and ranges (none: DuckDB's cardinalities
     are used as they are); ``writes`` says the rows go into Iceberg files (a CTAS or INSERT
-    body); ``probe_ms`` is the machine's speed now (``speed.py``).
+    body); ``probe_ms`` is the machine's speed now (``speed.py``); ``shape`` the columns the
+    write stores and classifies for PII, ``loads_pii_model`` whether that loads Presidio first
+    (``writes.py``).
 
     Raises:
         QueryError: DuckDB cannot plan the statement (the error running it would give).
@@ -138,8 +143,9 @@ def estimate_statement(
         cards = estimate_rows(plan, scans, _stats_lookup(ctx, plan, matched, statistics), evaluate)
     t3 = time.perf_counter()
     fig = plan_figures(
-        plan, scans, top_limit(tree), cards, width=_width(tree), writes=writes, probe_ms=probe_ms
-    )
+        plan, scans, top_limit(tree), cards, width=_width(tree), writes=writes, probe_ms=probe_ms,
+        shape=shape, loads_pii_model=loads_pii_model,
+    )  # fmt: skip
     normalized = normalized_sql(tree, sql)
     extra = repr(sorted(params.items()) if isinstance(params, dict) else params)
     return StatementEstimate(

@@ -26,6 +26,7 @@ from neurolake_lab.cost.table_stats import ScanEstimate
 
 if TYPE_CHECKING:
     from neurolake_lab.cost.cardinality import Cardinalities
+    from neurolake_lab.cost.writes import WriteShape
 
 FEATURE_VERSION = 2
 #: operators of a plan that streams rows from one scan to the result (a LIMIT stops it early)
@@ -108,6 +109,13 @@ class PlanFigures:
     #: values the result hands back (rows times columns), or a write stores in new files
     result_cells: float = 0.0
     write_cells: float = 0.0
+    #: of ``write_cells``, those of text columns (Parquet encodes text slower than numbers)
+    write_text_cells: float = 0.0
+    #: columns a write classifies for PII (``writes.py``), the rows of their sample, and
+    #: whether Presidio is still to be loaded in this process
+    classified_columns: int = 0
+    classify_rows: float = 0.0
+    loads_pii_model: bool = False
     #: log-space spread of the rows-out estimate (how much of it is guessed)
     rows_spread: float = 0.0
     #: the machine's probe time when the figures were made (``speed.py``), milliseconds
@@ -123,6 +131,8 @@ def plan_figures(
     width: int | None = None,
     writes: bool = False,
     probe_ms: float = 1.0,
+    shape: WriteShape | None = None,
+    loads_pii_model: bool = False,
 ) -> PlanFigures:
     """Read the figures off DuckDB's plan, the scans' metadata and the cardinality estimate.
 
@@ -131,7 +141,9 @@ def plan_figures(
     DataFrame), which counts with DuckDB's own cardinality and an assumed 8 bytes per column.
     ``limit`` is the statement's top-level ``LIMIT``, which bounds the rows out. ``cards`` are
     the rows through every operator (``cardinality.py``; DuckDB's own estimates without it),
-    ``width`` the result's columns, ``writes`` whether the rows go into new Iceberg files.
+    ``width`` the result's columns, ``writes`` whether the rows go into new Iceberg files,
+    ``shape`` the columns the write stores and how many it classifies for PII
+    (``loads_pii_model``: the first classification of this process).
     """
     nodes = list(plan.nodes())
     scan_nodes = plan.scans()
@@ -178,7 +190,12 @@ def plan_figures(
         join_rows = float(max((n.cardinality or 0 for n in joins), default=0))
         pair_rows = float(sum(n.cardinality or 0 for n in joins if n.name in QUADRATIC_JOINS))
         groups = float(max((n.cardinality or 0 for n in aggs), default=0))
+    if shape is not None:
+        width = shape.columns
     cells = rows_out * max(width if width is not None else columns, 1)
+    classified = shape.classified if writes and shape is not None else 0
+    classify_rows = min(rows_out, CLASSIFY_SAMPLE_ROWS) if classified else 0.0
+    text_cells = rows_out * shape.text_columns if writes and shape is not None else 0.0
     return PlanFigures(
         rows_scanned=rows,
         bytes_scanned=bytes_,
@@ -203,6 +220,10 @@ def plan_figures(
         sort_work=cards.sort_work if cards is not None else 0.0,
         result_cells=0.0 if writes else cells,
         write_cells=cells if writes else 0.0,
+        write_text_cells=text_cells,
+        classified_columns=classified if classify_rows else 0,
+        classify_rows=classify_rows,
+        loads_pii_model=loads_pii_model and bool(classify_rows),
         rows_spread=spread,
         probe_ms=probe_ms,
     )
@@ -276,10 +297,24 @@ JOIN_ROWS_PER_UNIT = 400_000.0
 PAIRS_PER_UNIT = 25_000_000.0
 SORT_WORK_PER_UNIT = 40_000.0
 RESULT_CELLS_PER_UNIT = 200_000.0
-#: writes: pyarrow encodes Parquet and pyiceberg commits, mostly in one Python thread; the two
-#: write rates come from the first run's three CTAS sizes (the fit alone cannot separate them)
-WRITE_CELLS_PER_UNIT = 25_000.0
-WRITE_UNITS = 150.0
+#: writes: pyarrow encodes Parquet (text slower than numbers) and pyiceberg commits, mostly in
+#: one Python thread. Fitted by ``bench/write_costs.py`` on its writes (CTAS and INSERT of 1,000
+#: to 1.8 million rows, 3 to 16 columns; not the wide CTAS ``cost_failures.py`` holds out), with
+#: the time of PII classification taken out: about 10 units per write, 91,000 values and 25,500 text
+#: values per unit (the rates before, 150 units and 25,000 values, held classification and
+#: predicted these writes 2-10x too slow)
+WRITE_CELLS_PER_UNIT = 90_000.0
+WRITE_TEXT_CELLS_PER_UNIT = 25_000.0
+WRITE_UNITS = 10.0
+#: PII classification of a write's new columns (``writes.py``), which samples at most
+#: ``CLASSIFY_SAMPLE_ROWS`` rows: per classified column, a base and a share per sampled row
+#: (``bench/write_costs.py``: Presidio's time over the text columns of TPC-H and the retail
+#: demo, and the tagger's time in writes); loading Presidio and the spaCy model, with the first
+#: analysis, once per process (1.1-1.9 s measured, at probe readings of 2.7-3.3 ms)
+CLASSIFY_SAMPLE_ROWS = 200
+CLASSIFY_COLUMN_UNITS = 3.0
+CLASSIFY_ROW_UNITS = 0.03
+PII_MODEL_LOAD_UNITS = 450.0
 
 
 def analytic_units(fig: PlanFigures) -> float:
@@ -296,9 +331,18 @@ def analytic_units(fig: PlanFigures) -> float:
         + fig.sort_work / SORT_WORK_PER_UNIT
         + fig.result_cells / RESULT_CELLS_PER_UNIT
         + fig.write_cells / WRITE_CELLS_PER_UNIT
+        + fig.write_text_cells / WRITE_TEXT_CELLS_PER_UNIT
         + (WRITE_UNITS if fig.write_cells else 0.0)
+        + classify_units(fig)
     )
     return max(units, 0.1)
+
+
+def classify_units(fig: PlanFigures) -> float:
+    """The share of ``analytic_units`` that is the write's PII classification."""
+    per_column = CLASSIFY_COLUMN_UNITS + CLASSIFY_ROW_UNITS * fig.classify_rows
+    load = PII_MODEL_LOAD_UNITS if fig.loads_pii_model else 0.0
+    return fig.classified_columns * per_column + load
 
 
 def analytic_ms(fig: PlanFigures) -> float:

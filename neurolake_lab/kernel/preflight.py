@@ -35,7 +35,8 @@ def preflight_cell(session: Session, code: str) -> dict[str, Any]:
                 "kind": "sql",
                 "result": {"error": {"title": err.title, "message": err.message}},
             }
-        return {"kind": "sql", "result": session.preflight(body, no_pii=opts.no_pii or False)}
+        result = session.preflight(body, no_pii=opts.no_pii or False, engine=opts.engine)
+        return {"kind": "sql", "result": result}
     if magic == "%%nl":
         return {"kind": "nl", "result": session.preflight_question(body.strip())}
     if magic == "%sql":

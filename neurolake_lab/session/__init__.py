@@ -270,11 +270,16 @@ class Session:
             no_pii=no_pii_mode(no_pii), user=self.user, engine=engine,
         )  # fmt: skip
 
-    def preflight(self, text: str, *, no_pii: bool | str = False) -> dict[str, Any]:
-        """Cost, lineage and compliance of a ``%%sql`` cell, without running it."""
+    def preflight(
+        self, text: str, *, no_pii: bool | str = False, engine: str | None = None
+    ) -> dict[str, Any]:
+        """Cost, lineage and compliance of a ``%%sql`` cell, without running it.
+
+        A cell the result cache would answer says so (``cached``) and is not predicted.
+        """
         from neurolake_lab.cell import preflight
 
-        return preflight(self.services, text, no_pii_mode(no_pii))
+        return preflight(self.services, text, no_pii_mode(no_pii), engine)
 
     def preflight_question(self, question: str) -> dict[str, Any]:
         """Preflight of a ``%%nl`` question (the offline planner's SQL; never the LLM)."""

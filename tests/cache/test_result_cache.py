@@ -242,3 +242,37 @@ def test_a_cell_the_cache_answers_is_not_predicted(tpch: Session) -> None:
     tpch.sql("INSERT INTO tpch.region VALUES (99, 'NOWHERE', 'new')")
     moved = tpch.sql(sql)
     assert not moved.cached and moved.cost is not None
+
+
+def test_preflight_says_a_cell_the_cache_answers_costs_nothing(tpch: Session) -> None:
+    """While the user types, a cell the result cache would answer is shown as answered from the
+    cache (issue 18): ``cached`` true, a cost of 0 ms with the cached result's rows, and no
+    prediction made; nothing runs and nothing is audited. Lineage and compliance still show."""
+    from neurolake_lab.kernel.preflight import preflight_cell
+
+    sql, other = tpch_queries("tpch")[4], tpch_queries("tpch")[5]
+    model = tpch.services.cost_model
+    cold = tpch.preflight(sql)
+    assert cold["cached"] is False and cold["cost"]["predicted_ms"] > 0
+    first = tpch.sql(sql)
+    model.clear_cache()
+    stats = tpch.services.result_cache.stats
+    hits, misses = stats.memory_hits + stats.disk_hits, stats.misses
+    audited = [r.seq for r in tpch.audit.tail(50)]
+    out = tpch.preflight(sql)
+    assert out["error"] is None and out["cached"] is True
+    assert out["cost"]["predicted_ms"] == 0 and out["cost"]["estimated_bytes"] == 0
+    assert out["cost"]["estimated_rows"] == first.arrow().num_rows
+    assert out["lineage"]["edges"] and len(model.predictions) == 0
+    assert stats.memory_hits + stats.disk_hits == hits + 1 and stats.misses == misses
+    comm = preflight_cell(tpch, f"%%sql\n{sql}")  # what the JupyterLab bar receives
+    assert comm["kind"] == "sql" and comm["result"]["cached"] is True
+    assert [r.seq for r in tpch.audit.tail(50)] == audited  # a preview is not audited
+    assert len(model.predictions) == 0
+    # another engine's results are kept apart, another query is not cached: both predicted
+    assert preflight_cell(tpch, f"%%sql --engine daft\n{sql}")["result"]["cached"] is False
+    fresh = tpch.preflight(other)
+    assert fresh["cached"] is False and fresh["cost"]["predicted_ms"] > 0
+    tpch.sql("INSERT INTO tpch.region VALUES (99, 'NOWHERE', 'new')")
+    moved = tpch.preflight(sql)  # a new snapshot: the cached result no longer answers
+    assert moved["cached"] is False and moved["cost"]["predicted_ms"] > 0

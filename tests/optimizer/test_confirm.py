@@ -78,7 +78,7 @@ def test_an_uncertain_statement_that_reads_almost_nothing_does_not_ask() -> None
 
 def test_a_busy_machine_does_not_make_a_small_statement_ask(session: Session) -> None:
     """Whether a cell asks depends on the data it reads and produces, not on the speed probe
-    (issue 18): a demo-sized CTAS predicted while the machine is 200 times slower than a quiet
+    (issue 18): a demo-sized CTAS predicted while the machine is 400 times slower than a quiet
     one does not stop at Run or Cancel; a statement whose data is large does."""
     session.sql("CREATE TABLE crm.people AS SELECT range AS id, range % 7 AS k FROM range(20000)")
     session.sql("CREATE TABLE crm.big AS SELECT range AS id, range % 7 AS k FROM range(3000000)")
@@ -86,8 +86,8 @@ def test_a_busy_machine_does_not_make_a_small_statement_ask(session: Session) ->
     row = session.engine.con.execute("SELECT current_setting('threads')").fetchone()
     assert row is not None
     speed.forget()
-    for _ in range(20):  # the workspace's recent readings: a machine 200x slower than quiet
-        model.speed.add(int(row[0]), 200.0)
+    for _ in range(20):  # the workspace's recent readings: a machine 400x slower than quiet
+        model.speed.add(int(row[0]), 400.0)
     small = model.predict(
         session.query, "CREATE OR REPLACE TABLE crm.contacts AS SELECT id, k FROM crm.people"
     )

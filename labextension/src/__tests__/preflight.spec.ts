@@ -286,6 +286,29 @@ describe('the preflight bar', () => {
     ).toBe(true);
   });
 
+  it('says a cell the result cache answers costs nothing, instead of a prediction', () => {
+    const hit: IPreflightReply = JSON.parse(JSON.stringify(reply));
+    hit.result = {
+      ...hit.result,
+      cached: true,
+      cost: {
+        predicted_ms: 0,
+        estimated_rows: 25,
+        estimated_bytes: 0,
+        confidence: null,
+        suggestions: []
+      }
+    };
+    const node = renderPreflight(hit) as HTMLElement;
+    const cached = node.querySelector('[data-nl-item="cached"]');
+    expect(cached?.textContent).toBe('from the result cache \u00b7 ~0 ms');
+    expect(cached?.getAttribute('title')).toContain('25 rows come back');
+    expect(node.querySelector('[data-nl-item="cost"]')).toBeNull();
+    expect(node.querySelectorAll('[data-nl-item="pii"]').length).toBe(3);
+    const fresh = renderPreflight(reply) as HTMLElement;
+    expect(fresh.querySelector('[data-nl-item="cached"]')).toBeNull();
+  });
+
   it('shows nothing for Python or an empty answer', () => {
     expect(renderPreflight({ id: 1, kind: 'python', result: null })).toBeNull();
     expect(

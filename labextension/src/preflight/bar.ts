@@ -1,7 +1,8 @@
 /**
  * The preflight bar attached to a `%%sql`/`%%nl` cell (under its editor, not in the output):
- * predicted time and bytes, the PII columns the query would touch and what the policy will do
- * to each (masked / denied / allowed with a warning), and the optimizer's suggestion.
+ * predicted time and bytes (or that the result cache answers it), the PII columns the query
+ * would touch and what the policy will do to each (masked / denied / allowed with a warning),
+ * and the optimizer's suggestion.
  */
 
 import {
@@ -67,7 +68,25 @@ export function renderPreflight(reply: IPreflightReply): HTMLElement | null {
     );
   }
   const cost = result.cost;
-  if (cost && cost.predicted_ms !== null) {
+  if (result.cached) {
+    const rows = cost?.estimated_rows;
+    items.push(
+      h(
+        'span',
+        {
+          class: 'nl-pf-item',
+          'data-nl-item': 'cached',
+          title:
+            'the tables are at the same snapshots as when this result was kept: ' +
+            'running the cell reads nothing' +
+            (rows !== null && rows !== undefined
+              ? `; ${formatCount(rows)} rows come back`
+              : '')
+        },
+        'from the result cache · ~0 ms'
+      )
+    );
+  } else if (cost && cost.predicted_ms !== null) {
     const interval = intervalText(cost.interval_ms);
     const parts = [
       `~${formatMs(cost.predicted_ms)}${interval ? ` (${interval})` : ''}`

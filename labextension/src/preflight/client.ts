@@ -29,6 +29,8 @@ export interface IPreflightResult {
   error?: { title?: string; message: string; hint?: string | null } | null;
   sql?: string | null;
   preflight_ms?: number;
+  /** The result cache would answer the cell: nothing is read, `cost` is 0 ms (not predicted). */
+  cached?: boolean;
 }
 
 /** The part of a comm the client uses (JupyterLab's `Kernel.IComm` fits). */

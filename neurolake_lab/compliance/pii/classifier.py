@@ -128,7 +128,7 @@ def classify_column(
     if kind == "temporal":
         dates = [v for v in _distinct(values) if isinstance(v, dt.date)]
         return decide.decide_dates(dates, hints)
-    if kind == "integer" and hints.entities & _NUMERIC_ENTITIES:
+    if kind == "integer" and hints.entities & NUMERIC_ENTITIES:
         texts = [str(v) for v in _distinct(values)]
         if hints.supports("PHONE_NUMBER"):  # an E.164 number stored as an integer lost its "+"
             tag = stats.decide([f"+{t}" for t in texts if not t.startswith("-")], hints)
@@ -145,7 +145,8 @@ def classify_column(
     return PiiTag.none()
 
 
-_NUMERIC_ENTITIES = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"})
+#: entities an integer column may hold (read with patterns when its name hints at one of them)
+NUMERIC_ENTITIES = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"})
 
 
 def _kind(t: pa.DataType) -> str:

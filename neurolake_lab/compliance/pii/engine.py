@@ -237,6 +237,11 @@ def get_engine() -> PiiEngine:
     return engine
 
 
+def loaded() -> bool:
+    """Whether the engine is loaded in this process (the cost model predicts the first load)."""
+    return _engine is not None
+
+
 def load_model() -> None:
     """Load Presidio and the spaCy model now (otherwise the first classification does)."""
     get_engine()
